@@ -1,0 +1,5 @@
+"""``python -m kpitools`` is the same as ``kpitools``."""
+
+from kpitools.cli import main
+
+main()

@@ -1,0 +1,173 @@
+"""The command line: parse options, call the library, print. No rules live here."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+import pandas as pd
+
+from kpitools.errors import KpiToolsError, ValidationError
+from kpitools.loading import load_dataset
+from kpitools.model import Dataset
+from kpitools.scorecard import build_scorecard
+
+EXIT_BAD_INPUT = 2
+
+
+def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Bad input becomes one line per problem on stderr and exit status 2, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ValidationError as err:
+            click.echo(err.report(), err=True)
+            count = len(err.problems)
+            click.echo(
+                f"{count} problem{'s' if count != 1 else ''} found; nothing written.", err=True
+            )
+            sys.exit(EXIT_BAD_INPUT)
+        except KpiToolsError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+    return wrapper
+
+
+_data_option = click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Folder with measures, values (and optional targets, comments, actions, benchmarks).",
+)
+_year_start_option = click.option(
+    "--year-start",
+    type=click.IntRange(1, 12),
+    default=4,
+    show_default=True,
+    help="First month of the financial year (4 = April).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kpitools")
+def cli() -> None:
+    """kpitools: council performance data in, Corporate Performance Reports out."""
+
+
+@cli.command()
+@_data_option
+@_year_start_option
+@_reports_errors
+def validate(data: str, year_start: int) -> None:
+    """Check a data folder against the data contract and report every problem."""
+    dataset = load_dataset(data, year_start_month=year_start)
+    click.echo(_summary(dataset))
+
+
+@cli.command()
+@_data_option
+@click.option(
+    "--period", help="A month (2017-08), quarter (2023/24 Q1), year (2023/24) or 'latest'."
+)
+@click.option(
+    "--by",
+    type=click.Choice(["month", "quarter", "year"]),
+    help="Period length when --period is absent or 'latest' (default: quarter).",
+)
+@click.option("--service", "services", multiple=True, help="Only this service (repeatable).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@_year_start_option
+@_reports_errors
+def scorecard(
+    data: str,
+    period: str | None,
+    by: str | None,
+    services: tuple[str, ...],
+    output_format: str,
+    year_start: int,
+) -> None:
+    """Rate every measure: RAG, direction of travel and exceptions per period."""
+    dataset = load_dataset(data, year_start_month=year_start)
+    unknown = [s for s in services if s not in dataset.services]
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(unknown)} not among the services: {', '.join(dataset.services)}",
+            param_hint="--service",
+        )
+    try:
+        rows = build_scorecard(dataset, period=period, by=by)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--period") from None
+    if services:
+        rows = rows[rows["service"].isin(services)].reset_index(drop=True)
+    if output_format == "csv":
+        click.echo(to_csv(rows), nl=False)
+    elif output_format == "json":
+        click.echo(to_json(rows))
+    else:
+        from kpitools.console import print_scorecard
+
+        print_scorecard(rows, dataset)
+
+
+def _summary(dataset: Dataset) -> str:
+    measures = len(dataset.measures)
+    services = len(dataset.services)
+    latest = dataset.latest_month
+    reach = f", up to {dataset.calendar.label(latest)}" if latest is not None else ""
+    return (
+        f"OK: {measures} measures in {services} service{'s' if services != 1 else ''}, "
+        f"{len(dataset.values)} values{reach}, "
+        f"{len(dataset.targets)} target ranges, {len(dataset.comments)} comments, "
+        f"{len(dataset.actions)} actions, {len(dataset.benchmarks)} benchmarks."
+    )
+
+
+def _rounded(rows: pd.DataFrame) -> pd.DataFrame:
+    """Floats to 6 decimals so ratios print without binary noise (0.30000000000000004)."""
+    floats = rows.select_dtypes("float").columns
+    return rows.assign(**{c: rows[c].round(6) for c in floats})
+
+
+def to_csv(rows: pd.DataFrame) -> str:
+    """The scorecard as CSV text (booleans as true/false, empty cells for no value)."""
+    out = _rounded(rows)
+    for column in out.select_dtypes("bool").columns:
+        out[column] = out[column].map({True: "true", False: "false"})
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def to_json(rows: pd.DataFrame) -> str:
+    """The scorecard as a JSON array of objects; exception reasons as a list."""
+    records = []
+    for record in _rounded(rows).to_dict(orient="records"):
+        for key, value in record.items():
+            if isinstance(value, float) and math.isnan(value):
+                record[key] = None
+        record["exception_reasons"] = (record["exception_reasons"] or "").split()
+        records.append(record)
+    return json.dumps(records, ensure_ascii=False, indent=1, allow_nan=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli(standalone_mode=True)
+    except BrokenPipeError:  # `kpitools scorecard ... | head`
+        sys.stderr.close()
+        sys.exit(0)

@@ -1,0 +1,189 @@
+"""Reporting periods: months, financial quarters and financial years.
+
+Periods are pandas ``Period`` objects; the financial calendar is pandas' own fiscal frequency
+(``Q-MAR``/``Y-MAR`` for a year starting in April), so no calendar arithmetic is written here,
+only the parsing and the labels councils use ("2023/24 Q1", "2023/24", "2017-08").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import IntEnum
+from functools import lru_cache
+
+import pandas as pd
+
+_MONTH_ABBR = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_MONTH_NAMES = {
+    name: i + 1
+    for i, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ]
+    )
+    for name in names
+}
+
+_ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2})(?:[ T]00:00(?::00)?)?)?$")
+_NAMED_MONTH = re.compile(r"^([A-Za-z]{3,9})[\s\-]+(\d{4}|\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})(?:\s*[/\-]\s*(\d{4}|\d{2}))?\s*Q([1-4])$", re.IGNORECASE)
+_YEAR = re.compile(r"^(\d{4})(?:\s*/\s*(\d{4}|\d{2}))?$")
+
+
+class Granularity(IntEnum):
+    """How long a period is; ordered from finest to coarsest."""
+
+    MONTH = 1
+    QUARTER = 2
+    YEAR = 3
+
+    @property
+    def word(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class FiscalCalendar:
+    """The council's financial year: which month it starts in (April unless configured).
+
+    Args:
+        start_month: first month of the financial year, 1-12.
+    """
+
+    start_month: int = 4
+    quarter_freq: str = field(init=False)
+    year_freq: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.start_month <= 12:
+            raise ValueError(f"financial year start month must be 1-12, not {self.start_month}")
+        end = _MONTH_ABBR[(self.start_month - 2) % 12]
+        object.__setattr__(self, "quarter_freq", f"Q-{end}")
+        object.__setattr__(self, "year_freq", f"Y-{end}")
+
+    # -- parsing -------------------------------------------------------------------------
+    def parse(self, text: str) -> pd.Period:
+        """Parse a period as councils write it.
+
+        Accepts a month (``2017-08``, ``2017-08-01``, ``Aug 2017``), a financial quarter
+        (``2023/24 Q1``, ``2023-24 Q1``) or a financial year (``2023/24``).
+
+        Raises:
+            ValueError: with a sentence saying what was expected.
+        """
+        return _parse(self.start_month, self.quarter_freq, self.year_freq, text.strip())
+
+    # -- describing ----------------------------------------------------------------------
+    def granularity(self, period: pd.Period) -> Granularity:
+        """Whether a period is a month, a quarter or a year."""
+        return _granularity(period.freqstr)
+
+    def label(self, period: pd.Period) -> str:
+        """The period as councils write it: ``2017-08``, ``2023/24 Q1`` or ``2023/24``."""
+        kind = self.granularity(period)
+        if kind is Granularity.MONTH:
+            return f"{period.year:04d}-{period.month:02d}"
+        start_year = self.fiscal_start_year(period)
+        year = self.year_label(start_year)
+        return f"{year} Q{period.quarter}" if kind is Granularity.QUARTER else year
+
+    def year_label(self, start_year: int) -> str:
+        """``2023/24`` for the year starting in 2023 (``2023`` when years start in January)."""
+        if self.start_month == 1:
+            return f"{start_year:04d}"
+        return f"{start_year:04d}/{(start_year + 1) % 100:02d}"
+
+    def fiscal_start_year(self, period: pd.Period) -> int:
+        """Calendar year in which the financial year holding ``period`` starts."""
+        first = period.asfreq("M", how="start")
+        return first.year if first.month >= self.start_month else first.year - 1
+
+    # -- converting ----------------------------------------------------------------------
+    def freq(self, granularity: Granularity) -> str:
+        """The pandas frequency of a granularity in this calendar."""
+        return {
+            Granularity.MONTH: "M",
+            Granularity.QUARTER: self.quarter_freq,
+            Granularity.YEAR: self.year_freq,
+        }[granularity]
+
+    def containing(self, period: pd.Period, granularity: Granularity) -> pd.Period:
+        """The quarter or year (or the month itself) that holds ``period``."""
+        if self.granularity(period) > granularity:
+            raise ValueError(f"{self.label(period)} is longer than a {granularity.word}")
+        return period.asfreq(self.freq(granularity), how="end")
+
+    def first_month(self, period: pd.Period) -> pd.Period:
+        return period.asfreq("M", how="start")
+
+    def last_month(self, period: pd.Period) -> pd.Period:
+        return period.asfreq("M", how="end")
+
+    def quarter(self, start_year: int, number: int) -> pd.Period:
+        """Quarter ``number`` (1-4) of the financial year that starts in ``start_year``."""
+        first = pd.Period(year=start_year, month=self.start_month, freq="M")
+        return (first + 3 * (number - 1)).asfreq(self.quarter_freq)
+
+
+def _granularity(freqstr: str) -> Granularity:
+    if freqstr == "M":
+        return Granularity.MONTH
+    if freqstr.startswith("Q"):
+        return Granularity.QUARTER
+    if freqstr.startswith(("Y", "A")):
+        return Granularity.YEAR
+    raise ValueError(f"unsupported period frequency {freqstr}")
+
+
+def _two_years(first: str, second: str | None, text: str) -> int:
+    start = int(first)
+    if second is not None:
+        expected = start + 1
+        if int(second) not in (expected, expected % 100):
+            raise ValueError(f"'{text}' is not a financial year: {second} does not follow {first}")
+    return start
+
+
+@lru_cache(maxsize=4096)
+def _parse(start_month: int, quarter_freq: str, year_freq: str, text: str) -> pd.Period:
+    calendar_years = start_month == 1
+    match = _ISO_MONTH.match(text)
+    if match:
+        year, month = int(match.group(1)), int(match.group(2))
+        if not 1 <= month <= 12:
+            raise ValueError(f"'{text}' is not a month: there is no month {month}")
+        if match.group(3) is not None and not 1 <= int(match.group(3)) <= 31:
+            raise ValueError(f"'{text}' is not a date")
+        return pd.Period(year=year, month=month, freq="M")
+    match = _NAMED_MONTH.match(text)
+    if match and match.group(1).lower() in _MONTH_NAMES:
+        year = int(match.group(2))
+        year = year + 2000 if year < 100 else year
+        return pd.Period(year=year, month=_MONTH_NAMES[match.group(1).lower()], freq="M")
+    match = _QUARTER.match(text)
+    if match and (match.group(2) is not None or calendar_years):
+        start_year = _two_years(match.group(1), match.group(2), text)
+        first = pd.Period(year=start_year, month=start_month, freq="M")
+        return (first + 3 * (int(match.group(3)) - 1)).asfreq(quarter_freq)
+    match = _YEAR.match(text)
+    if match and (match.group(2) is not None or calendar_years):
+        start_year = _two_years(match.group(1), match.group(2), text)
+        return pd.Period(year=start_year, month=start_month, freq="M").asfreq(year_freq)
+    example = "2023 Q1" if calendar_years else "2023/24 Q1"
+    year_example = "2023" if calendar_years else "2023/24"
+    raise ValueError(
+        f"'{text}' is not a period: write a month (2017-08), a quarter ({example}) "
+        f"or a financial year ({year_example})"
+    )
