@@ -58,7 +58,7 @@ def load_dataset(
     measures = measures.set_index("measure_id")
     if tables["measures"] is None or (measures.empty and problems):
         # Without a data dictionary nothing else can be checked: report what was found so far.
-        raise ValidationError(problems)
+        raise ValidationError(_in_file_order(problems))
     targets, found_problems = _check(
         tables["targets"],
         lambda t: validation.check_targets(t, measures, calendar),
@@ -91,7 +91,7 @@ def load_dataset(
     )
     problems += found_problems
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError(_in_file_order(problems))
     return Dataset(
         measures=measures,
         values=values,
@@ -115,3 +115,9 @@ def _check(
         return frame, []
     frame, problems = checker(table)
     return frame.reset_index() if frame.index.name else frame, problems
+
+
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    """Problems file by file in the order of the contract (measures first), rows in order."""
+    rank = {name: i for i, name in enumerate(FILES)}
+    return sorted(problems, key=lambda p: rank.get(Path(p.file).stem.lower(), len(FILES)))

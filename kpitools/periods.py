@@ -86,10 +86,12 @@ class FiscalCalendar:
         return _parse(self.start_month, self.quarter_freq, self.year_freq, text.strip())
 
     # -- describing ----------------------------------------------------------------------
+    @lru_cache(maxsize=8192)  # noqa: B019 - calendars are few and immutable
     def granularity(self, period: pd.Period) -> Granularity:
         """Whether a period is a month, a quarter or a year."""
         return _granularity(period.freqstr)
 
+    @lru_cache(maxsize=8192)  # noqa: B019 - calendars are few and immutable
     def label(self, period: pd.Period) -> str:
         """The period as councils write it: ``2017-08``, ``2023/24 Q1`` or ``2023/24``."""
         kind = self.granularity(period)
@@ -105,6 +107,7 @@ class FiscalCalendar:
             return f"{start_year:04d}"
         return f"{start_year:04d}/{(start_year + 1) % 100:02d}"
 
+    @lru_cache(maxsize=8192)  # noqa: B019 - calendars are few and immutable
     def fiscal_start_year(self, period: pd.Period) -> int:
         """Calendar year in which the financial year holding ``period`` starts."""
         first = period.asfreq("M", how="start")
@@ -119,15 +122,18 @@ class FiscalCalendar:
             Granularity.YEAR: self.year_freq,
         }[granularity]
 
+    @lru_cache(maxsize=8192)  # noqa: B019 - calendars are few and immutable
     def containing(self, period: pd.Period, granularity: Granularity) -> pd.Period:
         """The quarter or year (or the month itself) that holds ``period``."""
         if self.granularity(period) > granularity:
             raise ValueError(f"{self.label(period)} is longer than a {granularity.word}")
         return period.asfreq(self.freq(granularity), how="end")
 
+    @lru_cache(maxsize=8192)  # noqa: B019 - calendars are few and immutable
     def first_month(self, period: pd.Period) -> pd.Period:
         return period.asfreq("M", how="start")
 
+    @lru_cache(maxsize=8192)  # noqa: B019 - calendars are few and immutable
     def last_month(self, period: pd.Period) -> pd.Period:
         return period.asfreq("M", how="end")
 

@@ -98,6 +98,8 @@ def parse_number(text: str) -> tuple[float, bool]:
         ValueError: the text is not a number.
     """
     s = text.strip().replace("\u2212", "-").replace("\u00a0", "").replace(" ", "")
+    if not s:
+        raise ValueError(text)
     negative = s.startswith("(") and s.endswith(")")
     if negative:
         s = s[1:-1]
@@ -347,9 +349,10 @@ def check_targets(
         if cells.get("end", "").strip():
             end = check.period(row, cells, "end", calendar)
         levels = {c: check.number(row, cells, c) for c in ("target", "tsl", "msl")}
-        if all(math.isnan(v) for v in levels.values()):
+        no_levels = all(math.isnan(v) for v in levels.values())
+        if no_levels:
             check.add(row, "target", "target, tsl and msl are all empty: give at least one")
-        if measure_id is None or start is None:
+        if measure_id is None or start is None or no_levels:
             continue
         start_month = calendar.first_month(start)
         end_month = calendar.last_month(end) if end is not None else None
@@ -442,6 +445,8 @@ def check_values(
         return _empty(VALUE_COLUMNS), check.problems
     records = []
     first_row: dict[tuple[str, pd.Period], int] = {}
+    # Plain dicts: a DataFrame row lookup per value would dominate the load time.
+    info = measures[["frequency", "aggregation", "unit"]].to_dict("index")
     for row, cells in table.rows:
         measure_id = _known_measure(check, row, cells, measures)
         period = check.period(row, cells, "period", calendar)
@@ -450,10 +455,11 @@ def check_values(
             check.add(row, "status", f"status 'missing' is not one of {_INPUT_STATUSES}")
         if measure_id is None or period is None:
             continue
-        measure = measures.loc[measure_id]
+        measure = info[measure_id]
         label = f"{measure_id} {calendar.label(period)}"
         granularity = calendar.granularity(period)
         frequency = Frequency(measure["frequency"])
+        usable = True
         if granularity not in _ALLOWED_GRANULARITY[frequency]:
             check.add(
                 row,
@@ -461,13 +467,16 @@ def check_values(
                 f"period {calendar.label(period)} is a {granularity.word} but {measure_id} is "
                 f"{frequency.value}",
             )
-            continue
+            usable = False
         key = (measure_id, period)
         if key in first_row:
             check.add(row, "period", f"period: {label} is a duplicate of row {first_row[key]}")
             continue
         first_row[key] = row
+        before = len(check.problems)
         value, numerator, denominator = _value_cells(check, row, cells, label, measure)
+        if len(check.problems) > before:
+            continue  # the value cells were already reported
         if status is Status.REPORTED and math.isnan(value):
             check.add(
                 row,
@@ -487,6 +496,8 @@ def check_values(
                 "numerator",
                 f"numerator and denominator are needed for {label}: its aggregation is ratio",
             )
+        if not usable:
+            continue
         records.append(
             {
                 "measure_id": measure_id,
@@ -507,7 +518,7 @@ def check_values(
 
 
 def _value_cells(
-    check: TableChecker, row: int, cells: dict[str, str], label: str, measure: pd.Series
+    check: TableChecker, row: int, cells: dict[str, str], label: str, measure: dict[str, str]
 ) -> tuple[float, float, float]:
     """The value, numerator and denominator of a row, reading ``229 / 2996`` as a ratio."""
     numerator = check.number(row, cells, "numerator", f" for {label}")
@@ -544,6 +555,8 @@ def ratio_value(numerator: float, denominator: float, unit: Unit) -> float:
 
 def _flags(check: TableChecker, row: int, cells: dict[str, str]) -> str:
     raw = cells.get("flag", cells.get("flags", "")).strip()
+    if not raw:
+        return ""
     found: list[str] = []
     for token in filter(None, (t.strip().lower() for t in re.split(r"[,;]", raw))):
         key = re.sub(r"[\s\-]+", "_", token)

@@ -1,0 +1,102 @@
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from kpitools.cli import cli
+from tests.conftest import EXAMPLE, ROOT
+
+CONTRACT_COLUMNS = ["measure_id", "service", "title", "period", "value", "target", "rag",
+                    "direction", "exception"]  # fmt: skip
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_scorecard_csv_has_the_contract_columns():
+    result = run("scorecard", "--data", str(EXAMPLE), "--period", "2024/25 Q1", "--format", "csv")
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 67
+    assert set(CONTRACT_COLUMNS) <= set(rows[0])
+    assert {r["period"] for r in rows} == {"2024/25 Q1"}
+    assert {r["exception"] for r in rows} == {"true", "false"}
+    assert {r["direction"] for r in rows} <= {"improving", "worsening", "stable", "none"}
+    by_id = {r["measure_id"]: r for r in rows}
+    assert by_id["CHS_KPI_01"]["rag"] == "red"
+    assert by_id["CHS_KPI_01"]["exception_reasons"].split() == [
+        "off_target",
+        "adverse_variance",
+        "worsening_3_periods",
+        "flag_corporate_risk",
+    ]
+
+
+def test_scorecard_json_all_periods():
+    result = run("scorecard", "--data", str(EXAMPLE), "--format", "json", "--service", "Finance")
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert {r["service"] for r in rows} == {"Finance"}
+    assert len({r["period"] for r in rows}) == 13  # 2021/22 Q1 to 2024/25 Q1
+    assert all(isinstance(r["exception_reasons"], list) for r in rows)
+    assert all(r["value"] is None or isinstance(r["value"], float) for r in rows)
+
+
+def test_scorecard_table_tells_rag_in_words():
+    result = run("scorecard", "--data", str(EXAMPLE), "--period", "latest", "--service",
+                 "Children's Services")  # fmt: skip
+    assert result.exit_code == 0
+    assert "Children's Services - 2024/25 Q1: 4 amber, 7 red" in result.stdout
+    assert "▲ red" in result.stdout and "◆ amber" in result.stdout
+
+
+def test_validate_reports_ok():
+    result = run("validate", "--data", str(EXAMPLE))
+    assert result.exit_code == 0
+    assert result.stdout.startswith("OK: 67 measures in 6 services, 2184 values, up to 2024-06")
+
+
+def test_bad_input_exits_2_with_nothing_on_stdout(make_data):
+    data = make_data(
+        measures="measure_id,service,title,polarity\nM1,S,T,up\n",
+        values="measure_id,period,value\nM1,2017-08,abc\nM2,2017-08,1\n",
+    )
+    for command in ("scorecard", "validate"):
+        result = run(command, "--data", str(data))
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr.splitlines() == [
+            "values.csv:2: value 'abc' for M1 2017-08 is not a number",
+            "values.csv:3: measure_id 'M2' is not in measures",
+            "2 problems found; nothing written.",
+        ]
+
+
+def test_bad_options_exit_2():
+    assert run("scorecard", "--data", str(EXAMPLE), "--period", "Q9").exit_code == 2
+    assert run("scorecard", "--data", str(EXAMPLE), "--service", "Nope").exit_code == 2
+    assert run("scorecard", "--data", "/nonexistent/folder").exit_code == 2
+
+
+def test_python_m_kpitools_runs_without_traceback(make_data):
+    data = make_data(measures="measure_id,service,title,polarity\nM1,S,T,up\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    bad = subprocess.run(
+        [sys.executable, "-m", "kpitools", "scorecard", "--data", str(data)],
+        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert bad.stdout == ""
+    assert "Traceback" not in bad.stderr
+    assert "values.csv: is missing: it is required" in bad.stderr
+    good = subprocess.run(
+        [sys.executable, "-m", "kpitools", "scorecard", "--data", str(EXAMPLE), "--period",
+         "latest", "--format", "csv"],
+        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=True,
+    )  # fmt: skip
+    assert good.stdout.count("\n") == 68  # header + 67 measures
