@@ -63,3 +63,24 @@ def direction_label(direction: str) -> str:
     return (
         f"{DIRECTION_SYMBOLS.get(direction, '')} {direction}".strip() if direction != "none" else ""
     )
+
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float]) -> str:
+    """A text sparkline, oldest first: ``▂▃▅▇``; a gap (``·``) where a period has no value."""
+    present = [v for v in values if v is not None and not math.isnan(v)]
+    if not present:
+        return ""
+    low, high = min(present), max(present)
+    span = high - low
+    marks = []
+    for value in values:
+        if value is None or math.isnan(value):
+            marks.append("·")
+        elif span == 0:
+            marks.append(SPARK_BARS[3])
+        else:
+            marks.append(SPARK_BARS[round((value - low) / span * (len(SPARK_BARS) - 1))])
+    return "".join(marks)

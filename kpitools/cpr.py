@@ -1,0 +1,367 @@
+"""The content of a Corporate Performance Report for one service and quarter.
+
+Pure: a dataset and a configuration in, a frozen :class:`Cpr` out. The deck, the HTML report
+and the notebook all present this one object, so they always agree with each other and with
+the scorecard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from kpitools.config import CouncilConfig
+from kpitools.errors import KpiToolsError
+from kpitools.model import RAG, ActionStatus, Dataset, Direction, ExceptionReason, Section
+from kpitools.periods import Granularity
+from kpitools.scorecard import build_scorecard
+
+RAG_ORDER = tuple(r.value for r in RAG)
+TREND_PERIODS = 6
+HEADLINE_TILES = 6
+WHATS_GOOD_ROWS = 8
+SUCCESS_LINES = 4
+
+POLARITY_WORDS = {"up": "Bigger is better", "down": "Smaller is better", "neutral": "Not judged"}
+
+
+@dataclass(frozen=True)
+class MeasureLine:
+    """One measure as the CPR shows it."""
+
+    measure_id: str
+    title: str
+    description: str
+    polarity: str
+    unit: str
+    rag_method: str
+    value: float
+    target: float
+    tsl: float
+    msl: float
+    rag: str
+    direction: str
+    variance: float
+    variance_pct: float
+    period: str
+    value_period: str
+    reasons: tuple[str, ...]
+    data_quality: str
+    trend: tuple[tuple[str, float], ...]  # (period, value) oldest first; NaN where none
+    comment: str = ""
+    comment_author: str = ""
+
+    @property
+    def reason_text(self) -> str:
+        """The exception reasons as a sentence fragment."""
+        return "; ".join(ExceptionReason(r).description for r in self.reasons)
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    """One improvement-plan action."""
+
+    action_id: str
+    action: str
+    owner: str
+    due: dt.date | None
+    status: str
+    overdue: bool
+    measures: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class Cpr:
+    """Everything the four slides and the HTML report show."""
+
+    council: str
+    service: str
+    quarter: str
+    report_date: dt.date
+    run_id: str
+    director: str
+    cabinet_member: str
+    counts: dict[str, int]
+    headlines: tuple[MeasureLine, ...]
+    successes: tuple[str, ...]
+    areas_for_development: tuple[str, ...]
+    summary_comment: str
+    whats_good: tuple[MeasureLine, ...]
+    whats_good_more: int
+    whats_good_comment: str
+    exceptions: tuple[MeasureLine, ...]
+    actions: tuple[ActionLine, ...]
+    approach_comment: str
+    scorecard: pd.DataFrame = field(repr=False, compare=False)
+    data_notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.service)
+
+    @property
+    def title(self) -> str:
+        return f"{self.service}: Corporate Performance Report, {self.quarter}"
+
+
+def slugify(name: str) -> str:
+    """A safe file and folder name: ``Children's Services`` -> ``childrens-services``."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    ascii_name = ascii_name.replace("'", "").replace("’", "").replace("&", " and ")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    if not slug:
+        slug = "service-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    return slug[:80]
+
+
+def quarter_end(dataset: Dataset, quarter: str) -> dt.date:
+    """The last day of a financial quarter: the default report date."""
+    period = dataset.calendar.parse(quarter)
+    return period.end_time.date()
+
+
+def build_cpr(
+    dataset: Dataset,
+    service: str,
+    quarter: str,
+    config: CouncilConfig,
+    *,
+    report_date: str | dt.date | None = None,
+    run_id: str = "",
+) -> Cpr:
+    """Assemble one service's CPR for one quarter.
+
+    Args:
+        dataset: the council's data.
+        service: a service named in the data dictionary.
+        quarter: a financial quarter such as ``"2024/25 Q1"``.
+        config: the council configuration.
+        report_date: the date printed on the report (ISO text or a date); defaults to the
+            quarter's last day, so output never depends on the clock.
+        run_id: an identifier printed in the report's footer.
+
+    Raises:
+        KpiToolsError: unknown service, or a period that is not a quarter.
+    """
+    if service not in dataset.services:
+        raise KpiToolsError(
+            f"service '{service}' is not in the data: {', '.join(dataset.services)}"
+        )
+    try:
+        period = dataset.calendar.parse(quarter)
+    except ValueError as err:
+        raise KpiToolsError(f"quarter {err}") from None
+    if dataset.calendar.granularity(period) is not Granularity.QUARTER:
+        raise KpiToolsError(f"'{quarter}' is not a financial quarter (write 2024/25 Q1)")
+    label = dataset.calendar.label(period)
+    date = _as_date(report_date) if report_date else period.end_time.date()
+
+    history = build_scorecard(dataset, by="quarter")
+    history = history[history["service"] == service]
+    current = history[history["period"] == label].reset_index(drop=True)
+    reported = current[current["include"]]
+    trends = _trends(history, label)
+    comments = _comments(dataset, service, label)
+    lines = {
+        row.measure_id: _measure_line(row, trends.get(row.measure_id, ()), comments)
+        for row in reported.itertuples(index=False)
+    }
+
+    # Reds first, then the furthest from target.
+    exceptions = tuple(
+        sorted(
+            (line for line in lines.values() if line.reasons),
+            key=lambda line: (line.rag != RAG.RED, _favourable(line)),
+        )
+    )
+    good = [
+        line
+        for line in lines.values()
+        if not line.reasons
+        and (
+            line.rag == RAG.GREEN
+            or (line.direction == Direction.IMPROVING and line.rag == RAG.AMBER)
+        )
+    ]
+    good.sort(key=lambda line: (line.rag != RAG.GREEN, -_favourable(line)))
+    service_config = config.service(service)
+    warnings = tuple(
+        f"{service} {label}: no Director's comment for exception {line.measure_id} "
+        f"({line.title}); the deck shows 'Comment awaited'"
+        for line in exceptions
+        if not line.comment
+    )
+    return Cpr(
+        council=config.council,
+        service=service,
+        quarter=label,
+        report_date=date,
+        run_id=run_id,
+        director=service_config.director,
+        cabinet_member=service_config.cabinet_member,
+        counts={rag: int((reported["rag"] == rag).sum()) for rag in RAG_ORDER},
+        headlines=_headlines(lines, service_config.headline),
+        successes=tuple(f"{line.title}: {_short_value(line)}" for line in good[:SUCCESS_LINES]),
+        areas_for_development=tuple(
+            f"{line.title}: {line.reason_text}" for line in exceptions[:SUCCESS_LINES]
+        ),
+        summary_comment=comments.get(Section.SUMMARY.value, ("", ""))[0],
+        whats_good=tuple(good[:WHATS_GOOD_ROWS]),
+        whats_good_more=max(0, len(good) - WHATS_GOOD_ROWS),
+        whats_good_comment=comments.get(Section.WHATS_GOOD.value, ("", ""))[0],
+        exceptions=exceptions,
+        actions=_actions(dataset, service, date),
+        approach_comment=comments.get(Section.APPROACH.value, ("", ""))[0],
+        scorecard=current,
+        data_notes=_data_notes(current),
+        warnings=warnings,
+    )
+
+
+def _as_date(value: str | dt.date) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise KpiToolsError(f"report date '{value}' is not a date (write 2024-07-19)") from None
+
+
+def _trends(history: pd.DataFrame, label: str) -> dict[str, tuple[tuple[str, float], ...]]:
+    """Each measure's last few quarters up to ``label``."""
+    periods = list(dict.fromkeys(history["period"]))
+    if label not in periods:
+        return {}
+    window = set(
+        periods[max(0, periods.index(label) - TREND_PERIODS + 1) : periods.index(label) + 1]
+    )
+    recent = history[history["period"].isin(window)]
+    return {
+        measure_id: tuple(zip(group["period"], group["value"].astype(float), strict=True))
+        for measure_id, group in recent.groupby("measure_id", sort=False)
+    }
+
+
+def _comments(dataset: Dataset, service: str, label: str) -> dict[str, tuple[str, str]]:
+    """Comments for the service and quarter: by section, and by measure id."""
+    comments = dataset.comments
+    if comments.empty:
+        return {}
+    labels = [dataset.calendar.label(q) if q is not None else "" for q in comments["quarter"]]
+    mine = comments[
+        (comments["service"] == service) & (pd.Series(labels, index=comments.index) == label)
+    ]
+    found: dict[str, tuple[str, str]] = {}
+    for row in mine.itertuples(index=False):
+        key = row.measure_id or row.section
+        text, author = found.get(key, ("", ""))
+        text = f"{text}\n\n{row.comment}" if text else row.comment
+        found[key] = (text, author or row.author)
+    return found
+
+
+def _measure_line(
+    row: object, trend: tuple[tuple[str, float], ...], comments: dict[str, tuple[str, str]]
+) -> MeasureLine:
+    comment, author = comments.get(row.measure_id, ("", ""))  # type: ignore[attr-defined]
+    reasons = tuple(str(row.exception_reasons).split())  # type: ignore[attr-defined]
+    return MeasureLine(
+        measure_id=row.measure_id,  # type: ignore[attr-defined]
+        title=row.title,  # type: ignore[attr-defined]
+        description="",
+        polarity=row.polarity,  # type: ignore[attr-defined]
+        unit=row.unit,  # type: ignore[attr-defined]
+        rag_method=row.rag_method,  # type: ignore[attr-defined]
+        value=row.value,  # type: ignore[attr-defined]
+        target=row.target,  # type: ignore[attr-defined]
+        tsl=row.tsl,  # type: ignore[attr-defined]
+        msl=row.msl,  # type: ignore[attr-defined]
+        rag=row.rag,  # type: ignore[attr-defined]
+        direction=row.direction,  # type: ignore[attr-defined]
+        variance=row.variance,  # type: ignore[attr-defined]
+        variance_pct=row.variance_pct,  # type: ignore[attr-defined]
+        period=row.period,  # type: ignore[attr-defined]
+        value_period=row.value_period,  # type: ignore[attr-defined]
+        reasons=reasons,
+        data_quality=row.data_quality,  # type: ignore[attr-defined]
+        trend=trend,
+        comment=comment,
+        comment_author=author,
+    )
+
+
+def _favourable(line: MeasureLine) -> float:
+    """How far a measure is better than its target (relative), for ordering."""
+    if math.isnan(line.variance_pct):
+        return 0.0
+    return line.variance_pct if line.polarity == "up" else -line.variance_pct
+
+
+def _headlines(lines: dict[str, MeasureLine], chosen: tuple[str, ...]) -> tuple[MeasureLine, ...]:
+    """The slide-1 tiles: the configured measures, else exceptions first then the best greens."""
+    picked = [lines[m] for m in chosen if m in lines]
+    if not picked:
+        rated = [line for line in lines.values() if line.rag in (RAG.GREEN, RAG.AMBER, RAG.RED)]
+        exceptions = sorted((x for x in rated if x.reasons), key=_favourable)
+        others = sorted((x for x in rated if not x.reasons), key=_favourable, reverse=True)
+        picked = exceptions[: HEADLINE_TILES // 2] + others
+        picked = picked[:HEADLINE_TILES]
+        if len(picked) < HEADLINE_TILES:
+            picked += [x for x in exceptions if x not in picked][: HEADLINE_TILES - len(picked)]
+    return tuple(picked[:HEADLINE_TILES])
+
+
+def _short_value(line: MeasureLine) -> str:
+    from kpitools.formatting import format_value
+
+    target = line.tsl if line.rag_method == "thresholds" else line.target
+    text = format_value(line.value, line.unit)
+    if not math.isnan(target):
+        text += f" against a target of {format_value(target, line.unit)}"
+    return text
+
+
+def _actions(dataset: Dataset, service: str, report_date: dt.date) -> tuple[ActionLine, ...]:
+    actions = dataset.actions
+    if actions.empty:
+        return ()
+    mine = actions[actions["service"] == service]
+    lines = []
+    for row in mine.itertuples(index=False):
+        due = row.due if isinstance(row.due, dt.date) else None
+        overdue = row.status == ActionStatus.OVERDUE or (
+            due is not None and due < report_date and row.status != ActionStatus.COMPLETE
+        )
+        lines.append(
+            ActionLine(
+                action_id=row.action_id,
+                action=row.action,
+                owner=row.owner,
+                due=due,
+                status=ActionStatus.OVERDUE.value if overdue else row.status,
+                overdue=overdue,
+                measures=tuple(row.measures.split()),
+                note=row.note,
+            )
+        )
+    # Overdue first, then by due date: what the committee should look at first.
+    return tuple(sorted(lines, key=lambda a: (not a.overdue, a.due or dt.date.max, a.action_id)))
+
+
+def _data_notes(current: pd.DataFrame) -> tuple[str, ...]:
+    """Where the quarter's data is late, missing, provisional or restated."""
+    notes = []
+    for row in current.itertuples(index=False):
+        if row.data_quality:
+            notes.append(f"{row.measure_id} {row.title}: {row.data_quality}")
+        elif row.status == "not_available":
+            notes.append(f"{row.measure_id} {row.title}: data due but not available")
+    return tuple(notes)
