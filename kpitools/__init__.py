@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpitools.config import CouncilConfig, default_config, load_config
+from kpitools.cpr import Cpr, build_cpr
+from kpitools.deck import build_deck, write_deck
 from kpitools.errors import KpiToolsError, Problem, RunError, ValidationError
 from kpitools.loading import load_dataset
 from kpitools.model import RAG, Dataset, Direction, ExceptionReason, Polarity, RagMethod, Status
@@ -26,6 +29,8 @@ __version__ = "0.1.0"
 __all__ = [
     "RAG",
     "SCORECARD_COLUMNS",
+    "CouncilConfig",
+    "Cpr",
     "Dataset",
     "Direction",
     "ExceptionReason",
@@ -39,17 +44,26 @@ __all__ = [
     "Status",
     "ValidationError",
     "__version__",
+    "build_cpr",
+    "build_deck",
     "build_scorecard",
+    "default_config",
     "load",
+    "load_config",
     "load_dataset",
     "rate",
     "rate_value",
+    "write_deck",
 ]
 
 
-def load(path: str | Path, *, year_start_month: int = 4) -> Dataset:
+def load(
+    path: str | Path, *, year_start_month: int = 4, default_tolerance: float = 0.05
+) -> Dataset:
     """Load and validate a council's data folder (see :func:`kpitools.loading.load_dataset`)."""
-    return load_dataset(path, year_start_month=year_start_month)
+    return load_dataset(
+        path, year_start_month=year_start_month, default_tolerance=default_tolerance
+    )
 
 
 def rate(dataset: Dataset, period: str | None = None, by: str | None = None) -> pd.DataFrame:

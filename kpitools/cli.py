@@ -125,6 +125,67 @@ def scorecard(
         print_scorecard(rows, dataset)
 
 
+@cli.command()
+@_data_option
+@click.option("--quarter", required=True, help="Financial quarter, e.g. '2024/25 Q1', or 'latest'.")
+@click.option("--service", "services", multiple=True, help="Only this service (repeatable).")
+@click.option(
+    "--out",
+    "out_dir",
+    default="outputs",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Folder for the reports.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Council configuration (params/council.yaml); defaults apply without one.",
+)
+@click.option(
+    "--report-date", default="", help="Date printed on the reports (default: quarter end)."
+)
+@click.option(
+    "--run-id", default="", help="Run id printed on the reports (default: from the inputs)."
+)
+@click.option("--strict", is_flag=True, help="Treat warnings (missing comments) as failures.")
+@_reports_errors
+def run(
+    data: str,
+    quarter: str,
+    services: tuple[str, ...],
+    out_dir: str,
+    config_path: str | None,
+    report_date: str,
+    run_id: str,
+    strict: bool,
+) -> None:
+    """Build each service's CPR for a quarter: deck (.pptx), web page (.html), notebook."""
+    from kpitools.runner import plan_run, run_reports
+
+    plan = plan_run(
+        data, quarter, services=services, out_dir=out_dir, config_path=config_path,
+        report_date=report_date, run_id=run_id, strict=strict,
+    )  # fmt: skip
+
+    def report(result) -> None:  # type: ignore[no-untyped-def]
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        if result.ok:
+            click.echo(f"{result.service}: wrote {', '.join(p.name for p in result.files)} "
+                       f"({result.seconds:.1f} s)")  # fmt: skip
+        else:
+            click.echo(f"{result.service}: FAILED: {result.error}", err=True)
+
+    click.echo(f"{plan.quarter}: {len(plan.services)} services -> {plan.out_dir}")
+    results = run_reports(plan, on_done=report)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        click.echo(f"{len(failed)} of {len(results)} services failed.", err=True)
+        sys.exit(1)
+
+
 def _summary(dataset: Dataset) -> str:
     measures = len(dataset.measures)
     services = len(dataset.services)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from kpitools.config import CouncilConfig
 from kpitools.errors import KpiToolsError
+from kpitools.formatting import format_value
 from kpitools.model import RAG, ActionStatus, Dataset, Direction, ExceptionReason, Section
 from kpitools.periods import Granularity
 from kpitools.scorecard import build_scorecard
@@ -56,6 +57,17 @@ class MeasureLine:
     trend: tuple[tuple[str, float], ...]  # (period, value) oldest first; NaN where none
     comment: str = ""
     comment_author: str = ""
+
+    @property
+    def target_text(self) -> str:
+        """``Target 85%``, ``TSL 95% / MSL 90%`` or ``No target``."""
+        if self.rag_method == "thresholds" and not math.isnan(self.tsl):
+            return (
+                f"TSL {format_value(self.tsl, self.unit)} / MSL {format_value(self.msl, self.unit)}"
+            )
+        if not math.isnan(self.target):
+            return f"Target {format_value(self.target, self.unit)}"
+        return "No target"
 
     @property
     def reason_text(self) -> str:
@@ -320,8 +332,6 @@ def _headlines(lines: dict[str, MeasureLine], chosen: tuple[str, ...]) -> tuple[
 
 
 def _short_value(line: MeasureLine) -> str:
-    from kpitools.formatting import format_value
-
     target = line.tsl if line.rag_method == "thresholds" else line.target
     text = format_value(line.value, line.unit)
     if not math.isnan(target):

@@ -463,7 +463,7 @@ def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, flo
         tile.line.color.rgb = _rgb(colour if line.rag != "white" else BLACK)
         tile.line.width = Pt(2.25)
         tile.shadow.inherit = False
-        target = _target_text(line)
+        target = line.target_text
         title = fit_text(line.title, tile_w, 10, 0.5, "")
         set_alt_text(
             tile,
@@ -497,14 +497,6 @@ def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, flo
         )
     rows = math.ceil(len(tiles) / per_row)
     return rows * tile_h + (rows - 1) * gap
-
-
-def _target_text(line: MeasureLine) -> str:
-    if line.rag_method == "thresholds" and not math.isnan(line.tsl):
-        return f"TSL {format_value(line.tsl, line.unit)} / MSL {format_value(line.msl, line.unit)}"
-    if not math.isnan(line.target):
-        return f"Target {format_value(line.target, line.unit)}"
-    return "No target"
 
 
 def add_whats_good_slide(builder: DeckBuilder) -> None:
@@ -545,7 +537,7 @@ def add_whats_good_slide(builder: DeckBuilder) -> None:
             (f"{line.title}\n{line.measure_id}", {}),
             (POLARITY_WORDS[line.polarity], {}),
             (format_value(line.value, line.unit), {"bold": True}),
-            (_target_text(line), {}),
+            (line.target_text, {}),
             (rag_label(line.rag), builder.rag_fill(line.rag)),
             (direction_label(line.direction) or "–", {}),
             (sparkline([v for _, v in line.trend]), {"size": 14}),
@@ -605,7 +597,7 @@ def _exception_cells(
     direction = direction_label(line.direction) or "no trend"
     return [
         (f"{line.title}\n{line.measure_id}", {}),
-        (f"{value}\n{_target_text(line)}", {}),
+        (f"{value}\n{line.target_text}", {}),
         (format_percent(line.variance_pct) or "–", {}),
         (f"{rag_label(line.rag)}\n{direction}", {}),
         (line.reason_text, {}),

@@ -1,0 +1,148 @@
+"""Interactive charts for the notebook and the HTML report (plotly).
+
+Pure: report content in, a :class:`Chart` out. A chart shows as a native plotly chart in
+JupyterLab and as a ``<figure>`` in the HTML report, with fixed element ids (reproducible
+output), no plotly.js of its own (the report embeds it once) and a text alternative: a caption
+and the chart's data as a table.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+from kpitools.colours import BLACK
+from kpitools.cpr import Cpr, MeasureLine
+from kpitools.formatting import format_value, rag_label
+
+FONT = "Arial, Helvetica, sans-serif"
+PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A figure with its text alternative, ready to display anywhere."""
+
+    figure: go.Figure
+    chart_id: str
+    caption: str
+    table_head: tuple[str, ...]
+    table_rows: tuple[tuple[str, ...], ...]
+
+    def to_html(self) -> str:
+        """The chart as an accessible ``<figure>`` (plotly.js must be on the page)."""
+        div = self.figure.to_html(
+            full_html=False, include_plotlyjs=False, div_id=self.chart_id, config=PLOTLY_CONFIG
+        )
+        head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in self.table_head)
+        body = "".join(
+            "<tr>"
+            + "".join(
+                (
+                    f'<th scope="row">{html.escape(c)}</th>'
+                    if i == 0
+                    else f"<td>{html.escape(c)}</td>"
+                )
+                for i, c in enumerate(row)
+            )
+            + "</tr>"
+            for row in self.table_rows
+        )
+        caption_id = f"{self.chart_id}-caption"
+        return (
+            f'<figure class="chart" aria-labelledby="{caption_id}">'
+            f'<figcaption id="{caption_id}">{html.escape(self.caption)}</figcaption>'
+            f'<div class="chart-plot" aria-hidden="true">{div}</div>'
+            f"<details><summary>Chart data as a table</summary>"
+            f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+            f"</details></figure>"
+        )
+
+    def _repr_mimebundle_(self, include=None, exclude=None):  # type: ignore[no-untyped-def]
+        return {
+            "application/vnd.plotly.v1+json": json.loads(self.figure.to_json()),
+            "text/html": self.to_html(),
+            "text/plain": self.caption,
+        }
+
+
+def _layout(figure: go.Figure, height: int) -> go.Figure:
+    figure.update_layout(
+        template="simple_white",
+        height=height,
+        margin={"l": 50, "r": 20, "t": 30, "b": 40},
+        font={"family": FONT, "size": 14, "color": BLACK},
+        showlegend=False,
+    )
+    return figure
+
+
+def rag_counts_chart(report: Cpr, palette: dict[str, str]) -> Chart:
+    """Measures by RAG rating: bars in RAG colours, each labelled with its count and word."""
+    rags = list(report.counts)
+    counts = [report.counts[r] for r in rags]
+    labels = [rag_label(r) for r in rags]
+    figure = go.Figure(
+        go.Bar(
+            x=labels,
+            y=counts,
+            text=[str(c) for c in counts],
+            textposition="outside",
+            marker={"color": [palette[r] for r in rags], "line": {"color": BLACK, "width": 1}},
+            hovertemplate="%{x}: %{y} measures<extra></extra>",
+        )
+    )
+    figure.update_yaxes(title_text="Measures", rangemode="tozero", dtick=max(1, max(counts) // 5))
+    total = sum(counts)
+    summary = ", ".join(f"{n} {r}" for r, n in zip(rags, counts, strict=True) if n)
+    return Chart(
+        figure=_layout(figure, 320),
+        chart_id=f"chart-{report.slug}-rag-counts",
+        caption=f"{report.service}, {report.quarter}: {total} measures by RAG rating ({summary}).",
+        table_head=("RAG rating", "Measures"),
+        table_rows=tuple((rag_label(r), str(n)) for r, n in zip(rags, counts, strict=True)),
+    )
+
+
+def trend_chart(report: Cpr, line: MeasureLine, palette: dict[str, str]) -> Chart:
+    """A measure's recent quarters against its target."""
+    periods = [p for p, _ in line.trend]
+    values = [None if math.isnan(v) else v for _, v in line.trend]
+    figure = go.Figure(
+        go.Scatter(
+            x=periods,
+            y=values,
+            mode="lines+markers",
+            line={"color": BLACK, "width": 2},
+            marker={"size": 9, "color": palette[line.rag], "line": {"color": BLACK, "width": 1}},
+            name=line.title,
+            hovertemplate="%{x}: %{y}<extra></extra>",
+        )
+    )
+    target = line.tsl if line.rag_method == "thresholds" else line.target
+    if not math.isnan(target):
+        figure.add_hline(y=target, line_dash="dash", line_color="#505A5F",
+                         annotation_text=f"Target {format_value(target, line.unit)}")  # fmt: skip
+    first = next((v for v in values if v is not None), None)
+    last = values[-1] if values else None
+    change = (
+        f"from {format_value(first, line.unit)} in {periods[0]} to "
+        f"{format_value(last, line.unit)} in {periods[-1]}"
+        if first is not None and last is not None
+        else "with gaps in the data"
+    )
+    target_text = f"; target {format_value(target, line.unit)}" if not math.isnan(target) else ""
+    return Chart(
+        figure=_layout(figure, 260),
+        chart_id=f"chart-{report.slug}-{line.measure_id.lower()}",
+        caption=f"{line.title} ({line.measure_id}): {change}{target_text}.",
+        table_head=("Quarter", "Value"),
+        table_rows=tuple(
+            (p, format_value(v, line.unit) if v is not None else "no value")
+            for p, v in zip(periods, values, strict=True)
+        ),
+    )
