@@ -7,7 +7,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= data/example
 
-.PHONY: report test lint format bench example clean
+OUT    ?= outputs
+CONFIG ?= params/council.yaml
+
+.PHONY: report scorecard test format bench example template clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +18,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## Scorecard of the bundled example council for its latest quarter.
+## Every service's CPR (deck, web page, notebook) for the example council's latest quarter.
 report: $(STAMP)
+	$(BIN)/kpitools run --data $(DATA) --quarter latest --config $(CONFIG) --out $(OUT)
+
+## The example council's scorecard for its latest quarter, in the terminal.
+scorecard: $(STAMP)
 	$(BIN)/kpitools scorecard --data $(DATA) --period latest
 
 ## Lint, format check and the whole test suite.
@@ -36,6 +43,10 @@ bench: $(STAMP)
 ## Regenerate the example council from its seeded script.
 example: $(STAMP)
 	$(BIN)/python data/make_example.py data/example
+
+## Rebuild the default 16:9 slide template shipped in kpitools/templates/.
+template: $(STAMP)
+	$(BIN)/python -m kpitools.pptx_template
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpitools.config import CouncilConfig, default_config, load_config
+from kpitools.config import CouncilConfig, default_config, load_config, load_config_or_default
 from kpitools.cpr import Cpr, build_cpr
 from kpitools.deck import build_deck, write_deck
 from kpitools.errors import KpiToolsError, Problem, RunError, ValidationError
@@ -50,6 +50,7 @@ __all__ = [
     "default_config",
     "load",
     "load_config",
+    "load_config_or_default",
     "load_dataset",
     "rate",
     "rate_value",

@@ -90,6 +90,11 @@ def default_config(council: str = "Council") -> CouncilConfig:
     return CouncilConfig(council=council)
 
 
+def load_config_or_default(path: str | Path | None) -> CouncilConfig:
+    """:func:`load_config` for a path, or the defaults when the path is empty."""
+    return load_config(path) if path else default_config()
+
+
 def load_config(path: str | Path) -> CouncilConfig:
     """Read and validate a council configuration file.
 

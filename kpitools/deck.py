@@ -231,8 +231,7 @@ def _paginate(heights: Sequence[float], available: float) -> list[list[int]]:
 class DeckBuilder:
     """Builds one CPR deck on a council template."""
 
-    def __init__(self, report: Cpr, config: CouncilConfig):
-        self.report = report
+    def __init__(self, config: CouncilConfig):
         self.config = config
         self.palette = config.palette
         try:
@@ -280,25 +279,31 @@ class DeckBuilder:
     # -- slides ---------------------------------------------------------------------------
     def new_slide(self, title: str) -> Slide:
         slide = self.prs.slides.add_slide(self.layout)
-        slide.shapes.title.text = title
-        for paragraph in slide.shapes.title.text_frame.paragraphs:
-            for run in paragraph.runs:
-                run.font.size = self.frame.pt(28)
-                run.font.bold = True
         for placeholder in list(slide.placeholders):
             if placeholder.placeholder_format.type not in (1, 3):  # keep only the title
                 placeholder._element.getparent().remove(placeholder._element)
+        heading = slide.shapes.title
         if self.config.logo is not None:
             picture = slide.shapes.add_picture(
-                str(self.config.logo),
-                self.frame.emu(DESIGN_WIDTH - 1.9),
-                self.frame.emu(0.25),
-                height=self.frame.emu(0.6),
+                str(self.config.logo), 0, self.frame.emu(0.3), height=self.frame.emu(0.6)
             )
-            set_alt_text(picture, f"{self.report.council} logo")
+            # Right-aligned at the slide margin, whatever the logo's proportions.
+            picture.left = self.frame.emu(DESIGN_WIDTH - 0.45) - picture.width
+            set_alt_text(picture, f"{self.config.council} logo")
+            heading.width = max(Emu(0), picture.left - heading.left - self.frame.emu(0.2))
+        heading.text = title
+        # The largest size at which the title fits on one line (titles are short).
+        width = heading.width / EMU_PER_INCH / self.scale
+        size = next((pt for pt in (28, 24, 20) if len(text_lines(title, width, pt)) == 1), 18)
+        for paragraph in heading.text_frame.paragraphs:
+            for run in paragraph.runs:
+                run.font.size = self.frame.pt(size)
+                run.font.bold = True
         return slide
 
-    def build(self) -> PresentationType:
+    def build(self, report: Cpr) -> PresentationType:
+        """Add the CPR's slides for ``report``; a builder builds one deck."""
+        self.report = report
         add_infographic_slide(self)
         add_whats_good_slide(self)
         add_exception_slides(self)
@@ -718,10 +723,19 @@ def _action_cells(builder: DeckBuilder, action: ActionLine) -> list[tuple[str, d
     ]
 
 
+def check_template(config: CouncilConfig) -> None:
+    """Open the configured template and find its layout, before any report is built.
+
+    Raises:
+        KpiToolsError: the template cannot be opened, is not 16:9, or lacks the layout.
+    """
+    DeckBuilder(config)
+
+
 # -- saving --------------------------------------------------------------------------------
 def build_deck(report: Cpr, config: CouncilConfig) -> PresentationType:
     """The CPR as a python-pptx presentation (not yet saved)."""
-    return DeckBuilder(report, config).build()
+    return DeckBuilder(config).build(report)
 
 
 def deck_bytes(report: Cpr, config: CouncilConfig) -> bytes:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import nbformat
 
-from kpitools.config import CouncilConfig, default_config, load_config
+from kpitools.config import CouncilConfig, load_config_or_default
 from kpitools.cpr import build_cpr, slugify
-from kpitools.deck import write_atomic
+from kpitools.deck import check_template, write_atomic
 from kpitools.errors import KpiToolsError
 from kpitools.loading import load_dataset
 from kpitools.model import Dataset
@@ -78,7 +78,8 @@ def plan_run(
         kpitools.ValidationError: bad data or configuration (nothing has been written).
         KpiToolsError: an unknown service, a bad quarter or report date.
     """
-    config = load_config(config_path) if config_path else default_config()
+    config = load_config_or_default(config_path)
+    check_template(config)
     data = Path(data_dir).resolve()
     dataset = load_dataset(
         data,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +13,38 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "data" / "example"
+COUNCIL_CONFIG = ROOT / "params" / "council.yaml"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def require(tool: str) -> str:
+    """The path of a program the test needs: skipped on a laptop without it, never in CI."""
+    path = tool if os.path.isabs(tool) and os.path.exists(tool) else shutil.which(tool)
+    if path:
+        return path
+    message = f"{tool} is not installed"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}, and CI must run this test (.ci/run installs it)")
+    pytest.skip(message)
+
+
+def convert_to_pdf(pptx: Path, out_dir: Path) -> Path:
+    """Open a deck in LibreOffice (headless) and save it as PDF, as a Director's PC would."""
+    soffice = require("soffice")
+    profile = out_dir / "lo-profile"
+    result = subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+         "pdf", "--outdir", str(out_dir), str(pptx)],
+        capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    pdf = out_dir / (pptx.stem + ".pdf")
+    assert result.returncode == 0 and pdf.exists(), result.stderr
+    return pdf
+
 
 MakeData = Callable[..., Path]
 
