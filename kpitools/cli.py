@@ -178,7 +178,8 @@ def run(
         else:
             click.echo(f"{result.service}: FAILED: {result.error}", err=True)
 
-    click.echo(f"{plan.quarter}: {len(plan.services)} services -> {plan.out_dir}")
+    count = len(plan.services)
+    click.echo(f"{plan.quarter}: {count} service{'s' if count != 1 else ''} -> {plan.out_dir}")
     results = run_reports(plan, on_done=report)
     failed = [r for r in results if not r.ok]
     if failed:

@@ -647,12 +647,12 @@ def add_exception_slides(builder: DeckBuilder) -> None:
 
 
 ACTION_COLUMNS = [
-    Column("Ref", 1.0, 10),
-    Column("Action", 4.3, 10),
-    Column("Owner", 2.2, 10),
-    Column("Due", 1.3, 10),
-    Column("Status", 1.4, 10),
-    Column("Measures", 2.23, 10),
+    Column("Ref", 1.0, 12),
+    Column("Action", 4.3, 12),
+    Column("Owner", 2.2, 12),
+    Column("Due", 1.3, 12),
+    Column("Status", 1.4, 12),
+    Column("Measures", 2.23, 11),
 ]
 STATUS_WORDS = {
     "not_started": "Not started",
@@ -669,9 +669,9 @@ def add_improvement_plan_slide(builder: DeckBuilder) -> None:
     slide = builder.new_slide(f"{report.service}: performance improvement plan")
     top = frame.top
     if report.approach_comment:
-        text = fit_text(report.approach_comment, frame.width, 12, 1.0, "(see the HTML report)")
-        height = text_height(text, frame.width, 12)
-        _add_text(slide, frame, (frame.left, top, frame.width, height), [(text, 12, {})])
+        text = fit_text(report.approach_comment, frame.width, 14, 1.2, "(see the HTML report)")
+        height = text_height(text, frame.width, 14)
+        _add_text(slide, frame, (frame.left, top, frame.width, height), [(text, 14, {})])
         top += height + 0.1
     if not report.actions:
         _add_text(
