@@ -6,62 +6,71 @@ The stable Python API::
     dataset = kpitools.load("data/example")
     scorecard = kpitools.rate(dataset)                       # every measure, every quarter
     latest = kpitools.rate(dataset, period="latest")         # the latest quarter only
+
+Names are imported on first use, so ``import kpitools`` (and the command line, and batch
+workers) stay quick and load only what they need.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
-
-from kpitools.config import CouncilConfig, default_config, load_config, load_config_or_default
-from kpitools.cpr import Cpr, build_cpr
-from kpitools.deck import build_deck, write_deck
-from kpitools.errors import KpiToolsError, Problem, RunError, ValidationError
-from kpitools.loading import load_dataset
-from kpitools.model import RAG, Dataset, Direction, ExceptionReason, Polarity, RagMethod, Status
-from kpitools.periods import FiscalCalendar, Granularity
-from kpitools.rating import rate_value
-from kpitools.scorecard import SCORECARD_COLUMNS, build_scorecard
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "RAG",
-    "SCORECARD_COLUMNS",
-    "CouncilConfig",
-    "Cpr",
-    "Dataset",
-    "Direction",
-    "ExceptionReason",
-    "FiscalCalendar",
-    "Granularity",
-    "KpiToolsError",
-    "Polarity",
-    "Problem",
-    "RagMethod",
-    "RunError",
-    "Status",
-    "ValidationError",
-    "__version__",
-    "build_cpr",
-    "build_deck",
-    "build_scorecard",
-    "default_config",
-    "load",
-    "load_config",
-    "load_config_or_default",
-    "load_dataset",
-    "rate",
-    "rate_value",
-    "write_deck",
-]
+# name -> module that defines it
+_EXPORTS = {
+    "RAG": "kpitools.model",
+    "Dataset": "kpitools.model",
+    "Direction": "kpitools.model",
+    "ExceptionReason": "kpitools.model",
+    "Polarity": "kpitools.model",
+    "RagMethod": "kpitools.model",
+    "Status": "kpitools.model",
+    "FiscalCalendar": "kpitools.periods",
+    "Granularity": "kpitools.periods",
+    "KpiToolsError": "kpitools.errors",
+    "Problem": "kpitools.errors",
+    "RunError": "kpitools.errors",
+    "ValidationError": "kpitools.errors",
+    "load_dataset": "kpitools.loading",
+    "rate_value": "kpitools.rating",
+    "SCORECARD_COLUMNS": "kpitools.scorecard",
+    "build_scorecard": "kpitools.scorecard",
+    "CouncilConfig": "kpitools.config",
+    "default_config": "kpitools.config",
+    "load_config": "kpitools.config",
+    "load_config_or_default": "kpitools.config",
+    "Cpr": "kpitools.cpr",
+    "build_cpr": "kpitools.cpr",
+    "build_deck": "kpitools.deck",
+    "write_deck": "kpitools.deck",
+}
+
+__all__ = [*sorted(_EXPORTS), "__version__", "load", "rate"]
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pandas as pd
+
+    from kpitools.model import Dataset
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kpitools' has no attribute '{name}'")
 
 
 def load(
     path: str | Path, *, year_start_month: int = 4, default_tolerance: float = 0.05
 ) -> Dataset:
     """Load and validate a council's data folder (see :func:`kpitools.loading.load_dataset`)."""
+    from kpitools.loading import load_dataset
+
     return load_dataset(
         path, year_start_month=year_start_month, default_tolerance=default_tolerance
     )
@@ -76,6 +85,8 @@ def rate(dataset: Dataset, period: str | None = None, by: str | None = None) -> 
         by: period length when ``period`` is None or ``"latest"``: month, quarter, year.
 
     Returns:
-        The scorecard rows (:data:`SCORECARD_COLUMNS`).
+        The scorecard rows (:data:`kpitools.scorecard.SCORECARD_COLUMNS`).
     """
+    from kpitools.scorecard import build_scorecard
+
     return build_scorecard(dataset, period=period, by=by)

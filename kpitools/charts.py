@@ -9,11 +9,11 @@ and the chart's data as a table.
 from __future__ import annotations
 
 import html
-import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
-import plotly.graph_objects as go
+import plotly.io as pio
 
 from kpitools.colours import BLACK
 from kpitools.cpr import Cpr, MeasureLine
@@ -25,9 +25,9 @@ PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
 
 @dataclass(frozen=True)
 class Chart:
-    """A figure with its text alternative, ready to display anywhere."""
+    """A figure (a plain plotly figure dict) with its text alternative."""
 
-    figure: go.Figure
+    figure: dict[str, Any]
     chart_id: str
     caption: str
     table_head: tuple[str, ...]
@@ -35,18 +35,19 @@ class Chart:
 
     def to_html(self) -> str:
         """The chart as an accessible ``<figure>`` (plotly.js must be on the page)."""
-        div = self.figure.to_html(
-            full_html=False, include_plotlyjs=False, div_id=self.chart_id, config=PLOTLY_CONFIG
+        div = pio.to_html(
+            self.figure,
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=self.chart_id,
+            config=PLOTLY_CONFIG,
+            validate=False,
         )
         head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in self.table_head)
         body = "".join(
             "<tr>"
             + "".join(
-                (
-                    f'<th scope="row">{html.escape(c)}</th>'
-                    if i == 0
-                    else f"<td>{html.escape(c)}</td>"
-                )
+                f'<th scope="row">{html.escape(c)}</th>' if i == 0 else f"<td>{html.escape(c)}</td>"
                 for i, c in enumerate(row)
             )
             + "</tr>"
@@ -62,45 +63,80 @@ class Chart:
             f"</details></figure>"
         )
 
+    def to_figure(self) -> Any:
+        """The chart as a ``plotly.graph_objects.Figure``, for an analyst to restyle."""
+        import plotly.graph_objects as go
+
+        return go.Figure(self.figure)
+
     def _repr_mimebundle_(self, include=None, exclude=None):  # type: ignore[no-untyped-def]
         return {
-            "application/vnd.plotly.v1+json": json.loads(self.figure.to_json()),
+            "application/vnd.plotly.v1+json": {**self.figure, "config": PLOTLY_CONFIG},
             "text/html": self.to_html(),
             "text/plain": self.caption,
         }
 
 
-def _layout(figure: go.Figure, height: int) -> go.Figure:
-    figure.update_layout(
-        template="simple_white",
-        height=height,
-        margin={"l": 50, "r": 20, "t": 30, "b": 40},
-        font={"family": FONT, "size": 14, "color": BLACK},
-        showlegend=False,
-    )
-    return figure
+_AXIS = {
+    "showline": True,
+    "linecolor": BLACK,
+    "ticks": "outside",
+    "tickcolor": BLACK,
+    "showgrid": False,
+    "zeroline": False,
+    "automargin": True,
+}
+
+
+def _layout(height: int, **axes: Any) -> dict[str, Any]:
+    """Plain, high-contrast styling written out (no template), so specs stay small."""
+    return {
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
+        "font": {"family": FONT, "size": 14, "color": BLACK},
+        "paper_bgcolor": "#FFFFFF",
+        "plot_bgcolor": "#FFFFFF",
+        "showlegend": False,
+        "xaxis": {**_AXIS, **axes.get("xaxis", {})},
+        "yaxis": {**_AXIS, **axes.get("yaxis", {})},
+        "hoverlabel": {"font": {"family": FONT}},
+        **{k: v for k, v in axes.items() if k not in ("xaxis", "yaxis")},
+    }
 
 
 def rag_counts_chart(report: Cpr, palette: dict[str, str]) -> Chart:
     """Measures by RAG rating: bars in RAG colours, each labelled with its count and word."""
     rags = list(report.counts)
     counts = [report.counts[r] for r in rags]
-    labels = [rag_label(r) for r in rags]
-    figure = go.Figure(
-        go.Bar(
-            x=labels,
-            y=counts,
-            text=[str(c) for c in counts],
-            textposition="outside",
-            marker={"color": [palette[r] for r in rags], "line": {"color": BLACK, "width": 1}},
-            hovertemplate="%{x}: %{y} measures<extra></extra>",
-        )
-    )
-    figure.update_yaxes(title_text="Measures", rangemode="tozero", dtick=max(1, max(counts) // 5))
+    figure = {
+        "data": [
+            {
+                "type": "bar",
+                "x": [rag_label(r) for r in rags],
+                "y": counts,
+                "text": [str(c) for c in counts],
+                "textposition": "outside",
+                "cliponaxis": False,
+                "marker": {
+                    "color": [palette[r] for r in rags],
+                    "line": {"color": BLACK, "width": 1},
+                },
+                "hovertemplate": "%{x}: %{y} measures<extra></extra>",
+            }
+        ],
+        "layout": _layout(
+            320,
+            yaxis={
+                "title": {"text": "Measures"},
+                "rangemode": "tozero",
+                "dtick": max(1, max(counts) // 5),
+            },
+        ),
+    }
     total = sum(counts)
     summary = ", ".join(f"{n} {r}" for r, n in zip(rags, counts, strict=True) if n)
     return Chart(
-        figure=_layout(figure, 320),
+        figure=figure,
         chart_id=f"chart-{report.slug}-rag-counts",
         caption=f"{report.service}, {report.quarter}: {total} measures by RAG rating ({summary}).",
         table_head=("RAG rating", "Measures"),
@@ -112,21 +148,31 @@ def trend_chart(report: Cpr, line: MeasureLine, palette: dict[str, str]) -> Char
     """A measure's recent quarters against its target."""
     periods = [p for p, _ in line.trend]
     values = [None if math.isnan(v) else v for _, v in line.trend]
-    figure = go.Figure(
-        go.Scatter(
-            x=periods,
-            y=values,
-            mode="lines+markers",
-            line={"color": BLACK, "width": 2},
-            marker={"size": 9, "color": palette[line.rag], "line": {"color": BLACK, "width": 1}},
-            name=line.title,
-            hovertemplate="%{x}: %{y}<extra></extra>",
-        )
-    )
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": periods,
+            "y": values,
+            "mode": "lines+markers",
+            "line": {"color": BLACK, "width": 2},
+            "marker": {"size": 9, "color": palette[line.rag], "line": {"color": BLACK, "width": 1}},
+            "name": line.title,
+            "hovertemplate": "%{x}: %{y}<extra></extra>",
+        }
+    ]
     target = line.tsl if line.rag_method == "thresholds" else line.target
     if not math.isnan(target):
-        figure.add_hline(y=target, line_dash="dash", line_color="#505A5F",
-                         annotation_text=f"Target {format_value(target, line.unit)}")  # fmt: skip
+        data.append(
+            {
+                "type": "scatter",
+                "x": periods,
+                "y": [target] * len(periods),
+                "mode": "lines",
+                "line": {"color": "#505A5F", "dash": "dash", "width": 2},
+                "name": f"Target {format_value(target, line.unit)}",
+                "hovertemplate": f"Target {format_value(target, line.unit)}<extra></extra>",
+            }
+        )
     first = next((v for v in values if v is not None), None)
     last = values[-1] if values else None
     change = (
@@ -137,7 +183,7 @@ def trend_chart(report: Cpr, line: MeasureLine, palette: dict[str, str]) -> Char
     )
     target_text = f"; target {format_value(target, line.unit)}" if not math.isnan(target) else ""
     return Chart(
-        figure=_layout(figure, 260),
+        figure={"data": data, "layout": _layout(260)},
         chart_id=f"chart-{report.slug}-{line.measure_id.lower()}",
         caption=f"{line.title} ({line.measure_id}): {change}{target_text}.",
         table_head=("Quarter", "Value"),

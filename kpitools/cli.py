@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -135,7 +136,7 @@ def scorecard(
     default="outputs",
     show_default=True,
     type=click.Path(file_okay=False, path_type=str),
-    help="Folder for the reports.",
+    help="Folder for the reports: <out>/<quarter>/<service>/.",
 )
 @click.option(
     "--config",
@@ -143,6 +144,13 @@ def scorecard(
     type=click.Path(dir_okay=False, path_type=str),
     help="Council configuration (params/council.yaml); defaults apply without one.",
 )
+@click.option("--jobs", type=click.IntRange(1), help="Parallel workers (default: CPU cores).")
+@click.option(
+    "--timeout", type=click.IntRange(1), default=600, show_default=True,
+    help="Seconds a notebook cell may run before its service fails.",
+)  # fmt: skip
+@click.option("--force", is_flag=True, help="Rerun services whose inputs have not changed.")
+@click.option("--scheduler", help="Run on a Dask cluster, e.g. tcp://10.0.0.5:8786.")
 @click.option(
     "--report-date", default="", help="Date printed on the reports (default: quarter end)."
 )
@@ -150,6 +158,11 @@ def scorecard(
     "--run-id", default="", help="Run id printed on the reports (default: from the inputs)."
 )
 @click.option("--strict", is_flag=True, help="Treat warnings (missing comments) as failures.")
+@click.option(
+    "--notebook",
+    type=click.Path(dir_okay=False, exists=True, path_type=str),
+    help="A council's own CPR notebook (default: notebooks/cpr.ipynb).",
+)
 @_reports_errors
 def run(
     data: str,
@@ -157,33 +170,36 @@ def run(
     services: tuple[str, ...],
     out_dir: str,
     config_path: str | None,
+    jobs: int | None,
+    timeout: int,
+    force: bool,
+    scheduler: str | None,
     report_date: str,
     run_id: str,
     strict: bool,
+    notebook: str | None,
 ) -> None:
     """Build each service's CPR for a quarter: deck (.pptx), web page (.html), notebook."""
-    from kpitools.runner import plan_run, run_reports
+    from kpitools.batch import BatchOptions, run_batch
+    from kpitools.progress import BatchDisplay
+    from kpitools.runner import plan_run
 
     plan = plan_run(
         data, quarter, services=services, out_dir=out_dir, config_path=config_path,
-        report_date=report_date, run_id=run_id, strict=strict,
+        report_date=report_date, run_id=run_id, strict=strict, notebook=notebook,
     )  # fmt: skip
-
-    def report(result) -> None:  # type: ignore[no-untyped-def]
-        for warning in result.warnings:
-            click.echo(f"warning: {warning}", err=True)
-        if result.ok:
-            click.echo(f"{result.service}: wrote {', '.join(p.name for p in result.files)} "
-                       f"({result.seconds:.1f} s)")  # fmt: skip
-        else:
-            click.echo(f"{result.service}: FAILED: {result.error}", err=True)
-
-    count = len(plan.services)
-    click.echo(f"{plan.quarter}: {count} service{'s' if count != 1 else ''} -> {plan.out_dir}")
-    results = run_reports(plan, on_done=report)
-    failed = [r for r in results if not r.ok]
-    if failed:
-        click.echo(f"{len(failed)} of {len(results)} services failed.", err=True)
+    workers = jobs or os.cpu_count() or 1
+    options = BatchOptions(jobs=workers, timeout=timeout, force=force, scheduler=scheduler)
+    where = f"Dask cluster {scheduler}" if scheduler else f"{workers} worker(s)"
+    display = BatchDisplay(title=f"{plan.quarter} CPRs on {where}")
+    with display:
+        result = run_batch(plan, options, progress=display.update)
+    display.summary(result)
+    if result.interrupted:
+        click.echo(f"Stopped by {result.interrupted}: finished reports are in place; run the "
+                   "same command again to finish the rest.", err=True)  # fmt: skip
+        sys.exit(130 if result.interrupted == "SIGINT" else 143)
+    if result.failed:
         sys.exit(1)
 
 

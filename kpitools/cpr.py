@@ -8,10 +8,7 @@ the scorecard.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
-import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -20,8 +17,9 @@ from kpitools.config import CouncilConfig
 from kpitools.errors import KpiToolsError
 from kpitools.formatting import format_value
 from kpitools.model import RAG, ActionStatus, Dataset, Direction, ExceptionReason, Section
+from kpitools.naming import slugify
 from kpitools.periods import Granularity
-from kpitools.scorecard import build_scorecard
+from kpitools.scorecard import scorecard_history
 
 RAG_ORDER = tuple(r.value for r in RAG)
 TREND_PERIODS = 6
@@ -124,16 +122,6 @@ class Cpr:
         return f"{self.service}: Corporate Performance Report, {self.quarter}"
 
 
-def slugify(name: str) -> str:
-    """A safe file and folder name: ``Children's Services`` -> ``childrens-services``."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    ascii_name = ascii_name.replace("'", "").replace("’", "").replace("&", " and ")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    if not slug:
-        slug = "service-" + hashlib.sha256(name.encode()).hexdigest()[:8]
-    return slug[:80]
-
-
 def quarter_end(dataset: Dataset, quarter: str) -> dt.date:
     """The last day of a financial quarter: the default report date."""
     period = dataset.calendar.parse(quarter)
@@ -176,7 +164,7 @@ def build_cpr(
     label = dataset.calendar.label(period)
     date = _as_date(report_date) if report_date else period.end_time.date()
 
-    history = build_scorecard(dataset, by="quarter")
+    history = scorecard_history(dataset)
     history = history[history["service"] == service]
     current = history[history["period"] == label].reset_index(drop=True)
     reported = current[current["include"]]

@@ -9,14 +9,14 @@ writes files (the runner does).
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
+from kpitools.html_sections import TEMPLATES, report_css
+
 NOTEBOOK_ONLY_TAG = "notebook-only"
-TEMPLATES = Path(__file__).resolve().parent / "templates" / "nbconvert"
 
 
 @cache
@@ -27,8 +27,20 @@ def _plotly_js() -> str:
 
 
 @cache
-def _css() -> str:
-    return (TEMPLATES / "cpr" / "report.css").read_text(encoding="utf-8")
+def _exporter() -> HTMLExporter:
+    """One exporter per process: its templates are compiled once."""
+    exporter = HTMLExporter(
+        template_name="cpr",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    # Cells tagged "notebook-only" (notes for analysts) stay out of the published report.
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags={NOTEBOOK_ONLY_TAG}), enabled=True
+    )
+    return exporter
 
 
 def export_html(
@@ -44,26 +56,16 @@ def export_html(
     """
     from kpitools import __version__
 
-    exporter = HTMLExporter(
-        template_name="cpr",
-        extra_template_basedirs=[str(TEMPLATES)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
+    exporter = _exporter()
     resources = {
         "kpitools": {
             "title": title,
             "footer": footer,
             "lang": lang,
-            "css": _css(),
+            "css": report_css(),
             "plotly_js": _plotly_js(),
             "version": __version__,
         }
     }
-    # Cells tagged "notebook-only" (notes for analysts) stay out of the published report.
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags={NOTEBOOK_ONLY_TAG}), enabled=True
-    )
     body, _ = exporter.from_notebook_node(notebook, resources=resources)
     return body

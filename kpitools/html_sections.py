@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from functools import cache
 from html import escape
+from pathlib import Path
 
 import pandas as pd
 
@@ -17,6 +19,7 @@ from kpitools.colours import text_colour_on
 from kpitools.cpr import POLARITY_WORDS, Cpr, MeasureLine
 from kpitools.formatting import direction_label, format_percent, format_value, rag_label, sparkline
 
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "nbconvert"
 COMMENT_AWAITED = "Comment awaited"
 ACTION_STATUS_WORDS = {
     "not_started": "Not started",
@@ -25,6 +28,12 @@ ACTION_STATUS_WORDS = {
     "overdue": "⚠ Overdue",
     "complete": "✓ Complete",
 }
+
+
+@cache
+def report_css() -> str:
+    """The reports' stylesheet (shared by the service reports and the overview page)."""
+    return (TEMPLATES / "cpr" / "report.css").read_text(encoding="utf-8")
 
 
 class Fragment(str):

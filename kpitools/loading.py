@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,6 +36,32 @@ def load_dataset(
     folder = Path(path)
     if not folder.is_dir():
         raise ValidationError([Problem(str(folder), None, "", "is not a folder of data files")])
+    digest = input_digest(folder, year_start_month, default_tolerance)
+    cached = _CACHE.get(digest)
+    if cached is not None:
+        return cached.copy()
+    dataset = _load(folder, digest, year_start_month, default_tolerance)
+    _CACHE[digest] = dataset
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return dataset.copy()
+
+
+# A batch runs many notebooks on the same data in one kernel: parse each folder once.
+_CACHE: OrderedDict[str, Dataset] = OrderedDict()
+_CACHE_SIZE = 2
+
+
+def input_digest(folder: Path, year_start_month: int = 4, default_tolerance: float = 0.05) -> str:
+    """A hash of a data folder's input files (names and bytes) and the loading options."""
+    digest = hashlib.sha256(f"{year_start_month}|{default_tolerance!r}".encode())
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.stem.lower() in FILES:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _load(folder: Path, digest: str, year_start_month: int, default_tolerance: float) -> Dataset:
     calendar = FiscalCalendar(year_start_month)
     problems: list[Problem] = []
     tables: dict[str, RawTable | None] = {}
@@ -101,6 +129,7 @@ def load_dataset(
         benchmarks=benchmarks,
         calendar=calendar,
         source=folder,
+        digest=digest,
     )
 
 

@@ -6,7 +6,7 @@ so they can be written to CSV, JSON and HTML classes as they are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -145,7 +145,7 @@ class Section(StrEnum):
     EXCEPTION = "exception"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dataset:
     """A council's validated performance data, as the loader hands it on.
 
@@ -161,6 +161,8 @@ class Dataset:
         benchmarks: peer values per measure and period.
         calendar: the financial calendar the periods were read with.
         source: the data folder, where the data came from a folder.
+        digest: a hash of the input files' bytes and the loading options ('' if unknown):
+            equal digests mean equal data.
     """
 
     measures: pd.DataFrame
@@ -171,6 +173,17 @@ class Dataset:
     benchmarks: pd.DataFrame
     calendar: FiscalCalendar
     source: Path | None = None
+    digest: str = ""
+
+    def copy(self) -> Dataset:
+        """A copy whose frames can be changed without touching this one."""
+        return replace(
+            self,
+            **{
+                name: getattr(self, name).copy()
+                for name in ("measures", "values", "targets", "comments", "actions", "benchmarks")
+            },
+        )
 
     @property
     def services(self) -> list[str]:

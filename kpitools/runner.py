@@ -1,30 +1,23 @@
-"""Running the CPR notebook for services and a quarter (papermill), writing the reports.
+"""Planning a run: every input checked before any notebook starts.
 
-For each service the notebook is executed into a private staging folder beside the output
-folder; the HTML report is rendered from the executed notebook; then the three files are
-renamed into place, so a report is either complete or absent, never half-written.
+Bad data, a bad configuration or template, an unknown service or quarter stop the command
+here, with exit status 2 and nothing written. The batch (:mod:`kpitools.batch`) then runs
+the plan.
 """
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 from kpitools.config import CouncilConfig, load_config_or_default
-from kpitools.cpr import build_cpr, slugify
-from kpitools.deck import check_template, write_atomic
+from kpitools.cpr import build_cpr
+from kpitools.deck import check_template
 from kpitools.errors import KpiToolsError
 from kpitools.loading import load_dataset
 from kpitools.model import Dataset
 from kpitools.periods import Granularity
-from kpitools.tables import FILES
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "cpr.ipynb"
 KERNEL_MANAGER = "kpitools.kernels.IpcKernelManager"
@@ -54,7 +47,7 @@ class RunPlan:
     config: CouncilConfig
     config_path: Path | None
     report_date: str
-    run_id: str
+    run_id: str  # '' = each service's own id, from its inputs
     strict: bool
     notebook: Path
     dataset: Dataset = field(repr=False, compare=False)
@@ -107,14 +100,6 @@ def plan_run(
             + ", ".join(dataset.services)
         )
     chosen = tuple(services) or tuple(dataset.services)
-    slugs: dict[str, str] = {}
-    for service in chosen:
-        slug = slugify(service)
-        if slug in slugs:
-            raise KpiToolsError(
-                f"services '{slugs[slug]}' and '{service}' would share the file name '{slug}'"
-            )
-        slugs[slug] = service
     if report_date:
         build_cpr(dataset, chosen[0], label, config, report_date=report_date)  # checks the date
     return RunPlan(
@@ -125,107 +110,8 @@ def plan_run(
         config=config,
         config_path=Path(config_path).resolve() if config_path else None,
         report_date=report_date,
-        run_id=run_id or default_run_id(data, label, config_path),
+        run_id=run_id,
         strict=strict,
         notebook=Path(notebook).resolve() if notebook else NOTEBOOK,
         dataset=dataset,
     )
-
-
-def default_run_id(data_dir: Path, quarter: str, config_path: str | Path | None) -> str:
-    """A run id from the inputs' contents: the same inputs always give the same id."""
-    digest = hashlib.sha256(quarter.encode())
-    for path in sorted(data_dir.iterdir()):
-        if path.is_file() and path.stem.lower() in FILES:
-            digest.update(path.name.encode() + path.read_bytes())
-    if config_path:
-        digest.update(Path(config_path).read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def run_service(plan: RunPlan, service: str) -> ServiceRun:
-    """Execute the notebook for one service and put its three files in place."""
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    from kpitools.html_export import export_html
-
-    started = time.perf_counter()
-    slug = slugify(service)
-    result = ServiceRun(service=service, slug=slug)
-    report = build_cpr(
-        plan.dataset, service, plan.quarter, plan.config,
-        report_date=plan.report_date or None, run_id=plan.run_id,
-    )  # fmt: skip
-    result.warnings = list(report.warnings)
-    if plan.strict and report.warnings:
-        result.error = "warnings are errors with --strict: " + "; ".join(report.warnings)
-        result.seconds = time.perf_counter() - started
-        return result
-    plan.out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{slug}.", dir=plan.out_dir))
-    executed = staging / f"{slug}.ipynb"
-    try:
-        try:
-            papermill.execute_notebook(
-                str(plan.notebook),
-                str(executed),
-                parameters={
-                    "data_dir": str(plan.data_dir),
-                    "service": service,
-                    "quarter": plan.quarter,
-                    "output_dir": str(staging),
-                    "council_config": str(plan.config_path) if plan.config_path else "",
-                    "report_date": report.report_date.isoformat(),
-                    "run_id": plan.run_id,
-                },
-                kernel_name="python3",
-                kernel_manager_class=KERNEL_MANAGER,
-                progress_bar=False,
-                request_save_on_cell_execute=False,
-                cwd=str(plan.notebook.parent),
-            )
-        except PapermillExecutionError as err:
-            result.error = f"cell {err.exec_count}: {err.ename}: {err.evalue}"
-            _keep_failed(executed, plan.out_dir / f"{slug}.failed.ipynb")
-            return result
-        notebook = nbformat.read(executed, as_version=4)
-        page = export_html(
-            notebook,
-            title=f"{report.title} - {report.council}",
-            footer=(
-                f"{report.council} · {report.service} · Corporate Performance Report "
-                f"{report.quarter} · Report date {report.report_date:%d %B %Y} · "
-                f"Run {plan.run_id}"
-            ),
-        )
-        write_atomic(staging / f"{slug}.html", page.encode("utf-8"))
-        for suffix in (".pptx", ".html", ".ipynb"):
-            target = plan.out_dir / f"{slug}{suffix}"
-            (staging / f"{slug}{suffix}").replace(target)
-            result.files.append(target)
-        (plan.out_dir / f"{slug}.failed.ipynb").unlink(missing_ok=True)
-        result.ok = True
-        return result
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        result.seconds = time.perf_counter() - started
-
-
-def _keep_failed(executed: Path, target: Path) -> None:
-    """Keep a failed run's executed notebook for debugging."""
-    if executed.exists():
-        write_atomic(target, executed.read_bytes())
-
-
-def run_reports(
-    plan: RunPlan, on_done: Callable[[ServiceRun], None] | None = None
-) -> list[ServiceRun]:
-    """Run every service of the plan in turn; a failing service does not stop the others."""
-    results = []
-    for service in plan.services:
-        result = run_service(plan, service)
-        if on_done:
-            on_done(result)
-        results.append(result)
-    return results

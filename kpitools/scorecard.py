@@ -14,6 +14,8 @@ This assembles the rules of :mod:`kpitools.rating` over a dataset:
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import pandas as pd
 
@@ -93,6 +95,22 @@ def build_scorecard(
     if target_period is not None:
         rows = rows[rows["_period"] == target_period]
     return _present(rows, dataset)
+
+
+_HISTORY: OrderedDict[tuple[str, int], pd.DataFrame] = OrderedDict()
+
+
+def scorecard_history(dataset: Dataset, by: Granularity = Granularity.QUARTER) -> pd.DataFrame:
+    """Every period's scorecard, computed once per dataset contents (a batch asks for it in
+    every service's notebook). Returns a copy the caller may change."""
+    if not dataset.digest:
+        return build_scorecard(dataset, by=by)
+    key = (dataset.digest, int(by))
+    if key not in _HISTORY:
+        _HISTORY[key] = build_scorecard(dataset, by=by)
+        while len(_HISTORY) > 4:
+            _HISTORY.popitem(last=False)
+    return _HISTORY[key].copy()
 
 
 def measure_series(dataset: Dataset, granularity: Granularity) -> pd.DataFrame:

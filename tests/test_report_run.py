@@ -1,5 +1,6 @@
 """`kpitools run` end to end: papermill runs the notebook, the files land, the HTML is sound."""
 
+import json
 import os
 import subprocess
 import sys
@@ -32,11 +33,29 @@ def run_example(out: Path, *services: str) -> subprocess.CompletedProcess:
                     str(COUNCIL_CONFIG), "--out", str(out), *service_args)  # fmt: skip
 
 
+QUARTER = "2024-25-q1"
+
+
+def flat(root: Path) -> Path:
+    """Copy each service's three report files into one folder, as the tests read them."""
+    target = root / "_flat"
+    target.mkdir(exist_ok=True)
+    for path in (root / QUARTER).glob("*/*.*"):
+        if path.parent.name != "failed" and path.suffix in (".pptx", ".html", ".ipynb"):
+            (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory) -> Path:
+def batch_root(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("outputs")
     run_example(out, *SERVICES)
     return out
+
+
+@pytest.fixture(scope="module")
+def outputs(batch_root) -> Path:
+    return flat(batch_root)
 
 
 class Page(HTMLParser):
@@ -97,13 +116,16 @@ class Page(HTMLParser):
         self.text.append(data)
 
 
-def test_each_service_gets_three_files_and_nothing_else(outputs):
-    names = sorted(p.name for p in outputs.iterdir())
-    assert names == sorted(
-        f"{slug}{ext}"
-        for slug in ("childrens-services", "waste-and-environment")
-        for ext in (".pptx", ".html", ".ipynb")
-    )
+def test_each_service_gets_its_folder_and_nothing_is_left_over(batch_root):
+    root = batch_root / QUARTER
+    assert sorted(p.name for p in batch_root.iterdir()) == [QUARTER]
+    assert sorted(p.name for p in root.iterdir()) == [
+        "childrens-services", "index.html", "manifest.json", "waste-and-environment",
+    ]  # fmt: skip
+    for slug in ("childrens-services", "waste-and-environment"):
+        assert sorted(p.name for p in (root / slug).iterdir()) == sorted(
+            [f"{slug}.pptx", f"{slug}.html", f"{slug}.ipynb", "run.log"]
+        )
 
 
 def test_html_is_self_contained_with_plotly_once(outputs):
@@ -145,8 +167,9 @@ def test_html_has_the_four_sections_and_the_full_scorecard(outputs):
 
 def test_same_inputs_same_bytes(outputs, tmp_path):
     run_example(tmp_path, SERVICES[0])
+    again = flat(tmp_path)
     for name in ("childrens-services.pptx", "childrens-services.html"):
-        assert (tmp_path / name).read_bytes() == (outputs / name).read_bytes(), name
+        assert (again / name).read_bytes() == (outputs / name).read_bytes(), name
 
 
 @contextmanager
@@ -205,7 +228,7 @@ def hostile_outputs(tmp_path_factory) -> Path:
     )
     out = tmp_path_factory.mktemp("hostile-out")
     kpitools("run", "--data", str(folder), "--quarter", "2024/25 Q1", "--out", str(out))
-    return out
+    return flat(out)
 
 
 def test_hostile_text_is_escaped_in_the_html(hostile_outputs):
@@ -233,9 +256,12 @@ def test_strict_turns_missing_comments_into_failures(tmp_path):
     result = kpitools("run", "--data", str(EXAMPLE), "--quarter", "2024/25 Q1", "--service",
                       "Finance", "--out", str(tmp_path), "--strict", check=False)  # fmt: skip
     assert result.returncode == 1
-    assert "warning: Finance 2024/25 Q1: no Director's comment for exception" in result.stderr
-    assert "Finance: FAILED: warnings are errors with --strict" in result.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert "warnings are errors with --strict" in result.stderr
+    root = tmp_path / QUARTER
+    assert sorted(p.name for p in root.iterdir()) == ["index.html", "manifest.json"]
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["services"]["finance"]["status"] == "failed"
+    assert "no Director's comment for exception" in manifest["services"]["finance"]["error"]
 
 
 def test_bad_input_writes_nothing(tmp_path, make_data):

@@ -1,0 +1,48 @@
+"""Safe file and folder names for services and quarters.
+
+A name from the data becomes lower-case ASCII letters, digits and hyphens only, so it can
+never climb out of the output folder (``../etc``), hide (``.name``) or clash with the
+batch's own files; names that would clash get a short hash of the original appended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+MAX_LENGTH = 60
+RESERVED = {"index", "manifest", "failed", "con", "nul", "prn", "aux"}
+
+
+def _hash(name: str) -> str:
+    return hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+
+
+def slugify(name: str) -> str:
+    """``Children's Services`` -> ``childrens-services``; ``Café & Bar`` -> ``cafe-and-bar``."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = re.sub(r"['’`]", "", text).replace("&", " and ")
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:MAX_LENGTH].strip("-")
+    if not slug or slug in RESERVED:
+        slug = f"{slug or 'service'}-{_hash(name)}"
+    return slug
+
+
+def assign_slugs(names: Iterable[str]) -> dict[str, str]:
+    """A distinct safe name for each of ``names``; clashing ones get a hash suffix."""
+    names = list(dict.fromkeys(names))
+    plain = {name: slugify(name) for name in names}
+    counts: dict[str, int] = {}
+    for slug in plain.values():
+        counts[slug] = counts.get(slug, 0) + 1
+    return {
+        name: (slug if counts[slug] == 1 else f"{slug}-{_hash(name)}")
+        for name, slug in plain.items()
+    }
+
+
+def quarter_folder(label: str) -> str:
+    """``2024/25 Q1`` -> ``2024-25-q1``."""
+    return slugify(label)
