@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## Every service's CPR (deck, web page, notebook) for the example council's latest quarter.
+## Every service's CPR (deck, web page, notebook) for the example council's latest quarter,
+## in outputs/<quarter>/<service>/, with outputs/<quarter>/index.html and manifest.json.
 report: $(STAMP)
 	$(BIN)/kpitools run --data $(DATA) --quarter latest --config $(CONFIG) --out $(OUT)
 
@@ -36,9 +37,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## Speed benchmarks (not part of `make test`).
+## Speed benchmarks (not part of `make test`): the scorecard, then the quarterly batch.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/scorecard.py
+	$(BIN)/python benchmarks/batch.py
 
 ## Regenerate the example council from its seeded script.
 example: $(STAMP)

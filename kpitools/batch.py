@@ -77,6 +77,7 @@ class ServiceOutcome:
     files: list[str] = field(default_factory=list)
     attempts: int = 0
     worker: str = ""
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -228,6 +229,7 @@ def store_result(root: Path, outcome: ServiceOutcome, result: ServiceResult) -> 
     """Put a worker's result in place and record it in the outcome."""
     outcome.seconds = result.seconds
     outcome.worker = result.worker
+    outcome.peak_rss_mb = result.peak_rss_mb
     log = result.log + "".join(f"warning: {w}\n" for w in outcome.report.warnings)
     if result.ok:
         _place_folder(root, outcome.slug, {**result.files, "run.log": log.encode("utf-8")})
@@ -280,6 +282,7 @@ def write_manifest(
                 "warnings": list(o.report.warnings),
                 "exceptions": len(o.report.exceptions),
                 "worker": o.worker,
+                "peak_rss_mb": o.peak_rss_mb,
             }
             for o in outcomes
         },

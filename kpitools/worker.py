@@ -78,6 +78,7 @@ class ServiceResult:
     log: str = ""
     seconds: float = 0.0
     worker: str = ""
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
 
 
 _KERNEL: Any = None
@@ -199,9 +200,24 @@ def render_service(job: ServiceJob) -> ServiceResult:
         if not result.ok and executed.exists():
             result.files = {f"{job.slug}.ipynb": executed.read_bytes()}
     result.seconds = time.perf_counter() - started
+    result.peak_rss_mb = _peak_memory(kernel)
     log.append(f"seconds: {result.seconds:.2f}")
     result.log = "\n".join(log) + "\n"
     return result
+
+
+def _peak_memory(kernel: Any) -> dict[str, float]:
+    """Peak resident memory (MB) of this worker process and of its kernel, where known."""
+    import resource
+
+    peaks = {"worker": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    pid = getattr(getattr(getattr(kernel, "km", None), "provisioner", None), "pid", None)
+    status = Path(f"/proc/{pid}/status")
+    if pid and status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks["kernel"] = round(int(line.split()[1]) / 1024, 1)
+    return peaks
 
 
 def shutdown_worker() -> None:
