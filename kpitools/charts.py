@@ -18,6 +18,7 @@ import plotly.io as pio
 from kpitools.colours import BLACK
 from kpitools.cpr import Cpr, MeasureLine
 from kpitools.formatting import format_value, rag_label
+from kpitools.html_sections import data_table
 
 FONT = "Arial, Helvetica, sans-serif"
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -43,15 +44,8 @@ class Chart:
             config=PLOTLY_CONFIG,
             validate=False,
         )
-        head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in self.table_head)
-        body = "".join(
-            "<tr>"
-            + "".join(
-                f'<th scope="row">{html.escape(c)}</th>' if i == 0 else f"<td>{html.escape(c)}</td>"
-                for i, c in enumerate(row)
-            )
-            + "</tr>"
-            for row in self.table_rows
+        table = data_table(
+            "", self.table_head, [[html.escape(c) for c in row] for row in self.table_rows]
         )
         caption_id = f"{self.chart_id}-caption"
         return (
@@ -59,7 +53,7 @@ class Chart:
             f'<figcaption id="{caption_id}">{html.escape(self.caption)}</figcaption>'
             f'<div class="chart-plot" aria-hidden="true">{div}</div>'
             f"<details><summary>Chart data as a table</summary>"
-            f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+            f"{table}"
             f"</details></figure>"
         )
 

@@ -64,7 +64,9 @@ def _border(rag: str, palette: dict[str, str]) -> str:
     return "#0B0C0C" if rag == "white" else palette[rag]
 
 
-def _table(caption: str, head: Sequence[str], rows: Iterable[Sequence[str]], css: str = "") -> str:
+def data_table(
+    caption: str, head: Sequence[str], rows: Iterable[Sequence[str]], css: str = ""
+) -> str:
     """A table whose first column heads its row; cells are HTML already escaped."""
     header = "".join(f'<th scope="col">{escape(h)}</th>' for h in head)
     body = "".join(
@@ -76,8 +78,9 @@ def _table(caption: str, head: Sequence[str], rows: Iterable[Sequence[str]], css
         + "</tr>"
         for row in rows
     )
+    caption_html = f"<caption>{escape(caption)}</caption>" if caption else ""
     return (
-        f'<table class="data {css}"><caption>{escape(caption)}</caption>'
+        f'<table class="data {css}">{caption_html}'
         f"<thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
     )
 
@@ -160,7 +163,7 @@ def whats_good(report: Cpr, palette: dict[str, str]) -> Fragment:
     )
     return Fragment(
         intro
-        + _table(
+        + data_table(
             f"What's good: measures on or above target or improving, {report.quarter}",
             ["Measure", "Polarity", "Value", "Target", "RAG", "Direction", "Trend"],
             rows,
@@ -188,7 +191,7 @@ def exceptions(report: Cpr, palette: dict[str, str]) -> Fragment:
             if line.comment
             else f'<p class="comment awaited">{COMMENT_AWAITED}</p>'
         )
-        facts = _table(
+        facts = data_table(
             f"{line.title}: figures for {report.quarter}",
             ["Value", "Target", "Variance", "RAG", "Direction"],
             [
@@ -236,7 +239,7 @@ def improvement_plan(report: Cpr) -> Fragment:
     ]
     return Fragment(
         intro
-        + _table(
+        + data_table(
             f"Improvement actions for {report.service}",
             ["Ref", "Action", "Owner", "Due", "Status", "Measures"],
             rows,
@@ -272,7 +275,7 @@ def scorecard(report: Cpr, palette: dict[str, str]) -> Fragment:
             )
         )
     return Fragment(
-        _table(
+        data_table(
             f"Full scorecard for {report.service}, {report.quarter}",
             [
                 "Measure",
