@@ -303,8 +303,12 @@ def write_overview(root: Path, plan: RunPlan, outcomes: list[ServiceOutcome]) ->
 def _worker_init(notebook_dir: str) -> None:
     """In each worker process: leave Ctrl-C to the batch, start the kernel straight away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from kpitools.worker import warm_up
+    from multiprocessing.util import Finalize
 
+    from kpitools.worker import shutdown_worker, warm_up
+
+    # Pool workers leave through os._exit, skipping atexit: a finalizer stops the kernel.
+    Finalize(None, shutdown_worker, exitpriority=10)
     warm_up(notebook_dir)
 
 
@@ -319,6 +323,7 @@ def _run_local(
 
     pending = list(jobs)
     while pending:
+        finished = False
         context = get_context("spawn")
         pool = ProcessPoolExecutor(
             max_workers=max(1, min(workers, len(pending))),
@@ -332,7 +337,8 @@ def _run_local(
                 outcome.attempts += 1
                 assert outcome.job is not None
                 futures[pool.submit(render_service, outcome.job)] = outcome
-            on_start(list(futures.values()))
+            size = max(1, min(workers, len(pending)))
+            on_start(_running(futures, size))
             remaining = set(futures)
             while remaining:
                 done, remaining = wait(remaining, return_when=FIRST_COMPLETED)
@@ -341,7 +347,8 @@ def _run_local(
                     result = future.result()  # BrokenProcessPool if a worker was killed
                     pending.remove(outcome)
                     on_result(outcome, result)
-                on_start([futures[f] for f in remaining])
+                on_start(_running(futures, size))
+            finished = True
         except BrokenProcessPool:
             for outcome in [o for o in pending if o.attempts >= MAX_ATTEMPTS]:
                 pending.remove(outcome)
@@ -349,14 +356,20 @@ def _run_local(
                 failure.error = f"its worker process was killed {MAX_ATTEMPTS} times"
                 on_result(outcome, failure)
         finally:
-            _stop_pool(pool)
+            _stop_pool(pool, graceful=finished)
 
 
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop workers now: queued jobs are cancelled, running ones are killed (their kernels
-    notice and exit)."""
+def _running(futures: dict[Future[ServiceResult], ServiceOutcome], size: int) -> list[Any]:
+    """The jobs a pool of ``size`` workers is running: it takes them in submission order."""
+    return [outcome for future, outcome in futures.items() if not future.done()][:size]
+
+
+def _stop_pool(pool: ProcessPoolExecutor, graceful: bool) -> None:
+    """Stop the workers. After a finished batch they exit and stop their kernels; after an
+    interruption, queued jobs are cancelled and running ones killed (their kernels notice
+    and exit)."""
     processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
+    pool.shutdown(wait=graceful, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()

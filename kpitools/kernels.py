@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,11 @@ class WarmKernel:
 
     async def _start(self) -> None:
         self.km = IpcKernelManager(kernel_name=self.kernel_name)
-        await self.km.start_kernel(cwd=self.cwd)
+        # The kernel process's own log lines (not cell output, which comes over IPC) would
+        # scribble over the batch's progress display.
+        await self.km.start_kernel(
+            cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         self.kc = self.km.client()
         self.kc.start_channels()
         await self.kc.wait_for_ready(timeout=120)
