@@ -5,6 +5,10 @@ deck, so each batch worker keeps one kernel: started once, the libraries importe
 namespace reset (``InteractiveShell.reset(new_session=True)``, which also restarts the
 execution count) before every notebook, so a notebook sees what a fresh kernel would. A kernel
 that dies or hangs is replaced and the batch goes on.
+
+The reset clears the notebook's variables, not the state of imported modules: an analyst cell
+that changes library settings (``pd.set_option``, plotly defaults) should set them back, or
+the council should run its own notebooks with ``--jobs`` workers knowing this.
 """
 
 from __future__ import annotations

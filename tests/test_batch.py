@@ -276,3 +276,33 @@ def test_dask_cluster_survives_a_killed_worker(tmp_path, dask_cluster):
     for ext in (".pptx", ".html"):
         name = f"finance/finance{ext}"
         assert (root / name).read_bytes() == (local / QUARTER / name).read_bytes()
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The batch's worker processes (spawned multiprocessing children)."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [
+        int(pid)
+        for pid in children
+        if b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+
+
+def test_a_killed_worker_process_does_not_lose_the_batch(tmp_path):
+    out = tmp_path / "out"
+    batch = subprocess.Popen(command("--out", str(out), "--jobs", "2"), env=ENV,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL)  # fmt: skip
+    root = out / QUARTER
+    deadline = time.monotonic() + 300
+    while not any(p.is_dir() and not p.name.startswith(".") for p in root.glob("*")):
+        assert batch.poll() is None, batch.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    victims = worker_pids(batch.pid)
+    assert victims and batch.poll() is None
+    os.kill(victims[0], signal.SIGKILL)
+    _, err = batch.communicate(timeout=600)
+    assert batch.returncode == 0, err
+    assert set(statuses(out).values()) == {"ok"} and len(statuses(out)) == 6
+    assert leftovers(out) == []
