@@ -75,7 +75,7 @@ def render_overview(
     table = (
         f'<table class="data"><caption>Measures by RAG rating and exceptions, by service, '
         f'{escape(quarter)}</caption><thead><tr><th scope="col">Service</th>{head}'
-        f'<th scope="col">Exceptions</th><th scope="col">Report</th>'
+        f'<th scope="col">Exceptions</th><th scope="col">Status</th>'
         f'<th scope="col">Slides</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
     sections = []
