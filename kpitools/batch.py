@@ -31,7 +31,7 @@ from typing import Any
 
 from kpitools import __version__
 from kpitools.cpr import Cpr, build_cpr
-from kpitools.deck import write_atomic
+from kpitools.files import write_atomic
 from kpitools.manifest import (
     MANIFEST,
     cache_key,
@@ -154,7 +154,7 @@ def plan_outcomes(plan: RunPlan, options: BatchOptions, root: Path) -> list[Serv
 
 def _common_key_parts(plan: RunPlan) -> dict[str, Any]:
     config = plan.config
-    parts: dict[str, Any] = {
+    return {
         "quarter": plan.quarter,
         "report_date": plan.report_date,
         "run_id": plan.run_id,
@@ -164,7 +164,6 @@ def _common_key_parts(plan: RunPlan) -> dict[str, Any]:
         "logo": file_sha256(config.logo) if config.logo else "",
         "packages": package_versions(),
     }
-    return parts
 
 
 def _job(plan: RunPlan, options: BatchOptions, outcome: ServiceOutcome) -> ServiceJob:
@@ -244,15 +243,14 @@ def store_result(root: Path, outcome: ServiceOutcome, result: ServiceResult) -> 
         outcome.failed_cell = result.failed_cell
 
 
-def write_manifest(
-    root: Path, plan: RunPlan, options: BatchOptions, outcomes: list[ServiceOutcome]
-) -> None:
+def manifest_header(plan: RunPlan, options: BatchOptions) -> dict[str, Any]:
+    """The manifest's run-wide part (parameters, input hashes, versions): worked out once."""
     inputs = {
         p.name: file_sha256(p)
         for p in sorted(plan.data_dir.iterdir())
         if p.is_file() and p.suffix.lower() in (".csv", ".xlsx")
     }
-    manifest = {
+    return {
         "kpitools_version": __version__,
         "quarter": plan.quarter,
         "parameters": {
@@ -269,6 +267,13 @@ def write_manifest(
         "config_sha256": file_sha256(plan.config_path) if plan.config_path else "",
         "notebook": {"path": str(plan.notebook), "sha256": file_sha256(plan.notebook)},
         "packages": package_versions(),
+    }
+
+
+def write_manifest(root: Path, header: dict[str, Any], outcomes: list[ServiceOutcome]) -> None:
+    """Write the manifest (after every service, so an interrupted run keeps its record)."""
+    manifest = {
+        **header,
         "services": {
             o.slug: {
                 "service": o.service,
@@ -394,6 +399,7 @@ def run_batch(
     root.mkdir(parents=True, exist_ok=True)
     recover(root)
     outcomes = plan_outcomes(plan, options, root)
+    header = manifest_header(plan, options)
     notify = progress or (lambda *_: None)
     notify("start", None, outcomes)
     result = BatchResult(root=root, outcomes=outcomes)
@@ -401,7 +407,7 @@ def run_batch(
 
     def on_result(outcome: ServiceOutcome, service_result: ServiceResult) -> None:
         store_result(root, outcome, service_result)
-        write_manifest(root, plan, options, outcomes)
+        write_manifest(root, header, outcomes)
         notify("done", outcome, outcomes)
 
     def on_start(running: list[ServiceOutcome]) -> None:
@@ -424,7 +430,7 @@ def run_batch(
             for outcome in outcomes:
                 if outcome.status in ("pending", "running"):
                     outcome.status = "not run"
-            write_manifest(root, plan, options, outcomes)
+            write_manifest(root, header, outcomes)
             write_overview(root, plan, outcomes)
     result.seconds = time.perf_counter() - started
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -27,8 +28,6 @@ HEADLINE_TILES = 6
 WHATS_GOOD_ROWS = 8
 SUCCESS_LINES = 4
 
-POLARITY_WORDS = {"up": "Bigger is better", "down": "Smaller is better", "neutral": "Not judged"}
-
 
 @dataclass(frozen=True)
 class MeasureLine:
@@ -36,7 +35,6 @@ class MeasureLine:
 
     measure_id: str
     title: str
-    description: str
     polarity: str
     unit: str
     rag_method: str
@@ -122,12 +120,6 @@ class Cpr:
         return f"{self.service}: Corporate Performance Report, {self.quarter}"
 
 
-def quarter_end(dataset: Dataset, quarter: str) -> dt.date:
-    """The last day of a financial quarter: the default report date."""
-    period = dataset.calendar.parse(quarter)
-    return period.end_time.date()
-
-
 def build_cpr(
     dataset: Dataset,
     service: str,
@@ -162,7 +154,7 @@ def build_cpr(
     if dataset.calendar.granularity(period) is not Granularity.QUARTER:
         raise KpiToolsError(f"'{quarter}' is not a financial quarter (write 2024/25 Q1)")
     label = dataset.calendar.label(period)
-    date = _as_date(report_date) if report_date else period.end_time.date()
+    date = parse_report_date(report_date) if report_date else period.end_time.date()
 
     history = scorecard_history(dataset)
     history = history[history["service"] == service]
@@ -171,8 +163,8 @@ def build_cpr(
     trends = _trends(history, label)
     comments = _comments(dataset, service, label)
     lines = {
-        row.measure_id: _measure_line(row, trends.get(row.measure_id, ()), comments)
-        for row in reported.itertuples(index=False)
+        row["measure_id"]: _measure_line(row, trends.get(row["measure_id"], ()), comments)
+        for row in reported.to_dict("records")
     }
 
     # Reds first, then the furthest from target.
@@ -226,7 +218,12 @@ def build_cpr(
     )
 
 
-def _as_date(value: str | dt.date) -> dt.date:
+def parse_report_date(value: str | dt.date) -> dt.date:
+    """A report date given as ISO text (or already a date).
+
+    Raises:
+        KpiToolsError: the text is not a date.
+    """
     if isinstance(value, dt.date):
         return value
     try:
@@ -268,30 +265,19 @@ def _comments(dataset: Dataset, service: str, label: str) -> dict[str, tuple[str
     return found
 
 
+# Scorecard columns a MeasureLine takes over as they are.
+_LINE_FIELDS = ("measure_id", "title", "polarity", "unit", "rag_method", "value", "target", "tsl",
+                "msl", "rag", "direction", "variance", "variance_pct", "period", "value_period",
+                "data_quality")  # fmt: skip
+
+
 def _measure_line(
-    row: object, trend: tuple[tuple[str, float], ...], comments: dict[str, tuple[str, str]]
+    row: dict[str, Any], trend: tuple[tuple[str, float], ...], comments: dict[str, tuple[str, str]]
 ) -> MeasureLine:
-    comment, author = comments.get(row.measure_id, ("", ""))  # type: ignore[attr-defined]
-    reasons = tuple(str(row.exception_reasons).split())  # type: ignore[attr-defined]
+    comment, author = comments.get(row["measure_id"], ("", ""))
     return MeasureLine(
-        measure_id=row.measure_id,  # type: ignore[attr-defined]
-        title=row.title,  # type: ignore[attr-defined]
-        description="",
-        polarity=row.polarity,  # type: ignore[attr-defined]
-        unit=row.unit,  # type: ignore[attr-defined]
-        rag_method=row.rag_method,  # type: ignore[attr-defined]
-        value=row.value,  # type: ignore[attr-defined]
-        target=row.target,  # type: ignore[attr-defined]
-        tsl=row.tsl,  # type: ignore[attr-defined]
-        msl=row.msl,  # type: ignore[attr-defined]
-        rag=row.rag,  # type: ignore[attr-defined]
-        direction=row.direction,  # type: ignore[attr-defined]
-        variance=row.variance,  # type: ignore[attr-defined]
-        variance_pct=row.variance_pct,  # type: ignore[attr-defined]
-        period=row.period,  # type: ignore[attr-defined]
-        value_period=row.value_period,  # type: ignore[attr-defined]
-        reasons=reasons,
-        data_quality=row.data_quality,  # type: ignore[attr-defined]
+        **{name: row[name] for name in _LINE_FIELDS},
+        reasons=tuple(str(row["exception_reasons"]).split()),
         trend=trend,
         comment=comment,
         comment_author=author,

@@ -12,9 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import os
 import re
-import tempfile
 import textwrap
 import zipfile
 from collections.abc import Sequence
@@ -33,9 +31,13 @@ from pptx.util import Emu, Pt
 
 from kpitools.colours import BLACK, text_colour_on
 from kpitools.config import CouncilConfig
-from kpitools.cpr import POLARITY_WORDS, ActionLine, Cpr, MeasureLine
+from kpitools.cpr import ActionLine, Cpr, MeasureLine
 from kpitools.errors import KpiToolsError
+from kpitools.files import write_atomic
 from kpitools.formatting import (
+    ACTION_STATUS_WORDS,
+    COMMENT_AWAITED,
+    POLARITY_WORDS,
     direction_label,
     format_percent,
     format_value,
@@ -50,7 +52,6 @@ CHAR_EM = 0.5  # average character width in ems: Calibri is ~0.45, so this errs 
 LINE_SPACING = 1.2
 CELL_PAD = 0.08  # inches of cell margin on each side
 MUTED = "#505A5F"
-COMMENT_AWAITED = "Comment awaited"
 
 
 # -- geometry and text measuring ----------------------------------------------------------
@@ -504,6 +505,30 @@ def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, flo
     return rows * tile_h + (rows - 1) * gap
 
 
+def _add_intro(slide: Slide, frame: Frame, text: str, size: float, max_height: float) -> float:
+    """A comment across the top of the content area; returns where the content goes next."""
+    if not text:
+        return frame.top
+    text = fit_text(text, frame.width, size, max_height, "(see the HTML report)")
+    height = text_height(text, frame.width, size)
+    _add_text(slide, frame, (frame.left, frame.top, frame.width, height), [(text, size, {})])
+    return frame.top + height + 0.1
+
+
+def _add_notice(
+    slide: Slide, frame: Frame, top: float, text: str, size: float = 14, height: float = 0.6
+) -> None:
+    """One bold line where a slide has nothing to list."""
+    box = (frame.left, top, frame.width, height)
+    _add_text(slide, frame, box, [(text, size, {"bold": True})])
+
+
+def _add_more(slide: Slide, frame: Frame, text: str) -> None:
+    """A note at the foot of the content area: what did not fit on the slide."""
+    box = (frame.left, frame.bottom - 0.38, frame.width, 0.38)
+    _add_text(slide, frame, box, [(text, 11, {"colour": MUTED})])
+
+
 def add_whats_good_slide(builder: DeckBuilder) -> None:
     """Slide 2: measures on or above target, or clearly improving."""
     report, frame = builder.report, builder.frame
@@ -521,20 +546,9 @@ def add_whats_good_slide(builder: DeckBuilder) -> None:
             10,
         ),
     ]
-    top = frame.top
-    comment = report.whats_good_comment
-    if comment:
-        comment = fit_text(comment, frame.width, 12, 0.8, "(see the HTML report)")
-        height = text_height(comment, frame.width, 12)
-        _add_text(slide, frame, (frame.left, top, frame.width, height), [(comment, 12, {})])
-        top += height + 0.1
+    top = _add_intro(slide, frame, report.whats_good_comment, size=12, max_height=0.8)
     if not report.whats_good:
-        _add_text(
-            slide,
-            frame,
-            (frame.left, top, frame.width, 0.6),
-            [("No measures are on target or improving this quarter.", 14, {"bold": True})],
-        )
+        _add_notice(slide, frame, top, "No measures are on target or improving this quarter.")
         return
     rows, heights = [], []
     for line in report.whats_good:
@@ -565,18 +579,7 @@ def add_whats_good_slide(builder: DeckBuilder) -> None:
     )
     more = report.whats_good_more + len(report.whats_good) - len(keep)
     if more:
-        _add_text(
-            slide,
-            frame,
-            (frame.left, frame.bottom - 0.38, frame.width, 0.38),
-            [
-                (
-                    f"And {more} more measures on target: see the full scorecard.",
-                    11,
-                    {"colour": MUTED},
-                )
-            ],
-        )
+        _add_more(slide, frame, f"And {more} more measures on target: see the full scorecard.")
 
 
 EXCEPTION_COLUMNS = [
@@ -615,12 +618,10 @@ def add_exception_slides(builder: DeckBuilder) -> None:
     report, frame = builder.report, builder.frame
     if not report.exceptions:
         slide = builder.new_slide(f"{report.service}: measures needing attention")
-        _add_text(
-            slide,
-            frame,
-            (frame.left, frame.top, frame.width, 0.8),
-            [("No measures meet the exception criteria this quarter.", 16, {"bold": True})],
-        )
+        _add_notice(
+            slide, frame, frame.top, "No measures meet the exception criteria this quarter.",
+            size=16, height=0.8,
+        )  # fmt: skip
         return
     rows = [_exception_cells(builder, line) for line in report.exceptions]
     heights = [_row_height([c[0] for c in row], EXCEPTION_COLUMNS) for row in rows]
@@ -654,32 +655,15 @@ ACTION_COLUMNS = [
     Column("Status", 1.4, 12),
     Column("Measures", 2.23, 11),
 ]
-STATUS_WORDS = {
-    "not_started": "Not started",
-    "on_track": "On track",
-    "at_risk": "At risk",
-    "overdue": "⚠ Overdue",
-    "complete": "✓ Complete",
-}
 
 
 def add_improvement_plan_slide(builder: DeckBuilder) -> None:
     """Slide 4: the approach and the actions, overdue ones marked."""
     report, frame = builder.report, builder.frame
     slide = builder.new_slide(f"{report.service}: performance improvement plan")
-    top = frame.top
-    if report.approach_comment:
-        text = fit_text(report.approach_comment, frame.width, 14, 1.2, "(see the HTML report)")
-        height = text_height(text, frame.width, 14)
-        _add_text(slide, frame, (frame.left, top, frame.width, height), [(text, 14, {})])
-        top += height + 0.1
+    top = _add_intro(slide, frame, report.approach_comment, size=14, max_height=1.2)
     if not report.actions:
-        _add_text(
-            slide,
-            frame,
-            (frame.left, top, frame.width, 0.6),
-            [("No improvement actions recorded for this service.", 14, {"bold": True})],
-        )
+        _add_notice(slide, frame, top, "No improvement actions recorded for this service.")
         return
     rows, heights = [], []
     for action in report.actions:
@@ -700,17 +684,11 @@ def add_improvement_plan_slide(builder: DeckBuilder) -> None:
         "measures they are meant to move.",
     )
     if len(keep) < len(rows):
-        _add_text(
-            slide,
-            frame,
-            (frame.left, frame.bottom - 0.38, frame.width, 0.38),
-            [(f"And {len(rows) - len(keep)} more actions: see the HTML report.", 11,
-              {"colour": MUTED})],
-        )  # fmt: skip
+        _add_more(slide, frame, f"And {len(rows) - len(keep)} more actions: see the HTML report.")
 
 
 def _action_cells(builder: DeckBuilder, action: ActionLine) -> list[tuple[str, dict[str, object]]]:
-    status = STATUS_WORDS[action.status]
+    status = ACTION_STATUS_WORDS[action.status]
     style: dict[str, object] = builder.rag_fill("red") if action.overdue else {}
     text = action.action + (f"\n{action.note}" if action.note else "")
     return [
@@ -749,20 +727,6 @@ def deck_bytes(report: Cpr, config: CouncilConfig) -> bytes:
 def write_deck(report: Cpr, config: CouncilConfig, path: str | Path) -> None:
     """Write the deck to ``path`` atomically (a temporary file renamed into place)."""
     write_atomic(Path(path), deck_bytes(report, config))
-
-
-def write_atomic(path: Path, blob: bytes) -> None:
-    """Write bytes under a temporary name beside ``path``, then rename: never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(blob)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is for sharing
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 _CORE_DATES = re.compile(

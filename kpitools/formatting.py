@@ -65,6 +65,16 @@ def direction_label(direction: str) -> str:
     )
 
 
+POLARITY_WORDS = {"up": "Bigger is better", "down": "Smaller is better", "neutral": "Not judged"}
+COMMENT_AWAITED = "Comment awaited"
+ACTION_STATUS_WORDS = {
+    "not_started": "Not started",
+    "on_track": "On track",
+    "at_risk": "At risk",
+    "overdue": "⚠ Overdue",
+    "complete": "✓ Complete",
+}
+
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 
 

@@ -16,18 +16,19 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools.colours import text_colour_on
-from kpitools.cpr import POLARITY_WORDS, Cpr, MeasureLine
-from kpitools.formatting import direction_label, format_percent, format_value, rag_label, sparkline
+from kpitools.cpr import Cpr, MeasureLine
+from kpitools.formatting import (
+    ACTION_STATUS_WORDS,
+    COMMENT_AWAITED,
+    POLARITY_WORDS,
+    direction_label,
+    format_percent,
+    format_value,
+    rag_label,
+    sparkline,
+)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "nbconvert"
-COMMENT_AWAITED = "Comment awaited"
-ACTION_STATUS_WORDS = {
-    "not_started": "Not started",
-    "on_track": "On track",
-    "at_risk": "At risk",
-    "overdue": "⚠ Overdue",
-    "complete": "✓ Complete",
-}
 
 
 @cache
@@ -48,6 +49,11 @@ class Fragment(str):
 def _text(value: object) -> str:
     """Escaped text, paragraphs kept (CSS ``white-space: pre-line`` shows line breaks)."""
     return escape(str(value))
+
+
+def _comment(text: str) -> str:
+    """A person's comment as a paragraph (line breaks kept by CSS), or nothing."""
+    return f'<p class="comment">{_text(text)}</p>' if text else ""
 
 
 def rag_badge(rag: str, palette: dict[str, str]) -> str:
@@ -136,11 +142,7 @@ def summary(report: Cpr, palette: dict[str, str]) -> Fragment:
 
 def whats_good(report: Cpr, palette: dict[str, str]) -> Fragment:
     """Slide 2: measures on or above target, or improving."""
-    intro = (
-        f'<p class="comment">{_text(report.whats_good_comment)}</p>'
-        if report.whats_good_comment
-        else ""
-    )
+    intro = _comment(report.whats_good_comment)
     if not report.whats_good:
         return Fragment(intro + "<p>No measures are on target or improving this quarter.</p>")
     rows = [
@@ -216,11 +218,7 @@ def exceptions(report: Cpr, palette: dict[str, str]) -> Fragment:
 
 def improvement_plan(report: Cpr) -> Fragment:
     """Slide 4: the approach and the actions, overdue ones marked."""
-    intro = (
-        f'<p class="comment">{_text(report.approach_comment)}</p>'
-        if report.approach_comment
-        else ""
-    )
+    intro = _comment(report.approach_comment)
     if not report.actions:
         return Fragment(intro + "<p>No improvement actions recorded for this service.</p>")
     rows = [

@@ -18,7 +18,8 @@ from pptx import Presentation
 from pptx.util import Emu, Inches
 
 from kpitools.config import PACKAGE_TEMPLATE
-from kpitools.deck import reproducible_zip, write_atomic
+from kpitools.deck import reproducible_zip
+from kpitools.files import write_atomic
 
 WIDE = Inches(13.333)
 STAMP = dt.datetime(2024, 1, 1)

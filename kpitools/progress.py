@@ -6,7 +6,6 @@ import sys
 from typing import Any
 
 from rich.console import Console
-from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -31,7 +30,6 @@ class BatchDisplay:
             transient=False,
         )
         self.task = self.progress.add_task(title, total=1, counts="", current="")
-        self.live: Live | None = None
 
     def __enter__(self) -> BatchDisplay:
         if self.console.is_terminal:
@@ -94,4 +92,3 @@ class BatchDisplay:
             )
         self.console.print(table)
         self.console.print(f"Overview: {result.root / 'index.html'}", markup=False)
-        sys.stderr.flush()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpitools.config import CouncilConfig, load_config_or_default
-from kpitools.cpr import build_cpr
+from kpitools.cpr import parse_report_date
 from kpitools.deck import check_template
 from kpitools.errors import KpiToolsError
 from kpitools.loading import load_dataset
@@ -101,7 +101,7 @@ def plan_run(
         )
     chosen = tuple(services) or tuple(dataset.services)
     if report_date:
-        build_cpr(dataset, chosen[0], label, config, report_date=report_date)  # checks the date
+        parse_report_date(report_date)
     return RunPlan(
         data_dir=data,
         quarter=label,

@@ -17,6 +17,7 @@ import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ class Bundle:
     config: str
     notebook: str
 
-    @property
+    @cached_property
     def digest(self) -> str:
         digest = hashlib.sha256()
         for name in sorted(self.files):

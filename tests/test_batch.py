@@ -40,6 +40,15 @@ def statuses(root: Path) -> dict[str, str]:
     return {slug: s["status"] for slug, s in manifest(root)["services"].items()}
 
 
+def wait_until(condition, process: subprocess.Popen, seconds: float = 300) -> None:
+    """Poll until ``condition()`` holds while the batch ``process`` is still running."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 def leftovers(root: Path) -> list[str]:
     """Anything half-written: staging folders, moved-aside reports, temporary files."""
     return [str(p) for p in root.rglob("*") if p.name.startswith(".")]
@@ -162,11 +171,7 @@ def test_sigterm_leaves_no_partial_files_and_a_rerun_finishes(tmp_path):
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                stdin=subprocess.DEVNULL)  # fmt: skip
     root = out / QUARTER
-    deadline = time.monotonic() + 300
-    while not (root / "customer-services").exists():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: (root / "customer-services").exists(), process)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 143, err
@@ -256,11 +261,8 @@ def test_dask_cluster_survives_a_killed_worker(tmp_path, dask_cluster):
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              stdin=subprocess.DEVNULL)  # fmt: skip
     root = out / QUARTER
-    deadline = time.monotonic() + 300
-    while not any(p.is_dir() and not p.name.startswith(".") for p in root.glob("*")):
-        assert batch.poll() is None, batch.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: any(p.is_dir() and not p.name.startswith(".") for p in root.glob("*")),
+               batch)  # fmt: skip
     assert batch.poll() is None  # the batch is still going when the worker dies
     doomed.kill()
     _, err = batch.communicate(timeout=600)
@@ -294,11 +296,8 @@ def test_a_killed_worker_process_does_not_lose_the_batch(tmp_path):
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              stdin=subprocess.DEVNULL)  # fmt: skip
     root = out / QUARTER
-    deadline = time.monotonic() + 300
-    while not any(p.is_dir() and not p.name.startswith(".") for p in root.glob("*")):
-        assert batch.poll() is None, batch.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: any(p.is_dir() and not p.name.startswith(".") for p in root.glob("*")),
+               batch)  # fmt: skip
     victims = worker_pids(batch.pid)
     assert victims and batch.poll() is None
     os.kill(victims[0], signal.SIGKILL)
