@@ -1,92 +1,65 @@
 """kpitools: a council's performance data in, its quarterly Corporate Performance Reports out.
 
-The stable Python API::
+The Python API::
 
     import kpitools
-    dataset = kpitools.load("data/example")
-    scorecard = kpitools.rate(dataset)                       # every measure, every quarter
-    latest = kpitools.rate(dataset, period="latest")         # the latest quarter only
 
-Names are imported on first use, so ``import kpitools`` (and the command line, and batch
-workers) stay quick and load only what they need.
+    config = kpitools.load_config("params/council.yaml")     # or None for the defaults
+    dataset = kpitools.load("data/example", config=config)
+    scorecard = kpitools.rate(dataset)                        # every measure, every quarter
+    latest = kpitools.rate(dataset, period="latest")          # the latest quarter only
+    report = kpitools.build_cpr(dataset, "Finance", "2024/25 Q1")
+    kpitools.write_deck(report, "finance.pptx")
+
+The package is layered by stage (each imports only those before it):
+:mod:`kpitools.core` (vocabulary, periods, rating, scorecard), :mod:`kpitools.contract`
+(reading and checking input files), :mod:`kpitools.report` (the CPR's content, words,
+charts, HTML, deck), :mod:`kpitools.batch` (the quarterly run) and :mod:`kpitools.cli`.
 """
 
-from __future__ import annotations
+from kpitools._version import __version__
+from kpitools.contract.config_file import load_config
+from kpitools.contract.loading import load
+from kpitools.core.config import CouncilConfig, ServiceConfig
+from kpitools.core.dataset import Dataset
+from kpitools.core.errors import KpiToolsError, Problem, RunError, ValidationError
+from kpitools.core.model import RAG, Direction, ExceptionReason, Polarity, RagMethod, Status
+from kpitools.core.periods import FiscalCalendar, Granularity
+from kpitools.core.rating import rate_value
+from kpitools.core.scorecard import SCORECARD_COLUMNS, rate
+from kpitools.core.summaries import count_rag, count_service_levels
+from kpitools.report.content import Cpr, build_cpr
+from kpitools.report.deck import build_deck, write_deck
+from kpitools.report.summary import ReportSummary, write_summary
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-__version__ = "0.1.0"
-
-# name -> module that defines it
-_EXPORTS = {
-    "RAG": "kpitools.model",
-    "Dataset": "kpitools.model",
-    "Direction": "kpitools.model",
-    "ExceptionReason": "kpitools.model",
-    "Polarity": "kpitools.model",
-    "RagMethod": "kpitools.model",
-    "Status": "kpitools.model",
-    "FiscalCalendar": "kpitools.periods",
-    "Granularity": "kpitools.periods",
-    "KpiToolsError": "kpitools.errors",
-    "Problem": "kpitools.errors",
-    "RunError": "kpitools.errors",
-    "ValidationError": "kpitools.errors",
-    "load_dataset": "kpitools.loading",
-    "rate_value": "kpitools.rating",
-    "SCORECARD_COLUMNS": "kpitools.scorecard",
-    "build_scorecard": "kpitools.scorecard",
-    "CouncilConfig": "kpitools.config",
-    "default_config": "kpitools.config",
-    "load_config": "kpitools.config",
-    "load_config_or_default": "kpitools.config",
-    "Cpr": "kpitools.cpr",
-    "build_cpr": "kpitools.cpr",
-    "build_deck": "kpitools.deck",
-    "write_deck": "kpitools.deck",
-}
-
-__all__ = [*sorted(_EXPORTS), "__version__", "load", "rate"]
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    import pandas as pd
-
-    from kpitools.model import Dataset
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'kpitools' has no attribute '{name}'")
-
-
-def load(
-    path: str | Path, *, year_start_month: int = 4, default_tolerance: float = 0.05
-) -> Dataset:
-    """Load and validate a council's data folder (see :func:`kpitools.loading.load_dataset`)."""
-    from kpitools.loading import load_dataset
-
-    return load_dataset(
-        path, year_start_month=year_start_month, default_tolerance=default_tolerance
-    )
-
-
-def rate(dataset: Dataset, period: str | None = None, by: str | None = None) -> pd.DataFrame:
-    """The scorecard: every measure rated for every period, or for one.
-
-    Args:
-        dataset: from :func:`load`.
-        period: ``"2023/24 Q1"``, ``"2017-08"``, ``"2023/24"``, ``"latest"``, or None for all.
-        by: period length when ``period`` is None or ``"latest"``: month, quarter, year.
-
-    Returns:
-        The scorecard rows (:data:`kpitools.scorecard.SCORECARD_COLUMNS`).
-    """
-    from kpitools.scorecard import build_scorecard
-
-    return build_scorecard(dataset, period=period, by=by)
+__all__ = [
+    "RAG",
+    "SCORECARD_COLUMNS",
+    "CouncilConfig",
+    "Cpr",
+    "Dataset",
+    "Direction",
+    "ExceptionReason",
+    "FiscalCalendar",
+    "Granularity",
+    "KpiToolsError",
+    "Polarity",
+    "Problem",
+    "RagMethod",
+    "ReportSummary",
+    "RunError",
+    "ServiceConfig",
+    "Status",
+    "ValidationError",
+    "__version__",
+    "build_cpr",
+    "build_deck",
+    "count_rag",
+    "count_service_levels",
+    "load",
+    "load_config",
+    "rate",
+    "rate_value",
+    "write_deck",
+    "write_summary",
+]

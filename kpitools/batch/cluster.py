@@ -1,0 +1,93 @@
+"""Running the batch on a Dask distributed cluster, for when one machine is not enough.
+
+The client sends each worker the inputs once (data files, configuration, logo, template,
+notebook: a :class:`~kpitools.batch.jobs.Bundle`, broadcast), submits one task per service,
+and hands the results back to the batch, which writes them atomically as a local run does:
+workers need kpitools installed but no shared disk. Dask reruns the tasks of a worker that
+dies on another worker; each service's result is received once, so nothing is lost or
+written twice.
+
+Start a cluster (one thread per worker process: each worker keeps one warm kernel)::
+
+    dask scheduler --host 0.0.0.0 --port 8786
+    dask worker tcp://SCHEDULER:8786 --nworkers 4 --nthreads 1     # on each machine
+
+then ``kpitools run ... --scheduler tcp://SCHEDULER:8786``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import yaml
+
+from kpitools.batch.executors import OnResult, OnStart
+from kpitools.batch.jobs import Bundle, ServiceJob, ServiceResult, render_service
+from kpitools.batch.plan import RunPlan
+from kpitools.contract.tables import FILES
+
+_ONE_AT_A_TIME = threading.Lock()  # a worker process has one kernel: one notebook at a time
+
+
+def make_bundle(plan: RunPlan) -> Bundle:
+    """The run's inputs as bytes, with a configuration that names them inside the bundle."""
+    files: dict[str, bytes] = {}
+    for path in sorted(plan.data_dir.iterdir()):
+        if path.is_file() and path.stem.lower() in FILES:
+            files[f"data/{path.name}"] = path.read_bytes()
+    files["notebooks/cpr.ipynb"] = plan.notebook.read_bytes()
+    config_name = ""
+    if plan.config_path is not None:
+        settings = plan.config.model_dump(mode="json", exclude_none=True)
+        for field in ("logo", "template"):
+            source = getattr(plan.config, field)
+            if source is not None:
+                name = f"params/{field}{Path(source).suffix.lower()}"
+                files[name] = Path(source).read_bytes()
+                settings[field] = Path(name).name
+        config_name = "params/council.yaml"
+        files[config_name] = yaml.safe_dump(settings, allow_unicode=True).encode("utf-8")
+    return Bundle(files=files, data_dir="data", config=config_name, notebook="notebooks/cpr.ipynb")
+
+
+def render_bundled(job: ServiceJob, bundle: Bundle) -> ServiceResult:
+    """The task a Dask worker runs: one service's reports, from the broadcast inputs."""
+    with _ONE_AT_A_TIME:
+        return render_service(replace(job, bundle=bundle))
+
+
+class DaskExecutor:
+    """Runs the jobs on the Dask cluster whose scheduler is at ``address``."""
+
+    def __init__(self, address: str, bundle: Bundle, keys: dict[str, str] | None = None):
+        self.address = address
+        self.bundle = bundle
+        self.keys = keys or {}  # slug -> a task key part (the cache key), for the dashboard
+
+    def run(self, jobs: Sequence[ServiceJob], on_start: OnStart, on_result: OnResult) -> None:
+        from distributed import Client, as_completed
+
+        with Client(self.address, timeout="30s") as client:
+            bundle = client.scatter(self.bundle, broadcast=True)
+            futures = {
+                client.submit(
+                    render_bundled,
+                    job,
+                    bundle,
+                    key=f"kpitools-{job.slug}-{self.keys.get(job.slug, '')[:16]}",
+                    pure=False,
+                ): job
+                for job in jobs
+            }
+            on_start([job.slug for job in futures.values()])
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    result = future.result()
+                except Exception as err:
+                    result = ServiceResult(job.service, job.slug)
+                    result.error = f"{type(err).__name__}: {err}"
+                on_result(job, result)

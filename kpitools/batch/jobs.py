@@ -1,0 +1,271 @@
+"""One service's reports, built by a batch worker: notebook in, file contents out.
+
+:func:`render_service` runs the CPR notebook through papermill in the worker's warm kernel
+and returns the deck, the HTML report, the executed notebook, the report's summary and a log
+as bytes. The report is built once, in the kernel: the HTML report's title and footer and
+everything the batch shows afterwards come from the summary the notebook wrote. It writes
+nothing the caller sees: the process that owns the output folder writes the files, so a
+worker on another machine (a Dask cluster) needs no shared disk. Inputs that come as a
+:class:`Bundle` are unpacked once per worker into a private folder.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import re
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kpitools.report.summary import ReportSummary
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Input files carried to a worker that cannot see the client's disk.
+
+    Attributes:
+        files: relative path -> contents (``data/values.csv``, ``params/council.yaml``, ...).
+        data_dir: the data folder, relative to the unpacked bundle.
+        config: the council configuration, relative to the bundle ('' for defaults).
+        notebook: the notebook, relative to the bundle.
+    """
+
+    files: dict[str, bytes]
+    data_dir: str
+    config: str
+    notebook: str
+
+    @cached_property
+    def digest(self) -> str:
+        digest = hashlib.sha256()
+        for name in sorted(self.files):
+            digest.update(name.encode() + b"\0" + self.files[name] + b"\0")
+        return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ServiceJob:
+    """Everything a worker needs to build one service's reports."""
+
+    service: str
+    slug: str
+    quarter: str
+    report_date: str
+    run_id: str
+    data_dir: str
+    config: str
+    notebook: str
+    timeout: int | None = None
+    bundle: Bundle | None = None
+
+
+@dataclass
+class ServiceResult:
+    """What came back: file contents by name, or why it failed."""
+
+    service: str
+    slug: str
+    ok: bool = False
+    files: dict[str, bytes] = field(default_factory=dict)
+    error: str = ""
+    failed_cell: int | None = None
+    log: str = ""
+    seconds: float = 0.0
+    worker: str = ""
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+
+
+_KERNEL: Any = None
+_UNPACKED: dict[str, Path] = {}
+
+
+def _kernel(cwd: Path) -> Any:
+    """This worker process's warm kernel, started on first use and shut down at exit."""
+    global _KERNEL
+    if _KERNEL is None:
+        from kpitools.batch.kernels import WarmKernel
+
+        _KERNEL = WarmKernel(cwd=cwd)
+        atexit.register(_KERNEL.shutdown)
+    return _KERNEL
+
+
+def _unpack(bundle: Bundle) -> Path:
+    """Write a bundle's files once per worker; returns the folder."""
+    key = bundle.digest
+    if key not in _UNPACKED:
+        root = Path(tempfile.mkdtemp(prefix=f"kpitools-inputs-{key}-"))
+        for name, blob in bundle.files.items():
+            target = (root / name).resolve()
+            if root.resolve() not in target.parents:
+                raise ValueError(f"bundle path {name!r} leaves the bundle")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(blob)
+        _UNPACKED[key] = root
+    return _UNPACKED[key]
+
+
+def _resolve(job: ServiceJob) -> tuple[str, str, str]:
+    if job.bundle is None:
+        return job.data_dir, job.config, job.notebook
+    root = _unpack(job.bundle)
+    config = str(root / job.bundle.config) if job.bundle.config else ""
+    return str(root / job.bundle.data_dir), config, str(root / job.bundle.notebook)
+
+
+def render_service(job: ServiceJob) -> ServiceResult:
+    """Run the CPR notebook for one service and collect its files.
+
+    Never raises for a notebook's failure: a failing cell, a dead kernel or a cell running
+    past ``job.timeout`` seconds come back as a failed result naming the cell, with the
+    executed notebook (as far as it got) for debugging.
+    """
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    from kpitools.batch.kernels import ENGINE
+    from kpitools.report.export import export_html
+    from kpitools.report.summary import SUMMARY_FILE
+
+    started = time.perf_counter()
+    result = ServiceResult(service=job.service, slug=job.slug, worker=f"pid {os.getpid()}")
+    log = [f"service: {job.service}", f"quarter: {job.quarter}", f"run id: {job.run_id}"]
+    data_dir, config, notebook = _resolve(job)
+    kernel = _kernel(Path(notebook).parent)
+    with tempfile.TemporaryDirectory(prefix=f"kpitools-{job.slug}-") as scratch:
+        out = Path(scratch)
+        executed = out / f"{job.slug}.ipynb"
+        try:
+            nb = papermill.execute_notebook(
+                notebook,
+                str(executed),
+                parameters={
+                    "data_dir": data_dir,
+                    "service": job.service,
+                    "quarter": job.quarter,
+                    "output_dir": str(out),
+                    "council_config": config,
+                    "report_date": job.report_date,
+                    "run_id": job.run_id,
+                },
+                engine_name=ENGINE,
+                warm=kernel.ready(),
+                kernel_name="python3",
+                progress_bar=False,
+                request_save_on_cell_execute=False,
+                execution_timeout=job.timeout,
+                cwd=str(Path(notebook).parent),
+            )
+            summary_blob, summary = _summary_of(out / SUMMARY_FILE, job)
+            page = export_html(nb, title=summary.page_title, footer=summary.footer)
+            decks = sorted(out.glob("*.pptx"))
+            if len(decks) != 1:
+                raise NotebookOutputError(f"the notebook wrote {len(decks)} decks, not one")
+            result.files = {
+                f"{job.slug}.pptx": decks[0].read_bytes(),
+                f"{job.slug}.html": page.encode("utf-8"),
+                f"{job.slug}.ipynb": executed.read_bytes(),
+                SUMMARY_FILE: summary_blob,
+            }
+            result.ok = True
+            log.append("status: ok")
+        except PapermillExecutionError as err:
+            result.failed_cell = err.cell_index + 1
+            result.error = f"cell {err.cell_index + 1}: {err.ename}: {err.evalue}"
+            log += ["status: failed", result.error, *(ANSI.sub("", t) for t in err.traceback)]
+        except (DeadKernelError, CellTimeoutError) as err:
+            kernel.replace()  # its state is unknown: the next notebook gets a new kernel
+            result.failed_cell = getattr(err, "kpitools_cell", None)
+            what = (
+                f"did not finish within {job.timeout} s"
+                if isinstance(err, CellTimeoutError)
+                else "the kernel died"
+            )
+            where = f"cell {result.failed_cell}" if result.failed_cell else "a cell"
+            result.error = f"{where}: {what} ({type(err).__name__})"
+            log += ["status: failed", result.error]
+            failed_nb = getattr(err, "kpitools_notebook", None)
+            if failed_nb is not None and not executed.exists():
+                import nbformat
+
+                nbformat.write(failed_nb, executed)
+        except NotebookOutputError as err:
+            result.error = str(err)
+            log += ["status: failed", result.error]
+        except Exception as err:
+            kernel.replace()
+            result.error = f"{type(err).__name__}: {err}"
+            log += ["status: failed", ANSI.sub("", traceback.format_exc())]
+        if not result.ok and executed.exists():
+            result.files = {f"{job.slug}.ipynb": executed.read_bytes()}
+    result.seconds = time.perf_counter() - started
+    result.peak_rss_mb = _peak_memory(kernel)
+    log.append(f"seconds: {result.seconds:.2f}")
+    result.log = "\n".join(log) + "\n"
+    return result
+
+
+class NotebookOutputError(Exception):
+    """The notebook ran but did not write what a report needs."""
+
+
+def _summary_of(path: Path, job: ServiceJob) -> tuple[bytes, ReportSummary]:
+    """The summary the notebook wrote, checked to be this job's report."""
+    from kpitools.report.summary import ReportSummary, SummaryError
+
+    if not path.is_file():
+        raise NotebookOutputError(
+            f"the notebook wrote no {path.name}: its last cell must call "
+            f'kpitools.write_summary(report, f"{{output_dir}}/{path.name}")'
+        )
+    blob = path.read_bytes()
+    try:
+        summary = ReportSummary.from_json(blob)
+    except SummaryError as err:
+        raise NotebookOutputError(f"{path.name}: {err}") from None
+    if (summary.service, summary.quarter) != (job.service, job.quarter):
+        raise NotebookOutputError(
+            f"the notebook built {summary.service} {summary.quarter}, "
+            f"not {job.service} {job.quarter}"
+        )
+    return blob, summary
+
+
+def _peak_memory(kernel: Any) -> dict[str, float]:
+    """Peak resident memory (MB) of this worker process and of its kernel, where known."""
+    import resource
+
+    peaks = {"worker": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    pid = getattr(getattr(getattr(kernel, "km", None), "provisioner", None), "pid", None)
+    status = Path(f"/proc/{pid}/status")
+    if pid and status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks["kernel"] = round(int(line.split()[1]) / 1024, 1)
+    return peaks
+
+
+def shutdown_worker() -> None:
+    """Stop this process's kernel (batch executors call it when they finish)."""
+    global _KERNEL
+    if _KERNEL is not None:
+        _KERNEL.shutdown()
+        _KERNEL = None
+
+
+def warm_up(notebook_dir: str) -> None:
+    """Start this worker's kernel ahead of its first notebook."""
+    kernel = _kernel(Path(notebook_dir))
+    if kernel.km is None:
+        kernel.start()

@@ -1,0 +1,80 @@
+"""The batch manifest: what a run used and produced, and the cache keys that let a rerun skip
+services whose inputs have not changed.
+
+A service's cache key covers everything its reports depend on: its own rows of every input
+file, the reach of the data (the last month any value covers), the council configuration and
+the files it names, the notebook, the run's parameters and the versions of kpitools and the
+libraries that write the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kpitools.core.dataset import Dataset
+
+PACKAGES = ("kpitools", "pandas", "python-pptx", "plotly", "papermill", "nbconvert", "nbclient",
+            "ipykernel", "XlsxWriter")  # fmt: skip
+MANIFEST = "manifest.json"
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@cache
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _frame_text(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=True, lineterminator="\n")
+
+
+def service_fingerprint(dataset: Dataset, service: str) -> str:
+    """A hash of the service's own rows of every input file, and the data's reach."""
+    measures = dataset.measures[dataset.measures["service"] == service].drop(columns="row")
+    ids = set(measures.index)
+    parts = [
+        _frame_text(measures),
+        _frame_text(dataset.values[dataset.values["measure_id"].isin(ids)].drop(columns="row")),
+        _frame_text(dataset.targets[dataset.targets["measure_id"].isin(ids)].drop(columns="row")),
+        _frame_text(dataset.comments[dataset.comments["service"] == service].drop(columns="row")),
+        _frame_text(dataset.actions[dataset.actions["service"] == service].drop(columns="row")),
+        _frame_text(
+            dataset.benchmarks[dataset.benchmarks["measure_id"].isin(ids)].drop(columns="row")
+        ),
+        f"latest={dataset.latest_month} start={dataset.calendar.start_month}",
+    ]
+    return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
+
+
+def cache_key(parts: dict[str, Any]) -> str:
+    """A stable hash of a JSON-able mapping."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The previous run's manifest, or an empty one (a damaged file counts as none)."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()

@@ -1,0 +1,90 @@
+"""The corporate overview page: every service's RAG counts and exceptions, with links.
+
+Pure: each service's status and the summary its own run wrote in, one HTML page out (same
+accessibility bar as the reports: language, title, landmarks, captions, header cells, RAG as
+symbol and word as well as colour). A service without a report (failed, not run) shows no
+counts: the overview never works figures out for itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from kpitools.batch.status import ServiceStatus
+from kpitools.core.model import RAG
+from kpitools.report.fragments import rag_badge, report_css
+from kpitools.report.summary import ReportSummary
+
+NO_FIGURE = "–"
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    """One service's line on the overview."""
+
+    service: str
+    slug: str
+    status: ServiceStatus
+    summary: ReportSummary | None  # what the service's own run wrote; None without a report
+    error: str = ""
+
+
+def render_overview(
+    council: str, quarter: str, rows: list[OverviewRow], palette: dict[str, str], footer: str
+) -> str:
+    """The overview page's HTML."""
+    rags = [r.value for r in RAG]
+    head = "".join(f'<th scope="col">{rag_badge(r, palette)}</th>' for r in rags)
+    lines = []
+    for row in rows:
+        shown = row.summary if row.status.has_report else None
+        slug = escape(row.slug)
+        name = (
+            f'<a href="{slug}/{slug}.html">{escape(row.service)}</a>'
+            if shown
+            else escape(row.service)
+        )
+        links = (
+            f'<a href="{slug}/{slug}.pptx">Slides ({escape(row.service)}, PowerPoint)</a>'
+            if shown
+            else escape(row.error or "")
+        )
+        if shown:
+            cells = "".join(f"<td>{shown.counts.get(r, 0)}</td>" for r in rags)
+            exceptions = str(len(shown.exceptions))
+        else:
+            cells = f"<td>{NO_FIGURE}</td>" * len(rags)
+            exceptions = NO_FIGURE
+        lines.append(
+            f'<tr><th scope="row">{name}</th>{cells}<td>{exceptions}</td>'
+            f"<td>{escape(row.status.words)}</td><td>{links}</td></tr>"
+        )
+    table = (
+        f'<table class="data"><caption>Measures by RAG rating and exceptions, by service, '
+        f'{escape(quarter)}</caption><thead><tr><th scope="col">Service</th>{head}'
+        f'<th scope="col">Exceptions</th><th scope="col">Status</th>'
+        f'<th scope="col">Slides</th></tr></thead><tbody>{"".join(lines)}</tbody></table>'
+    )
+    sections = []
+    for row in rows:
+        if row.summary is None or not row.status.has_report or not row.summary.exceptions:
+            continue
+        items = "".join(
+            f"<li><strong>{escape(x.title)}</strong> ({escape(x.measure_id)}): "
+            f"{escape(x.reasons)}</li>"
+            for x in row.summary.exceptions
+        )
+        sections.append(f"<h3>{escape(row.service)}</h3><ul>{items}</ul>")
+    exceptions_html = "".join(sections) or "<p>No measures meet the exception criteria.</p>"
+    return (
+        '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(council)}: Corporate Performance Reports, {escape(quarter)}</title>"
+        f"<style>{report_css()}</style></head><body>"
+        '<a class="skip-link" href="#main">Skip to main content</a><main id="main">'
+        f"<h1>{escape(council)}: Corporate Performance Reports, {escape(quarter)}</h1>"
+        f"<h2>Services at a glance</h2>{table}"
+        f"<h2>Measures needing attention</h2>{exceptions_html}"
+        f"</main><footer><p>{escape(footer)}</p></footer></body></html>\n"
+    )

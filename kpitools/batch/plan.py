@@ -1,0 +1,123 @@
+"""Planning a run: every input checked before any notebook starts.
+
+Bad data, a bad configuration or template, an unknown service or quarter stop the command
+here, with exit status 2 and nothing written. :func:`kpitools.batch.run.run_batch` then runs
+the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from kpitools.contract.config_file import load_config
+from kpitools.contract.loading import load
+from kpitools.core.config import CouncilConfig
+from kpitools.core.dataset import Dataset
+from kpitools.core.errors import KpiToolsError
+from kpitools.core.periods import Granularity
+from kpitools.report.content import parse_report_date
+from kpitools.report.deck import check_template
+
+NOTEBOOK_NAME = "cpr.ipynb"
+
+
+def default_notebook() -> Path:
+    """The CPR notebook that ships with kpitools.
+
+    An installed wheel carries it as package data (``kpitools/notebooks/cpr.ipynb``); in a
+    source checkout (an editable install) it is ``notebooks/cpr.ipynb`` beside the package.
+    """
+    packaged = Path(str(resources.files("kpitools"))) / "notebooks" / NOTEBOOK_NAME
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "notebooks" / NOTEBOOK_NAME
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything a run needs, resolved and validated before any notebook starts."""
+
+    data_dir: Path
+    quarter: str
+    services: tuple[str, ...]
+    out_dir: Path
+    config: CouncilConfig
+    config_path: Path | None
+    report_date: str
+    run_id: str  # '' = each service's own id, from its inputs
+    strict: bool
+    notebook: Path
+    dataset: Dataset = field(repr=False, compare=False)
+
+
+def plan_run(
+    data_dir: str | Path,
+    quarter: str,
+    *,
+    services: Sequence[str] = (),
+    out_dir: str | Path = "outputs",
+    config_path: str | Path | None = None,
+    report_date: str = "",
+    run_id: str = "",
+    strict: bool = False,
+    notebook: str | Path | None = None,
+) -> RunPlan:
+    """Validate the inputs of a run: data, configuration, services and quarter.
+
+    Raises:
+        kpitools.ValidationError: bad data or configuration (nothing has been written).
+        KpiToolsError: an unknown service, a bad quarter or report date, a missing notebook.
+    """
+    config = load_config(config_path)
+    check_template(config)
+    data = Path(data_dir).resolve()
+    dataset = load(data, config=config)
+    label = resolve_quarter(dataset, quarter)
+    unknown = [s for s in services if s not in dataset.services]
+    if unknown:
+        raise KpiToolsError(
+            f"unknown service {', '.join(repr(s) for s in unknown)}: the data has "
+            + ", ".join(dataset.services)
+        )
+    if report_date:
+        parse_report_date(report_date)
+    notebook_path = Path(notebook).resolve() if notebook else default_notebook()
+    if not notebook_path.is_file():
+        raise KpiToolsError(f"notebook {notebook_path} does not exist")
+    return RunPlan(
+        data_dir=data,
+        quarter=label,
+        services=tuple(dict.fromkeys(services)) or tuple(dataset.services),
+        out_dir=Path(out_dir).resolve(),
+        config=config,
+        config_path=Path(config_path).resolve() if config_path else None,
+        report_date=report_date,
+        run_id=run_id,
+        strict=strict,
+        notebook=notebook_path,
+        dataset=dataset,
+    )
+
+
+def resolve_quarter(dataset: Dataset, quarter: str) -> str:
+    """``--quarter``: a financial quarter's label, or the latest quarter the data reaches.
+
+    Raises:
+        KpiToolsError: not a quarter, or no data to find the latest one in.
+    """
+    calendar = dataset.calendar
+    if quarter.strip().lower() == "latest":
+        latest = dataset.latest_month
+        if latest is None:
+            raise KpiToolsError("the data has no values, so there is no latest quarter")
+        return calendar.label(calendar.containing(latest, Granularity.QUARTER))
+    try:
+        period = calendar.parse(quarter)
+    except ValueError as err:
+        raise KpiToolsError(f"--quarter {err}") from None
+    if calendar.granularity(period) is not Granularity.QUARTER:
+        raise KpiToolsError(f"--quarter '{quarter}' is not a financial quarter (2024/25 Q1)")
+    return calendar.label(period)

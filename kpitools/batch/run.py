@@ -1,0 +1,378 @@
+"""The quarterly batch: every service's CPR, in parallel, isolated, resumable.
+
+Layout of a run's output::
+
+    <out>/<quarter>/index.html            corporate overview, links to every report
+    <out>/<quarter>/manifest.json         parameters, input hashes, versions, per-service status
+    <out>/<quarter>/<service>/            <service>.pptx, .html, .ipynb, summary.json, run.log
+    <out>/<quarter>/failed/<service>/     the executed notebook and log of a failed service
+
+Each service's report is built once, in the kernel that runs its notebook; the overview, the
+manifest, the progress lines, ``--strict`` and the warnings all come from the summary that
+run wrote (``summary.json``). Executors (:mod:`kpitools.batch.executors`) return file
+contents; only this process writes, each service's folder swapped in whole
+(:mod:`kpitools.batch.outputs`). A rerun skips services whose cache key (see
+:mod:`kpitools.batch.manifest`) matches their last successful run.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kpitools._version import __version__
+from kpitools.batch.executors import Executor, LocalExecutor
+from kpitools.batch.jobs import ServiceJob, ServiceResult
+from kpitools.batch.manifest import (
+    MANIFEST,
+    cache_key,
+    file_sha256,
+    manifest_bytes,
+    package_versions,
+    read_manifest,
+    service_fingerprint,
+)
+from kpitools.batch.outputs import FAILED_DIR, place_folder, recover, remove_failed
+from kpitools.batch.overview import OverviewRow, render_overview
+from kpitools.batch.plan import RunPlan
+from kpitools.batch.status import ServiceStatus
+from kpitools.core.naming import assign_slugs, quarter_folder
+from kpitools.report.files import write_atomic
+from kpitools.report.summary import SUMMARY_FILE, ReportSummary, SummaryError
+from kpitools.report.template import template_path
+
+REPORT_SUFFIXES = (".pptx", ".html", ".ipynb")
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How to run: workers, limits, caching, where."""
+
+    jobs: int = 1
+    timeout: int | None = 600
+    force: bool = False
+    scheduler: str | None = None  # a Dask scheduler address: run there instead of locally
+
+
+@dataclass
+class ServiceOutcome:
+    """One service's line in the batch summary and the manifest."""
+
+    service: str
+    slug: str
+    status: ServiceStatus
+    cache_key: str
+    run_id: str
+    job: ServiceJob | None = None
+    summary: ReportSummary | None = None  # what the service's own run wrote
+    seconds: float = 0.0
+    error: str = ""
+    failed_cell: int | None = None
+    files: list[str] = field(default_factory=list)
+    worker: str = ""
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.summary.warnings if self.summary is not None else ()
+
+    @property
+    def exception_count(self) -> int | None:
+        return len(self.summary.exceptions) if self.summary is not None else None
+
+
+@dataclass
+class BatchResult:
+    root: Path
+    outcomes: list[ServiceOutcome]
+    interrupted: str = ""
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[ServiceOutcome]:
+        return [
+            o for o in self.outcomes if o.status in (ServiceStatus.FAILED, ServiceStatus.NOT_RUN)
+        ]
+
+
+Progress = Callable[[str, "ServiceOutcome | None", list["ServiceOutcome"]], None]
+
+
+class Interrupted(Exception):
+    """The batch was stopped by a signal (Ctrl-C or SIGTERM)."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+@contextmanager
+def _signals_raise() -> Iterator[None]:
+    """SIGTERM and SIGINT stop the batch cleanly (reports written so far are kept)."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Interrupted(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+# -- planning ------------------------------------------------------------------------------
+def report_files(slug: str) -> list[str]:
+    """A service's published files, relative to the quarter's folder."""
+    return [f"{slug}/{slug}{ext}" for ext in REPORT_SUFFIXES] + [f"{slug}/{SUMMARY_FILE}"]
+
+
+def read_summary(path: Path) -> ReportSummary | None:
+    """A summary written by an earlier run, or None if it is missing or unreadable."""
+    try:
+        return ReportSummary.from_json(path.read_bytes())
+    except (OSError, SummaryError):
+        return None
+
+
+def plan_outcomes(plan: RunPlan, options: BatchOptions, root: Path) -> list[ServiceOutcome]:
+    """Decide, per service, whether it runs or is already up to date."""
+    previous = read_manifest(root).get("services", {})
+    slugs = assign_slugs(plan.services)
+    common = common_key_parts(plan)
+    outcomes = []
+    for service in plan.services:
+        slug = slugs[service]
+        key = cache_key(
+            {**common, "service": service, "data": service_fingerprint(plan.dataset, service)}
+        )
+        run_id = plan.run_id or key[:12]
+        outcome = ServiceOutcome(service, slug, ServiceStatus.PENDING, key, run_id)
+        before = previous.get(slug, {})
+        files = report_files(slug)
+        summary = read_summary(root / slug / SUMMARY_FILE)
+        if (
+            not options.force
+            and before.get("status") in (ServiceStatus.OK, ServiceStatus.SKIPPED)
+            and before.get("cache_key") == key
+            and all((root / f).is_file() for f in files)
+            and summary is not None
+        ):
+            outcome.status = ServiceStatus.SKIPPED
+            outcome.files = files
+            outcome.summary = summary
+        else:
+            outcome.job = make_job(plan, options, outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def common_key_parts(plan: RunPlan) -> dict[str, Any]:
+    """What every service's cache key shares: parameters, configuration, files, versions."""
+    config = plan.config
+    return {
+        "quarter": plan.quarter,
+        "report_date": plan.report_date,
+        "run_id": plan.run_id,
+        "strict": plan.strict,
+        "notebook": file_sha256(plan.notebook),
+        "config": config.model_dump_json(),
+        "template": file_sha256(template_path(config)),
+        "logo": file_sha256(config.logo) if config.logo else "",
+        "packages": package_versions(),
+    }
+
+
+def make_job(plan: RunPlan, options: BatchOptions, outcome: ServiceOutcome) -> ServiceJob:
+    """The job that builds one service's reports."""
+    return ServiceJob(
+        service=outcome.service,
+        slug=outcome.slug,
+        quarter=plan.quarter,
+        report_date=plan.report_date,
+        run_id=outcome.run_id,
+        data_dir=str(plan.data_dir),
+        config=str(plan.config_path) if plan.config_path else "",
+        notebook=str(plan.notebook),
+        timeout=options.timeout,
+    )
+
+
+# -- results -------------------------------------------------------------------------------
+def judge(plan: RunPlan, result: ServiceResult) -> tuple[ReportSummary | None, str]:
+    """The summary a successful run wrote, and why the run must count as failed ('' if it
+    need not): other settings than the plan's, or warnings under ``--strict``."""
+    if not result.ok:
+        return None, result.error
+    try:
+        summary = ReportSummary.from_json(result.files[SUMMARY_FILE])
+    except (KeyError, SummaryError) as err:
+        return None, f"the report's summary cannot be read: {err}"
+    expected = plan.config.rating_settings()
+    if summary.settings != expected:
+        return summary, (
+            "the notebook rated the data with other settings than the run's configuration "
+            f"({summary.settings} instead of {expected}): load the data with "
+            "kpitools.load(data_dir, config=kpitools.load_config(council_config))"
+        )
+    if plan.strict and summary.warnings:
+        return summary, "warnings are errors with --strict: " + "; ".join(summary.warnings)
+    return summary, ""
+
+
+def store_result(root: Path, plan: RunPlan, outcome: ServiceOutcome, result: ServiceResult) -> None:
+    """Put a worker's result in place and record it in the outcome."""
+    outcome.seconds = result.seconds
+    outcome.worker = result.worker
+    outcome.peak_rss_mb = result.peak_rss_mb
+    summary, failure = judge(plan, result)
+    outcome.summary = summary
+    warnings = summary.warnings if summary is not None else ()
+    log = (result.log + "".join(f"warning: {w}\n" for w in warnings)).encode("utf-8")
+    if not failure:
+        place_folder(root, outcome.slug, {**result.files, "run.log": log})
+        remove_failed(root, outcome.slug)
+        outcome.status = ServiceStatus.OK
+        outcome.files = [f"{outcome.slug}/{name}" for name in sorted(result.files)]
+    else:
+        if result.ok:
+            log += f"status: failed\n{failure}\n".encode()
+        place_folder(root, f"{FAILED_DIR}/{outcome.slug}", {**result.files, "run.log": log})
+        outcome.status = ServiceStatus.FAILED
+        outcome.error = failure
+        outcome.failed_cell = result.failed_cell
+
+
+def manifest_header(plan: RunPlan, options: BatchOptions) -> dict[str, Any]:
+    """The manifest's run-wide part (parameters, input hashes, versions): worked out once."""
+    inputs = {
+        p.name: file_sha256(p)
+        for p in sorted(plan.data_dir.iterdir())
+        if p.is_file() and p.suffix.lower() in (".csv", ".xlsx")
+    }
+    return {
+        "kpitools_version": __version__,
+        "quarter": plan.quarter,
+        "parameters": {
+            "data": str(plan.data_dir),
+            "config": str(plan.config_path) if plan.config_path else "",
+            "report_date": plan.report_date,
+            "run_id": plan.run_id,
+            "strict": plan.strict,
+            "timeout": options.timeout,
+            "jobs": options.jobs,
+            "scheduler": options.scheduler or "",
+        },
+        "settings": plan.config.rating_settings(),
+        "inputs": inputs,
+        "config_sha256": file_sha256(plan.config_path) if plan.config_path else "",
+        "notebook": {"path": str(plan.notebook), "sha256": file_sha256(plan.notebook)},
+        "packages": package_versions(),
+    }
+
+
+def write_manifest(root: Path, header: dict[str, Any], outcomes: list[ServiceOutcome]) -> None:
+    """Write the manifest (after every service, so an interrupted run keeps its record)."""
+    manifest = {
+        **header,
+        "services": {
+            o.slug: {
+                "service": o.service,
+                "status": o.status.value,
+                "cache_key": o.cache_key,
+                "run_id": o.run_id,
+                "files": o.files,
+                "seconds": round(o.seconds, 3),
+                "error": o.error,
+                "failed_cell": o.failed_cell,
+                "counts": dict(o.summary.counts) if o.summary is not None else None,
+                "exceptions": o.exception_count,
+                "warnings": list(o.warnings),
+                "worker": o.worker,
+                "peak_rss_mb": o.peak_rss_mb,
+            }
+            for o in outcomes
+        },
+    }
+    write_atomic(root / MANIFEST, manifest_bytes(manifest))
+
+
+def write_overview(root: Path, plan: RunPlan, outcomes: list[ServiceOutcome]) -> None:
+    rows = [OverviewRow(o.service, o.slug, o.status, o.summary, o.error) for o in outcomes]
+    page = render_overview(
+        plan.config.council, plan.quarter, rows, plan.config.palette,
+        footer=f"{plan.config.council} · Corporate Performance Reports {plan.quarter}",
+    )  # fmt: skip
+    write_atomic(root / "index.html", page.encode("utf-8"))
+
+
+# -- running -------------------------------------------------------------------------------
+def make_executor(plan: RunPlan, options: BatchOptions, keys: dict[str, str]) -> Executor:
+    """The executor ``options`` ask for: a Dask cluster, or local worker processes."""
+    if options.scheduler:
+        from kpitools.batch.cluster import DaskExecutor, make_bundle
+
+        return DaskExecutor(options.scheduler, make_bundle(plan), keys)
+    return LocalExecutor(options.jobs, str(plan.notebook.parent))
+
+
+def run_batch(
+    plan: RunPlan,
+    options: BatchOptions,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+) -> BatchResult:
+    """Run the batch: plan, run what needs running, write reports, manifest and overview.
+
+    Args:
+        plan: the validated run (see :func:`kpitools.batch.plan.plan_run`).
+        options: workers, timeout, caching and executor.
+        progress: called with ("start" | "running" | "done", outcome, outcomes).
+        executor: where the jobs run (default: as ``options`` say).
+    """
+    started = time.perf_counter()
+    root = plan.out_dir / quarter_folder(plan.quarter)
+    root.mkdir(parents=True, exist_ok=True)
+    recover(root)
+    outcomes = plan_outcomes(plan, options, root)
+    by_slug = {o.slug: o for o in outcomes}
+    header = manifest_header(plan, options)
+    notify = progress or (lambda *_: None)
+    notify("start", None, outcomes)
+    result = BatchResult(root=root, outcomes=outcomes)
+    jobs = [o.job for o in outcomes if o.job is not None]
+
+    def on_result(job: ServiceJob, service_result: ServiceResult) -> None:
+        outcome = by_slug[job.slug]
+        store_result(root, plan, outcome, service_result)
+        write_manifest(root, header, outcomes)
+        notify("done", outcome, outcomes)
+
+    def on_start(running: Any) -> None:
+        for slug in running:
+            if by_slug[slug].status is ServiceStatus.PENDING:
+                by_slug[slug].status = ServiceStatus.RUNNING
+        notify("running", None, outcomes)
+
+    with _signals_raise():
+        try:
+            if jobs:
+                runner = executor or make_executor(
+                    plan, options, {o.slug: o.cache_key for o in outcomes}
+                )
+                runner.run(jobs, on_start, on_result)
+        except Interrupted as stop:
+            result.interrupted = stop.name
+        finally:
+            for outcome in outcomes:
+                if outcome.status in (ServiceStatus.PENDING, ServiceStatus.RUNNING):
+                    outcome.status = ServiceStatus.NOT_RUN
+            write_manifest(root, header, outcomes)
+            write_overview(root, plan, outcomes)
+    result.seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,265 @@
+"""The command line: parse options, call the library, print. No rules live here."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+import pandas as pd
+
+from kpitools._version import __version__
+from kpitools.contract.config_file import load_config
+from kpitools.contract.loading import load
+from kpitools.core.dataset import Dataset
+from kpitools.core.errors import KpiToolsError, ValidationError
+from kpitools.core.scorecard import rate
+
+EXIT_BAD_INPUT = 2
+
+
+def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Bad input becomes one line per problem on stderr and exit status 2, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ValidationError as err:
+            click.echo(err.report(), err=True)
+            count = len(err.problems)
+            click.echo(
+                f"{count} problem{'s' if count != 1 else ''} found; nothing written.", err=True
+            )
+            sys.exit(EXIT_BAD_INPUT)
+        except KpiToolsError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+    return wrapper
+
+
+_data_option = click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Folder with measures, values (and optional targets, comments, actions, benchmarks).",
+)
+_config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Council configuration (params/council.yaml): financial year, tolerance and more; "
+    "defaults apply without one.",
+)
+
+
+def _removed_year_start(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if value is not None:
+        raise click.UsageError(
+            "--year-start was removed: set year_start_month in the council configuration "
+            "and pass it with --config, so every command and report uses the same year"
+        )
+
+
+_year_start_removed = click.option(
+    "--year-start", hidden=True, expose_value=False, callback=_removed_year_start
+)
+
+
+def _load(data: str, config_path: str | None) -> Dataset:
+    """The data folder read with the council's settings: the one way every command loads."""
+    return load(data, config=load_config(config_path))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kpitools")
+def cli() -> None:
+    """kpitools: council performance data in, Corporate Performance Reports out."""
+
+
+@cli.command()
+@_data_option
+@_config_option
+@_year_start_removed
+@_reports_errors
+def validate(data: str, config_path: str | None) -> None:
+    """Check a data folder against the data contract and report every problem."""
+    click.echo(_summary(_load(data, config_path)))
+
+
+@cli.command()
+@_data_option
+@click.option(
+    "--period", help="A month (2017-08), quarter (2023/24 Q1), year (2023/24) or 'latest'."
+)
+@click.option(
+    "--by",
+    type=click.Choice(["month", "quarter", "year"]),
+    help="Period length when --period is absent or 'latest' (default: quarter).",
+)
+@click.option("--service", "services", multiple=True, help="Only this service (repeatable).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@_config_option
+@_year_start_removed
+@_reports_errors
+def scorecard(
+    data: str,
+    period: str | None,
+    by: str | None,
+    services: tuple[str, ...],
+    output_format: str,
+    config_path: str | None,
+) -> None:
+    """Rate every measure: RAG, direction of travel and exceptions per period."""
+    dataset = _load(data, config_path)
+    unknown = [s for s in services if s not in dataset.services]
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(unknown)} not among the services: {', '.join(dataset.services)}",
+            param_hint="--service",
+        )
+    try:
+        rows = rate(dataset, period=period, by=by, services=services or None)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--period") from None
+    if output_format == "csv":
+        click.echo(to_csv(rows), nl=False)
+    elif output_format == "json":
+        click.echo(to_json(rows))
+    else:
+        from kpitools.cli.console import print_scorecard
+
+        print_scorecard(rows, dataset)
+
+
+@cli.command()
+@_data_option
+@click.option("--quarter", required=True, help="Financial quarter, e.g. '2024/25 Q1', or 'latest'.")
+@click.option("--service", "services", multiple=True, help="Only this service (repeatable).")
+@click.option(
+    "--out",
+    "out_dir",
+    default="outputs",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Folder for the reports: <out>/<quarter>/<service>/.",
+)
+@_config_option
+@click.option("--jobs", type=click.IntRange(1), help="Parallel workers (default: CPU cores).")
+@click.option(
+    "--timeout", type=click.IntRange(1), default=600, show_default=True,
+    help="Seconds a notebook cell may run before its service fails.",
+)  # fmt: skip
+@click.option("--force", is_flag=True, help="Rerun services whose inputs have not changed.")
+@click.option("--scheduler", help="Run on a Dask cluster, e.g. tcp://10.0.0.5:8786.")
+@click.option(
+    "--report-date", default="", help="Date printed on the reports (default: quarter end)."
+)
+@click.option(
+    "--run-id", default="", help="Run id printed on the reports (default: from the inputs)."
+)
+@click.option("--strict", is_flag=True, help="Treat warnings (missing comments) as failures.")
+@click.option(
+    "--notebook",
+    type=click.Path(dir_okay=False, exists=True, path_type=str),
+    help="A council's own CPR notebook (default: the one kpitools ships).",
+)
+@_reports_errors
+def run(
+    data: str,
+    quarter: str,
+    services: tuple[str, ...],
+    out_dir: str,
+    config_path: str | None,
+    jobs: int | None,
+    timeout: int,
+    force: bool,
+    scheduler: str | None,
+    report_date: str,
+    run_id: str,
+    strict: bool,
+    notebook: str | None,
+) -> None:
+    """Build each service's CPR for a quarter: deck (.pptx), web page (.html), notebook."""
+    from kpitools.batch.plan import plan_run
+    from kpitools.batch.run import BatchOptions, run_batch
+    from kpitools.cli.progress import BatchDisplay
+
+    plan = plan_run(
+        data, quarter, services=services, out_dir=out_dir, config_path=config_path,
+        report_date=report_date, run_id=run_id, strict=strict, notebook=notebook,
+    )  # fmt: skip
+    workers = jobs or os.cpu_count() or 1
+    options = BatchOptions(jobs=workers, timeout=timeout, force=force, scheduler=scheduler)
+    where = f"Dask cluster {scheduler}" if scheduler else f"{workers} worker(s)"
+    display = BatchDisplay(title=f"{plan.quarter} CPRs on {where}")
+    with display:
+        result = run_batch(plan, options, progress=display.update)
+    display.summary(result)
+    if result.interrupted:
+        click.echo(f"Stopped by {result.interrupted}: finished reports are in place; run the "
+                   "same command again to finish the rest.", err=True)  # fmt: skip
+        sys.exit(130 if result.interrupted == "SIGINT" else 143)
+    if result.failed:
+        sys.exit(1)
+
+
+def _summary(dataset: Dataset) -> str:
+    measures = len(dataset.measures)
+    services = len(dataset.services)
+    latest = dataset.latest_month
+    reach = f", up to {dataset.calendar.label(latest)}" if latest is not None else ""
+    return (
+        f"OK: {measures} measures in {services} service{'s' if services != 1 else ''}, "
+        f"{len(dataset.values)} values{reach}, "
+        f"{len(dataset.targets)} target ranges, {len(dataset.comments)} comments, "
+        f"{len(dataset.actions)} actions, {len(dataset.benchmarks)} benchmarks."
+    )
+
+
+def _rounded(rows: pd.DataFrame) -> pd.DataFrame:
+    """Floats to 6 decimals so ratios print without binary noise (0.30000000000000004)."""
+    floats = rows.select_dtypes("float").columns
+    return rows.assign(**{c: rows[c].round(6) for c in floats})
+
+
+def to_csv(rows: pd.DataFrame) -> str:
+    """The scorecard as CSV text (booleans as true/false, empty cells for no value)."""
+    out = _rounded(rows)
+    for column in out.select_dtypes("bool").columns:
+        out[column] = out[column].map({True: "true", False: "false"})
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def to_json(rows: pd.DataFrame) -> str:
+    """The scorecard as a JSON array of objects; exception reasons as a list."""
+    records = []
+    for record in _rounded(rows).to_dict(orient="records"):
+        for key, value in record.items():
+            if isinstance(value, float) and math.isnan(value):
+                record[key] = None
+        record["exception_reasons"] = (record["exception_reasons"] or "").split()
+        records.append(record)
+    return json.dumps(records, ensure_ascii=False, indent=1, allow_nan=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli(standalone_mode=True)
+    except BrokenPipeError:  # `kpitools scorecard ... | head`
+        sys.stderr.close()
+        sys.exit(0)

@@ -1,0 +1,110 @@
+"""What the user sees while a batch runs: a live progress display, then a summary table."""
+
+from __future__ import annotations
+
+import sys
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kpitools.batch.run import BatchResult, ServiceOutcome
+from kpitools.batch.status import ServiceStatus
+
+STATUS_STYLE = {
+    ServiceStatus.OK: "green",
+    ServiceStatus.SKIPPED: "green",
+    ServiceStatus.FAILED: "bold red",
+    ServiceStatus.NOT_RUN: "yellow",
+}
+
+
+class BatchDisplay:
+    """Live progress on stderr (done / failed / remaining, elapsed, current services); on a
+    terminal that is not interactive, one line per finished service instead."""
+
+    def __init__(self, title: str, console: Console | None = None):
+        self.console = console or Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+        self.title = title
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[counts]}"),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[current]}"),
+            console=self.console,
+            transient=False,
+        )
+        self.task = self.progress.add_task(title, total=1, counts="", current="")
+
+    def __enter__(self) -> BatchDisplay:
+        if self.console.is_terminal:
+            self.progress.start()
+        else:
+            self.console.print(self.title)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.console.is_terminal:
+            self.progress.stop()
+
+    def update(
+        self, event: str, outcome: ServiceOutcome | None, outcomes: list[ServiceOutcome]
+    ) -> None:
+        done = sum(o.status.has_report for o in outcomes)
+        failed = sum(o.status is ServiceStatus.FAILED for o in outcomes)
+        remaining = len(outcomes) - done - failed
+        running = [o.service for o in outcomes if o.status is ServiceStatus.RUNNING]
+        self.progress.update(
+            self.task,
+            total=len(outcomes),
+            completed=done + failed,
+            counts=f"done {done} · failed {failed} · remaining {remaining}",
+            current=("running: " + ", ".join(running[:3]) + ("…" if len(running) > 3 else ""))
+            if running
+            else "",
+        )
+        if event == "start":
+            skipped = [o.service for o in outcomes if o.status is ServiceStatus.SKIPPED]
+            if skipped:
+                self._line(f"up to date, skipped: {', '.join(skipped)}")
+        if event == "done" and outcome is not None:
+            awaited = outcome.summary.awaiting_comment if outcome.summary is not None else []
+            if awaited:
+                self._line(
+                    f"warning: {outcome.service}: no Director's comment for {len(awaited)} "
+                    f"exception(s), shown as 'Comment awaited': {', '.join(awaited)}",
+                    style="yellow",
+                )
+            if outcome.status is ServiceStatus.OK:
+                self._line(f"{outcome.service}: done in {outcome.seconds:.1f} s")
+            else:
+                self._line(f"{outcome.service}: FAILED: {outcome.error}", style="bold red")
+
+    def _line(self, text: str, style: str = "") -> None:
+        self.console.print(text, style=style, markup=False, highlight=False)
+
+    def summary(self, result: BatchResult) -> None:
+        table = Table(title=f"{len(result.outcomes)} services in {result.seconds:.1f} s -> "
+                      f"{result.root}", title_justify="left")  # fmt: skip
+        for column in ("Service", "Status", "Seconds", "Exceptions", "Warnings", "Detail"):
+            table.add_column(column, overflow="fold")
+        for o in result.outcomes:
+            exceptions = o.exception_count
+            table.add_row(
+                o.service,
+                f"[{STATUS_STYLE.get(o.status, '')}]{o.status.value}[/]",
+                f"{o.seconds:.1f}" if o.status is ServiceStatus.OK else "",
+                "–" if exceptions is None else str(exceptions),
+                str(len(o.warnings)),
+                o.error or (f"{o.slug}/" if o.status.has_report else ""),
+            )
+        self.console.print(table)
+        self.console.print(f"Overview: {result.root / 'index.html'}", markup=False)

@@ -1,0 +1,107 @@
+"""Reading a council configuration file (``params/council.yaml``).
+
+Problems are reported like data problems, naming the file and the line of the YAML where the
+offending value stands::
+
+    council.yaml:9: rag_colours.amber '#FFBF00' has contrast 1.7:1 against white: ...
+
+YAML is read with the safe loader: tags are never executed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError as PydanticError
+
+from kpitools.core.config import CouncilConfig
+from kpitools.core.errors import Problem, ValidationError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+
+
+def load_config(path: str | Path | None) -> CouncilConfig:
+    """Read and validate a council configuration file; every default without one.
+
+    Args:
+        path: the YAML file, or None / ``""`` for the defaults.
+
+    Raises:
+        kpitools.ValidationError: every problem, with file and line.
+    """
+    if path is None or str(path) == "":
+        return CouncilConfig.defaults()
+    path = Path(path)
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValidationError([Problem(name, None, "", f"cannot be read: {err}")]) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(err, "problem", None) or str(err)
+        raise ValidationError([Problem(name, line, "", f"is not valid YAML: {reason}")]) from None
+    if not isinstance(raw, dict):
+        raise ValidationError(
+            [Problem(name, None, "", "must be a mapping of settings (council: ...)")]
+        )
+    try:
+        config = CouncilConfig.model_validate(raw)
+    except PydanticError as err:
+        problems = []
+        for error in err.errors():
+            location = ".".join(str(part) for part in error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(
+                Problem(name, _line_of(root, error["loc"]), location, f"{location}: {message}")
+            )
+        raise ValidationError(problems) from None
+    return _resolve_paths(config, path.parent, name, root)
+
+
+def _resolve_paths(config: CouncilConfig, folder: Path, name: str, root: Any) -> CouncilConfig:
+    problems = []
+    updates: dict[str, Path] = {}
+    for field in ("logo", "template"):
+        value = getattr(config, field)
+        if value is None:
+            continue
+        resolved = value if value.is_absolute() else (folder / value).resolve()
+        if not resolved.is_file():
+            problems.append(
+                Problem(name, _line_of(root, (field,)), field, f"{field}: no file at {value}")
+            )
+        updates[field] = resolved
+    if config.logo is not None and updates["logo"].suffix.lower() not in IMAGE_SUFFIXES:
+        problems.append(
+            Problem(name, _line_of(root, ("logo",)), "logo", "logo: must be a PNG or JPEG image")
+        )
+    if problems:
+        raise ValidationError(problems)
+    return config.model_copy(update=updates)
+
+
+def _line_of(node: Any, location: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at ``location`` (or of its nearest parent)."""
+    line: int | None = node.start_mark.line + 1 if node is not None else None
+    for part in location:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
+            if pair is None:
+                return line
+            key, node = pair
+            line = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return line
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line

@@ -1,0 +1,771 @@
+"""Checking and typing the input tables against the data contract.
+
+One mechanism for every file: a :class:`TableSpec` names a file's required columns, its
+output columns and how one row is read; :func:`check_table` runs it over a
+:class:`~kpitools.contract.tables.RawTable` and returns a clean, typed DataFrame and every
+problem found, so that a user sees all problems of all files in one go. Cell parsing is
+tolerant of what real spreadsheets hold (``7.0%``, ``5,705``, ``£1,200``, ``229 / 2996``,
+``Up is Good``) and strict about everything else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cached_property
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from kpitools.contract.tables import RawTable
+from kpitools.core.errors import Problem
+from kpitools.core.model import (
+    RAG,
+    ActionStatus,
+    Aggregation,
+    Category,
+    Flag,
+    Frequency,
+    Polarity,
+    RagMethod,
+    Section,
+    Status,
+    Unit,
+)
+from kpitools.core.periods import FiscalCalendar, Granularity
+
+E = TypeVar("E", bound=StrEnum)
+
+_POLARITY_WORDS = {
+    "up": Polarity.UP,
+    "bigger": Polarity.UP,
+    "bigger is better": Polarity.UP,
+    "higher is better": Polarity.UP,
+    "up is good": Polarity.UP,
+    "down": Polarity.DOWN,
+    "smaller": Polarity.DOWN,
+    "smaller is better": Polarity.DOWN,
+    "lower is better": Polarity.DOWN,
+    "up is bad": Polarity.DOWN,
+    "neutral": Polarity.NEUTRAL,
+}
+_STATUS_WORDS = {"": Status.REPORTED, "n/a": Status.NOT_AVAILABLE}
+_INPUT_STATUSES = "empty, " + ", ".join(s.value for s in Status if s is not Status.MISSING)
+_YES = {"yes", "y", "true", "1"}
+_NO = {"no", "n", "false", "0"}
+_FLAG_WORDS = {
+    "budget": Flag.BUDGET,
+    "corporate_risk": Flag.CORPORATE_RISK,
+    "risk": Flag.CORPORATE_RISK,
+}
+# Months or quarters a measure's values may be given in, by its frequency.
+_ALLOWED_GRANULARITY = {
+    Frequency.MONTHLY: {Granularity.MONTH},
+    Frequency.QUARTERLY: {Granularity.QUARTER},
+    Frequency.TERMLY: {Granularity.MONTH, Granularity.QUARTER},
+    Frequency.ANNUAL: {Granularity.YEAR},
+}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_RATIO = re.compile(r"^(.+?)\s*/\s*(.+)$")
+
+
+# -- cell parsing -------------------------------------------------------------------------
+def quote(text: str, limit: int = 40) -> str:
+    """A cell's text for a message: quoted, control characters escaped, long text cut."""
+    shown = text if len(text) <= limit else text[: limit - 1] + "…"
+    shown = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in shown)
+    return f"'{shown}'"
+
+
+def parse_number(text: str) -> tuple[float, bool]:
+    """Parse ``7.0%``, ``5,705``, ``£1,200``, ``(1,200)`` or ``1.5e3``.
+
+    Returns:
+        The number and whether it was written as a percentage.
+
+    Raises:
+        ValueError: the text is not a number.
+    """
+    s = text.strip().replace("\u2212", "-").replace("\u00a0", "").replace(" ", "")
+    if not s:
+        raise ValueError(text)
+    negative = s.startswith("(") and s.endswith(")")
+    if negative:
+        s = s[1:-1]
+    percent = s.endswith("%")
+    if percent:
+        s = s[:-1]
+    if s[:1] in "+-" and s[1:2] in "£$€":
+        s = s[0] + s[2:]
+    elif s[:1] in "£$€":
+        s = s[1:]
+    if _THOUSANDS.match(s):
+        s = s.replace(",", "")
+    if not _NUMBER.match(s):
+        raise ValueError(text)
+    number = float(s)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return (-number if negative else number), percent
+
+
+def parse_enum(enum: type[E], text: str, aliases: dict[str, E] | None = None) -> E:
+    """Parse an enum word, forgiving case, spaces and hyphens (``Not Available``)."""
+    key = text.strip().lower()
+    if aliases and key in aliases:
+        return aliases[key]
+    return enum(re.sub(r"[\s\-]+", "_", key))
+
+
+def parse_date(text: str) -> dt.date:
+    """Parse an ISO date (``2024-03-31``) or a UK one (``31/03/2024``)."""
+    s = text.strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return dt.datetime.strptime(s, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def words(enum: type[StrEnum]) -> str:
+    """The words an enum accepts, for a message (output-only statuses left out)."""
+    return ", ".join(member.value for member in enum if member is not Status.MISSING)
+
+
+class TableChecker:
+    """Collects the problems of one table while its cells are parsed."""
+
+    def __init__(self, table: RawTable):
+        self.table = table
+        self.problems: list[Problem] = []
+        self._first_row: dict[object, int] = {}
+
+    def add(self, row: int | None, column: str, message: str) -> None:
+        self.problems.append(Problem(self.table.file, row, column, message))
+
+    def missing_columns(self, required: Iterable[str]) -> bool:
+        """Report required columns that are absent; True if any are."""
+        missing = [c for c in required if c not in self.table.columns]
+        for column in missing:
+            self.add(None, column, f"missing required column '{column}'")
+        return bool(missing)
+
+    def duplicate(self, key: object, row: int, column: str, what: str) -> bool:
+        """Report a row whose key an earlier row already has; True if it is a duplicate."""
+        first = self._first_row.get(key)
+        if first is not None:
+            self.add(row, column, f"{what} is a duplicate of row {first}")
+            return True
+        self._first_row[key] = row
+        return False
+
+    def text(self, row: int, cells: dict[str, str], column: str, *, required: bool) -> str:
+        value = cells.get(column, "").strip()
+        if required and not value:
+            self.add(row, column, f"{column} is empty")
+        return value
+
+    def number(self, row: int, cells: dict[str, str], column: str, what: str = "") -> float:
+        raw = cells.get(column, "").strip()
+        if not raw:
+            return math.nan
+        try:
+            return parse_number(raw)[0]
+        except ValueError:
+            self.add(row, column, f"{column} {quote(raw)}{what} is not a number")
+            return math.nan
+
+    def enum(
+        self,
+        row: int,
+        cells: dict[str, str],
+        column: str,
+        enum: type[E],
+        default: E,
+        aliases: dict[str, E] | None = None,
+    ) -> E:
+        raw = cells.get(column, "").strip()
+        if not raw:
+            return default
+        try:
+            return parse_enum(enum, raw, aliases)
+        except ValueError:
+            self.add(row, column, f"{column} {quote(raw)} is not one of {words(enum)}")
+            return default
+
+    def period(
+        self, row: int, cells: dict[str, str], column: str, calendar: FiscalCalendar
+    ) -> pd.Period | None:
+        raw = cells.get(column, "").strip()
+        if not raw:
+            self.add(row, column, f"{column} is empty")
+            return None
+        try:
+            return calendar.parse(raw)
+        except ValueError as err:
+            self.add(row, column, f"{column} {err}")
+            return None
+
+    def known_measure(self, row: int, cells: dict[str, str], context: Context) -> str | None:
+        measure_id = cells.get("measure_id", "").strip()
+        if not measure_id:
+            self.add(row, "measure_id", "measure_id is empty")
+            return None
+        if measure_id not in context.measures.index:
+            self.add(row, "measure_id", f"measure_id {quote(measure_id)} is not in measures")
+            return None
+        return measure_id
+
+    def known_service(self, row: int, cells: dict[str, str], context: Context) -> str:
+        service = self.text(row, cells, "service", required=True)
+        if service and service not in context.services:
+            self.add(row, "service", f"service {quote(service)} has no measures")
+        return service
+
+
+# -- one mechanism for every file ---------------------------------------------------------
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What checking a file may need from the files checked before it."""
+
+    calendar: FiscalCalendar
+    default_tolerance: float = 0.05
+    measures: pd.DataFrame | None = None  # the checked data dictionary, by measure_id
+
+    @cached_property
+    def services(self) -> set[str]:
+        return set(self.measures["service"]) if self.measures is not None else set()
+
+    @cached_property
+    def measure_info(self) -> dict[str, dict[str, str]]:
+        """Frequency, aggregation and unit per measure as plain dicts: a DataFrame row
+        lookup per value would dominate the load time."""
+        return _measures(self)[["frequency", "aggregation", "unit"]].to_dict("index")  # type: ignore[return-value]
+
+
+RowReader = Callable[[TableChecker, int, dict[str, str], Context], Record | None]
+Finisher = Callable[[TableChecker, pd.DataFrame, Context], None]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How one input file is checked.
+
+    Attributes:
+        name: the file's stem (``values``).
+        required: columns that must be in the header.
+        columns: the columns of the checked frame.
+        read_row: turns one row's cells into a record (None to leave the row out), reporting
+            its problems on the checker.
+        finish: checks across rows, on the checked frame (overlapping ranges).
+    """
+
+    name: str
+    required: tuple[str, ...]
+    columns: tuple[str, ...]
+    read_row: RowReader
+    finish: Finisher | None = None
+
+    def empty(self) -> pd.DataFrame:
+        return _empty(self.columns)
+
+
+def check_table(
+    table: RawTable, spec: TableSpec, context: Context
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check one table against its spec: the typed frame and every problem found."""
+    check = TableChecker(table)
+    if check.missing_columns(spec.required):
+        return spec.empty(), check.problems
+    records = []
+    for row, cells in table.rows:
+        record = spec.read_row(check, row, cells, context)
+        if record is not None:
+            records.append(record)
+    frame = pd.DataFrame.from_records(records, columns=list(spec.columns))
+    if spec.finish is not None:
+        spec.finish(check, frame, context)
+    return frame, check.problems
+
+
+def _measures(context: Context) -> pd.DataFrame:
+    assert context.measures is not None, "the data dictionary is checked first"
+    return context.measures
+
+
+# -- measures.csv -------------------------------------------------------------------------
+def _measure_row(
+    check: TableChecker, row: int, cells: dict[str, str], context: Context
+) -> Record | None:
+    measure_id = check.text(row, cells, "measure_id", required=True)
+    if check.duplicate(measure_id, row, "measure_id", f"measure_id {quote(measure_id)}"):
+        return None
+    raw_polarity = cells.get("polarity", "").strip()
+    if not raw_polarity:
+        check.add(row, "polarity", "polarity is empty: write up, down or neutral")
+    polarity = check.enum(row, cells, "polarity", Polarity, Polarity.NEUTRAL, _POLARITY_WORDS)
+    tsl = check.number(row, cells, "tsl")
+    msl = check.number(row, cells, "msl")
+    has_levels = not (math.isnan(tsl) and math.isnan(msl))
+    default_method = RagMethod.THRESHOLDS if has_levels else RagMethod.TOLERANCE
+    _check_levels(check, row, measure_id, polarity, tsl, msl)
+    return {
+        "measure_id": measure_id,
+        "service": check.text(row, cells, "service", required=True),
+        "title": check.text(row, cells, "title", required=True),
+        "description": check.text(row, cells, "description", required=False),
+        "polarity": polarity.value,
+        "unit": check.enum(row, cells, "unit", Unit, Unit.NUMBER).value,
+        "frequency": check.enum(row, cells, "frequency", Frequency, Frequency.MONTHLY).value,
+        "aggregation": check.enum(row, cells, "aggregation", Aggregation, Aggregation.LAST).value,
+        "category": check.enum(row, cells, "category", Category, Category.OTHER).value,
+        "rag_method": check.enum(row, cells, "rag_method", RagMethod, default_method).value,
+        "target": check.number(row, cells, "target"),
+        "tolerance": _tolerance(check, row, cells, context.default_tolerance),
+        "tsl": tsl,
+        "msl": msl,
+        "lead_officer": check.text(row, cells, "lead_officer", required=False),
+        "data_owner": check.text(row, cells, "data_owner", required=False),
+        "include": _yes_no(check, row, cells, "include", default=True),
+        "seasonal": _yes_no(check, row, cells, "seasonal", default=False),
+        "benchmark": check.text(row, cells, "benchmark", required=False),
+        "row": row,
+    }
+
+
+def _tolerance(check: TableChecker, row: int, cells: dict[str, str], default: float) -> float:
+    raw = cells.get("tolerance", "").strip()
+    if not raw:
+        return default
+    try:
+        number, percent = parse_number(raw)
+    except ValueError:
+        check.add(row, "tolerance", f"tolerance {quote(raw)} is not a number")
+        return default
+    if percent:
+        number /= 100
+    if number < 0 or number > 1:
+        check.add(
+            row,
+            "tolerance",
+            f"tolerance {quote(raw)} must be a fraction between 0 and 1 (0.05) "
+            "or a percentage (5%)",
+        )
+        return default
+    return number
+
+
+def _yes_no(
+    check: TableChecker, row: int, cells: dict[str, str], column: str, default: bool
+) -> bool:
+    raw = cells.get(column, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _YES:
+        return True
+    if raw in _NO:
+        return False
+    check.add(row, column, f"{column} {quote(raw)} is not yes or no")
+    return default
+
+
+def _check_levels(
+    check: TableChecker, row: int, measure_id: str, polarity: Polarity, tsl: float, msl: float
+) -> None:
+    """TSL must be the harder level: above MSL when up is good, below it when down is good."""
+    if math.isnan(tsl) or math.isnan(msl):
+        return
+    if polarity is Polarity.UP and tsl < msl:
+        check.add(
+            row,
+            "tsl",
+            f"tsl {tsl:g} is below msl {msl:g} for {measure_id}, where bigger is better: "
+            "the target service level must be the harder one",
+        )
+    elif polarity is Polarity.DOWN and tsl > msl:
+        check.add(
+            row,
+            "tsl",
+            f"tsl {tsl:g} is above msl {msl:g} for {measure_id}, where smaller is better: "
+            "the target service level must be the harder one",
+        )
+
+
+MEASURE_COLUMNS = (
+    "measure_id", "service", "title", "description", "polarity", "unit", "frequency",
+    "aggregation", "category", "rag_method", "target", "tolerance", "tsl", "msl",
+    "lead_officer", "data_owner", "include", "seasonal", "benchmark", "row",
+)  # fmt: skip
+MEASURES = TableSpec(
+    name="measures",
+    required=("measure_id", "service", "title", "polarity"),
+    columns=MEASURE_COLUMNS,
+    read_row=_measure_row,
+)
+
+
+# -- targets.csv --------------------------------------------------------------------------
+def _target_row(
+    check: TableChecker, row: int, cells: dict[str, str], context: Context
+) -> Record | None:
+    calendar = context.calendar
+    measure_id = check.known_measure(row, cells, context)
+    start = check.period(row, cells, "start", calendar)
+    end = None
+    if cells.get("end", "").strip():
+        end = check.period(row, cells, "end", calendar)
+    levels = {c: check.number(row, cells, c) for c in ("target", "tsl", "msl")}
+    no_levels = all(math.isnan(v) for v in levels.values())
+    if no_levels:
+        check.add(row, "target", "target, tsl and msl are all empty: give at least one")
+    if measure_id is None or start is None or no_levels:
+        return None
+    start_month = calendar.first_month(start)
+    end_month = calendar.last_month(end) if end is not None else None
+    if end is not None and end_month is not None and end_month < start_month:
+        check.add(row, "end", f"end {calendar.label(end)} is before start {calendar.label(start)}")
+        return None
+    measure = _measures(context).loc[measure_id]
+    tsl = levels["tsl"] if not math.isnan(levels["tsl"]) else measure["tsl"]
+    msl = levels["msl"] if not math.isnan(levels["msl"]) else measure["msl"]
+    if math.isnan(tsl) != math.isnan(msl):
+        missing = "msl" if math.isnan(msl) else "tsl"
+        check.add(
+            row,
+            missing,
+            f"{missing} is missing for {measure_id}: a thresholds measure needs both tsl and msl",
+        )
+    _check_levels(check, row, measure_id, Polarity(measure["polarity"]), tsl, msl)
+    return {"measure_id": measure_id, "start": start_month, "end": end_month, **levels, "row": row}
+
+
+def _check_overlaps(check: TableChecker, frame: pd.DataFrame, context: Context) -> None:
+    calendar = context.calendar
+    for measure_id, group in frame.groupby("measure_id", sort=False):
+        ranges = sorted(group.itertuples(index=False), key=lambda r: (r.start.ordinal, r.row))
+        for before, after in itertools.pairwise(ranges):
+            if pd.isna(before.end) or after.start <= before.end:
+                check.add(
+                    int(after.row),
+                    "start",
+                    f"start {calendar.label(after.start)} overlaps the target range for "
+                    f"{measure_id} on row {before.row}",
+                )
+
+
+TARGETS = TableSpec(
+    name="targets",
+    required=("measure_id", "start"),
+    columns=("measure_id", "start", "end", "target", "tsl", "msl", "row"),
+    read_row=_target_row,
+    finish=_check_overlaps,
+)
+
+
+def check_threshold_levels(
+    measures: pd.DataFrame, targets: pd.DataFrame, file: str
+) -> list[Problem]:
+    """A thresholds measure needs both levels somewhere: its own row or targets.csv."""
+    problems = []
+    with_levels = set(targets.loc[targets["tsl"].notna() | targets["msl"].notna(), "measure_id"])
+    for measure_id, m in measures.iterrows():
+        if m["rag_method"] != RagMethod.THRESHOLDS:
+            continue
+        if math.isnan(m["tsl"]) != math.isnan(m["msl"]):
+            missing = "msl" if math.isnan(m["msl"]) else "tsl"
+            problems.append(
+                Problem(
+                    file,
+                    int(m["row"]),
+                    missing,
+                    f"{missing} is empty for {measure_id}: a thresholds measure needs both "
+                    "tsl and msl",
+                )
+            )
+        elif math.isnan(m["tsl"]) and measure_id not in with_levels:
+            problems.append(
+                Problem(
+                    file,
+                    int(m["row"]),
+                    "rag_method",
+                    f"rag_method is thresholds for {measure_id} but no tsl and msl are given "
+                    "here or in targets",
+                )
+            )
+    return problems
+
+
+# -- values.csv ---------------------------------------------------------------------------
+def _value_row(
+    check: TableChecker, row: int, cells: dict[str, str], context: Context
+) -> Record | None:
+    calendar = context.calendar
+    measure_id = check.known_measure(row, cells, context)
+    period = check.period(row, cells, "period", calendar)
+    status = check.enum(row, cells, "status", Status, Status.REPORTED, _STATUS_WORDS)
+    if status is Status.MISSING:
+        check.add(row, "status", f"status 'missing' is not one of {_INPUT_STATUSES}")
+    if measure_id is None or period is None:
+        return None
+    measure = context.measure_info[measure_id]
+    label = f"{measure_id} {calendar.label(period)}"
+    granularity = calendar.granularity(period)
+    frequency = Frequency(measure["frequency"])
+    usable = True
+    if granularity not in _ALLOWED_GRANULARITY[frequency]:
+        check.add(
+            row,
+            "period",
+            f"period {calendar.label(period)} is a {granularity.word} but {measure_id} is "
+            f"{frequency.value}",
+        )
+        usable = False
+    if check.duplicate((measure_id, period), row, "period", f"period: {label}"):
+        return None
+    before = len(check.problems)
+    value, numerator, denominator = _value_cells(check, row, cells, label, measure)
+    if len(check.problems) > before:
+        return None  # the value cells were already reported
+    if status is Status.REPORTED and math.isnan(value):
+        check.add(
+            row,
+            "value",
+            f"value is empty for {label}: give a number, or a status saying why "
+            "(mitigated, not_available, pending, not_expected)",
+        )
+    elif status is Status.NOT_AVAILABLE and not math.isnan(value):
+        check.add(row, "status", f"status is not_available for {label} but a value is given")
+    if (
+        measure["aggregation"] == Aggregation.RATIO
+        and not math.isnan(value)
+        and (math.isnan(numerator) or math.isnan(denominator))
+    ):
+        check.add(
+            row,
+            "numerator",
+            f"numerator and denominator are needed for {label}: its aggregation is ratio",
+        )
+    if not usable:
+        return None
+    return {
+        "measure_id": measure_id,
+        "period": period,
+        "granularity": int(granularity),
+        "value": value,
+        "numerator": numerator,
+        "denominator": denominator,
+        "status": status.value,
+        "note": cells.get("note", "").strip(),
+        "flags": _flags(check, row, cells),
+        "restated_from": check.number(row, cells, "restated_from"),
+        "rag_override": _rag_override(check, row, cells),
+        "row": row,
+    }
+
+
+def _value_cells(
+    check: TableChecker, row: int, cells: dict[str, str], label: str, measure: dict[str, str]
+) -> tuple[float, float, float]:
+    """The value, numerator and denominator of a row, reading ``229 / 2996`` as a ratio."""
+    numerator = check.number(row, cells, "numerator", f" for {label}")
+    denominator = check.number(row, cells, "denominator", f" for {label}")
+    raw = cells.get("value", "").strip()
+    value = math.nan
+    ratio = _RATIO.match(raw)
+    if ratio:
+        try:
+            numerator = parse_number(ratio.group(1))[0]
+            denominator = parse_number(ratio.group(2))[0]
+        except ValueError:
+            check.add(row, "value", f"value {quote(raw)} for {label} is not a number")
+            return math.nan, math.nan, math.nan
+    elif raw:
+        try:
+            value = parse_number(raw)[0]
+        except ValueError:
+            check.add(row, "value", f"value {quote(raw)} for {label} is not a number")
+            return math.nan, numerator, denominator
+    if denominator == 0:
+        check.add(row, "denominator", f"denominator is zero for {label}")
+        return value, numerator, math.nan
+    if math.isnan(value) and not (math.isnan(numerator) or math.isnan(denominator)):
+        value = ratio_value(numerator, denominator, Unit(measure["unit"]))
+    return value, numerator, denominator
+
+
+def ratio_value(numerator: float, denominator: float, unit: Unit) -> float:
+    """A value from its numerator and denominator: a percentage for percent measures."""
+    scale = 100.0 if unit is Unit.PERCENT else 1.0
+    return scale * numerator / denominator
+
+
+def _flags(check: TableChecker, row: int, cells: dict[str, str]) -> str:
+    raw = cells.get("flag", cells.get("flags", "")).strip()
+    if not raw:
+        return ""
+    found: list[str] = []
+    for token in filter(None, (t.strip().lower() for t in re.split(r"[,;]", raw))):
+        key = re.sub(r"[\s\-]+", "_", token)
+        if key not in _FLAG_WORDS:
+            check.add(row, "flag", f"flag {quote(token)} is not one of {words(Flag)}")
+            continue
+        found.append(_FLAG_WORDS[key].value)
+    return " ".join(dict.fromkeys(found))
+
+
+def _rag_override(check: TableChecker, row: int, cells: dict[str, str]) -> str:
+    raw = cells.get("rag_override", "").strip()
+    if not raw:
+        return ""
+    try:
+        return parse_enum(RAG, raw).value
+    except ValueError:
+        check.add(row, "rag_override", f"rag_override {quote(raw)} is not one of {words(RAG)}")
+        return ""
+
+
+VALUE_COLUMNS = (
+    "measure_id", "period", "granularity", "value", "numerator", "denominator", "status",
+    "note", "flags", "restated_from", "rag_override", "row",
+)  # fmt: skip
+VALUES = TableSpec(
+    name="values",
+    required=("measure_id", "period", "value"),
+    columns=VALUE_COLUMNS,
+    read_row=_value_row,
+)
+
+
+# -- comments.csv -------------------------------------------------------------------------
+def _comment_row(
+    check: TableChecker, row: int, cells: dict[str, str], context: Context
+) -> Record | None:
+    calendar = context.calendar
+    measures = _measures(context)
+    service = check.known_service(row, cells, context)
+    quarter = check.period(row, cells, "quarter", calendar)
+    if quarter is not None and calendar.granularity(quarter) is not Granularity.QUARTER:
+        check.add(row, "quarter", f"quarter {calendar.label(quarter)} is not a financial quarter")
+    measure_id = cells.get("measure_id", "").strip()
+    if measure_id:
+        if measure_id not in measures.index:
+            check.add(row, "measure_id", f"measure_id {quote(measure_id)} is not in measures")
+        elif service and measures.loc[measure_id, "service"] != service:
+            check.add(
+                row,
+                "measure_id",
+                f"measure_id {measure_id} belongs to {measures.loc[measure_id, 'service']}, "
+                f"not {service}",
+            )
+    default = Section.EXCEPTION if measure_id else None
+    if not cells.get("section", "").strip() and default is None:
+        check.add(row, "section", f"section is empty: give a measure_id or one of {words(Section)}")
+        return None
+    section = check.enum(row, cells, "section", Section, default or Section.SUMMARY)
+    return {
+        "service": service,
+        "quarter": quarter,
+        "measure_id": measure_id,
+        "section": section.value,
+        "author": cells.get("author", "").strip(),
+        "comment": cells.get("comment", "").strip(),
+        "row": row,
+    }
+
+
+COMMENTS = TableSpec(
+    name="comments",
+    required=("service", "quarter", "comment"),
+    columns=("service", "quarter", "measure_id", "section", "author", "comment", "row"),
+    read_row=_comment_row,
+)
+
+
+# -- actions.csv --------------------------------------------------------------------------
+def _action_row(
+    check: TableChecker, row: int, cells: dict[str, str], context: Context
+) -> Record | None:
+    measures = _measures(context)
+    service = check.known_service(row, cells, context)
+    action_id = check.text(row, cells, "action_id", required=True)
+    if check.duplicate((service, action_id), row, "action_id", f"action_id {quote(action_id)}"):
+        return None
+    due_text = cells.get("due", "").strip()
+    due = None
+    if due_text:
+        try:
+            due = parse_date(due_text)
+        except ValueError:
+            check.add(row, "due", f"due {quote(due_text)} is not a date (write 2024-03-31)")
+    linked = cells.get("measures", "").replace(",", " ").split()
+    for measure_id in linked:
+        if measure_id not in measures.index:
+            check.add(
+                row, "measures", f"measures names {quote(measure_id)}, which is not in measures"
+            )
+    return {
+        "service": service,
+        "action_id": action_id,
+        "action": check.text(row, cells, "action", required=True),
+        "owner": cells.get("owner", "").strip(),
+        "due": due,
+        "status": check.enum(row, cells, "status", ActionStatus, ActionStatus.NOT_STARTED).value,
+        "measures": " ".join(linked),
+        "note": cells.get("note", "").strip(),
+        "row": row,
+    }
+
+
+ACTION_COLUMNS = (
+    "service", "action_id", "action", "owner", "due", "status", "measures", "note", "row",
+)  # fmt: skip
+ACTIONS = TableSpec(
+    name="actions",
+    required=("service", "action_id", "action"),
+    columns=ACTION_COLUMNS,
+    read_row=_action_row,
+)
+
+
+# -- benchmarks.csv -----------------------------------------------------------------------
+def _benchmark_row(
+    check: TableChecker, row: int, cells: dict[str, str], context: Context
+) -> Record | None:
+    measure_id = check.known_measure(row, cells, context)
+    period = check.period(row, cells, "period", context.calendar)
+    value = check.number(row, cells, "value")
+    if not cells.get("value", "").strip():
+        check.add(row, "value", "value is empty")
+    return {
+        "measure_id": measure_id,
+        "period": period,
+        "area": cells.get("area", "").strip(),
+        "peer_group": cells.get("peer_group", "").strip(),
+        "value": value,
+        "row": row,
+    }
+
+
+BENCHMARKS = TableSpec(
+    name="benchmarks",
+    required=("measure_id", "period", "value"),
+    columns=("measure_id", "period", "area", "peer_group", "value", "row"),
+    read_row=_benchmark_row,
+)
+
+#: Every file's spec, in the order files are checked (the data dictionary first).
+SPECS = {spec.name: spec for spec in (MEASURES, TARGETS, VALUES, COMMENTS, ACTIONS, BENCHMARKS)}
+
+
+def _empty(columns: Iterable[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})

@@ -1,0 +1,94 @@
+"""The council configuration as a validated object: who the council is, the settings that
+change a rating, and how its reports look.
+
+This module holds the model and its rules; reading ``council.yaml`` (with line numbers in
+messages) is the data contract's job (:mod:`kpitools.contract.config_file`). The same object
+goes to every stage - loading, rating, the deck, the HTML, the batch - so every output rates
+the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kpitools.core import colours
+from kpitools.core.model import RAG
+
+
+class ServiceConfig(BaseModel):
+    """Who answers for a service, and which measures head its slide 1."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    director: str = ""
+    cabinet_member: str = ""
+    headline: tuple[str, ...] = ()  # measure ids for the slide-1 tiles, in order
+
+
+class Layouts(BaseModel):
+    """Slide layouts of the template, picked by name (never by position)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    content: str = "Title Only"
+
+
+class CouncilConfig(BaseModel):
+    """The validated council configuration.
+
+    Paths (``logo``, ``template``) are relative to the YAML file's folder when read from one
+    (:func:`kpitools.load_config` resolves them).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    council: str = Field(min_length=1)
+    logo: Path | None = None
+    year_start_month: int = Field(4, ge=1, le=12)
+    template: Path | None = None
+    layouts: Layouts = Layouts()
+    rag_colours: dict[RAG, str] = Field(default_factory=dict)
+    default_tolerance: float = Field(0.05, ge=0, le=1)
+    services: dict[str, ServiceConfig] = Field(default_factory=dict)
+
+    @classmethod
+    def defaults(cls, council: str = "Council") -> CouncilConfig:
+        """A configuration with every default, for use without a ``council.yaml``."""
+        return cls(council=council)
+
+    @field_validator("rag_colours")
+    @classmethod
+    def _check_colours(cls, given: dict[RAG, str]) -> dict[RAG, str]:
+        checked = {}
+        for rag, colour in given.items():
+            value = colours.parse_hex(colour)
+            ratio = colours.contrast_ratio(value, colours.WHITE)
+            if rag is not RAG.WHITE and ratio < colours.NON_TEXT_CONTRAST:
+                raise ValueError(
+                    f"{rag.value} {colour!r} has contrast {ratio:.1f}:1 against white: "
+                    f"RAG colours need at least {colours.NON_TEXT_CONTRAST:g}:1"
+                )
+            checked[rag] = value
+        return checked
+
+    @property
+    def palette(self) -> dict[str, str]:
+        """RAG word -> hex colour, defaults filled in."""
+        return {**colours.DEFAULT_RAG_COLOURS, **{r.value: c for r, c in self.rag_colours.items()}}
+
+    def service(self, name: str) -> ServiceConfig:
+        """A service's settings (empty ones for a service the file does not name)."""
+        return self.services.get(name, ServiceConfig())
+
+    def rating_settings(self) -> dict[str, Any]:
+        """The settings that change what a report says about a measure: the financial year,
+        the default tolerance and each service's headline measures. Two outputs agree when
+        these agree."""
+        return {
+            "year_start_month": self.year_start_month,
+            "default_tolerance": self.default_tolerance,
+            "headline": {name: list(s.headline) for name, s in sorted(self.services.items())},
+        }

@@ -1,0 +1,71 @@
+"""The loaded dataset: a council's validated data and the configuration it was read with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from kpitools.core.config import CouncilConfig
+from kpitools.core.periods import FiscalCalendar, Granularity
+
+FRAMES = ("measures", "values", "targets", "comments", "actions", "benchmarks")
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A council's validated performance data, as the loader hands it on.
+
+    Every frame holds clean, typed columns (enums as their words, periods as pandas
+    ``Period``). Nothing is cached on a dataset or elsewhere from its frames: change a frame
+    (``dataset.values.loc[...] = ...``) and the next :func:`kpitools.rate` or
+    :func:`kpitools.build_cpr` rates the data as changed.
+
+    Attributes:
+        measures: the data dictionary, indexed by ``measure_id``.
+        values: one row per measure per period (``period`` is a month, quarter or year).
+        targets: time-varying targets as month ranges (``start``/``end`` are monthly periods).
+        comments: commentary per service, quarter and (optionally) measure.
+        actions: improvement-plan actions.
+        benchmarks: peer values per measure and period.
+        config: the council configuration the data was read and is rated with.
+        source: the data folder, where the data came from a folder.
+    """
+
+    measures: pd.DataFrame
+    values: pd.DataFrame
+    targets: pd.DataFrame
+    comments: pd.DataFrame
+    actions: pd.DataFrame
+    benchmarks: pd.DataFrame
+    config: CouncilConfig
+    source: Path | None = None
+
+    @property
+    def calendar(self) -> FiscalCalendar:
+        """The financial calendar the periods were read with (from the configuration)."""
+        return FiscalCalendar(self.config.year_start_month)
+
+    def copy(self) -> Dataset:
+        """A copy whose frames can be changed without touching this one."""
+        return replace(self, **{name: getattr(self, name).copy() for name in FRAMES})
+
+    @property
+    def services(self) -> list[str]:
+        """Service names in the order they first appear in the data dictionary."""
+        return list(dict.fromkeys(self.measures["service"]))
+
+    @property
+    def latest_month(self) -> pd.Period | None:
+        """The last month the data reaches, or ``None`` for an empty dataset.
+
+        Annual results are left out where monthly or quarterly data exists: a year's label
+        runs to its last month, which may lie beyond the data that has come in.
+        """
+        if self.values.empty:
+            return None
+        finer = self.values.loc[self.values["granularity"] < int(Granularity.YEAR), "period"]
+        periods = finer if not finer.empty else self.values["period"]
+        calendar = self.calendar
+        return max(calendar.last_month(p) for p in periods.unique())

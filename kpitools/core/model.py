@@ -1,0 +1,139 @@
+"""The domain's vocabulary: polarity, RAG, statuses, exception reasons.
+
+Enum values are the words of the data contract, lower case, so they can be written to CSV,
+JSON and HTML classes as they are.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Polarity(StrEnum):
+    """Which way is good: ``up`` (bigger is better), ``down`` (smaller is better), ``neutral``."""
+
+    UP = "up"
+    DOWN = "down"
+    NEUTRAL = "neutral"
+
+
+class Unit(StrEnum):
+    PERCENT = "percent"
+    COUNT = "count"
+    CURRENCY = "currency"
+    DAYS = "days"
+    RATIO = "ratio"
+    SCORE = "score"
+    NUMBER = "number"
+
+
+class Frequency(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    TERMLY = "termly"
+    ANNUAL = "annual"
+
+
+class Aggregation(StrEnum):
+    """How a quarter (or year) is summarised from a measure's months."""
+
+    LAST = "last"
+    SUM = "sum"
+    MEAN = "mean"
+    RATIO = "ratio"
+
+
+class Category(StrEnum):
+    PERFORMANCE = "performance"
+    CUSTOMER = "customer"
+    WORKFORCE = "workforce"
+    FINANCE = "finance"
+    OTHER = "other"
+
+
+class RagMethod(StrEnum):
+    """``tolerance`` around a target, or two service levels (``thresholds``: TSL and MSL)."""
+
+    TOLERANCE = "tolerance"
+    THRESHOLDS = "thresholds"
+
+
+class Status(StrEnum):
+    """Why a value is (or is not) there. ``reported`` is written as an empty cell."""
+
+    REPORTED = "reported"
+    MITIGATED = "mitigated"
+    NOT_AVAILABLE = "not_available"
+    PENDING = "pending"
+    NOT_EXPECTED = "not_expected"
+    #: Output only: no row for a period that has ended, for a measure reported every period.
+    MISSING = "missing"
+
+
+class RAG(StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+    BLUE = "blue"
+    WHITE = "white"
+    GREY = "grey"
+
+
+class Direction(StrEnum):
+    """Direction of travel against the previous period, taking polarity into account."""
+
+    IMPROVING = "improving"
+    WORSENING = "worsening"
+    STABLE = "stable"
+    NONE = "none"
+
+
+class Flag(StrEnum):
+    """An officer's flag on a measure for a period, making it an exception."""
+
+    BUDGET = "budget"
+    CORPORATE_RISK = "corporate_risk"
+
+
+class ExceptionReason(StrEnum):
+    """Why a measure is reported by exception; ``description`` is the sentence for people."""
+
+    OFF_TARGET = "off_target"
+    DATA_NOT_AVAILABLE = "data_not_available"
+    ADVERSE_VARIANCE = "adverse_variance"
+    WORSENING_3 = "worsening_3_periods"
+    AMBER_3 = "amber_3_periods"
+    FLAG_BUDGET = "flag_budget"
+    FLAG_CORPORATE_RISK = "flag_corporate_risk"
+
+    @property
+    def description(self) -> str:
+        return _REASON_TEXT[self]
+
+
+_REASON_TEXT = {
+    ExceptionReason.OFF_TARGET: "off target (red)",
+    ExceptionReason.DATA_NOT_AVAILABLE: "data due but not available (red)",
+    ExceptionReason.ADVERSE_VARIANCE: "5% or more worse than target",
+    ExceptionReason.WORSENING_3: "worse for three consecutive periods",
+    ExceptionReason.AMBER_3: "amber for three consecutive periods",
+    ExceptionReason.FLAG_BUDGET: "flagged by an officer: affects the budget",
+    ExceptionReason.FLAG_CORPORATE_RISK: "flagged by an officer: corporate risk",
+}
+
+
+class ActionStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OVERDUE = "overdue"
+    COMPLETE = "complete"
+
+
+class Section(StrEnum):
+    """Where a service-level comment goes in the CPR."""
+
+    SUMMARY = "summary"
+    WHATS_GOOD = "whats_good"
+    APPROACH = "approach"
+    EXCEPTION = "exception"

@@ -1,0 +1,436 @@
+"""The scorecard: every measure rated for every period, with direction and exceptions.
+
+This assembles the rules of :mod:`kpitools.rating` over a dataset:
+
+1. each measure's values are summarised to the scorecard's period length (a quarter by
+   default) by the measure's aggregation; a measure reported less often (annual) keeps its
+   own periods and shows its latest result in each later period;
+2. targets in force are looked up (a quarter is judged against the target in force at its
+   end; a summed quarter against the sum of its months' targets);
+3. ratings, direction of travel and exceptions are worked out on each measure's own series,
+   where a monthly or quarterly measure with no value for a period that has ended is
+   ``white`` ("no value supplied").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from kpitools.core import rating
+from kpitools.core.dataset import Dataset
+from kpitools.core.model import Aggregation, Frequency, Status, Unit
+from kpitools.core.periods import FiscalCalendar, Granularity
+
+SCORECARD_COLUMNS = [
+    "measure_id", "service", "title", "category", "polarity", "unit", "frequency", "include",
+    "rag_method", "period", "value_period", "value", "numerator", "denominator", "target",
+    "tolerance", "tsl", "msl", "variance", "variance_pct", "rag", "rag_calculated",
+    "direction", "previous_value", "exception", "exception_reasons", "status", "flags",
+    "data_quality", "note",
+]  # fmt: skip
+
+_LEVELS = ["target", "tsl", "msl"]
+_PERIODS_PER_YEAR = {Granularity.MONTH: 12, Granularity.QUARTER: 4, Granularity.YEAR: 1}
+_GAP_FILLED = {Frequency.MONTHLY.value, Frequency.QUARTERLY.value}
+
+
+def resolve_period(
+    dataset: Dataset, period: str | pd.Period | None, by: Granularity | str | None = None
+) -> tuple[pd.Period | None, Granularity]:
+    """Turn ``--period``/``--by`` into a period (or None for all) and a period length.
+
+    ``period`` may be ``"latest"``: the latest period of that length holding any value.
+    """
+    calendar = dataset.calendar
+    granularity = _granularity(by) if by is not None else None
+    if period is None:
+        return None, granularity or Granularity.QUARTER
+    if isinstance(period, str) and period.strip().lower() == "latest":
+        granularity = granularity or Granularity.QUARTER
+        latest = dataset.latest_month
+        return (calendar.containing(latest, granularity) if latest is not None else None), (
+            granularity
+        )
+    parsed = calendar.parse(period) if isinstance(period, str) else period
+    own = calendar.granularity(parsed)
+    if granularity is not None and granularity is not own:
+        raise ValueError(
+            f"period {calendar.label(parsed)} is a {own.word}, not a {granularity.word}"
+        )
+    return parsed, own
+
+
+def _granularity(by: Granularity | str) -> Granularity:
+    if isinstance(by, Granularity):
+        return by
+    try:
+        return Granularity[by.strip().upper()]
+    except KeyError:
+        raise ValueError(f"'{by}' is not one of month, quarter, year") from None
+
+
+def rate(
+    dataset: Dataset,
+    period: str | pd.Period | None = None,
+    by: Granularity | str | None = None,
+    services: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """The scorecard: every measure rated for every period (or one period).
+
+    Rated from the dataset's frames as they are now, with the council configuration it
+    was loaded with; nothing is cached.
+
+    Args:
+        dataset: a loaded dataset.
+        period: one period (``"2023/24 Q1"``, ``"2017-08"``, ``"2023/24"`` or ``"latest"``);
+            all periods when None.
+        by: period length when ``period`` is None or ``"latest"``: ``month``, ``quarter``
+            (default) or ``year``.
+        services: only these services' measures (rated exactly as in the whole council's
+            scorecard: how far the data reaches is still the whole council's).
+
+    Returns:
+        One row per measure per period, columns :data:`SCORECARD_COLUMNS`, in data-dictionary
+        order then period order.
+    """
+    target_period, granularity = resolve_period(dataset, period, by)
+    latest = dataset.latest_month
+    if services is not None:
+        dataset = _restricted(dataset, set(services))
+    if dataset.values.empty or latest is None or (period is not None and target_period is None):
+        return pd.DataFrame(columns=SCORECARD_COLUMNS)
+    series = measure_series(dataset, granularity, latest)
+    rows = _in_reporting_periods(series, dataset, granularity, latest)
+    if target_period is not None:
+        rows = rows[rows["_period"] == target_period]
+    return _present(rows, dataset)
+
+
+def _restricted(dataset: Dataset, services: set[str]) -> Dataset:
+    """The dataset with only these services' measures, values and targets."""
+    measures = dataset.measures[dataset.measures["service"].isin(services)]
+    ids = measures.index
+    return replace(
+        dataset,
+        measures=measures,
+        values=dataset.values[dataset.values["measure_id"].isin(ids)],
+        targets=dataset.targets[dataset.targets["measure_id"].isin(ids)],
+    )
+
+
+def measure_series(dataset: Dataset, granularity: Granularity, latest: pd.Period) -> pd.DataFrame:
+    """Each measure's own series at ``granularity`` or coarser, rated, with direction of
+    travel and exception reasons (internal columns start with ``_``). ``latest`` is the last
+    month the council's data reaches: periods after it have not ended."""
+    calendar = dataset.calendar
+    measures = dataset.measures
+    values = dataset.values.copy()
+    values["_end"] = [calendar.last_month(p).ordinal for p in values["period"]]
+    native = values.groupby("measure_id")["granularity"].max()
+    values["_eff"] = values["measure_id"].map(native).clip(lower=int(granularity))
+    buckets = {
+        key: calendar.containing(key[0], Granularity(key[1]))
+        for key in set(zip(values["period"], values["_eff"], strict=True))
+    }
+    values["_bucket"] = [buckets[k] for k in zip(values["period"], values["_eff"], strict=True)]
+    values["_bucket_end"] = [
+        calendar.last_month(buckets[k]).ordinal
+        for k in zip(values["period"], values["_eff"], strict=True)
+    ]
+    levels = levels_at(measures, dataset.targets, values["measure_id"], values["_end"])
+    for column in _LEVELS:
+        # Summed quarters are judged against the sum of the targets of the months supplied.
+        values[f"_row_{column}"] = levels[column].where(values["value"].notna())
+
+    summary = _summarise(values, measures, native)
+    grid = _fill_gaps(summary, measures, latest, calendar)
+    return _rate_series(grid, dataset)
+
+
+def levels_at(
+    measures: pd.DataFrame, targets: pd.DataFrame, measure_ids: pd.Series, months: pd.Series
+) -> pd.DataFrame:
+    """Target, TSL and MSL in force for each (measure, month ordinal) pair.
+
+    A ``targets`` row covering the month overrides the measure's own levels it gives.
+    """
+    ids = measure_ids.to_numpy()
+    result = measures.loc[ids, _LEVELS].astype(float).reset_index(drop=True)
+    if not targets.empty:
+        ranges = targets.assign(
+            _start=[p.ordinal for p in targets["start"]],
+            _stop=[np.iinfo(np.int64).max if pd.isna(p) else p.ordinal for p in targets["end"]],
+        )
+        lookup = pd.DataFrame(
+            {"measure_id": ids, "_month": months.to_numpy(), "_i": range(len(ids))}
+        )
+        hits = lookup.merge(ranges, on="measure_id")
+        hits = hits[(hits["_start"] <= hits["_month"]) & (hits["_month"] <= hits["_stop"])]
+        for column in _LEVELS:
+            given = hits.loc[hits[column].notna(), ["_i", column]]
+            result.loc[given["_i"].to_numpy(), column] = given[column].to_numpy(dtype=float)
+    result.index = measure_ids.index
+    return result
+
+
+def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) -> pd.DataFrame:
+    """One row per measure per bucket, by the measure's aggregation."""
+    values["_reportable"] = values["status"] != Status.NOT_EXPECTED.value
+    # The row a 'last' summary takes: the latest with data expected.
+    values = values.sort_values(["measure_id", "_bucket_end", "_reportable", "_end"])
+    keys = ["measure_id", "_bucket_end"]
+    grouped = values.groupby(keys, sort=False)
+    last = grouped.tail(1).set_index(keys)
+    for status in (Status.NOT_AVAILABLE, Status.PENDING, Status.MITIGATED, Status.NOT_EXPECTED):
+        values[f"_is_{status.value}"] = values["status"] == status.value
+    values["_restated"] = values["restated_from"].notna()
+    grouped = values.groupby(keys, sort=False)
+    totals = grouped.agg(
+        _rows=("value", "size"),
+        _count=("value", "count"),
+        _sum=("value", "sum"),
+        _mean=("value", "mean"),
+        _num=("numerator", "sum"),
+        _den=("denominator", "sum"),
+        _num_count=("numerator", "count"),
+        _den_count=("denominator", "count"),
+        _any_not_available=("_is_not_available", "any"),
+        _any_pending=("_is_pending", "any"),
+        _any_mitigated=("_is_mitigated", "any"),
+        _all_not_expected=("_is_not_expected", "all"),
+        _restated=("_restated", "any"),
+        **{f"_sum_{c}": (f"_row_{c}", "sum") for c in _LEVELS},
+        **{f"_n_{c}": (f"_row_{c}", "count") for c in _LEVELS},
+    )
+    out = last[["_bucket", "_eff", "value", "numerator", "denominator", "status", "rag_override"]]
+    out = out.join(totals)
+    out["flags"] = _joined_text(values, keys, "flags", " ").reindex(out.index, fill_value="")
+    out["note"] = _joined_text(values, keys, "note", "; ").reindex(out.index, fill_value="")
+    out = out.reset_index()
+
+    ids = out["measure_id"]
+    aggregation = ids.map(measures["aggregation"])
+    passthrough = ids.map(native).to_numpy() == out["_eff"].to_numpy()
+    use_last = passthrough | (aggregation == Aggregation.LAST.value).to_numpy()
+    summed = ~use_last & (aggregation == Aggregation.SUM.value).to_numpy()
+    has_ratio = (out["_den"] != 0) & (out["_den_count"] > 0)
+    scale = np.where(ids.map(measures["unit"]) == Unit.PERCENT.value, 100.0, 1.0)
+    ratio_value = scale * out["_num"] / out["_den"].where(has_ratio)
+    aggregated = np.select(
+        [aggregation == Aggregation.SUM.value, aggregation == Aggregation.MEAN.value],
+        [out["_sum"], out["_mean"]],
+        ratio_value,
+    )
+    aggregated = np.where(out["_count"] > 0, aggregated, np.nan)
+    out["value"] = np.where(use_last, out["value"], aggregated)
+    for column in ("numerator", "denominator"):
+        short = column[:3]
+        summed_parts = out[f"_{short}"].where(out[f"_{short}_count"] > 0)
+        out[column] = np.where(use_last, out[column], summed_parts)
+    combined_status = np.select(
+        [
+            out["_any_not_available"],
+            out["_any_pending"],
+            out["_any_mitigated"],
+            out["_all_not_expected"],
+        ],
+        [
+            Status.NOT_AVAILABLE.value,
+            Status.PENDING.value,
+            Status.MITIGATED.value,
+            Status.NOT_EXPECTED.value,
+        ],
+        Status.REPORTED.value,
+    )
+    out["status"] = np.where(use_last, out["status"], combined_status)
+    # An override rates the period it was given for: a quarter only when the quarter is that row.
+    out["rag_override"] = np.where(use_last, out["rag_override"], "")
+    for column in _LEVELS:
+        out[f"_summed_{column}"] = out[f"_sum_{column}"].where(out[f"_n_{column}"] > 0)
+    out["_summed"] = summed
+    out["_passthrough"] = passthrough
+    out["_native"] = ids.map(native).to_numpy()
+    return out
+
+
+def _joined_text(values: pd.DataFrame, keys: list[str], column: str, sep: str) -> pd.Series:
+    """Distinct non-empty texts of a bucket's rows, joined (few rows carry any)."""
+    with_text = values.loc[values[column] != "", [*keys, column]]
+    if with_text.empty:
+        return pd.Series(dtype=object)
+    joined = with_text.groupby(keys, sort=False)[column].agg(
+        lambda texts: sep.join(dict.fromkeys(t for text in texts for t in text.split(sep)))
+    )
+    return joined.rename(column)
+
+
+def _fill_gaps(
+    summary: pd.DataFrame, measures: pd.DataFrame, latest: pd.Period, calendar: FiscalCalendar
+) -> pd.DataFrame:
+    """Add a 'missing' row for each period that has ended with no value, for measures reported
+    every month or quarter; others (termly, annual) keep the periods they have."""
+    additions = []
+    frequency = measures["frequency"]
+    for (measure_id, eff), group in summary.groupby(["measure_id", "_eff"], sort=False):
+        if frequency[measure_id] not in _GAP_FILLED:
+            continue
+        granularity = Granularity(eff)
+        first = group["_bucket"].iloc[0]
+        last = group["_bucket"].iloc[-1]
+        ended = calendar.containing(latest, granularity)
+        if calendar.last_month(ended) > latest:
+            ended = ended - 1
+        stop = max(last, ended)
+        have = set(group["_bucket"])
+        for bucket in pd.period_range(first, stop, freq=calendar.freq(granularity)):
+            if bucket not in have:
+                additions.append(
+                    {
+                        "measure_id": measure_id,
+                        "_bucket": bucket,
+                        "_bucket_end": calendar.last_month(bucket).ordinal,
+                        "_eff": eff,
+                        "status": Status.MISSING.value,
+                        "rag_override": "",
+                        "_rows": 0,
+                        "_summed": bool(group["_summed"].iloc[0]),
+                        "_passthrough": bool(group["_passthrough"].iloc[0]),
+                        "_native": int(group["_native"].iloc[0]),
+                        "_restated": False,
+                    }
+                )
+    if additions:
+        summary = pd.concat([summary, pd.DataFrame(additions)], ignore_index=True)
+    order = summary["measure_id"].map(measures["row"])
+    summary = summary.assign(_order=order).sort_values(["_order", "_bucket_end"], kind="stable")
+    return summary.drop(columns="_order").reset_index(drop=True)
+
+
+def _rate_series(grid: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """Levels, RAG, variance, direction of travel and exceptions on each measure's series."""
+    measures = dataset.measures
+    ids = grid["measure_id"]
+    for column in ("polarity", "rag_method", "tolerance", "frequency", "seasonal"):
+        grid[column] = ids.map(measures[column]).to_numpy()
+    at_end = levels_at(measures, dataset.targets, ids, grid["_bucket_end"])
+    summed = grid["_summed"].astype(bool)
+    for column in _LEVELS:
+        grid[column] = at_end[column].where(~summed, grid[f"_summed_{column}"])
+
+    grid["rag_calculated"] = rating.rate_rows(grid)
+    override = grid["rag_override"].fillna("")
+    grid["rag"] = grid["rag_calculated"].where(override == "", override)
+    grid = grid.join(rating.variance(grid))
+
+    comparable = grid["value"].where(
+        grid["status"].isin([Status.REPORTED.value, Status.MITIGATED.value])
+    )
+    lags = np.where(
+        grid["seasonal"].astype(bool) & grid["frequency"].isin(_GAP_FILLED),
+        grid["_eff"].map(lambda g: _PERIODS_PER_YEAR[Granularity(g)]),
+        1,
+    )
+    previous = pd.Series(np.nan, index=grid.index)
+    by_measure = comparable.groupby(ids, sort=False)
+    for lag in np.unique(lags):
+        previous = previous.where(lags != lag, by_measure.shift(int(lag)))
+    grid["previous_value"] = previous
+    grid["direction"] = rating.direction_of_travel(comparable, previous, grid["polarity"])
+    grid["exception_reasons"] = rating.exception_reasons(grid)
+    grid["data_quality"] = _data_quality(grid)
+    return grid
+
+
+def _data_quality(grid: pd.DataFrame) -> list[str]:
+    """What a reader should know about the data behind each row."""
+    notes = []
+    columns = ["status", "_rows", "_native", "_eff", "_passthrough", "frequency", "_restated",
+               "value", "rag", "rag_calculated"]  # fmt: skip
+    for status, rows, native, eff, passthrough, frequency, restated, value, rag, calculated in grid[
+        columns
+    ].itertuples(index=False, name=None):
+        parts = []
+        if status == Status.MISSING.value:
+            parts.append("no value supplied")
+        elif not passthrough and frequency in _GAP_FILLED:
+            expected = _PERIODS_PER_YEAR[Granularity(native)] // _PERIODS_PER_YEAR[Granularity(eff)]
+            if rows < expected:
+                word = Granularity(native).word
+                parts.append(f"{rows} of {expected} {word}s supplied")
+        if status == Status.PENDING.value and not pd.isna(value):
+            parts.append("provisional")
+        if restated:
+            parts.append("restated")
+        if rag != calculated:
+            parts.append(f"rating changed from {calculated} to {rag}")
+        notes.append("; ".join(parts))
+    return notes
+
+
+def _in_reporting_periods(
+    series: pd.DataFrame, dataset: Dataset, granularity: Granularity, latest: pd.Period
+) -> pd.DataFrame:
+    """Rows per reporting period: a measure reported less often shows its latest result."""
+    calendar = dataset.calendar
+    own = series[series["_eff"] == int(granularity)].assign(_period=lambda f: f["_bucket"])
+    coarse = series[series["_eff"] > int(granularity)]
+    if coarse.empty:
+        return own
+    first_month = min(calendar.first_month(p) for p in series["_bucket"].unique())
+    first = calendar.containing(first_month, granularity)
+    reporting = pd.period_range(
+        first, calendar.containing(latest, granularity), freq=calendar.freq(granularity)
+    )
+    grid = pd.DataFrame(
+        {
+            "_period": list(reporting) * coarse["measure_id"].nunique(),
+            "measure_id": np.repeat(coarse["measure_id"].unique(), len(reporting)),
+        }
+    )
+    grid["_key"] = [calendar.last_month(p).ordinal for p in grid["_period"]]
+    carried = pd.merge_asof(
+        grid.sort_values("_key"),
+        coarse.assign(_key=coarse["_bucket_end"]).sort_values("_key"),
+        on="_key",
+        by="measure_id",
+        direction="backward",
+    ).dropna(subset=["_bucket"])
+    combined = pd.concat([own, carried.drop(columns="_key")], ignore_index=True)
+    order = combined["measure_id"].map(dataset.measures["row"])
+    ends = [calendar.last_month(p).ordinal for p in combined["_period"]]
+    combined = combined.assign(_order=order, _end_key=ends)
+    return combined.sort_values(["_order", "_end_key"], kind="stable").reset_index(drop=True)
+
+
+def _present(rows: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """The public scorecard frame: labels for periods, measure attributes, plain columns."""
+    calendar = dataset.calendar
+    measures = dataset.measures
+    ids = rows["measure_id"]
+    out = pd.DataFrame({"measure_id": ids.to_numpy()})
+    for column in ("service", "title", "category", "polarity", "unit", "frequency", "include",
+                   "rag_method"):  # fmt: skip
+        out[column] = ids.map(measures[column]).to_numpy()
+    out["period"] = [calendar.label(p) for p in rows["_period"]]
+    out["value_period"] = [calendar.label(p) for p in rows["_bucket"]]
+    for column in ("value", "numerator", "denominator", "target", "tolerance", "tsl", "msl",
+                   "variance", "variance_pct"):  # fmt: skip
+        out[column] = rows[column].to_numpy(dtype=float)
+    out["tolerance"] = np.where(out["rag_method"] == "tolerance", out["tolerance"], np.nan)
+    for column in ("rag", "rag_calculated", "direction"):
+        out[column] = rows[column].to_numpy(dtype=object)
+    out["previous_value"] = rows["previous_value"].to_numpy(dtype=float)
+    reasons = rows["exception_reasons"].fillna("").to_numpy(dtype=object)
+    out["exception"] = reasons != ""
+    out["exception_reasons"] = reasons
+    out["status"] = rows["status"].to_numpy(dtype=object)
+    out["flags"] = rows["flags"].fillna("").to_numpy(dtype=object)
+    out["data_quality"] = rows["data_quality"].to_numpy(dtype=object)
+    out["note"] = rows["note"].fillna("").to_numpy(dtype=object)
+    out["include"] = out["include"].astype(bool)
+    out["exception"] = out["exception"].astype(bool)
+    return out[SCORECARD_COLUMNS]

@@ -1,0 +1,190 @@
+"""Interactive charts for the notebook and the HTML report (plotly).
+
+Pure: report content in, a :class:`Chart` out. A chart shows as a native plotly chart in
+JupyterLab and as a ``<figure>`` in the HTML report, with fixed element ids (reproducible
+output), no plotly.js of its own (the report embeds it once) and a text alternative: a caption
+and the chart's data as a table.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.io as pio
+
+from kpitools.core.colours import BLACK
+from kpitools.report.content import Cpr, MeasureLine
+from kpitools.report.fragments import data_table
+from kpitools.report.words import format_value, rag_label
+
+FONT = "Arial, Helvetica, sans-serif"
+PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A figure (a plain plotly figure dict) with its text alternative."""
+
+    figure: dict[str, Any]
+    chart_id: str
+    caption: str
+    table_head: tuple[str, ...]
+    table_rows: tuple[tuple[str, ...], ...]
+
+    def to_html(self) -> str:
+        """The chart as an accessible ``<figure>`` (plotly.js must be on the page)."""
+        div = pio.to_html(
+            self.figure,
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=self.chart_id,
+            config=PLOTLY_CONFIG,
+            validate=False,
+        )
+        table = data_table(
+            "", self.table_head, [[html.escape(c) for c in row] for row in self.table_rows]
+        )
+        caption_id = f"{self.chart_id}-caption"
+        return (
+            f'<figure class="chart" aria-labelledby="{caption_id}">'
+            f'<figcaption id="{caption_id}">{html.escape(self.caption)}</figcaption>'
+            f'<div class="chart-plot" aria-hidden="true">{div}</div>'
+            f"<details><summary>Chart data as a table</summary>"
+            f"{table}"
+            f"</details></figure>"
+        )
+
+    def to_figure(self) -> Any:
+        """The chart as a ``plotly.graph_objects.Figure``, for an analyst to restyle."""
+        import plotly.graph_objects as go
+
+        return go.Figure(self.figure)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):  # type: ignore[no-untyped-def]
+        return {
+            "application/vnd.plotly.v1+json": {**self.figure, "config": PLOTLY_CONFIG},
+            "text/html": self.to_html(),
+            "text/plain": self.caption,
+        }
+
+
+_AXIS = {
+    "showline": True,
+    "linecolor": BLACK,
+    "ticks": "outside",
+    "tickcolor": BLACK,
+    "showgrid": False,
+    "zeroline": False,
+    "automargin": True,
+}
+
+
+def _layout(height: int, **axes: Any) -> dict[str, Any]:
+    """Plain, high-contrast styling written out (no template), so specs stay small."""
+    return {
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
+        "font": {"family": FONT, "size": 14, "color": BLACK},
+        "paper_bgcolor": "#FFFFFF",
+        "plot_bgcolor": "#FFFFFF",
+        "showlegend": False,
+        "xaxis": {**_AXIS, **axes.get("xaxis", {})},
+        "yaxis": {**_AXIS, **axes.get("yaxis", {})},
+        "hoverlabel": {"font": {"family": FONT}},
+        **{k: v for k, v in axes.items() if k not in ("xaxis", "yaxis")},
+    }
+
+
+def rag_counts_chart(report: Cpr) -> Chart:
+    """Measures by RAG rating: bars in RAG colours, each labelled with its count and word."""
+    palette = report.palette
+    rags = list(report.counts)
+    counts = [report.counts[r] for r in rags]
+    figure = {
+        "data": [
+            {
+                "type": "bar",
+                "x": [rag_label(r) for r in rags],
+                "y": counts,
+                "text": [str(c) for c in counts],
+                "textposition": "outside",
+                "cliponaxis": False,
+                "marker": {
+                    "color": [palette[r] for r in rags],
+                    "line": {"color": BLACK, "width": 1},
+                },
+                "hovertemplate": "%{x}: %{y} measures<extra></extra>",
+            }
+        ],
+        "layout": _layout(
+            320,
+            yaxis={
+                "title": {"text": "Measures"},
+                "rangemode": "tozero",
+                "dtick": max(1, max(counts) // 5),
+            },
+        ),
+    }
+    total = sum(counts)
+    summary = ", ".join(f"{n} {r}" for r, n in zip(rags, counts, strict=True) if n)
+    return Chart(
+        figure=figure,
+        chart_id=f"chart-{report.slug}-rag-counts",
+        caption=f"{report.service}, {report.quarter}: {total} measures by RAG rating ({summary}).",
+        table_head=("RAG rating", "Measures"),
+        table_rows=tuple((rag_label(r), str(n)) for r, n in zip(rags, counts, strict=True)),
+    )
+
+
+def trend_chart(report: Cpr, line: MeasureLine) -> Chart:
+    """A measure's recent quarters against its target."""
+    palette = report.palette
+    periods = [p for p, _ in line.trend]
+    values = [None if math.isnan(v) else v for _, v in line.trend]
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": periods,
+            "y": values,
+            "mode": "lines+markers",
+            "line": {"color": BLACK, "width": 2},
+            "marker": {"size": 9, "color": palette[line.rag], "line": {"color": BLACK, "width": 1}},
+            "name": line.title,
+            "hovertemplate": "%{x}: %{y}<extra></extra>",
+        }
+    ]
+    target = line.tsl if line.rag_method == "thresholds" else line.target
+    if not math.isnan(target):
+        data.append(
+            {
+                "type": "scatter",
+                "x": periods,
+                "y": [target] * len(periods),
+                "mode": "lines",
+                "line": {"color": "#505A5F", "dash": "dash", "width": 2},
+                "name": f"Target {format_value(target, line.unit)}",
+                "hovertemplate": f"Target {format_value(target, line.unit)}<extra></extra>",
+            }
+        )
+    first = next((v for v in values if v is not None), None)
+    last = values[-1] if values else None
+    change = (
+        f"from {format_value(first, line.unit)} in {periods[0]} to "
+        f"{format_value(last, line.unit)} in {periods[-1]}"
+        if first is not None and last is not None
+        else "with gaps in the data"
+    )
+    target_text = f"; target {format_value(target, line.unit)}" if not math.isnan(target) else ""
+    return Chart(
+        figure={"data": data, "layout": _layout(260)},
+        chart_id=f"chart-{report.slug}-{line.measure_id.lower()}",
+        caption=f"{line.title} ({line.measure_id}): {change}{target_text}.",
+        table_head=("Quarter", "Value"),
+        table_rows=tuple(
+            (p, format_value(v, line.unit) if v is not None else "no value")
+            for p, v in zip(periods, values, strict=True)
+        ),
+    )

@@ -1,0 +1,373 @@
+"""The content of a Corporate Performance Report for one service and quarter.
+
+Pure: a dataset (which carries the council configuration it was loaded with) in, a frozen
+:class:`Cpr` out. The deck, the HTML report, the notebook and the run's summary all present
+this one object, built once, so they always agree with each other and with the scorecard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from kpitools.core.config import CouncilConfig
+from kpitools.core.dataset import Dataset
+from kpitools.core.errors import KpiToolsError
+from kpitools.core.model import RAG, ActionStatus, Direction, ExceptionReason, Section
+from kpitools.core.naming import slugify
+from kpitools.core.periods import Granularity
+from kpitools.core.scorecard import rate
+from kpitools.report.words import format_value
+
+RAG_ORDER = tuple(r.value for r in RAG)
+TREND_PERIODS = 6
+HEADLINE_TILES = 6
+WHATS_GOOD_ROWS = 8
+SUCCESS_LINES = 4
+
+
+@dataclass(frozen=True)
+class MeasureLine:
+    """One measure as the CPR shows it."""
+
+    measure_id: str
+    title: str
+    polarity: str
+    unit: str
+    rag_method: str
+    value: float
+    target: float
+    tsl: float
+    msl: float
+    rag: str
+    direction: str
+    variance: float
+    variance_pct: float
+    period: str
+    value_period: str
+    reasons: tuple[str, ...]
+    data_quality: str
+    trend: tuple[tuple[str, float], ...]  # (period, value) oldest first; NaN where none
+    comment: str = ""
+    comment_author: str = ""
+
+    @property
+    def target_text(self) -> str:
+        """``Target 85%``, ``TSL 95% / MSL 90%`` or ``No target``."""
+        if self.rag_method == "thresholds" and not math.isnan(self.tsl):
+            return (
+                f"TSL {format_value(self.tsl, self.unit)} / MSL {format_value(self.msl, self.unit)}"
+            )
+        if not math.isnan(self.target):
+            return f"Target {format_value(self.target, self.unit)}"
+        return "No target"
+
+    @property
+    def reason_text(self) -> str:
+        """The exception reasons as a sentence fragment."""
+        return "; ".join(ExceptionReason(r).description for r in self.reasons)
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    """One improvement-plan action."""
+
+    action_id: str
+    action: str
+    owner: str
+    due: dt.date | None
+    status: str
+    overdue: bool
+    measures: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class Cpr:
+    """Everything the four slides and the HTML report show."""
+
+    council: str
+    service: str
+    quarter: str
+    report_date: dt.date
+    run_id: str
+    director: str
+    cabinet_member: str
+    counts: dict[str, int]
+    headlines: tuple[MeasureLine, ...]
+    successes: tuple[str, ...]
+    areas_for_development: tuple[str, ...]
+    summary_comment: str
+    whats_good: tuple[MeasureLine, ...]
+    whats_good_more: int
+    whats_good_comment: str
+    exceptions: tuple[MeasureLine, ...]
+    actions: tuple[ActionLine, ...]
+    approach_comment: str
+    scorecard: pd.DataFrame = field(repr=False, compare=False)
+    config: CouncilConfig = field(repr=False, compare=False)
+    data_notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.service)
+
+    @property
+    def title(self) -> str:
+        return f"{self.service}: Corporate Performance Report, {self.quarter}"
+
+    @property
+    def palette(self) -> dict[str, str]:
+        """RAG word -> colour, from the council configuration."""
+        return self.config.palette
+
+    @property
+    def page_title(self) -> str:
+        """The HTML report's ``<title>``."""
+        return f"{self.title} - {self.council}"
+
+    @property
+    def footer(self) -> str:
+        """The footer line of the HTML report."""
+        return (
+            f"{self.council} · {self.service} · Corporate Performance Report {self.quarter} · "
+            f"Report date {self.report_date:%d %B %Y} · Run {self.run_id}"
+        )
+
+
+def build_cpr(
+    dataset: Dataset,
+    service: str,
+    quarter: str,
+    *,
+    report_date: str | dt.date | None = None,
+    run_id: str = "",
+) -> Cpr:
+    """Assemble one service's CPR for one quarter.
+
+    The data is rated as it is now (an edited dataset is rated as edited), with the council
+    configuration the dataset was loaded with (``kpitools.load(path, config=config)``).
+
+    Args:
+        dataset: the council's data.
+        service: a service named in the data dictionary.
+        quarter: a financial quarter such as ``"2024/25 Q1"``.
+        report_date: the date printed on the report (ISO text or a date); defaults to the
+            quarter's last day, so output never depends on the clock.
+        run_id: an identifier printed in the report's footer.
+
+    Raises:
+        KpiToolsError: unknown service, or a period that is not a quarter.
+    """
+    if service not in dataset.services:
+        raise KpiToolsError(
+            f"service '{service}' is not in the data: {', '.join(dataset.services)}"
+        )
+    try:
+        period = dataset.calendar.parse(quarter)
+    except ValueError as err:
+        raise KpiToolsError(f"quarter {err}") from None
+    if dataset.calendar.granularity(period) is not Granularity.QUARTER:
+        raise KpiToolsError(f"'{quarter}' is not a financial quarter (write 2024/25 Q1)")
+    label = dataset.calendar.label(period)
+    date = parse_report_date(report_date) if report_date else period.end_time.date()
+
+    config = dataset.config
+    history = rate(dataset, by=Granularity.QUARTER, services=[service])
+    current = history[history["period"] == label].reset_index(drop=True)
+    reported = current[current["include"]]
+    trends = _trends(history, label)
+    comments = _comments(dataset, service, label)
+    lines = {
+        row["measure_id"]: _measure_line(row, trends.get(row["measure_id"], ()), comments)
+        for row in reported.to_dict("records")
+    }
+
+    # Reds first, then the furthest from target.
+    exceptions = tuple(
+        sorted(
+            (line for line in lines.values() if line.reasons),
+            key=lambda line: (line.rag != RAG.RED, _favourable(line)),
+        )
+    )
+    good = [
+        line
+        for line in lines.values()
+        if not line.reasons
+        and (
+            line.rag == RAG.GREEN
+            or (line.direction == Direction.IMPROVING and line.rag == RAG.AMBER)
+        )
+    ]
+    good.sort(key=lambda line: (line.rag != RAG.GREEN, -_favourable(line)))
+    service_config = config.service(service)
+    warnings = tuple(
+        f"{service} {label}: no Director's comment for exception {line.measure_id} "
+        f"({line.title}); the deck shows 'Comment awaited'"
+        for line in exceptions
+        if not line.comment
+    )
+    return Cpr(
+        council=config.council,
+        service=service,
+        quarter=label,
+        report_date=date,
+        run_id=run_id,
+        director=service_config.director,
+        cabinet_member=service_config.cabinet_member,
+        counts={rag: int((reported["rag"] == rag).sum()) for rag in RAG_ORDER},
+        headlines=_headlines(lines, service_config.headline),
+        successes=tuple(f"{line.title}: {_short_value(line)}" for line in good[:SUCCESS_LINES]),
+        areas_for_development=tuple(
+            f"{line.title}: {line.reason_text}" for line in exceptions[:SUCCESS_LINES]
+        ),
+        summary_comment=comments.get(Section.SUMMARY.value, ("", ""))[0],
+        whats_good=tuple(good[:WHATS_GOOD_ROWS]),
+        whats_good_more=max(0, len(good) - WHATS_GOOD_ROWS),
+        whats_good_comment=comments.get(Section.WHATS_GOOD.value, ("", ""))[0],
+        exceptions=exceptions,
+        actions=_actions(dataset, service, date),
+        approach_comment=comments.get(Section.APPROACH.value, ("", ""))[0],
+        scorecard=current,
+        config=config,
+        data_notes=_data_notes(current),
+        warnings=warnings,
+    )
+
+
+def parse_report_date(value: str | dt.date) -> dt.date:
+    """A report date given as ISO text (or already a date).
+
+    Raises:
+        KpiToolsError: the text is not a date.
+    """
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise KpiToolsError(f"report date '{value}' is not a date (write 2024-07-19)") from None
+
+
+def _trends(history: pd.DataFrame, label: str) -> dict[str, tuple[tuple[str, float], ...]]:
+    """Each measure's last few quarters up to ``label``."""
+    periods = list(dict.fromkeys(history["period"]))
+    if label not in periods:
+        return {}
+    window = set(
+        periods[max(0, periods.index(label) - TREND_PERIODS + 1) : periods.index(label) + 1]
+    )
+    recent = history[history["period"].isin(window)]
+    return {
+        measure_id: tuple(zip(group["period"], group["value"].astype(float), strict=True))
+        for measure_id, group in recent.groupby("measure_id", sort=False)
+    }
+
+
+def _comments(dataset: Dataset, service: str, label: str) -> dict[str, tuple[str, str]]:
+    """Comments for the service and quarter: by section, and by measure id."""
+    comments = dataset.comments
+    if comments.empty:
+        return {}
+    labels = [dataset.calendar.label(q) if q is not None else "" for q in comments["quarter"]]
+    mine = comments[
+        (comments["service"] == service) & (pd.Series(labels, index=comments.index) == label)
+    ]
+    found: dict[str, tuple[str, str]] = {}
+    for row in mine.itertuples(index=False):
+        key = row.measure_id or row.section
+        text, author = found.get(key, ("", ""))
+        text = f"{text}\n\n{row.comment}" if text else row.comment
+        found[key] = (text, author or row.author)
+    return found
+
+
+# Scorecard columns a MeasureLine takes over as they are.
+_LINE_FIELDS = ("measure_id", "title", "polarity", "unit", "rag_method", "value", "target", "tsl",
+                "msl", "rag", "direction", "variance", "variance_pct", "period", "value_period",
+                "data_quality")  # fmt: skip
+
+
+def _measure_line(
+    row: dict[str, Any], trend: tuple[tuple[str, float], ...], comments: dict[str, tuple[str, str]]
+) -> MeasureLine:
+    comment, author = comments.get(row["measure_id"], ("", ""))
+    return MeasureLine(
+        **{name: row[name] for name in _LINE_FIELDS},
+        reasons=tuple(str(row["exception_reasons"]).split()),
+        trend=trend,
+        comment=comment,
+        comment_author=author,
+    )
+
+
+def _favourable(line: MeasureLine) -> float:
+    """How far a measure is better than its target (relative), for ordering."""
+    if math.isnan(line.variance_pct):
+        return 0.0
+    return line.variance_pct if line.polarity == "up" else -line.variance_pct
+
+
+def _headlines(lines: dict[str, MeasureLine], chosen: tuple[str, ...]) -> tuple[MeasureLine, ...]:
+    """The slide-1 tiles: the configured measures, else exceptions first then the best greens."""
+    picked = [lines[m] for m in chosen if m in lines]
+    if not picked:
+        rated = [line for line in lines.values() if line.rag in (RAG.GREEN, RAG.AMBER, RAG.RED)]
+        exceptions = sorted((x for x in rated if x.reasons), key=_favourable)
+        others = sorted((x for x in rated if not x.reasons), key=_favourable, reverse=True)
+        picked = exceptions[: HEADLINE_TILES // 2] + others
+        picked = picked[:HEADLINE_TILES]
+        if len(picked) < HEADLINE_TILES:
+            picked += [x for x in exceptions if x not in picked][: HEADLINE_TILES - len(picked)]
+    return tuple(picked[:HEADLINE_TILES])
+
+
+def _short_value(line: MeasureLine) -> str:
+    target = line.tsl if line.rag_method == "thresholds" else line.target
+    text = format_value(line.value, line.unit)
+    if not math.isnan(target):
+        text += f" against a target of {format_value(target, line.unit)}"
+    return text
+
+
+def _actions(dataset: Dataset, service: str, report_date: dt.date) -> tuple[ActionLine, ...]:
+    actions = dataset.actions
+    if actions.empty:
+        return ()
+    mine = actions[actions["service"] == service]
+    lines = []
+    for row in mine.itertuples(index=False):
+        due = row.due if isinstance(row.due, dt.date) else None
+        overdue = row.status == ActionStatus.OVERDUE or (
+            due is not None and due < report_date and row.status != ActionStatus.COMPLETE
+        )
+        lines.append(
+            ActionLine(
+                action_id=row.action_id,
+                action=row.action,
+                owner=row.owner,
+                due=due,
+                status=ActionStatus.OVERDUE.value if overdue else row.status,
+                overdue=overdue,
+                measures=tuple(row.measures.split()),
+                note=row.note,
+            )
+        )
+    # Overdue first, then by due date: what the committee should look at first.
+    return tuple(sorted(lines, key=lambda a: (not a.overdue, a.due or dt.date.max, a.action_id)))
+
+
+def _data_notes(current: pd.DataFrame) -> tuple[str, ...]:
+    """Where the quarter's data is late, missing, provisional or restated."""
+    notes = []
+    for row in current.itertuples(index=False):
+        if row.data_quality:
+            notes.append(f"{row.measure_id} {row.title}: {row.data_quality}")
+        elif row.status == "not_available":
+            notes.append(f"{row.measure_id} {row.title}: data due but not available")
+    return tuple(notes)

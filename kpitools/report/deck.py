@@ -1,0 +1,783 @@
+"""The four-slide CPR as PowerPoint (python-pptx).
+
+Slides are laid out on the council's template (layouts picked by name), with native charts the
+Director can edit, tables sized from estimated text heights so nothing overflows (long
+exception lists continue on follow-on slides), alt text on every chart and picture, and RAG
+always given as a word and a symbol as well as a colour. Saving is reproducible: the same
+report gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
+from pptx.enum.shapes import MSO_SHAPE
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE
+from pptx.presentation import Presentation as PresentationType
+from pptx.slide import Slide
+from pptx.util import Emu, Pt
+
+from kpitools.core.colours import BLACK, text_colour_on
+from kpitools.core.config import CouncilConfig
+from kpitools.core.errors import KpiToolsError
+from kpitools.report.content import ActionLine, Cpr, MeasureLine
+from kpitools.report.files import reproducible_zip, write_atomic
+from kpitools.report.template import template_path
+from kpitools.report.words import (
+    ACTION_STATUS_WORDS,
+    COMMENT_AWAITED,
+    POLARITY_WORDS,
+    direction_label,
+    format_percent,
+    format_value,
+    rag_label,
+    sparkline,
+)
+
+EMU_PER_INCH = 914400
+DESIGN_WIDTH = 13.333  # inches: the layout below is drawn for a 13.333 x 7.5 in slide
+DESIGN_HEIGHT = 7.5
+CHAR_EM = 0.5  # average character width in ems: Calibri is ~0.45, so this errs on the safe side
+LINE_SPACING = 1.2
+CELL_PAD = 0.08  # inches of cell margin on each side
+MUTED = "#505A5F"
+
+
+# -- geometry and text measuring ----------------------------------------------------------
+@dataclass(frozen=True)
+class Frame:
+    """Where content may go on a slide, in design inches scaled to the template's size."""
+
+    scale: float
+    top: float
+    bottom: float
+    left: float = 0.45
+    right: float = DESIGN_WIDTH - 0.45
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+    def emu(self, inches: float) -> Emu:
+        return Emu(round(inches * self.scale * EMU_PER_INCH))
+
+    def pt(self, points: float) -> Pt:
+        return Pt(round(points * self.scale, 1))
+
+
+def text_lines(text: str, width_in: float, size_pt: float) -> list[str]:
+    """Wrap text as a slide would, conservatively (never fewer lines than PowerPoint)."""
+    chars = max(6, int((width_in - 2 * CELL_PAD) * 72 / (size_pt * CHAR_EM)))
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        lines += textwrap.wrap(paragraph, chars, break_long_words=True) or [""]
+    return lines
+
+
+def text_height(text: str, width_in: float, size_pt: float) -> float:
+    """Inches a block of text needs, margins included."""
+    return len(text_lines(text, width_in, size_pt)) * size_pt * LINE_SPACING / 72 + 2 * CELL_PAD
+
+
+def fit_text(text: str, width_in: float, size_pt: float, max_height_in: float, more: str) -> str:
+    """Cut text to fit a height, saying where the rest is."""
+    if text_height(text, width_in, size_pt) <= max_height_in:
+        return text
+    max_lines = max(1, int((max_height_in - 2 * CELL_PAD) * 72 / (size_pt * LINE_SPACING)))
+    lines = text_lines(text, width_in, size_pt)[: max_lines - 1]
+    return "\n".join(lines).rstrip() + f"… {more}"
+
+
+# -- low-level shape helpers --------------------------------------------------------------
+def _rgb(colour: str) -> RGBColor:
+    return RGBColor.from_string(colour.lstrip("#").upper())
+
+
+def set_alt_text(shape: object, text: str) -> None:
+    """Alt text (``descr``) for a chart, picture or shape, read by screen readers."""
+    element = shape._element  # type: ignore[attr-defined]
+    element.xpath("./*[1]/p:cNvPr")[0].set("descr", text)
+
+
+def _add_text(
+    slide: Slide,
+    frame: Frame,
+    box: tuple[float, float, float, float],
+    paragraphs: Sequence[tuple[str, float, dict[str, object]]],
+    *,
+    anchor: MSO_ANCHOR = MSO_ANCHOR.TOP,
+) -> object:
+    """A text box of paragraphs ``(text, size_pt, {"bold": .., "colour": .., "align": ..})``."""
+    x, y, w, h = box
+    shape = slide.shapes.add_textbox(frame.emu(x), frame.emu(y), frame.emu(w), frame.emu(h))
+    text_frame = shape.text_frame
+    text_frame.word_wrap = True
+    text_frame.auto_size = MSO_AUTO_SIZE.NONE
+    text_frame.vertical_anchor = anchor
+    for margin in ("margin_left", "margin_right", "margin_top", "margin_bottom"):
+        setattr(text_frame, margin, frame.emu(CELL_PAD))
+    for i, (text, size, style) in enumerate(paragraphs):
+        paragraph = text_frame.paragraphs[0] if i == 0 else text_frame.add_paragraph()
+        _style_paragraph(paragraph, frame, text, size, style)
+    return shape
+
+
+def _style_paragraph(paragraph, frame: Frame, text: str, size: float, style: dict) -> None:  # type: ignore[no-untyped-def]
+    run = paragraph.add_run()
+    run.text = text
+    run.font.size = frame.pt(size)
+    run.font.bold = bool(style.get("bold"))
+    run.font.color.rgb = _rgb(str(style.get("colour", BLACK)))
+    if "align" in style:
+        paragraph.alignment = style["align"]
+
+
+def _set_cell(cell, frame: Frame, text: str, size: float, **style: object) -> None:  # type: ignore[no-untyped-def]
+    cell.text = ""
+    text_frame = cell.text_frame
+    text_frame.word_wrap = True
+    for margin in ("margin_left", "margin_right", "margin_top", "margin_bottom"):
+        setattr(cell, margin, frame.emu(CELL_PAD))
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        paragraph = text_frame.paragraphs[0] if i == 0 else text_frame.add_paragraph()
+        _style_paragraph(paragraph, frame, line, size, style)
+    fill = style.get("fill")
+    if fill:
+        cell.fill.solid()
+        cell.fill.fore_color.rgb = _rgb(str(fill))
+    else:
+        cell.fill.background()
+
+
+@dataclass(frozen=True)
+class Column:
+    heading: str
+    width: float  # design inches
+    size: float = 11
+
+
+def _add_table(
+    slide: Slide,
+    frame: Frame,
+    top: float,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[tuple[str, dict[str, object]]]],
+    heights: Sequence[float],
+    header_height: float,
+    description: str,
+) -> None:
+    """A table with a header row; cell styles may set ``bold``, ``colour`` and ``fill``."""
+    total_width = sum(c.width for c in columns)
+    shape = slide.shapes.add_table(
+        len(rows) + 1,
+        len(columns),
+        frame.emu(frame.left),
+        frame.emu(top),
+        frame.emu(total_width),
+        frame.emu(header_height + sum(heights)),
+    )
+    set_alt_text(shape, description)
+    table = shape.table
+    table.first_row = True
+    table.horz_banding = False
+    for i, column in enumerate(columns):
+        table.columns[i].width = frame.emu(column.width)
+        _set_cell(
+            table.cell(0, i), frame, column.heading, 11, bold=True, colour="#FFFFFF", fill=BLACK
+        )
+    table.rows[0].height = frame.emu(header_height)
+    for r, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
+        table.rows[r].height = frame.emu(height)
+        for c, (text, style) in enumerate(row):
+            size = float(style.pop("size", columns[c].size))  # type: ignore[arg-type]
+            _set_cell(table.cell(r, c), frame, text, size, **style)
+
+
+def _row_height(cells: Sequence[str], columns: Sequence[Column]) -> float:
+    return max(
+        text_height(text, col.width, col.size) for text, col in zip(cells, columns, strict=True)
+    )
+
+
+def _paginate(heights: Sequence[float], available: float) -> list[list[int]]:
+    """Split row indexes into pages whose rows fit the available height."""
+    pages: list[list[int]] = [[]]
+    used = 0.0
+    for i, height in enumerate(heights):
+        if pages[-1] and used + height > available:
+            pages.append([])
+            used = 0.0
+        pages[-1].append(i)
+        used += height
+    return pages
+
+
+# -- the deck ------------------------------------------------------------------------------
+class DeckBuilder:
+    """Builds one CPR deck on a council template."""
+
+    def __init__(self, config: CouncilConfig):
+        self.config = config
+        self.palette = config.palette
+        self.template = template_path(config)
+        try:
+            self.prs: PresentationType = Presentation(str(self.template))
+        except Exception as err:  # python-pptx raises several types for a bad file
+            raise KpiToolsError(f"template {self.template} cannot be opened: {err}") from None
+        self.layout = self._layout(config.layouts.content)
+        self._remove_existing_slides()
+        width = self.prs.slide_width / EMU_PER_INCH
+        height = self.prs.slide_height / EMU_PER_INCH
+        if abs(width / height - 16 / 9) > 0.02:
+            raise KpiToolsError(
+                f"template {self.template.name} is {width:.2f} x {height:.2f} in; "
+                "the CPR needs a 16:9 template"
+            )
+        self.scale = width / DESIGN_WIDTH
+        self.frame = self._content_frame()
+
+    def _layout(self, name: str):  # type: ignore[no-untyped-def]
+        for layout in self.prs.slide_layouts:
+            if layout.name == name:
+                if not any(ph.placeholder_format.type in (1, 3) for ph in layout.placeholders):
+                    raise KpiToolsError(f"template layout '{name}' has no title placeholder")
+                return layout
+        names = ", ".join(f"'{layout.name}'" for layout in self.prs.slide_layouts)
+        raise KpiToolsError(
+            f"template {self.template.name} has no layout named '{name}' "
+            f"(it has {names}); set layouts.content in the council configuration"
+        )
+
+    def _remove_existing_slides(self) -> None:
+        """A template may carry sample slides: the deck starts empty."""
+        slide_ids = self.prs.slides._sldIdLst
+        for slide_id in list(slide_ids):
+            self.prs.part.drop_rel(slide_id.rId)
+            slide_ids.remove(slide_id)
+
+    def _content_frame(self) -> Frame:
+        title = next(ph for ph in self.layout.placeholders if ph.placeholder_format.type in (1, 3))
+        title_bottom = (title.top + title.height) / EMU_PER_INCH / self.scale
+        return Frame(scale=self.scale, top=max(1.25, title_bottom + 0.1), bottom=6.85)
+
+    # -- slides ---------------------------------------------------------------------------
+    def new_slide(self, title: str) -> Slide:
+        slide = self.prs.slides.add_slide(self.layout)
+        for placeholder in list(slide.placeholders):
+            if placeholder.placeholder_format.type not in (1, 3):  # keep only the title
+                placeholder._element.getparent().remove(placeholder._element)
+        heading = slide.shapes.title
+        if self.config.logo is not None:
+            picture = slide.shapes.add_picture(
+                str(self.config.logo), 0, self.frame.emu(0.3), height=self.frame.emu(0.6)
+            )
+            # Right-aligned at the slide margin, whatever the logo's proportions.
+            picture.left = self.frame.emu(DESIGN_WIDTH - 0.45) - picture.width
+            set_alt_text(picture, f"{self.config.council} logo")
+            heading.width = max(Emu(0), picture.left - heading.left - self.frame.emu(0.2))
+        heading.text = title
+        # The largest size at which the title fits on one line (titles are short).
+        width = heading.width / EMU_PER_INCH / self.scale
+        size = next((pt for pt in (28, 24, 20) if len(text_lines(title, width, pt)) == 1), 18)
+        for paragraph in heading.text_frame.paragraphs:
+            for run in paragraph.runs:
+                run.font.size = self.frame.pt(size)
+                run.font.bold = True
+        return slide
+
+    def build(self, report: Cpr) -> PresentationType:
+        """Add the CPR's slides for ``report``; a builder builds one deck."""
+        self.report = report
+        add_infographic_slide(self)
+        add_whats_good_slide(self)
+        add_exception_slides(self)
+        add_improvement_plan_slide(self)
+        self._add_footers()
+        self._set_properties()
+        return self.prs
+
+    def _add_footers(self) -> None:
+        report = self.report
+        total = len(self.prs.slides)
+        for number, slide in enumerate(self.prs.slides, start=1):
+            text = (
+                f"{report.council} · {report.service} · CPR {report.quarter} · "
+                f"Report date {report.report_date:%d %B %Y}"
+                + (f" · Run {report.run_id}" if report.run_id else "")
+                + f" · Slide {number} of {total}"
+            )
+            _add_text(
+                slide,
+                self.frame,
+                (self.frame.left, 6.98, self.frame.width, 0.36),
+                [(text, 9, {"colour": MUTED})],
+            )
+
+    def _set_properties(self) -> None:
+        """Document properties from the report, never from the clock."""
+        props = self.prs.core_properties
+        stamp = dt.datetime.combine(self.report.report_date, dt.time(0, 0))
+        props.title = self.report.title
+        props.author = self.report.council
+        props.last_modified_by = self.report.council
+        props.subject = f"Corporate Performance Report {self.report.quarter}"
+        props.keywords = "CPR; performance"
+        props.revision = 1
+        props.created = stamp
+        props.modified = stamp
+        props.last_printed = stamp
+
+    def rag_fill(self, rag: str) -> dict[str, object]:
+        fill = self.palette[rag]
+        return {"fill": fill, "colour": text_colour_on(fill), "bold": True}
+
+
+def add_infographic_slide(builder: DeckBuilder) -> None:
+    """Slide 1: the service at a glance."""
+    report, frame = builder.report, builder.frame
+    slide = builder.new_slide(f"{report.service}: at a glance, {report.quarter}")
+    top = frame.top
+    # Left column: RAG counts as a native chart and as words.
+    left_w = 4.1
+    chart_h = 2.45
+    _add_rag_chart(builder, slide, (frame.left, top, left_w, chart_h))
+    counts = " · ".join(f"{n} {rag_label(rag)}" for rag, n in report.counts.items() if n)
+    total = sum(report.counts.values())
+    _add_text(
+        slide,
+        frame,
+        (frame.left, top + chart_h + 0.05, left_w, 0.62),
+        [(f"{total} measures: {counts}" if total else "No measures reported", 11, {"bold": True})],
+    )
+    # Director's summary under the counts.
+    summary_top = top + chart_h + 0.75
+    summary_h = frame.bottom - summary_top
+    who = f"Director's summary{f' ({report.director})' if report.director else ''}"
+    summary = report.summary_comment or "Summary awaited."
+    body = fit_text(summary, left_w, 11, summary_h - 0.35, "(see the HTML report)")
+    _add_text(
+        slide,
+        frame,
+        (frame.left, summary_top, left_w, summary_h),
+        [(who, 12, {"bold": True}), (body, 11, {})],
+    )
+    # Right: headline tiles, then successes and areas for development.
+    right_x = frame.left + left_w + 0.3
+    right_w = frame.right - right_x
+    tiles_h = _add_tiles(builder, slide, (right_x, top, right_w))
+    lists_top = top + tiles_h + 0.15
+    half = (right_w - 0.2) / 2
+    lists_h = frame.bottom - lists_top
+    for offset, heading, items, empty in (
+        (0.0, "Successes", report.successes, "No measures on target and improving this quarter."),
+        (
+            half + 0.2,
+            "Areas for development",
+            report.areas_for_development,
+            "No measures meet the exception criteria.",
+        ),
+    ):
+        text = "\n".join(f"• {item}" for item in items) or empty
+        text = fit_text(text, half, 11, lists_h - 0.35, "(see slide 3)")
+        _add_text(
+            slide,
+            frame,
+            (right_x + offset, lists_top, half, lists_h),
+            [(heading, 12, {"bold": True}), (text, 11, {})],
+        )
+
+
+def _add_rag_chart(
+    builder: DeckBuilder, slide: Slide, box: tuple[float, float, float, float]
+) -> None:
+    report, frame, palette = builder.report, builder.frame, builder.palette
+    rags = list(report.counts)
+    data = CategoryChartData()
+    data.categories = [r.capitalize() for r in rags]
+    data.add_series("Measures", [report.counts[r] for r in rags])
+    x, y, w, h = box
+    graphic = slide.shapes.add_chart(
+        XL_CHART_TYPE.COLUMN_CLUSTERED, frame.emu(x), frame.emu(y), frame.emu(w), frame.emu(h), data
+    )
+    chart = graphic.chart
+    chart.has_legend = False
+    chart.has_title = False
+    chart.font.size = frame.pt(10)
+    plot = chart.plots[0]
+    plot.gap_width = 40
+    plot.vary_by_categories = False
+    plot.has_data_labels = True
+    plot.data_labels.position = XL_LABEL_POSITION.OUTSIDE_END
+    plot.data_labels.font.size = frame.pt(11)
+    plot.data_labels.font.bold = True
+    value_axis = chart.value_axis
+    value_axis.has_major_gridlines = False
+    value_axis.visible = False
+    value_axis.minimum_scale = 0
+    series = plot.series[0]
+    for i, rag in enumerate(rags):
+        point = series.points[i]
+        point.format.fill.solid()
+        point.format.fill.fore_color.rgb = _rgb(palette[rag])
+        point.format.line.color.rgb = _rgb(BLACK)
+        point.format.line.width = Pt(0.75)
+    counts = ", ".join(f"{report.counts[r]} {r}" for r in rags)
+    set_alt_text(graphic, f"Column chart of measures by RAG rating for {report.quarter}: {counts}.")
+
+
+def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, float]) -> float:
+    """Headline measure tiles in rows of three; returns the height used."""
+    report, frame = builder.report, builder.frame
+    x0, y0, width = area
+    tiles = report.headlines
+    if not tiles:
+        return 0.0
+    per_row, gap, tile_h = 3, 0.15, 1.55
+    tile_w = (width - gap * (per_row - 1)) / per_row
+    for i, line in enumerate(tiles):
+        row, col = divmod(i, per_row)
+        x = x0 + col * (tile_w + gap)
+        y = y0 + row * (tile_h + gap)
+        colour = builder.palette[line.rag]
+        tile = slide.shapes.add_shape(
+            MSO_SHAPE.ROUNDED_RECTANGLE,
+            frame.emu(x),
+            frame.emu(y),
+            frame.emu(tile_w),
+            frame.emu(tile_h),
+        )
+        tile.adjustments[0] = 0.08
+        tile.fill.solid()
+        tile.fill.fore_color.rgb = _rgb("#FFFFFF")
+        tile.line.color.rgb = _rgb(colour if line.rag != "white" else BLACK)
+        tile.line.width = Pt(2.25)
+        tile.shadow.inherit = False
+        target = line.target_text
+        title = fit_text(line.title, tile_w, 10, 0.5, "")
+        set_alt_text(
+            tile,
+            f"{line.title}: {format_value(line.value, line.unit) or 'no value'}, {target}, "
+            f"rated {line.rag}, {line.direction if line.direction != 'none' else 'no trend'}.",
+        )
+        _add_text(
+            slide,
+            frame,
+            (x + 0.04, y + 0.02, tile_w - 0.08, 0.5),
+            [(title, 10, {"bold": True})],
+        )
+        _add_text(
+            slide,
+            frame,
+            (x + 0.04, y + 0.5, tile_w - 0.08, 0.45),
+            [(format_value(line.value, line.unit) or "–", 20, {"bold": True})],
+        )
+        _add_text(
+            slide,
+            frame,
+            (x + 0.04, y + 0.98, tile_w - 0.08, 0.55),
+            [
+                (
+                    f"{rag_label(line.rag).upper()}  {direction_label(line.direction)}",
+                    10,
+                    {"bold": True, "colour": colour if line.rag not in ("white",) else BLACK},
+                ),
+                (target, 9, {"colour": MUTED}),
+            ],
+        )
+    rows = math.ceil(len(tiles) / per_row)
+    return rows * tile_h + (rows - 1) * gap
+
+
+def _add_intro(slide: Slide, frame: Frame, text: str, size: float, max_height: float) -> float:
+    """A comment across the top of the content area; returns where the content goes next."""
+    if not text:
+        return frame.top
+    text = fit_text(text, frame.width, size, max_height, "(see the HTML report)")
+    height = text_height(text, frame.width, size)
+    _add_text(slide, frame, (frame.left, frame.top, frame.width, height), [(text, size, {})])
+    return frame.top + height + 0.1
+
+
+def _add_notice(
+    slide: Slide, frame: Frame, top: float, text: str, size: float = 14, height: float = 0.6
+) -> None:
+    """One bold line where a slide has nothing to list."""
+    box = (frame.left, top, frame.width, height)
+    _add_text(slide, frame, box, [(text, size, {"bold": True})])
+
+
+def _add_more(slide: Slide, frame: Frame, text: str) -> None:
+    """A note at the foot of the content area: what did not fit on the slide."""
+    box = (frame.left, frame.bottom - 0.38, frame.width, 0.38)
+    _add_text(slide, frame, box, [(text, 11, {"colour": MUTED})])
+
+
+Cell = tuple[str, dict[str, object]]
+
+
+@dataclass(frozen=True)
+class TableSlide:
+    """One table of the deck and how it goes on slides.
+
+    Attributes:
+        title: the slide title.
+        columns: the table's columns.
+        rows: cells per row, each ``(text, style)``.
+        describe: alt text for the rows shown, from (first, last, total), 1-based.
+        empty: the notice shown when there are no rows.
+        intro: a comment shown above the table (and above the notice).
+        continued: rows that do not fit go on follow-on slides ("(2 of 3)") when True;
+            otherwise they are cut and ``more`` says where the rest is.
+        more: the note for ``n`` rows not shown (when not ``continued``).
+        hidden: rows left out before the deck (counted in the ``more`` note).
+    """
+
+    title: str
+    columns: Sequence[Column]
+    rows: Sequence[Sequence[Cell]]
+    describe: Callable[[int, int, int], str]
+    empty: str
+    intro: str = ""
+    intro_size: float = 12
+    intro_height: float = 0.8
+    empty_size: float = 14
+    empty_height: float = 0.6
+    continued: bool = False
+    more: Callable[[int], str] = field(default=lambda n: f"And {n} more rows.")
+    hidden: int = 0
+
+
+MORE_NOTE_HEIGHT = 0.4
+
+
+def add_table_slides(builder: DeckBuilder, spec: TableSlide) -> None:
+    """Put a table on one slide (or follow-on slides), with its intro, notice or note."""
+    frame = builder.frame
+    if not spec.rows:
+        slide = builder.new_slide(spec.title)
+        top = _add_intro(slide, frame, spec.intro, spec.intro_size, spec.intro_height)
+        _add_notice(slide, frame, top, spec.empty, spec.empty_size, spec.empty_height)
+        return
+    heights = [_row_height([c[0] for c in row], spec.columns) for row in spec.rows]
+    header = _row_height([c.heading for c in spec.columns], spec.columns)
+    if spec.continued:
+        pages = _paginate(heights, frame.height - header)
+        for number, page in enumerate(pages, start=1):
+            suffix = f" ({number} of {len(pages)})" if len(pages) > 1 else ""
+            slide = builder.new_slide(spec.title + suffix)
+            _add_rows(slide, frame, frame.top, spec, page, heights, header)
+        return
+    slide = builder.new_slide(spec.title)
+    top = _add_intro(slide, frame, spec.intro, spec.intro_size, spec.intro_height)
+    available = frame.bottom - top - header
+    keep = _paginate(heights, available)[0]
+    if spec.hidden or len(keep) < len(heights):
+        # A note will say what is not shown: leave room for it.
+        keep = _paginate(heights, available - MORE_NOTE_HEIGHT)[0]
+    _add_rows(slide, frame, top, spec, keep, heights, header)
+    more = spec.hidden + len(heights) - len(keep)
+    if more:
+        _add_more(slide, frame, spec.more(more))
+
+
+def _add_rows(
+    slide: Slide,
+    frame: Frame,
+    top: float,
+    spec: TableSlide,
+    page: list[int],
+    heights: Sequence[float],
+    header: float,
+) -> None:
+    _add_table(
+        slide,
+        frame,
+        top,
+        spec.columns,
+        [[(text, dict(style)) for text, style in spec.rows[i]] for i in page],
+        [heights[i] for i in page],
+        header,
+        spec.describe(page[0] + 1, page[-1] + 1, len(spec.rows)),
+    )
+
+
+def add_whats_good_slide(builder: DeckBuilder) -> None:
+    """Slide 2: measures on or above target, or clearly improving."""
+    report = builder.report
+    trend = len(report.whats_good[0].trend) if report.whats_good else 6
+    columns = [
+        Column("Measure", 3.9),
+        Column("Polarity", 1.55, 10),
+        Column("Value", 1.25),
+        Column("Target", 1.75, 10),
+        Column("RAG", 1.15),
+        Column("Direction", 1.45, 10),
+        Column(f"Trend (last {trend} quarters)", 1.38, 10),
+    ]
+    rows = [
+        [
+            (f"{line.title}\n{line.measure_id}", {}),
+            (POLARITY_WORDS[line.polarity], {}),
+            (format_value(line.value, line.unit), {"bold": True}),
+            (line.target_text, {}),
+            (rag_label(line.rag), builder.rag_fill(line.rag)),
+            (direction_label(line.direction) or "–", {}),
+            (sparkline([v for _, v in line.trend]), {"size": 14}),
+        ]
+        for line in report.whats_good
+    ]
+    add_table_slides(
+        builder,
+        TableSlide(
+            title=f"{report.service}: what's good",
+            columns=columns,
+            rows=rows,
+            describe=lambda first, last, total: (
+                f"Table of {last - first + 1} measures on or above target or improving, with "
+                "value, target, RAG rating, direction of travel and recent trend."
+            ),
+            empty="No measures are on target or improving this quarter.",
+            intro=report.whats_good_comment,
+            more=lambda n: f"And {n} more measures on target: see the full scorecard.",
+            hidden=report.whats_good_more,
+        ),
+    )
+
+
+EXCEPTION_COLUMNS = [
+    Column("Measure", 2.55, 10),
+    Column("Value / target", 1.6, 10),
+    Column("Variance", 1.0, 10),
+    Column("RAG / direction", 1.35, 10),
+    Column("Why it is an exception", 2.05, 9),
+    Column("Director's comment", 3.88, 9),
+]
+MAX_COMMENT_HEIGHT = 3.0  # inches: a longer comment is cut, the HTML report has it whole
+
+
+def _exception_cells(builder: DeckBuilder, line: MeasureLine) -> list[Cell]:
+    comment = line.comment or COMMENT_AWAITED
+    comment = fit_text(
+        comment, EXCEPTION_COLUMNS[5].width, EXCEPTION_COLUMNS[5].size, MAX_COMMENT_HEIGHT,
+        "(full comment in the HTML report)",
+    )  # fmt: skip
+    value = format_value(line.value, line.unit) or "no value"
+    direction = direction_label(line.direction) or "no trend"
+    return [
+        (f"{line.title}\n{line.measure_id}", {}),
+        (f"{value}\n{line.target_text}", {}),
+        (format_percent(line.variance_pct) or "–", {}),
+        (f"{rag_label(line.rag)}\n{direction}", builder.rag_fill(line.rag)),
+        (line.reason_text, {}),
+        (comment, {"colour": MUTED} if not line.comment else {}),
+    ]
+
+
+def add_exception_slides(builder: DeckBuilder) -> None:
+    """Slide 3 (and follow-ons): every exception with the Director's comment."""
+    report = builder.report
+    add_table_slides(
+        builder,
+        TableSlide(
+            title=f"{report.service}: measures needing attention",
+            columns=EXCEPTION_COLUMNS,
+            rows=[_exception_cells(builder, line) for line in report.exceptions],
+            describe=lambda first, last, total: (
+                f"Table of exception measures {first} to {last} of {total}, with value, "
+                "target, variance, RAG rating, direction, reasons and the Director's comment."
+            ),
+            empty="No measures meet the exception criteria this quarter.",
+            empty_size=16,
+            empty_height=0.8,
+            continued=True,
+        ),
+    )
+
+
+ACTION_COLUMNS = [
+    Column("Ref", 1.0, 12),
+    Column("Action", 4.3, 12),
+    Column("Owner", 2.2, 12),
+    Column("Due", 1.3, 12),
+    Column("Status", 1.4, 12),
+    Column("Measures", 2.23, 11),
+]
+
+
+def add_improvement_plan_slide(builder: DeckBuilder) -> None:
+    """Slide 4: the approach and the actions, overdue ones marked."""
+    report = builder.report
+    add_table_slides(
+        builder,
+        TableSlide(
+            title=f"{report.service}: performance improvement plan",
+            columns=ACTION_COLUMNS,
+            rows=[_action_cells(builder, action) for action in report.actions],
+            describe=lambda first, last, total: (
+                f"Table of {last - first + 1} improvement actions with owner, due date, "
+                "status and the measures they are meant to move."
+            ),
+            empty="No improvement actions recorded for this service.",
+            intro=report.approach_comment,
+            intro_size=14,
+            intro_height=1.2,
+            more=lambda n: f"And {n} more actions: see the HTML report.",
+        ),
+    )
+
+
+def _action_cells(builder: DeckBuilder, action: ActionLine) -> list[Cell]:
+    status = ACTION_STATUS_WORDS[action.status]
+    style: dict[str, object] = builder.rag_fill("red") if action.overdue else {}
+    text = action.action + (f"\n{action.note}" if action.note else "")
+    return [
+        (action.action_id, {}),
+        (text, {}),
+        (action.owner, {}),
+        (f"{action.due:%d %b %Y}" if action.due else "–", {}),
+        (status, style),
+        (" ".join(action.measures) or "–", {}),
+    ]
+
+
+def check_template(config: CouncilConfig) -> None:
+    """Open the configured template and find its layout, before any report is built.
+
+    Raises:
+        KpiToolsError: the template cannot be opened, is not 16:9, or lacks the layout.
+    """
+    DeckBuilder(config)
+
+
+# -- saving --------------------------------------------------------------------------------
+def build_deck(report: Cpr) -> PresentationType:
+    """The CPR as a python-pptx presentation (not yet saved), on the council's template."""
+    return DeckBuilder(report.config).build(report)
+
+
+def deck_bytes(report: Cpr) -> bytes:
+    """The saved deck, byte-identical for the same report."""
+    buffer = io.BytesIO()
+    build_deck(report).save(buffer)
+    stamp = dt.datetime.combine(report.report_date, dt.time(0, 0))
+    return reproducible_zip(buffer.getvalue(), stamp)
+
+
+def write_deck(report: Cpr, path: str | Path) -> None:
+    """Write the deck to ``path`` atomically (a temporary file renamed into place)."""
+    write_atomic(Path(path), deck_bytes(report))

@@ -1,0 +1,50 @@
+"""Writing output files: never half-written, and the same bytes for the same content."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+
+def write_atomic(path: Path, blob: bytes) -> None:
+    """Write bytes under a temporary name beside ``path``, then rename: never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(blob)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is for sharing
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+_CORE_DATES = re.compile(
+    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)"
+)
+
+
+def reproducible_zip(blob: bytes, stamp: dt.datetime) -> bytes:
+    """Rewrite an Office zip (and the workbooks embedded in it) with fixed timestamps."""
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    date_time = (max(stamp.year, 1980), stamp.month, stamp.day, 0, 0, 0)
+    source = zipfile.ZipFile(io.BytesIO(blob))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename.lower().endswith((".xlsx", ".xlsm")):
+                data = reproducible_zip(data, stamp)
+            elif info.filename == "docProps/core.xml":
+                data = _CORE_DATES.sub(rb"\g<1>" + iso + rb"\g<2>", data)
+            entry = zipfile.ZipInfo(info.filename, date_time=date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            target.writestr(entry, data)
+    return out.getvalue()

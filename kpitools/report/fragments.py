@@ -1,0 +1,304 @@
+"""The CPR's sections as HTML fragments, for the notebook and the HTML report.
+
+Every piece of text from the data (titles, comments, names) is escaped here: a comment that
+holds ``<script>`` shows as text. RAG is always a symbol and a word as well as a colour, and
+every table has a caption and header cells.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from functools import cache
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+from kpitools.core.colours import text_colour_on
+from kpitools.report.content import Cpr, MeasureLine
+from kpitools.report.words import (
+    ACTION_STATUS_WORDS,
+    COMMENT_AWAITED,
+    POLARITY_WORDS,
+    direction_label,
+    format_percent,
+    format_value,
+    rag_label,
+    sparkline,
+)
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "nbconvert"
+
+
+@cache
+def report_css() -> str:
+    """The reports' stylesheet (shared by the service reports and the overview page)."""
+    return (TEMPLATES / "cpr" / "report.css").read_text(encoding="utf-8")
+
+
+class Fragment(str):
+    """HTML that Jupyter displays as HTML (and prints as its source elsewhere)."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def _text(value: object) -> str:
+    """Escaped text, paragraphs kept (CSS ``white-space: pre-line`` shows line breaks)."""
+    return escape(str(value))
+
+
+def _comment(text: str) -> str:
+    """A person's comment as a paragraph (line breaks kept by CSS), or nothing."""
+    return f'<p class="comment">{_text(text)}</p>' if text else ""
+
+
+def rag_badge(rag: str, palette: dict[str, str]) -> str:
+    fill = palette[rag]
+    border = f"1px solid {_border(rag, palette)}"
+    return (
+        f'<span class="rag rag-{escape(rag)}" style="background:{fill};'
+        f'color:{text_colour_on(fill)};border:{border}">{escape(rag_label(rag))}</span>'
+    )
+
+
+def _border(rag: str, palette: dict[str, str]) -> str:
+    """A RAG colour for a border; 'white' is drawn in black so it stays visible."""
+    return "#0B0C0C" if rag == "white" else palette[rag]
+
+
+def data_table(
+    caption: str, head: Sequence[str], rows: Iterable[Sequence[str]], css: str = ""
+) -> str:
+    """A table whose first column heads its row; cells are HTML already escaped."""
+    header = "".join(f'<th scope="col">{escape(h)}</th>' for h in head)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<th scope="row">{cell}</th>' if i == 0 else f"<td>{cell}</td>"
+            for i, cell in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    caption_html = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return (
+        f'<table class="data {css}">{caption_html}'
+        f"<thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def _measure_cell(line: MeasureLine) -> str:
+    return f'{_text(line.title)}<br><span class="muted">{_text(line.measure_id)}</span>'
+
+
+def title(report: Cpr) -> Fragment:
+    """The report's heading and who it is for."""
+    people = [f"Director: {report.director}"] if report.director else []
+    if report.cabinet_member:
+        people.append(f"Cabinet member: {report.cabinet_member}")
+    details = [report.council, *people, f"Report date {report.report_date:%d %B %Y}"]
+    return Fragment(
+        f'<header class="report-header"><h1>{_text(report.title)}</h1>'
+        f"<p>{' · '.join(_text(d) for d in details)}</p></header>"
+    )
+
+
+def summary(report: Cpr) -> Fragment:
+    """Slide 1: RAG counts, headline measures, successes and areas for development."""
+    palette = report.palette
+    counts = "".join(
+        f"<li>{rag_badge(rag, palette)} <strong>{n}</strong></li>"
+        for rag, n in report.counts.items()
+    )
+    tiles = "".join(
+        f'<li class="tile" style="border-color:{_border(line.rag, palette)}">'
+        f"<h4>{_text(line.title)}</h4>"
+        f'<p class="tile-value">{_text(format_value(line.value, line.unit) or "–")}</p>'
+        f"<p>{rag_badge(line.rag, palette)} {_text(direction_label(line.direction))}</p>"
+        f'<p class="muted">{_text(line.target_text)}</p></li>'
+        for line in report.headlines
+    )
+    successes = "".join(f"<li>{_text(s)}</li>" for s in report.successes) or (
+        "<li>No measures on target and improving this quarter.</li>"
+    )
+    areas = "".join(f"<li>{_text(a)}</li>" for a in report.areas_for_development) or (
+        "<li>No measures meet the exception criteria.</li>"
+    )
+    director = f" ({_text(report.director)})" if report.director else ""
+    comment = _text(report.summary_comment) if report.summary_comment else "Summary awaited."
+    return Fragment(
+        '<section class="summary">'
+        f'<h3>Measures by RAG rating</h3><ul class="counts">{counts}</ul>'
+        f'<h3>Headline measures</h3><ul class="tiles">{tiles}</ul>'
+        f'<div class="columns"><div><h3>Successes</h3><ul>{successes}</ul></div>'
+        f"<div><h3>Areas for development</h3><ul>{areas}</ul></div></div>"
+        f'<h3>Director\'s summary{director}</h3><p class="comment">{comment}</p>'
+        "</section>"
+    )
+
+
+def whats_good(report: Cpr) -> Fragment:
+    """Slide 2: measures on or above target, or improving."""
+    palette = report.palette
+    intro = _comment(report.whats_good_comment)
+    if not report.whats_good:
+        return Fragment(intro + "<p>No measures are on target or improving this quarter.</p>")
+    rows = [
+        (
+            _measure_cell(line),
+            _text(POLARITY_WORDS[line.polarity]),
+            _text(format_value(line.value, line.unit)),
+            _text(line.target_text),
+            rag_badge(line.rag, palette),
+            _text(direction_label(line.direction) or "–"),
+            f'<span aria-hidden="true">{_text(sparkline([v for _, v in line.trend]))}</span>'
+            f'<span class="visually-hidden">{_text(_trend_words(line))}</span>',
+        )
+        for line in report.whats_good
+    ]
+    more = (
+        f"<p>And {report.whats_good_more} more measures on target: see the full scorecard.</p>"
+        if report.whats_good_more
+        else ""
+    )
+    return Fragment(
+        intro
+        + data_table(
+            f"What's good: measures on or above target or improving, {report.quarter}",
+            ["Measure", "Polarity", "Value", "Target", "RAG", "Direction", "Trend"],
+            rows,
+        )
+        + more
+    )
+
+
+def _trend_words(line: MeasureLine) -> str:
+    values = [(p, v) for p, v in line.trend if not math.isnan(v)]
+    if len(values) < 2:
+        return "Not enough quarters for a trend."
+    return ", ".join(f"{p}: {format_value(v, line.unit)}" for p, v in values)
+
+
+def exceptions(report: Cpr) -> Fragment:
+    """Slide 3: every exception measure with the Director's comment."""
+    palette = report.palette
+    if not report.exceptions:
+        return Fragment("<p>No measures meet the exception criteria this quarter.</p>")
+    items = []
+    for line in report.exceptions:
+        comment = (
+            f'<p class="comment">{_text(line.comment)}</p>'
+            + (f'<p class="muted">{_text(line.comment_author)}</p>' if line.comment_author else "")
+            if line.comment
+            else f'<p class="comment awaited">{COMMENT_AWAITED}</p>'
+        )
+        facts = data_table(
+            f"{line.title}: figures for {report.quarter}",
+            ["Value", "Target", "Variance", "RAG", "Direction"],
+            [
+                (
+                    _text(format_value(line.value, line.unit) or "no value"),
+                    _text(line.target_text),
+                    _text(format_percent(line.variance_pct) or "–"),
+                    rag_badge(line.rag, palette),
+                    _text(direction_label(line.direction) or "no trend"),
+                )
+            ],
+            css="facts",
+        )
+        items.append(
+            f'<article class="exception"><h3>{_text(line.title)} '
+            f'<span class="muted">({_text(line.measure_id)})</span></h3>{facts}'
+            f"<p><strong>Why it is an exception:</strong> {_text(line.reason_text)}</p>"
+            f"<h4>Director's comment</h4>{comment}</article>"
+        )
+    return Fragment("".join(items))
+
+
+def improvement_plan(report: Cpr) -> Fragment:
+    """Slide 4: the approach and the actions, overdue ones marked."""
+    intro = _comment(report.approach_comment)
+    if not report.actions:
+        return Fragment(intro + "<p>No improvement actions recorded for this service.</p>")
+    rows = [
+        (
+            _text(action.action_id),
+            _text(action.action)
+            + (f'<br><span class="muted">{_text(action.note)}</span>' if action.note else ""),
+            _text(action.owner),
+            _text(f"{action.due:%d %b %Y}" if action.due else "–"),
+            f'<strong class="overdue">{ACTION_STATUS_WORDS["overdue"]}</strong>'
+            if action.overdue
+            else _text(ACTION_STATUS_WORDS[action.status]),
+            _text(" ".join(action.measures) or "–"),
+        )
+        for action in report.actions
+    ]
+    return Fragment(
+        intro
+        + data_table(
+            f"Improvement actions for {report.service}",
+            ["Ref", "Action", "Owner", "Due", "Status", "Measures"],
+            rows,
+        )
+    )
+
+
+def scorecard(report: Cpr) -> Fragment:
+    """Every measure of the service for the quarter, monitored-only ones included."""
+    palette = report.palette
+    frame: pd.DataFrame = report.scorecard
+    rows = []
+    for row in frame.itertuples(index=False):
+        target = (
+            f"TSL {format_value(row.tsl, row.unit)} / MSL {format_value(row.msl, row.unit)}"
+            if row.rag_method == "thresholds" and not math.isnan(row.tsl)
+            else format_value(row.target, row.unit)
+        )
+        period = row.period if row.value_period == row.period else f"{row.value_period} (latest)"
+        notes = "; ".join(
+            x for x in (row.data_quality, "" if row.include else "monitored only") if x
+        )
+        rows.append(
+            (
+                f'{_text(row.title)}<br><span class="muted">{_text(row.measure_id)}</span>',
+                _text(period),
+                _text(format_value(row.value, row.unit) or "–"),
+                _text(target or "–"),
+                _text(format_percent(row.variance_pct) or "–"),
+                rag_badge(row.rag, palette),
+                _text(direction_label(row.direction) or "–"),
+                _text(", ".join(r.replace("_", " ") for r in row.exception_reasons.split()) or "–"),
+                _text(notes or "–"),
+            )
+        )
+    return Fragment(
+        data_table(
+            f"Full scorecard for {report.service}, {report.quarter}",
+            [
+                "Measure",
+                "Period",
+                "Value",
+                "Target",
+                "Variance",
+                "RAG",
+                "Direction",
+                "Exception",
+                "Notes",
+            ],
+            rows,
+            css="scorecard",
+        )
+    )
+
+
+def data_notes(report: Cpr) -> Fragment:
+    """Where the quarter's data is late, missing, provisional or restated."""
+    if not report.data_notes:
+        return Fragment("<p>All figures for the quarter were supplied in full.</p>")
+    items = "".join(f"<li>{_text(note)}</li>" for note in report.data_notes)
+    return Fragment(f"<ul>{items}</ul>")

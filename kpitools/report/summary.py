@@ -1,0 +1,106 @@
+"""The report's summary: what one built CPR says, written next to its deck.
+
+The notebook writes it (``kpitools.write_summary(report, path)``) from the same
+:class:`~kpitools.report.content.Cpr` that made the deck and the HTML report, and everything
+that shows or decides anything about the report afterwards - the batch's overview page,
+manifest, progress lines, summary table, ``--strict`` and warnings - reads this file instead
+of building the report a second time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kpitools.report.content import Cpr
+from kpitools.report.files import write_atomic
+
+SUMMARY_FILE = "summary.json"
+FORMAT = 1
+
+
+class SummaryError(ValueError):
+    """A summary file that cannot be read."""
+
+
+@dataclass(frozen=True)
+class ExceptionSummary:
+    """One exception as the overview lists it."""
+
+    measure_id: str
+    title: str
+    rag: str
+    reasons: str  # the reasons as a sentence fragment
+    has_comment: bool
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """The facts of one built report that other outputs repeat."""
+
+    council: str
+    service: str
+    quarter: str
+    report_date: str
+    run_id: str
+    page_title: str
+    footer: str
+    counts: dict[str, int]
+    exceptions: tuple[ExceptionSummary, ...]
+    warnings: tuple[str, ...]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, report: Cpr) -> ReportSummary:
+        """The summary of a built report."""
+        return cls(
+            council=report.council,
+            service=report.service,
+            quarter=report.quarter,
+            report_date=report.report_date.isoformat(),
+            run_id=report.run_id,
+            page_title=report.page_title,
+            footer=report.footer,
+            counts=dict(report.counts),
+            exceptions=tuple(
+                ExceptionSummary(x.measure_id, x.title, x.rag, x.reason_text, bool(x.comment))
+                for x in report.exceptions
+            ),
+            warnings=tuple(report.warnings),
+            settings=report.config.rating_settings(),
+        )
+
+    @property
+    def awaiting_comment(self) -> list[str]:
+        """Exceptions that have no Director's comment yet."""
+        return [x.measure_id for x in self.exceptions if not x.has_comment]
+
+    def to_json(self) -> bytes:
+        data = {"format": FORMAT, **asdict(self)}
+        return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+    @classmethod
+    def from_json(cls, blob: bytes) -> ReportSummary:
+        """Read a summary written by :meth:`to_json`.
+
+        Raises:
+            SummaryError: not a summary this version of kpitools wrote.
+        """
+        try:
+            data = json.loads(blob.decode("utf-8"))
+            if not isinstance(data, dict) or data.pop("format", None) != FORMAT:
+                raise SummaryError("not a kpitools report summary")
+            data["exceptions"] = tuple(ExceptionSummary(**x) for x in data["exceptions"])
+            data["warnings"] = tuple(data["warnings"])
+            return cls(**data)
+        except (ValueError, TypeError, KeyError) as err:
+            if isinstance(err, SummaryError):
+                raise
+            raise SummaryError(f"not a readable report summary ({err})") from None
+
+
+def write_summary(report: Cpr, path: str | Path) -> None:
+    """Write the report's summary (``summary.json`` beside the deck) atomically."""
+    write_atomic(Path(path), ReportSummary.of(report).to_json())

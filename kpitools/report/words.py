@@ -1,0 +1,96 @@
+"""How numbers, RAG and direction are written for people: one place for every output."""
+
+from __future__ import annotations
+
+import math
+
+from kpitools.core.model import RAG, Direction, Unit
+
+RAG_SYMBOLS = {
+    RAG.GREEN.value: "●",
+    RAG.AMBER.value: "◆",
+    RAG.RED.value: "▲",
+    RAG.BLUE.value: "■",
+    RAG.WHITE.value: "○",
+    RAG.GREY.value: "–",
+}
+DIRECTION_SYMBOLS = {
+    Direction.IMPROVING.value: "↑",
+    Direction.WORSENING.value: "↓",
+    Direction.STABLE.value: "→",
+    Direction.NONE.value: "",
+}
+
+
+def format_value(value: float, unit: str, *, signed: bool = False) -> str:
+    """A value in its unit: ``75.2%``, ``£1,200``, ``5,705``, ``12.5 days``; ``''`` if absent."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    sign = "+" if signed and value > 0 else ""
+    magnitude = abs(value)
+    minus = "-" if value < 0 else ""
+    if unit == Unit.PERCENT:
+        return f"{sign}{minus}{_number(magnitude, 1)}%"
+    if unit == Unit.CURRENCY:
+        return f"{sign}{minus}£{_number(magnitude, 0 if magnitude >= 100 else 2)}"
+    if unit == Unit.DAYS:
+        return f"{sign}{minus}{_number(magnitude, 1)} days"
+    if unit == Unit.COUNT:
+        return f"{sign}{minus}{_number(magnitude, 0 if float(magnitude).is_integer() else 1)}"
+    return f"{sign}{minus}{_number(magnitude, 2)}"
+
+
+def format_percent(fraction: float, *, signed: bool = True) -> str:
+    """A fraction as a percentage: 0.052 -> ``+5.2%``."""
+    if fraction is None or math.isnan(fraction):
+        return ""
+    return f"{fraction * 100:+.1f}%" if signed else f"{fraction * 100:.1f}%"
+
+
+def _number(value: float, decimals: int) -> str:
+    text = f"{value:,.{decimals}f}"
+    if decimals and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def rag_label(rag: str) -> str:
+    """RAG as symbol and word, never colour alone: ``▲ red``."""
+    return f"{RAG_SYMBOLS.get(rag, '')} {rag}".strip()
+
+
+def direction_label(direction: str) -> str:
+    return (
+        f"{DIRECTION_SYMBOLS.get(direction, '')} {direction}".strip() if direction != "none" else ""
+    )
+
+
+POLARITY_WORDS = {"up": "Bigger is better", "down": "Smaller is better", "neutral": "Not judged"}
+COMMENT_AWAITED = "Comment awaited"
+ACTION_STATUS_WORDS = {
+    "not_started": "Not started",
+    "on_track": "On track",
+    "at_risk": "At risk",
+    "overdue": "⚠ Overdue",
+    "complete": "✓ Complete",
+}
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float]) -> str:
+    """A text sparkline, oldest first: ``▂▃▅▇``; a gap (``·``) where a period has no value."""
+    present = [v for v in values if v is not None and not math.isnan(v)]
+    if not present:
+        return ""
+    low, high = min(present), max(present)
+    span = high - low
+    marks = []
+    for value in values:
+        if value is None or math.isnan(value):
+            marks.append("·")
+        elif span == 0:
+            marks.append(SPARK_BARS[3])
+        else:
+            marks.append(SPARK_BARS[round((value - low) / span * (len(SPARK_BARS) - 1))])
+    return "".join(marks)

@@ -1,0 +1,308 @@
+"""The quarterly batch: layout, fault isolation, interruption, incremental reruns, Dask."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.conftest import CHROMIUM, COUNCIL_CONFIG, EXAMPLE, ROOT, require
+from tests.report.test_notebook_run import chromium_page
+
+QUARTER = "2024-25-q1"
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kpitools", "run", "--data", str(EXAMPLE), "--quarter",
+            "2024/25 Q1", "--config", str(COUNCIL_CONFIG), *args]  # fmt: skip
+
+
+def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(command(*args), capture_output=True, text=True, env=ENV,
+                            stdin=subprocess.DEVNULL, timeout=900, check=False)  # fmt: skip
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def manifest(root: Path) -> dict:
+    return json.loads((root / QUARTER / "manifest.json").read_text(encoding="utf-8"))
+
+
+def statuses(root: Path) -> dict[str, str]:
+    return {slug: s["status"] for slug, s in manifest(root)["services"].items()}
+
+
+def wait_until(condition, process: subprocess.Popen, seconds: float = 300) -> None:
+    """Poll until ``condition()`` holds while the batch ``process`` is still running."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def leftovers(root: Path) -> list[str]:
+    """Anything half-written: staging folders, moved-aside reports, temporary files."""
+    return [str(p) for p in root.rglob("*") if p.name.startswith(".")]
+
+
+def test_manifest_and_overview(tmp_path):
+    run("--out", str(tmp_path), "--service", "Finance", "--service", "Adult Social Care")
+    data = manifest(tmp_path)
+    assert data["quarter"] == "2024/25 Q1"
+    assert set(data["inputs"]) == {"measures.csv", "values.csv", "targets.csv", "comments.csv",
+                                   "actions.csv", "benchmarks.csv"}  # fmt: skip
+    assert len(data["notebook"]["sha256"]) == 64
+    assert {"kpitools", "python-pptx", "papermill", "plotly"} <= set(data["packages"])
+    finance = data["services"]["finance"]
+    assert finance["status"] == "ok" and finance["seconds"] > 0
+    assert finance["files"] == ["finance/finance.html", "finance/finance.ipynb",
+                                "finance/finance.pptx", "finance/summary.json"]  # fmt: skip
+    assert len(finance["cache_key"]) == 64 and finance["run_id"] == finance["cache_key"][:12]
+    page = (tmp_path / QUARTER / "index.html").read_text(encoding="utf-8")
+    assert '<a href="finance/finance.html">Finance</a>' in page
+    assert 'href="adult-social-care/adult-social-care.pptx"' in page
+    assert "Council tax collected (rolling 12 months)" in page  # an exception, listed
+    log = (tmp_path / QUARTER / "finance" / "run.log").read_text()
+    assert "status: ok" in log and "warning:" in log
+
+
+@pytest.mark.slow
+def test_overview_passes_axe(tmp_path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    require(CHROMIUM)
+    run("--out", str(tmp_path), "--service", "Waste & Environment")
+    with chromium_page((tmp_path / QUARTER / "index.html").as_uri()) as page:
+        results = Axe().run(page)
+    serious = [v["id"] for v in results.response["violations"]
+               if v["impact"] in ("serious", "critical")]  # fmt: skip
+    assert serious == []
+
+
+def faulty_notebook(tmp_path: Path) -> Path:
+    """The CPR notebook with an analyst's cell that breaks in three different ways."""
+    nb = nbformat.read(ROOT / "notebooks" / "cpr.ipynb", as_version=4)
+    analyst = nbformat.v4.new_code_cell(
+        'if service == "Finance":\n'
+        '    raise RuntimeError("analyst cell broke")\n'
+        'if service == "ICT & Digital":\n'
+        "    import os\n"
+        "    os._exit(1)  # the kernel dies\n"
+        'if service == "Waste & Environment":\n'
+        "    import time\n"
+        "    time.sleep(600)  # hangs\n"
+    )
+    analyst["id"] = "analyst-cell"
+    position = next(i for i, c in enumerate(nb.cells) if "build_cpr" in c.source) + 1
+    nb.cells.insert(position, analyst)
+    path = tmp_path / "faulty.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_failing_service_fails_alone(tmp_path):
+    out = tmp_path / "out"
+    result = run("--out", str(out), "--notebook", str(faulty_notebook(tmp_path)), "--jobs", "2",
+                 "--timeout", "10", "--service", "Finance", "--service", "ICT & Digital",
+                 "--service", "Waste & Environment", "--service", "Adult Social Care",
+                 check=False)  # fmt: skip
+    assert result.returncode == 1
+    assert statuses(out) == {
+        "finance": "failed",
+        "ict-and-digital": "failed",
+        "waste-and-environment": "failed",
+        "adult-social-care": "ok",
+    }
+    services = manifest(out)["services"]
+    analyst_cell = services["finance"]["failed_cell"]
+    assert services["finance"]["error"] == (
+        f"cell {analyst_cell}: RuntimeError: analyst cell broke"
+    )
+    assert services["ict-and-digital"]["error"] == (
+        f"cell {analyst_cell}: the kernel died (DeadKernelError)"
+    )
+    assert services["waste-and-environment"]["error"] == (
+        f"cell {analyst_cell}: did not finish within 10 s (CellTimeoutError)"
+    )
+    for slug in ("finance", "ict-and-digital", "waste-and-environment"):
+        kept = out / QUARTER / "failed" / slug
+        assert (kept / "run.log").is_file()
+        assert (kept / f"{slug}.ipynb").is_file(), slug  # for debugging
+    executed = nbformat.read(out / QUARTER / "failed" / "finance" / "finance.ipynb", 4)
+    [broken] = [c for c in executed.cells if "analyst cell broke" in json.dumps(c.get("outputs"))]
+    assert broken.source.startswith('if service == "Finance":')
+    assert sorted(p.name for p in (out / QUARTER / "adult-social-care").iterdir()) == [
+        "adult-social-care.html", "adult-social-care.ipynb", "adult-social-care.pptx", "run.log",
+        "summary.json",
+    ]  # fmt: skip
+    assert "Finance: FAILED: cell" in result.stderr
+    assert "failed" in result.stderr and "Adult Social Care" in result.stderr  # summary table
+    assert leftovers(out) == []
+
+
+def test_a_reused_kernel_gives_the_same_reports_as_a_fresh_one(tmp_path):
+    services = ["Customer Services", "Finance", "Children's Services"]
+    reused = tmp_path / "reused"
+    run("--out", str(reused), "--jobs", "1", *[a for s in services for a in ("--service", s)])
+    fresh = tmp_path / "fresh"
+    run("--out", str(fresh), "--jobs", "1", "--service", services[-1])
+    slug = "childrens-services"
+    for ext in (".pptx", ".html"):
+        name = f"{slug}/{slug}{ext}"
+        assert (reused / QUARTER / name).read_bytes() == (fresh / QUARTER / name).read_bytes()
+    cells = [nbformat.read(root / QUARTER / slug / f"{slug}.ipynb", 4).cells
+             for root in (reused, fresh)]  # fmt: skip
+    assert [(c.get("execution_count"), c.get("outputs")) for c in cells[0]] == [
+        (c.get("execution_count"), c.get("outputs")) for c in cells[1]
+    ]
+
+
+def test_sigterm_leaves_no_partial_files_and_a_rerun_finishes(tmp_path):
+    out = tmp_path / "out"
+    process = subprocess.Popen(command("--out", str(out), "--jobs", "1"), env=ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL)  # fmt: skip
+    root = out / QUARTER
+    wait_until(lambda: (root / "customer-services").exists(), process)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 143, err
+    assert "Stopped by SIGTERM" in err.decode()
+    assert leftovers(out) == []
+    done = {slug for slug, status in statuses(out).items() if status == "ok"}
+    assert "customer-services" in done and len(done) < 6
+    for slug in done:  # what finished is complete
+        assert len(list((root / slug).iterdir())) == 5
+    for slug in set(statuses(out)) - done:
+        assert not (root / slug).exists()
+    # A rerun finishes the rest and skips what was done.
+    rerun = run("--out", str(out), "--jobs", "2")
+    assert set(statuses(out).values()) == {"ok", "skipped"}
+    assert {s for s, v in statuses(out).items() if v == "skipped"} == done
+    assert "up to date, skipped" in rerun.stderr
+    # And another rerun has nothing to do.
+    run("--out", str(out))
+    assert set(statuses(out).values()) == {"skipped"}
+    # Changing one service's data reruns that service only; --force reruns all.
+    run("--out", str(out), "--force", "--service", "Finance")
+    assert statuses(out) == {"finance": "ok"}
+
+
+def test_safe_folder_names(tmp_path, make_data):
+    names = ["../../etc", "Children's Services", "Childrens Services", "Αθήνα", "index", ".hidden"]
+    measures = "".join(f'M{i},"{n}",Measure {i},up,percent,90\n' for i, n in enumerate(names))
+    data = make_data(
+        measures="measure_id,service,title,polarity,unit,target\n" + measures,
+        values="measure_id,period,value\n" + "".join(f"M{i},2024-06,95\n" for i in range(6)),
+    )
+    out = tmp_path / "out"
+    subprocess.run([sys.executable, "-m", "kpitools", "run", "--data", str(data), "--quarter",
+                    "latest", "--out", str(out), "--jobs", "2"], env=ENV, check=True,
+                   capture_output=True, stdin=subprocess.DEVNULL)  # fmt: skip
+    root = out / QUARTER
+    folders = sorted(p.name for p in root.iterdir() if p.is_dir())
+    assert len(folders) == 6
+    assert "etc" in folders and "childrens-services" not in folders
+    assert sum(f.startswith("childrens-services-") for f in folders) == 2
+    assert all(f.startswith("service-") or f[0].isalnum() for f in folders)
+    assert "index" not in folders and not any(f.startswith(".") for f in folders)
+    assert sorted(p.name for p in out.iterdir()) == [QUARTER]  # nothing escaped --out
+    assert not (tmp_path / "etc").exists()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dask_cluster():
+    """A real Dask scheduler and two worker processes on loopback."""
+    pytest.importorskip("distributed")
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    worker = [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+              "--no-dashboard", "--host", "127.0.0.1"]  # fmt: skip
+    processes = [subprocess.Popen([*dask, "--host", "127.0.0.1", "--port", str(port),
+                                   "--no-dashboard"], env=ENV, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)]  # fmt: skip
+    time.sleep(1)
+    # One worker without a nanny, so killing it takes it away for good.
+    quiet = {"env": ENV, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    processes.append(subprocess.Popen([*worker, "--no-nanny"], **quiet))
+    processes.append(subprocess.Popen(worker, env=ENV, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL))  # fmt: skip
+    from distributed import Client
+
+    with Client(address, timeout="60s") as client:
+        client.wait_for_workers(2, timeout=120)
+    yield address, processes[1]
+    for process in reversed(processes):
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_dask_cluster_survives_a_killed_worker(tmp_path, dask_cluster):
+    address, doomed = dask_cluster
+    out = tmp_path / "out"
+    batch = subprocess.Popen(command("--out", str(out), "--scheduler", address), env=ENV,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL)  # fmt: skip
+    root = out / QUARTER
+    wait_until(lambda: any(p.is_dir() and not p.name.startswith(".") for p in root.glob("*")),
+               batch)  # fmt: skip
+    assert batch.poll() is None  # the batch is still going when the worker dies
+    doomed.kill()
+    _, err = batch.communicate(timeout=600)
+    assert batch.returncode == 0, err
+    assert set(statuses(out).values()) == {"ok"}
+    assert len(statuses(out)) == 6
+    for slug in statuses(out):
+        assert len(list((root / slug).iterdir())) == 5
+    assert leftovers(out) == []
+    # The same bytes as a local run: workers had no access to this disk.
+    local = tmp_path / "local"
+    run("--out", str(local), "--service", "Finance")
+    for ext in (".pptx", ".html"):
+        name = f"finance/finance{ext}"
+        assert (root / name).read_bytes() == (local / QUARTER / name).read_bytes()
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The batch's worker processes (spawned multiprocessing children)."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [
+        int(pid)
+        for pid in children
+        if b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+
+
+def test_a_killed_worker_process_does_not_lose_the_batch(tmp_path):
+    out = tmp_path / "out"
+    batch = subprocess.Popen(command("--out", str(out), "--jobs", "2"), env=ENV,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL)  # fmt: skip
+    root = out / QUARTER
+    wait_until(lambda: any(p.is_dir() and not p.name.startswith(".") for p in root.glob("*")),
+               batch)  # fmt: skip
+    victims = worker_pids(batch.pid)
+    assert victims and batch.poll() is None
+    os.kill(victims[0], signal.SIGKILL)
+    _, err = batch.communicate(timeout=600)
+    assert batch.returncode == 0, err
+    assert set(statuses(out).values()) == {"ok"} and len(statuses(out)) == 6
+    assert leftovers(out) == []

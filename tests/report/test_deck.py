@@ -1,0 +1,262 @@
+"""The PowerPoint deck: reopened with python-pptx, and opened in LibreOffice."""
+
+import io
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from pptx import Presentation
+from pptx.util import Emu
+
+import kpitools
+from kpitools.report.content import build_cpr
+from kpitools.report.deck import deck_bytes
+from tests.conftest import COUNCIL_CONFIG, EXAMPLE, convert_to_pdf, require
+
+INCH = 914400
+
+
+@pytest.fixture(scope="module")
+def config():
+    return kpitools.load_config(COUNCIL_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def example(config):
+    return kpitools.load(EXAMPLE, config=config)
+
+
+def save_deck(report, path: Path) -> Presentation:
+    path.write_bytes(deck_bytes(report))
+    return Presentation(str(path))
+
+
+def slide_texts(slide) -> str:
+    parts = []
+    for shape in slide.shapes:
+        if shape.has_text_frame:
+            parts.append(shape.text_frame.text)
+        if shape.has_table:
+            parts += [cell.text for row in shape.table.rows for cell in row.cells]
+    return "\n".join(parts)
+
+
+def table_of(slide):
+    tables = [s.table for s in slide.shapes if s.has_table]
+    assert len(tables) == 1
+    return tables[0]
+
+
+def test_four_slides_with_the_right_measures(example, tmp_path):
+    report = build_cpr(example, "Finance", "2024/25 Q1")
+    deck = save_deck(report, tmp_path / "finance.pptx")
+    slides = list(deck.slides)
+    assert len(slides) == 4
+    assert [s.shapes.title.text for s in slides] == [
+        "Finance: at a glance, 2024/25 Q1",
+        "Finance: what's good",
+        "Finance: measures needing attention",
+        "Finance: performance improvement plan",
+    ]
+    assert deck.slide_width / deck.slide_height == pytest.approx(16 / 9, rel=0.01)
+    # Slide 3 lists exactly the scorecard's exceptions for the service and quarter.
+    scorecard = kpitools.rate(example, period="2024/25 Q1")
+    finance = scorecard[(scorecard["service"] == "Finance") & scorecard["include"]]
+    expected = set(finance.loc[finance["exception"], "measure_id"])
+    rows = list(table_of(slides[2]).rows)[1:]
+    shown = {row.cells[0].text.split("\n")[-1] for row in rows}
+    assert shown == expected == {"FIN_KPI_01", "FIN_KPI_02", "FIN_KPI_03", "FIN_KPI_04",
+                                 "FIN_KPI_05", "FIN_FN_01"}  # fmt: skip
+    # Slide 2: on or above target, or improving, and not an exception.
+    good_rows = list(table_of(slides[1]).rows)[1:]
+    good = {row.cells[0].text.split("\n")[-1] for row in good_rows}
+    assert good and not good & expected
+    assert good <= set(finance.loc[finance["rag"].isin(["green", "amber"]), "measure_id"])
+    # The Director's comment, and the awaited one.
+    text = slide_texts(slides[2])
+    assert "more residents on payment arrangements" in text
+    assert "Comment awaited" in text
+
+
+def test_infographic_has_native_chart_counts_as_text_and_tiles(example, tmp_path):
+    report = build_cpr(example, "Children's Services", "2024/25 Q1")
+    slide = save_deck(report, tmp_path / "chs.pptx").slides[0]
+    charts = [s for s in slide.shapes if s.has_chart]
+    assert len(charts) == 1
+    series = charts[0].chart.plots[0].series[0]
+    assert list(series.values) == [0, 4, 7, 0, 0, 0]
+    assert list(charts[0].chart.plots[0].categories) == ["Green", "Amber", "Red", "Blue",
+                                                         "White", "Grey"]  # fmt: skip
+    text = slide_texts(slide)
+    assert "11 measures: 4 ◆ amber · 7 ▲ red" in text
+    assert "▲ RED  ↓ worsening" in text  # RAG as a word and a symbol on the tiles
+    assert "Successes" in text and "Areas for development" in text
+    assert "Assessment timeliness has fallen" in text
+
+
+def test_every_chart_and_picture_has_alt_text(example, tmp_path):
+    report = build_cpr(example, "Children's Services", "2024/25 Q1")
+    deck = save_deck(report, tmp_path / "chs.pptx")
+    seen = 0
+    for slide in deck.slides:
+        for shape in slide.shapes:
+            if shape.has_chart or shape.shape_type == 13 or shape.has_table:  # 13: picture
+                descr = shape._element.xpath("./*[1]/p:cNvPr")[0].get("descr")
+                assert descr and len(descr) > 10, shape.name
+                seen += 1
+    assert seen >= 8  # chart, logo on each slide, tables
+
+
+def test_same_report_same_bytes(example):
+    report = build_cpr(example, "ICT & Digital", "2024/25 Q1", run_id="r1")
+    first = deck_bytes(report)
+    again = deck_bytes(build_cpr(example, "ICT & Digital", "2024/25 Q1", run_id="r1"))
+    assert first == again
+    with zipfile.ZipFile(io.BytesIO(first)) as package:
+        core = package.read("docProps/core.xml").decode()
+        assert {i.date_time for i in package.infolist()} == {(2024, 6, 30, 0, 0, 0)}
+    assert "2024-06-30T00:00:00Z" in core  # document dates are the report date, not now()
+
+
+def many_exceptions(make_data):
+    """A service with 25 red measures, long titles and comments of every length."""
+    measures = ["measure_id,service,title,polarity,unit,target"]
+    values = ["measure_id,period,value"]
+    comments = ["service,quarter,measure_id,section,author,comment"]
+    for i in range(25):
+        title = f"Measure {i} " + "with a long descriptive title " * (i % 4)
+        measures.append(f"X{i:02d},Overflow,{title.strip()},up,percent,90")
+        values.append(f"X{i:02d},2024-06,{50 + i}")
+        text = ("Why, impact, forecast and recovery date. " * (i * 7 % 60)).strip()
+        if i == 3:
+            text = "An exceptionally long comment. " * 400
+        if text and i % 5:
+            comments.append(f'Overflow,2024/25 Q1,X{i:02d},,Director,"{text}"')
+    return make_data(
+        measures="\n".join(measures) + "\n",
+        values="\n".join(values) + "\n",
+        comments="\n".join(comments) + "\n",
+    )
+
+
+def test_twenty_five_exceptions_continue_on_follow_on_slides(make_data, config, tmp_path):
+    dataset = kpitools.load(many_exceptions(make_data))
+    report = build_cpr(dataset, "Overflow", "2024/25 Q1")
+    assert len(report.exceptions) == 25
+    deck = save_deck(report, tmp_path / "overflow.pptx")
+    titles = [s.shapes.title.text for s in deck.slides]
+    follow_ons = [t for t in titles if "measures needing attention" in t]
+    assert len(follow_ons) >= 3
+    assert follow_ons[-1].endswith(f"({len(follow_ons)} of {len(follow_ons)})")
+    assert len(titles) == 3 + len(follow_ons)
+    listed = []
+    bottom_limit = 6.9 * INCH
+    for slide in deck.slides:
+        for shape in slide.shapes:
+            if shape.has_table:
+                height = sum(row.height for row in shape.table.rows)
+                assert shape.top + height <= bottom_limit, slide.shapes.title.text
+            if shape.has_table and "attention" in slide.shapes.title.text:
+                listed += [r.cells[0].text.split("\n")[-1] for r in list(shape.table.rows)[1:]]
+    assert sorted(listed) == [f"X{i:02d}" for i in range(25)]
+    assert "(full comment in the HTML report)" in "".join(slide_texts(s) for s in deck.slides)
+
+
+def words_outside_content(pdf: Path, tmp_path: Path) -> list[str]:
+    """Words LibreOffice placed below the content area or off the page (in points)."""
+    pdftotext = require("pdftotext")
+    bbox = tmp_path / "bbox.html"
+    subprocess.run([pdftotext, "-bbox", str(pdf), str(bbox)], check=True)
+    text = bbox.read_text(encoding="utf-8")
+    bad = []
+    for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', text, re.S):
+        width, height = float(page.group(1)), float(page.group(2))
+        footer_top = height * 6.95 / 7.5
+        for word in re.finditer(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>',
+            page.group(3),
+        ):
+            x0, y0, x1, y1 = (float(word.group(i)) for i in range(1, 5))
+            in_content = y1 <= height * 6.9 / 7.5
+            in_footer = y0 >= footer_top and y1 <= height
+            if x1 > width or x0 < 0 or not (in_content or in_footer):
+                bad.append(f"{word.group(5)}@({x0:.0f},{y0:.0f})")
+    return bad
+
+
+@pytest.mark.slow
+def test_libreoffice_opens_decks_and_nothing_spills(make_data, example, config, tmp_path):
+    overflow = build_cpr(
+        kpitools.load(many_exceptions(make_data), config=config), "Overflow", "2024/25 Q1"
+    )
+    decks = {"overflow": overflow}
+    for service in example.services:
+        decks[service] = build_cpr(example, service, "2024/25 Q1")
+    for name, report in decks.items():
+        pptx = tmp_path / f"{report.slug}.pptx"
+        slides = len(save_deck(report, pptx).slides)
+        pdf = convert_to_pdf(pptx, tmp_path)
+        info = subprocess.run([require("pdfinfo"), str(pdf)], capture_output=True, text=True,
+                              check=True).stdout  # fmt: skip
+        assert re.search(rf"^Pages:\s+{slides}$", info, re.M), name
+        assert words_outside_content(pdf, tmp_path) == [], name
+
+
+def test_hostile_comment_stays_text_in_the_deck(make_data, config, tmp_path):
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)> & "quotes" \u202e'
+    data = make_data(
+        measures="measure_id,service,title,polarity,unit,target\n"
+        "H1,Hostile,<b>Bold</b> title,up,percent,90\n",
+        values="measure_id,period,value\nH1,2024-06,50\n",
+        comments="service,quarter,measure_id,section,author,comment\n"
+        f'Hostile,2024/25 Q1,H1,,Director,"{hostile.replace(chr(34), chr(34) * 2)}"\n',
+    )
+    report = build_cpr(kpitools.load(data), "Hostile", "2024/25 Q1")
+    deck = save_deck(report, tmp_path / "hostile.pptx")
+    text = slide_texts(deck.slides[2])
+    assert hostile in text
+    assert "<b>Bold</b> title" in text
+
+
+def test_second_council_template_and_settings(make_data, tmp_path):
+    """Nothing is hard-wired to the example: another council's template, layout and colours."""
+    from kpitools.report.template import make_default_template
+
+    template = tmp_path / "other.pptx"
+    template.write_bytes(make_default_template())
+    prs = Presentation(str(template))
+    layout = next(x for x in prs.slide_layouts if x.name == "Title Only")
+    layout._element.cSld.set("name", "Eastshire Report Slide")
+    prs.slide_width, prs.slide_height = Emu(10 * INCH), Emu(int(5.625 * INCH))
+    prs.save(str(template))
+    (tmp_path / "eastshire.yaml").write_text(
+        "council: Eastshire County Council\n"
+        "template: other.pptx\n"
+        "layouts:\n  content: Eastshire Report Slide\n"
+        "rag_colours:\n  green: '#005A30'\n  red: '#942514'\n"
+        "services:\n  Finance:\n    director: Chief Finance Officer\n"
+        "    headline: [FIN_KPI_04, FIN_KPI_01]\n",
+        encoding="utf-8",
+    )
+    other = kpitools.load_config(tmp_path / "eastshire.yaml")
+    report = build_cpr(kpitools.load(EXAMPLE, config=other), "Finance", "2024/25 Q1")
+    assert [h.measure_id for h in report.headlines] == ["FIN_KPI_04", "FIN_KPI_01"]
+    deck = save_deck(report, tmp_path / "finance.pptx")
+    assert deck.slide_width == 10 * INCH
+    assert {s.slide_layout.name for s in deck.slides} == {"Eastshire Report Slide"}
+    footer = slide_texts(deck.slides[0])
+    assert "Eastshire County Council · Finance · CPR 2024/25 Q1" in footer
+    chart = next(s for s in deck.slides[0].shapes if s.has_chart).chart
+    point_colours = [str(p.format.fill.fore_color.rgb) for p in chart.plots[0].series[0].points]
+    assert point_colours[0] == "005A30" and point_colours[2] == "942514"
+
+
+def test_missing_layout_is_a_clear_error(tmp_path):
+    (tmp_path / "c.yaml").write_text("council: X\nlayouts:\n  content: No Such Layout\n")
+    config = kpitools.load_config(tmp_path / "c.yaml")
+    from kpitools.report.deck import check_template
+
+    with pytest.raises(kpitools.KpiToolsError, match="no layout named 'No Such Layout'"):
+        check_template(config)

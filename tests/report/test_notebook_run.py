@@ -1,0 +1,289 @@
+"""`kpitools run` end to end: papermill runs the notebook, the files land, the HTML is sound."""
+
+import json
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, COUNCIL_CONFIG, EXAMPLE, ROOT, require
+
+SERVICES = ["Children's Services", "Waste & Environment"]
+
+
+def kpitools(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "kpitools", *args],
+        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=600,
+        check=False,
+    )  # fmt: skip
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def run_example(out: Path, *services: str) -> subprocess.CompletedProcess:
+    service_args = [a for s in services for a in ("--service", s)]
+    return kpitools("run", "--data", str(EXAMPLE), "--quarter", "2024/25 Q1", "--config",
+                    str(COUNCIL_CONFIG), "--out", str(out), *service_args)  # fmt: skip
+
+
+QUARTER = "2024-25-q1"
+
+
+def flat(root: Path) -> Path:
+    """Copy each service's three report files into one folder, as the tests read them."""
+    target = root / "_flat"
+    target.mkdir(exist_ok=True)
+    for path in (root / QUARTER).glob("*/*.*"):
+        if path.parent.name != "failed" and path.suffix in (".pptx", ".html", ".ipynb"):
+            (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
+@pytest.fixture(scope="module")
+def batch_root(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("outputs")
+    run_example(out, *SERVICES)
+    return out
+
+
+@pytest.fixture(scope="module")
+def outputs(batch_root) -> Path:
+    return flat(batch_root)
+
+
+class Page(HTMLParser):
+    """What a test needs to know about a page: scripts, headings, tables, text."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.scripts: list[str] = []
+        self.script_sources: list[str] = []
+        self.headings: list[tuple[str, str]] = []
+        self.lang = ""
+        self.title = ""
+        self.table_rows: dict[str, int] = {}
+        self._stack: list[str] = []
+        self._heading = ""
+        self._caption = ""
+        self._table: str | None = None
+        self.text: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self._stack.append(tag)
+        if tag == "html":
+            self.lang = attrs.get("lang", "")
+        if tag == "script":
+            self.scripts.append("")
+            if "src" in attrs:
+                self.script_sources.append(attrs["src"])
+        if tag in ("h1", "h2", "h3", "h4"):
+            self._heading = ""
+        if tag == "caption":
+            self._caption = ""
+        if tag == "tr" and self._table is not None:
+            self.table_rows[self._table] = self.table_rows.get(self._table, 0) + 1
+
+    def handle_endtag(self, tag):
+        if self._stack:
+            self._stack.pop()
+        if tag in ("h1", "h2", "h3", "h4"):
+            self.headings.append((tag, self._heading.strip().rstrip("¶")))
+        if tag == "caption":
+            self._table = self._caption.strip()
+        if tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        current = self._stack[-1] if self._stack else ""
+        if current == "script":
+            self.scripts[-1] += data
+            return
+        if current == "title":
+            self.title += data
+        if any(t in self._stack for t in ("h1", "h2", "h3", "h4")):
+            self._heading += data
+        if "caption" in self._stack:
+            self._caption += data
+        self.text.append(data)
+
+
+def test_each_service_gets_its_folder_and_nothing_is_left_over(batch_root):
+    root = batch_root / QUARTER
+    assert sorted(p.name for p in batch_root.iterdir()) == [QUARTER]
+    assert sorted(p.name for p in root.iterdir()) == [
+        "childrens-services", "index.html", "manifest.json", "waste-and-environment",
+    ]  # fmt: skip
+    for slug in ("childrens-services", "waste-and-environment"):
+        assert sorted(p.name for p in (root / slug).iterdir()) == sorted(
+            [f"{slug}.pptx", f"{slug}.html", f"{slug}.ipynb", "run.log", "summary.json"]
+        )
+
+
+def test_html_is_self_contained_with_plotly_once(outputs):
+    from plotly.offline import get_plotlyjs
+
+    text = (outputs / "childrens-services.html").read_text(encoding="utf-8")
+    page = Page(text)
+    assert page.lang == "en-GB"
+    assert page.title == (
+        "Children's Services: Corporate Performance Report, 2024/25 Q1 - Northfield Borough Council"
+    )
+    assert page.script_sources == []  # nothing loaded from anywhere
+    assert "<link" not in text
+    assert text.count(get_plotlyjs()[:2000]) == 1
+    assert sum(len(s) > 1_000_000 for s in page.scripts) == 1
+    assert text.count("Plotly.newPlot(") == 1 + 10  # RAG counts + a trend per exception
+
+
+def test_html_has_the_four_sections_and_the_full_scorecard(outputs):
+    page = Page((outputs / "childrens-services.html").read_text(encoding="utf-8"))
+    h2 = [text for tag, text in page.headings if tag == "h2"]
+    assert h2 == [
+        "1. At a glance",
+        "2. What's good",
+        "3. Measures needing attention",
+        "4. Performance improvement plan",
+        "Full scorecard",
+        "About the data",
+    ]
+    assert ("h1", "Children's Services: Corporate Performance Report, 2024/25 Q1") in page.headings
+    # Header row + one row per measure of the service, monitored-only included.
+    assert page.table_rows["Full scorecard for Children's Services, 2024/25 Q1"] == 1 + 11
+    body = "".join(page.text)
+    assert "import kpitools" not in body  # code hidden
+    assert "Comment awaited" in body
+    assert "Why: vacancies and agency turnover" in body
+    assert "CHS-A3" in body and "⚠ Overdue" in body
+
+
+def test_same_inputs_same_bytes(outputs, tmp_path):
+    run_example(tmp_path, SERVICES[0])
+    again = flat(tmp_path)
+    for name in ("childrens-services.pptx", "childrens-services.html"):
+        assert (again / name).read_bytes() == (outputs / name).read_bytes(), name
+
+
+@contextmanager
+def chromium_page(url: str, dialogs: list[str] | None = None):
+    """A page open in Debian's Chromium, driven by Playwright."""
+    require(CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            if dialogs is not None:
+                page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(url)
+            page.wait_for_load_state("load")
+            yield page
+        finally:
+            browser.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", ["childrens-services", "waste-and-environment"])
+def test_axe_finds_no_serious_accessibility_problems(outputs, slug):
+    from axe_playwright_python.sync_playwright import Axe
+
+    with chromium_page((outputs / f"{slug}.html").as_uri()) as page:
+        charts = page.locator(".plotly-graph-div .main-svg").count()
+        assert charts >= 2  # plotly.js ran and drew the charts offline
+        results = Axe().run(page)
+    violations = results.response["violations"]
+    serious = [(v["id"], v["impact"], v["nodes"][0]["html"][:120]) for v in violations
+               if v["impact"] in ("serious", "critical")]  # fmt: skip
+    assert serious == []
+    assert results.response["passes"], "axe did not run"
+
+
+HOSTILE = '<script>alert("comment")</script><img src=x onerror=alert(1)> Ünïcødé & "quotes"'
+
+
+@pytest.fixture(scope="module")
+def hostile_outputs(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("hostile-data")
+    (folder / "measures.csv").write_text(
+        "measure_id,service,title,polarity,unit,target\n"
+        'H1,Hostile <i>Service</i>,"<svg onload=alert(2)> measure",up,percent,90\n',
+        encoding="utf-8",
+    )
+    (folder / "values.csv").write_text("measure_id,period,value\nH1,2024-06,50\n")
+    escaped = HOSTILE.replace('"', '""')
+    (folder / "comments.csv").write_text(
+        "service,quarter,measure_id,section,author,comment\n"
+        f'Hostile <i>Service</i>,2024/25 Q1,H1,,"<b>Director</b>","{escaped}"\n'
+        f'Hostile <i>Service</i>,2024/25 Q1,,summary,Director,"{escaped}"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path_factory.mktemp("hostile-out")
+    kpitools("run", "--data", str(folder), "--quarter", "2024/25 Q1", "--out", str(out))
+    return flat(out)
+
+
+def test_hostile_text_is_escaped_in_the_html(hostile_outputs):
+    [html_file] = hostile_outputs.glob("*.html")
+    assert html_file.name == "hostile-i-service-i.html"
+    text = html_file.read_text(encoding="utf-8")
+    assert "<img src=x onerror" not in text
+    assert "<svg onload" not in text
+    assert '<script>alert("comment")' not in text
+    assert '&lt;script&gt;alert("comment")&lt;/script&gt;&lt;img src=x onerror' in text
+
+
+@pytest.mark.slow
+def test_hostile_text_does_not_run_in_a_browser(hostile_outputs):
+    [html_file] = hostile_outputs.glob("*.html")
+    dialogs: list[str] = []
+    with chromium_page(html_file.as_uri(), dialogs) as page:
+        page.wait_for_timeout(300)
+        shown = page.locator(".exception .comment").first.inner_text()
+    assert dialogs == []
+    assert shown == HOSTILE
+
+
+def test_strict_turns_missing_comments_into_failures(tmp_path):
+    result = kpitools("run", "--data", str(EXAMPLE), "--quarter", "2024/25 Q1", "--service",
+                      "Finance", "--out", str(tmp_path), "--strict", check=False)  # fmt: skip
+    assert result.returncode == 1
+    assert "warnings are errors with --strict" in result.stderr
+    root = tmp_path / QUARTER
+    # The report was built once, in the notebook; its warnings fail it, so nothing is published
+    # and the built files are kept aside for a look.
+    assert sorted(p.name for p in root.iterdir()) == ["failed", "index.html", "manifest.json"]
+    assert (root / "failed" / "finance" / "finance.pptx").is_file()
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["services"]["finance"]["status"] == "failed"
+    assert "no Director's comment for exception" in manifest["services"]["finance"]["error"]
+    finance = manifest["services"]["finance"]
+    assert len(finance["warnings"]) == 4
+    assert finance["error"] == "warnings are errors with --strict: " + "; ".join(
+        finance["warnings"]
+    )
+
+
+def test_bad_input_writes_nothing(tmp_path, make_data):
+    data = make_data(measures="measure_id,service,title,polarity\nM1,S,T,up\n",
+                     values="measure_id,period,value\nM1,2024-06,x\n")  # fmt: skip
+    out = tmp_path / "out"
+    result = kpitools("run", "--data", str(data), "--quarter", "latest", "--out", str(out),
+                      check=False)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "values.csv:2: value 'x' for M1 2024-06 is not a number" in result.stderr
+    assert not out.exists()
+    unknown = kpitools("run", "--data", str(EXAMPLE), "--quarter", "latest", "--service",
+                       "Parks", "--out", str(out), check=False)  # fmt: skip
+    assert unknown.returncode == 2
+    assert "unknown service 'Parks'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr + result.stderr
