@@ -10,7 +10,7 @@ DATA   ?= data/example
 OUT    ?= outputs
 CONFIG ?= params/council.yaml
 
-.PHONY: report scorecard test format bench example template clean
+.PHONY: report scorecard check test static format bench example template wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +27,24 @@ report: $(STAMP)
 scorecard: $(STAMP)
 	$(BIN)/kpitools scorecard --data $(DATA) --period latest
 
-## Lint, format check and the whole test suite.
-test: $(STAMP)
+## Fast checks while working (well under a minute): lint, format, types, import contracts and
+## the in-process tests (no notebooks, browser, office suite or subprocesses).
+check: $(STAMP) static
+	$(BIN)/pytest -m "not slow" -q
+
+## Everything: the static checks and the whole test suite, browser and office suite included.
+test: $(STAMP) static
+	$(BIN)/pytest
+
+static: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## Build the wheel and the source distribution into dist/.
+wheel: $(STAMP)
+	$(BIN)/python -m build --outdir dist .
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -48,7 +61,7 @@ example: $(STAMP)
 
 ## Rebuild the default 16:9 slide template shipped in kpitools/templates/.
 template: $(STAMP)
-	$(BIN)/python -m kpitools.pptx_template
+	$(BIN)/python -m kpitools.report.template
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist

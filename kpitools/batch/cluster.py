@@ -22,11 +22,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import yaml
-
 from kpitools.batch.executors import OnResult, OnStart
 from kpitools.batch.jobs import Bundle, ServiceJob, ServiceResult, render_service
 from kpitools.batch.plan import RunPlan
+from kpitools.contract.config_file import config_text
 from kpitools.contract.tables import FILES
 
 _ONE_AT_A_TIME = threading.Lock()  # a worker process has one kernel: one notebook at a time
@@ -41,15 +40,15 @@ def make_bundle(plan: RunPlan) -> Bundle:
     files["notebooks/cpr.ipynb"] = plan.notebook.read_bytes()
     config_name = ""
     if plan.config_path is not None:
-        settings = plan.config.model_dump(mode="json", exclude_none=True)
+        paths = {}
         for field in ("logo", "template"):
             source = getattr(plan.config, field)
             if source is not None:
                 name = f"params/{field}{Path(source).suffix.lower()}"
                 files[name] = Path(source).read_bytes()
-                settings[field] = Path(name).name
+                paths[field] = Path(name).name
         config_name = "params/council.yaml"
-        files[config_name] = yaml.safe_dump(settings, allow_unicode=True).encode("utf-8")
+        files[config_name] = config_text(plan.config, paths)
     return Bundle(files=files, data_dir="data", config=config_name, notebook="notebooks/cpr.ipynb")
 
 

@@ -146,7 +146,7 @@ class ReusedKernelEngine(NBClientEngine):
     """
 
     @classmethod
-    def execute_managed_notebook(  # type: ignore[override]
+    def execute_managed_notebook(
         cls,
         nb_man: Any,
         kernel_name: str,

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from kpitools.core.dataset import Dataset
+from kpitools.core.dataset import Dataset, rows_of
 from kpitools.core.model import RAG, ExceptionReason
 from kpitools.report.words import direction_label, format_percent, format_value, rag_label
 
@@ -66,7 +66,7 @@ def _service_table(service: str, rows: pd.DataFrame) -> Table:
     table.add_column("RAG", no_wrap=True)
     table.add_column("Direction", no_wrap=True)
     table.add_column("Exception", max_width=24)
-    for row in rows.itertuples(index=False):
+    for row in rows_of(rows):
         if row.rag_method == "thresholds" and not pd.isna(row.tsl):
             target = f"{format_value(row.tsl, row.unit)} / {format_value(row.msl, row.unit)}"
         else:

@@ -65,6 +65,14 @@ def load_config(path: str | Path | None) -> CouncilConfig:
     return _resolve_paths(config, path.parent, name, root)
 
 
+def config_text(config: CouncilConfig, paths: dict[str, str] | None = None) -> bytes:
+    """A configuration as the YAML :func:`load_config` reads back, with ``logo`` and
+    ``template`` renamed to ``paths`` (a Dask worker's copy of the inputs names its own)."""
+    settings = config.model_dump(mode="json", exclude_none=True)
+    settings.update(paths or {})
+    return yaml.safe_dump(settings, allow_unicode=True, sort_keys=False).encode("utf-8")
+
+
 def _resolve_paths(config: CouncilConfig, folder: Path, name: str, root: Any) -> CouncilConfig:
     problems = []
     updates: dict[str, Path] = {}

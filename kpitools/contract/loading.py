@@ -83,8 +83,8 @@ def _parse(folder: Path, config: CouncilConfig) -> Dataset:
         tables[name] = table
 
     context = Context(FiscalCalendar(config.year_start_month), config.default_tolerance)
-    measures, found = _check(tables["measures"], "measures", context)
-    problems += found
+    measures, checked = _check(tables["measures"], "measures", context)
+    problems += checked
     measures = measures.set_index("measure_id")
     if tables["measures"] is None or (measures.empty and problems):
         # Without a data dictionary nothing else can be checked: report what was found so far.
@@ -92,8 +92,8 @@ def _parse(folder: Path, config: CouncilConfig) -> Dataset:
     context = Context(context.calendar, context.default_tolerance, measures)
     frames: dict[str, pd.DataFrame] = {}
     for name in ("targets", "values", "comments", "actions", "benchmarks"):
-        frames[name], found = _check(tables[name], name, context)
-        problems += found
+        frames[name], checked = _check(tables[name], name, context)
+        problems += checked
         if name == "targets":
             problems += validation.check_threshold_levels(
                 measures, frames["targets"], tables["measures"].file

@@ -218,7 +218,7 @@ class TableChecker:
         if not measure_id:
             self.add(row, "measure_id", "measure_id is empty")
             return None
-        if measure_id not in context.measures.index:
+        if measure_id not in _measures(context).index:
             self.add(row, "measure_id", f"measure_id {quote(measure_id)} is not in measures")
             return None
         return measure_id
@@ -245,6 +245,10 @@ class Context:
     @cached_property
     def services(self) -> set[str]:
         return set(self.measures["service"]) if self.measures is not None else set()
+
+    def measure_row(self, measure_id: str) -> dict[str, Any]:
+        """One measure of the data dictionary, as a plain dict."""
+        return dict(_measures(self).loc[measure_id])
 
     @cached_property
     def measure_info(self) -> dict[str, dict[str, str]]:
@@ -435,9 +439,9 @@ def _target_row(
     if end is not None and end_month is not None and end_month < start_month:
         check.add(row, "end", f"end {calendar.label(end)} is before start {calendar.label(start)}")
         return None
-    measure = _measures(context).loc[measure_id]
-    tsl = levels["tsl"] if not math.isnan(levels["tsl"]) else measure["tsl"]
-    msl = levels["msl"] if not math.isnan(levels["msl"]) else measure["msl"]
+    measure = context.measure_row(measure_id)
+    tsl = levels["tsl"] if not math.isnan(levels["tsl"]) else float(measure["tsl"])
+    msl = levels["msl"] if not math.isnan(levels["msl"]) else float(measure["msl"])
     if math.isnan(tsl) != math.isnan(msl):
         missing = "msl" if math.isnan(msl) else "tsl"
         check.add(
@@ -445,21 +449,22 @@ def _target_row(
             missing,
             f"{missing} is missing for {measure_id}: a thresholds measure needs both tsl and msl",
         )
-    _check_levels(check, row, measure_id, Polarity(measure["polarity"]), tsl, msl)
+    _check_levels(check, row, measure_id, Polarity(str(measure["polarity"])), tsl, msl)
     return {"measure_id": measure_id, "start": start_month, "end": end_month, **levels, "row": row}
 
 
 def _check_overlaps(check: TableChecker, frame: pd.DataFrame, context: Context) -> None:
     calendar = context.calendar
     for measure_id, group in frame.groupby("measure_id", sort=False):
-        ranges = sorted(group.itertuples(index=False), key=lambda r: (r.start.ordinal, r.row))
+        records = group.to_dict("records")
+        ranges = sorted(records, key=lambda r: (r["start"].ordinal, r["row"]))
         for before, after in itertools.pairwise(ranges):
-            if pd.isna(before.end) or after.start <= before.end:
+            if pd.isna(before["end"]) or after["start"] <= before["end"]:
                 check.add(
-                    int(after.row),
+                    int(after["row"]),
                     "start",
-                    f"start {calendar.label(after.start)} overlaps the target range for "
-                    f"{measure_id} on row {before.row}",
+                    f"start {calendar.label(after['start'])} overlaps the target range for "
+                    f"{measure_id} on row {before['row']}",
                 )
 
 
@@ -660,12 +665,9 @@ def _comment_row(
     if measure_id:
         if measure_id not in measures.index:
             check.add(row, "measure_id", f"measure_id {quote(measure_id)} is not in measures")
-        elif service and measures.loc[measure_id, "service"] != service:
+        elif service and (owner := str(context.measure_row(measure_id)["service"])) != service:
             check.add(
-                row,
-                "measure_id",
-                f"measure_id {measure_id} belongs to {measures.loc[measure_id, 'service']}, "
-                f"not {service}",
+                row, "measure_id", f"measure_id {measure_id} belongs to {owner}, not {service}"
             )
     default = Section.EXCEPTION if measure_id else None
     if not cells.get("section", "").strip() and default is None:

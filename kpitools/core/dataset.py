@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -69,3 +71,17 @@ class Dataset:
         periods = finer if not finer.empty else self.values["period"]
         calendar = self.calendar
         return max(calendar.last_month(p) for p in periods.unique())
+
+
+def rows_of(frame: pd.DataFrame) -> Iterator[Any]:
+    """Each row of a checked frame as a named tuple (``row.measure_id``).
+
+    The loader has typed every column already; pandas' type information cannot say which
+    column holds which type, so rows are handed on loosely typed.
+    """
+    return iter(frame.itertuples(index=False))
+
+
+def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each row of a checked frame as a dict keyed by column name."""
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]

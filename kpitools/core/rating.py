@@ -35,7 +35,7 @@ _STATUS_RAG = {
 def _at_least(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a >= b, counting values within rounding of b as equal."""
     slack = EPSILON * np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
-    return a >= b - slack
+    return np.asarray(a >= b - slack, dtype=bool)
 
 
 def _meets(value: np.ndarray, level: np.ndarray, up: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -132,11 +133,15 @@ def measure_series(dataset: Dataset, granularity: Granularity, latest: pd.Period
     values["_end"] = [calendar.last_month(p).ordinal for p in values["period"]]
     native = values.groupby("measure_id")["granularity"].max()
     values["_eff"] = values["measure_id"].map(native).clip(lower=int(granularity))
-    buckets = {
+    buckets: dict[tuple[pd.Period, int], pd.Period] = {
         key: calendar.containing(key[0], Granularity(key[1]))
         for key in set(zip(values["period"], values["_eff"], strict=True))
     }
-    values["_bucket"] = [buckets[k] for k in zip(values["period"], values["_eff"], strict=True)]
+    values["_bucket"] = pd.Series(
+        [buckets[k] for k in zip(values["period"], values["_eff"], strict=True)],
+        index=values.index,
+        dtype=object,
+    )
     values["_bucket_end"] = [
         calendar.last_month(buckets[k]).ordinal
         for k in zip(values["period"], values["_eff"], strict=True)
@@ -275,7 +280,8 @@ def _fill_gaps(
     every month or quarter; others (termly, annual) keep the periods they have."""
     additions = []
     frequency = measures["frequency"]
-    for (measure_id, eff), group in summary.groupby(["measure_id", "_eff"], sort=False):
+    for key, group in summary.groupby(["measure_id", "_eff"], sort=False):
+        measure_id, eff = cast(tuple[str, int], key)
         if frequency[measure_id] not in _GAP_FILLED:
             continue
         granularity = Granularity(eff)

@@ -63,7 +63,7 @@ class Chart:
 
         return go.Figure(self.figure)
 
-    def _repr_mimebundle_(self, include=None, exclude=None):  # type: ignore[no-untyped-def]
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return {
             "application/vnd.plotly.v1+json": {**self.figure, "config": PLOTLY_CONFIG},
             "text/html": self.to_html(),

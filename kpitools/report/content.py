@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from kpitools.core.config import CouncilConfig
-from kpitools.core.dataset import Dataset
+from kpitools.core.dataset import Dataset, records_of, rows_of
 from kpitools.core.errors import KpiToolsError
 from kpitools.core.model import RAG, ActionStatus, Direction, ExceptionReason, Section
 from kpitools.core.naming import slugify
@@ -185,7 +185,7 @@ def build_cpr(
     comments = _comments(dataset, service, label)
     lines = {
         row["measure_id"]: _measure_line(row, trends.get(row["measure_id"], ()), comments)
-        for row in reported.to_dict("records")
+        for row in records_of(reported)
     }
 
     # Reds first, then the furthest from target.
@@ -264,7 +264,7 @@ def _trends(history: pd.DataFrame, label: str) -> dict[str, tuple[tuple[str, flo
     )
     recent = history[history["period"].isin(window)]
     return {
-        measure_id: tuple(zip(group["period"], group["value"].astype(float), strict=True))
+        str(measure_id): tuple(zip(group["period"], group["value"].astype(float), strict=True))
         for measure_id, group in recent.groupby("measure_id", sort=False)
     }
 
@@ -279,7 +279,7 @@ def _comments(dataset: Dataset, service: str, label: str) -> dict[str, tuple[str
         (comments["service"] == service) & (pd.Series(labels, index=comments.index) == label)
     ]
     found: dict[str, tuple[str, str]] = {}
-    for row in mine.itertuples(index=False):
+    for row in rows_of(mine):
         key = row.measure_id or row.section
         text, author = found.get(key, ("", ""))
         text = f"{text}\n\n{row.comment}" if text else row.comment
@@ -341,7 +341,7 @@ def _actions(dataset: Dataset, service: str, report_date: dt.date) -> tuple[Acti
         return ()
     mine = actions[actions["service"] == service]
     lines = []
-    for row in mine.itertuples(index=False):
+    for row in rows_of(mine):
         due = row.due if isinstance(row.due, dt.date) else None
         overdue = row.status == ActionStatus.OVERDUE or (
             due is not None and due < report_date and row.status != ActionStatus.COMPLETE
@@ -365,7 +365,7 @@ def _actions(dataset: Dataset, service: str, report_date: dt.date) -> tuple[Acti
 def _data_notes(current: pd.DataFrame) -> tuple[str, ...]:
     """Where the quarter's data is late, missing, provisional or restated."""
     notes = []
-    for row in current.itertuples(index=False):
+    for row in rows_of(current):
         if row.data_quality:
             notes.append(f"{row.measure_id} {row.title}: {row.data_quality}")
         elif row.status == "not_available":

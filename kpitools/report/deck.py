@@ -16,6 +16,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
@@ -104,7 +105,8 @@ def fit_text(text: str, width_in: float, size_pt: float, max_height_in: float, m
 
 # -- low-level shape helpers --------------------------------------------------------------
 def _rgb(colour: str) -> RGBColor:
-    return RGBColor.from_string(colour.lstrip("#").upper())
+    red, green, blue = bytes.fromhex(colour.lstrip("#"))
+    return RGBColor(red, green, blue)
 
 
 def set_alt_text(shape: object, text: str) -> None:
@@ -136,7 +138,9 @@ def _add_text(
     return shape
 
 
-def _style_paragraph(paragraph, frame: Frame, text: str, size: float, style: dict) -> None:  # type: ignore[no-untyped-def]
+def _style_paragraph(
+    paragraph: Any, frame: Frame, text: str, size: float, style: dict[str, object]
+) -> None:
     run = paragraph.add_run()
     run.text = text
     run.font.size = frame.pt(size)
@@ -146,7 +150,7 @@ def _style_paragraph(paragraph, frame: Frame, text: str, size: float, style: dic
         paragraph.alignment = style["align"]
 
 
-def _set_cell(cell, frame: Frame, text: str, size: float, **style: object) -> None:  # type: ignore[no-untyped-def]
+def _set_cell(cell: Any, frame: Frame, text: str, size: float, **style: object) -> None:
     cell.text = ""
     text_frame = cell.text_frame
     text_frame.word_wrap = True
@@ -204,7 +208,8 @@ def _add_table(
     for r, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
         table.rows[r].height = frame.emu(height)
         for c, (text, style) in enumerate(row):
-            size = float(style.pop("size", columns[c].size))  # type: ignore[arg-type]
+            given = style.pop("size", columns[c].size)
+            size = float(given) if isinstance(given, int | float) else columns[c].size
             _set_cell(table.cell(r, c), frame, text, size, **style)
 
 
@@ -241,8 +246,8 @@ class DeckBuilder:
             raise KpiToolsError(f"template {self.template} cannot be opened: {err}") from None
         self.layout = self._layout(config.layouts.content)
         self._remove_existing_slides()
-        width = self.prs.slide_width / EMU_PER_INCH
-        height = self.prs.slide_height / EMU_PER_INCH
+        width = int(self.prs.slide_width or 0) / EMU_PER_INCH
+        height = int(self.prs.slide_height or 1) / EMU_PER_INCH
         if abs(width / height - 16 / 9) > 0.02:
             raise KpiToolsError(
                 f"template {self.template.name} is {width:.2f} x {height:.2f} in; "
@@ -251,10 +256,11 @@ class DeckBuilder:
         self.scale = width / DESIGN_WIDTH
         self.frame = self._content_frame()
 
-    def _layout(self, name: str):  # type: ignore[no-untyped-def]
+    def _layout(self, name: str) -> Any:
         for layout in self.prs.slide_layouts:
             if layout.name == name:
-                if not any(ph.placeholder_format.type in (1, 3) for ph in layout.placeholders):
+                placeholders: list[Any] = list(layout.placeholders)
+                if not any(ph.placeholder_format.type in (1, 3) for ph in placeholders):
                     raise KpiToolsError(f"template layout '{name}' has no title placeholder")
                 return layout
         names = ", ".join(f"'{layout.name}'" for layout in self.prs.slide_layouts)
@@ -277,17 +283,17 @@ class DeckBuilder:
 
     # -- slides ---------------------------------------------------------------------------
     def new_slide(self, title: str) -> Slide:
-        slide = self.prs.slides.add_slide(self.layout)
+        slide: Slide = self.prs.slides.add_slide(self.layout)
         for placeholder in list(slide.placeholders):
             if placeholder.placeholder_format.type not in (1, 3):  # keep only the title
                 placeholder._element.getparent().remove(placeholder._element)
-        heading = slide.shapes.title
+        heading: Any = slide.shapes.title  # the layout has one (checked when picked)
         if self.config.logo is not None:
             picture = slide.shapes.add_picture(
-                str(self.config.logo), 0, self.frame.emu(0.3), height=self.frame.emu(0.6)
+                str(self.config.logo), Emu(0), self.frame.emu(0.3), height=self.frame.emu(0.6)
             )
             # Right-aligned at the slide margin, whatever the logo's proportions.
-            picture.left = self.frame.emu(DESIGN_WIDTH - 0.45) - picture.width
+            picture.left = Emu(self.frame.emu(DESIGN_WIDTH - 0.45) - picture.width)
             set_alt_text(picture, f"{self.config.council} logo")
             heading.width = max(Emu(0), picture.left - heading.left - self.frame.emu(0.2))
         heading.text = title
@@ -411,8 +417,13 @@ def _add_rag_chart(
     data.categories = [r.capitalize() for r in rags]
     data.add_series("Measures", [report.counts[r] for r in rags])
     x, y, w, h = box
-    graphic = slide.shapes.add_chart(
-        XL_CHART_TYPE.COLUMN_CLUSTERED, frame.emu(x), frame.emu(y), frame.emu(w), frame.emu(h), data
+    graphic: Any = slide.shapes.add_chart(  # a graphic frame holding the chart
+        XL_CHART_TYPE.COLUMN_CLUSTERED,
+        frame.emu(x),
+        frame.emu(y),
+        frame.emu(w),
+        frame.emu(h),
+        data,  # type: ignore[arg-type]
     )
     chart = graphic.chart
     chart.has_legend = False
@@ -629,7 +640,7 @@ def add_whats_good_slide(builder: DeckBuilder) -> None:
         Column("Direction", 1.45, 10),
         Column(f"Trend (last {trend} quarters)", 1.38, 10),
     ]
-    rows = [
+    rows: list[list[Cell]] = [
         [
             (f"{line.title}\n{line.measure_id}", {}),
             (POLARITY_WORDS[line.polarity], {}),

@@ -23,7 +23,7 @@ NOTEBOOK_ONLY_TAG = "notebook-only"
 def _plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
-    return get_plotlyjs()
+    return str(get_plotlyjs())
 
 
 @cache

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools.core.colours import text_colour_on
+from kpitools.core.dataset import rows_of
 from kpitools.report.content import Cpr, MeasureLine
 from kpitools.report.words import (
     ACTION_STATUS_WORDS,
@@ -253,7 +254,7 @@ def scorecard(report: Cpr) -> Fragment:
     palette = report.palette
     frame: pd.DataFrame = report.scorecard
     rows = []
-    for row in frame.itertuples(index=False):
+    for row in rows_of(frame):
         target = (
             f"TSL {format_value(row.tsl, row.unit)} / MSL {format_value(row.msl, row.unit)}"
             if row.rag_method == "thresholds" and not math.isnan(row.tsl)
