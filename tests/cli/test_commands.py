@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from kpitools.cli import cli
@@ -83,6 +84,7 @@ def test_bad_options_exit_2():
     assert run("scorecard", "--data", "/nonexistent/folder").exit_code == 2
 
 
+@pytest.mark.slow
 def test_python_m_kpitools_runs_without_traceback(make_data):
     data = make_data(measures="measure_id,service,title,polarity\nM1,S,T,up\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

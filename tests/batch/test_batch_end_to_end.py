@@ -13,10 +13,12 @@ import nbformat
 import pytest
 
 from tests.conftest import CHROMIUM, COUNCIL_CONFIG, EXAMPLE, ROOT, require
-from tests.report.test_notebook_run import chromium_page
+from tests.report.test_report_end_to_end import chromium_page
 
 QUARTER = "2024-25-q1"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+pytestmark = pytest.mark.slow  # real notebooks and kernels, in subprocesses
 
 
 def command(*args: str) -> list[str]:

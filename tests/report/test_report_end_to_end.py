@@ -14,6 +14,8 @@ from tests.conftest import CHROMIUM, CHROMIUM_ARGS, COUNCIL_CONFIG, EXAMPLE, ROO
 
 SERVICES = ["Children's Services", "Waste & Environment"]
 
+pytestmark = pytest.mark.slow  # real notebooks and kernels, in subprocesses
+
 
 def kpitools(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
