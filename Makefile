@@ -10,7 +10,7 @@ DATA   ?= data/example
 OUT    ?= outputs
 CONFIG ?= params/council.yaml
 
-.PHONY: report scorecard check test static format bench example template wheel clean
+.PHONY: report scorecard check test static format bench example template docs wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ static: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+## Rewrite the command-line reference (docs/cli.md) from the commands themselves.
+docs: $(STAMP)
+	$(BIN)/python -m kpitools.cli.reference docs/cli.md
+
 ## Build the wheel and the source distribution into dist/.
 wheel: $(STAMP)
 	$(BIN)/python -m build --outdir dist .
@@ -59,7 +63,7 @@ bench: $(STAMP)
 example: $(STAMP)
 	$(BIN)/python data/make_example.py data/example
 
-## Rebuild the default 16:9 slide template shipped in kpitools/templates/.
+## Rebuild the default 16:9 slide template shipped in kpitools/report/templates/.
 template: $(STAMP)
 	$(BIN)/python -m kpitools.report.template
 

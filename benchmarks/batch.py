@@ -40,13 +40,12 @@ started = time.perf_counter()
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 import kpitools
-from kpitools import charts, html_sections as show
-from kpitools.deck import deck_bytes
-from kpitools.html_export import export_html
+from kpitools.report import charts, fragments as show
+from kpitools.report.deck import deck_bytes
+from kpitools.report.export import export_html
 
 data, quarter, out = sys.argv[1], sys.argv[2], sys.argv[3]
-config = kpitools.default_config()
-dataset = kpitools.load(data)
+dataset = kpitools.load(data, config=kpitools.load_config(None))
 
 
 def shown(value):
@@ -56,19 +55,18 @@ def shown(value):
 
 
 for service in dataset.services:
-    report = kpitools.build_cpr(dataset, service, quarter, config)
-    open(f"{out}/{report.slug}.pptx", "wb").write(deck_bytes(report, config))
-    palette = config.palette
+    report = kpitools.build_cpr(dataset, service, quarter)
+    open(f"{out}/{report.slug}.pptx", "wb").write(deck_bytes(report))
     cells = [shown(show.title(report)), new_markdown_cell("## 1. At a glance"),
-             shown(charts.rag_counts_chart(report, palette)), shown(show.summary(report, palette)),
-             new_markdown_cell("## 2. What's good"), shown(show.whats_good(report, palette)),
+             shown(charts.rag_counts_chart(report)), shown(show.summary(report)),
+             new_markdown_cell("## 2. What's good"), shown(show.whats_good(report)),
              new_markdown_cell("## 3. Measures needing attention"),
-             shown(show.exceptions(report, palette))]
-    cells += [shown(charts.trend_chart(report, line, palette)) for line in report.exceptions]
+             shown(show.exceptions(report))]
+    cells += [shown(charts.trend_chart(report, line)) for line in report.exceptions]
     cells += [new_markdown_cell("## 4. Performance improvement plan"),
               shown(show.improvement_plan(report)), new_markdown_cell("## Full scorecard"),
-              shown(show.scorecard(report, palette)), shown(show.data_notes(report))]
-    page = export_html(new_notebook(cells=cells), title=report.title, footer="floor")
+              shown(show.scorecard(report)), shown(show.data_notes(report))]
+    page = export_html(new_notebook(cells=cells), title=report.page_title, footer=report.footer)
     open(f"{out}/{report.slug}.html", "w", encoding="utf-8").write(page)
 print(time.perf_counter() - started)
 """

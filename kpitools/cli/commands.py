@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
@@ -49,14 +50,23 @@ _data_option = click.option(
     "data",
     required=True,
     type=click.Path(file_okay=False, path_type=str),
+    metavar="DIR",
     help="Folder with measures, values (and optional targets, comments, actions, benchmarks).",
 )
 _config_option = click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=str),
+    metavar="FILE",
     help="Council configuration (params/council.yaml): financial year, tolerance and more; "
     "defaults apply without one.",
+)
+_service_option = click.option(
+    "--service",
+    "services",
+    multiple=True,
+    metavar="NAME",
+    help="Only this service (repeatable).",
 )
 
 
@@ -97,14 +107,16 @@ def validate(data: str, config_path: str | None) -> None:
 @cli.command()
 @_data_option
 @click.option(
-    "--period", help="A month (2017-08), quarter (2023/24 Q1), year (2023/24) or 'latest'."
+    "--period",
+    metavar="PERIOD",
+    help="A month (2017-08), quarter (2023/24 Q1), year (2023/24) or 'latest'.",
 )
 @click.option(
     "--by",
     type=click.Choice(["month", "quarter", "year"]),
     help="Period length when --period is absent or 'latest' (default: quarter).",
 )
-@click.option("--service", "services", multiple=True, help="Only this service (repeatable).")
+@_service_option
 @click.option(
     "--format",
     "output_format",
@@ -147,35 +159,60 @@ def scorecard(
 
 @cli.command()
 @_data_option
-@click.option("--quarter", required=True, help="Financial quarter, e.g. '2024/25 Q1', or 'latest'.")
-@click.option("--service", "services", multiple=True, help="Only this service (repeatable).")
+@click.option(
+    "--quarter",
+    required=True,
+    metavar="QUARTER",
+    help="Financial quarter, e.g. '2024/25 Q1', or 'latest'.",
+)
+@_service_option
 @click.option(
     "--out",
     "out_dir",
     default="outputs",
     show_default=True,
     type=click.Path(file_okay=False, path_type=str),
+    metavar="DIR",
     help="Folder for the reports: <out>/<quarter>/<service>/.",
 )
 @_config_option
-@click.option("--jobs", type=click.IntRange(1), help="Parallel workers (default: CPU cores).")
 @click.option(
-    "--timeout", type=click.IntRange(1), default=600, show_default=True,
-    help="Seconds a notebook cell may run before its service fails.",
-)  # fmt: skip
-@click.option("--force", is_flag=True, help="Rerun services whose inputs have not changed.")
-@click.option("--scheduler", help="Run on a Dask cluster, e.g. tcp://10.0.0.5:8786.")
-@click.option(
-    "--report-date", default="", help="Date printed on the reports (default: quarter end)."
+    "--jobs",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Parallel workers (default: CPU cores).",
 )
 @click.option(
-    "--run-id", default="", help="Run id printed on the reports (default: from the inputs)."
+    "--timeout",
+    type=click.IntRange(1),
+    default=600,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds a notebook cell may run before its service fails.",
+)
+@click.option("--force", is_flag=True, help="Rerun services whose inputs have not changed.")
+@click.option(
+    "--scheduler", metavar="ADDRESS", help="Run on a Dask cluster, e.g. tcp://10.0.0.5:8786."
+)
+@click.option(
+    "--report-date",
+    default="",
+    metavar="DATE",
+    help="Date printed on the reports, e.g. 2024-07-19 (default: quarter end).",
+)
+@click.option(
+    "--run-id",
+    default="",
+    metavar="ID",
+    help="Run id printed on the reports (default: from the inputs).",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings (missing comments) as failures.")
 @click.option(
     "--notebook",
     type=click.Path(dir_okay=False, exists=True, path_type=str),
-    help="A council's own CPR notebook (default: the one kpitools ships).",
+    metavar="FILE",
+    help="A council's own CPR notebook (default: the one kpitools ships; "
+    "'kpitools notebook' copies it).",
 )
 @_reports_errors
 def run(
@@ -215,6 +252,31 @@ def run(
         sys.exit(130 if result.interrupted == "SIGINT" else 143)
     if result.failed:
         sys.exit(1)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_path",
+    default="cpr.ipynb",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=str),
+    metavar="FILE",
+    help="Where to write the copy.",
+)
+@_reports_errors
+def notebook(out_path: str) -> None:
+    """Copy the CPR notebook kpitools ships, for a council to add its own cells to.
+
+    Run it with 'kpitools run ... --notebook FILE'.
+    """
+    from kpitools.batch.plan import default_notebook
+
+    target = Path(out_path)
+    if target.exists():
+        raise KpiToolsError(f"{target} already exists: choose another --out or remove it")
+    target.write_bytes(default_notebook().read_bytes())
+    click.echo(f"Wrote {target}: run it with kpitools run ... --notebook {target}")
 
 
 def _summary(dataset: Dataset) -> str:
