@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import textwrap
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "data" / "example"
@@ -65,3 +67,46 @@ def make_data(tmp_path: Path) -> MakeData:
         return folder
 
     return make
+
+
+# -- shared by the fast in-process tests ---------------------------------------------------
+QUARTER = "2024/25 Q1"
+
+
+@pytest.fixture(scope="session")
+def council_config():
+    """The example council's configuration (``params/council.yaml``)."""
+    import kpitools
+
+    return kpitools.load_config(COUNCIL_CONFIG)
+
+
+@pytest.fixture
+def example(council_config):
+    """The example council's data, loaded with its configuration: a fresh copy per test."""
+    import kpitools
+
+    return kpitools.load(EXAMPLE, config=council_config)
+
+
+class HtmlSnapshotExtension(SingleFileSnapshotExtension):
+    """An HTML snapshot as a readable ``.html`` file: a line break after each closing block tag
+    (the fragments are written on one line), nothing else changed."""
+
+    _write_mode = WriteMode.TEXT
+    file_extension = "html"
+
+    def serialize(self, data, **kwargs):
+        return _BLOCK_END.sub(lambda m: m.group(0) + "\n", str(data))
+
+
+_BLOCK_END = re.compile(
+    r"</(?:tr|li|ul|ol|h[1-6]|p|caption|thead|tbody|table|section|article|header|footer|div|"
+    r"figure|figcaption|details|summary|main|head|style|title)>(?!\n)"
+)
+
+
+@pytest.fixture
+def html_snapshot(snapshot):
+    """``assert html == html_snapshot``: compared with ``__snapshots__/<test file>/<test>.html``."""
+    return snapshot.use_extension(HtmlSnapshotExtension)

@@ -1,0 +1,268 @@
+"""The worker's side, without a kernel: checking the summary, bundles, and how errors map."""
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import ClassVar
+
+import nbformat
+import pytest
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from papermill.exceptions import PapermillExecutionError
+
+import kpitools
+from kpitools.batch import jobs
+from kpitools.batch.jobs import Bundle, NotebookOutputError, ServiceJob, _summary_of, _unpack
+from kpitools.report.summary import SUMMARY_FILE, ReportSummary
+from tests.conftest import COUNCIL_CONFIG, EXAMPLE, QUARTER
+
+
+@cache
+def finance_summary() -> bytes:
+    dataset = kpitools.load(EXAMPLE, config=kpitools.load_config(COUNCIL_CONFIG))
+    return ReportSummary.of(kpitools.build_cpr(dataset, "Finance", QUARTER)).to_json()
+
+
+def job(service: str = "Finance", **kwargs) -> ServiceJob:
+    fields = {"service": service, "slug": "finance", "quarter": QUARTER, "report_date": "",
+              "run_id": "r1", "data_dir": str(EXAMPLE), "config": str(COUNCIL_CONFIG),
+              "notebook": "cpr.ipynb", "timeout": 5}  # fmt: skip
+    return ServiceJob(**{**fields, **kwargs})
+
+
+# -- the summary the notebook wrote --------------------------------------------------------
+def test_the_summary_of_this_job_is_returned_as_written(tmp_path):
+    path = tmp_path / SUMMARY_FILE
+    path.write_bytes(finance_summary())
+    blob, summary = _summary_of(path, job())
+    assert blob == finance_summary()
+    assert (summary.service, summary.quarter) == ("Finance", QUARTER)
+
+
+def test_no_summary_names_the_call_that_writes_it(tmp_path):
+    with pytest.raises(NotebookOutputError) as caught:
+        _summary_of(tmp_path / SUMMARY_FILE, job())
+    assert str(caught.value) == (
+        "the notebook wrote no summary.json: its last cell must call "
+        'kpitools.write_summary(report, f"{output_dir}/summary.json")'
+    )
+
+
+@pytest.mark.parametrize(
+    ("blob", "message"),
+    [
+        (b"\x00\xff", "summary.json: not a readable report summary"),
+        (b"[1, 2]", "summary.json: not a kpitools report summary"),
+        (b'{"format": 99}', "summary.json: not a kpitools report summary"),
+        (b'{"format": 1, "service": "Finance"}', "summary.json: not a readable report summary"),
+    ],
+)
+def test_an_unreadable_summary_is_a_notebook_error(tmp_path, blob, message):
+    path = tmp_path / SUMMARY_FILE
+    path.write_bytes(blob)
+    with pytest.raises(NotebookOutputError, match=f"^{message}"):
+        _summary_of(path, job())
+
+
+@pytest.mark.parametrize(
+    ("service", "quarter"), [("Adult Social Care", QUARTER), ("Finance", "2023/24 Q4")]
+)
+def test_a_summary_of_another_report_is_a_notebook_error(tmp_path, service, quarter):
+    path = tmp_path / SUMMARY_FILE
+    path.write_bytes(finance_summary())
+    with pytest.raises(NotebookOutputError) as caught:
+        _summary_of(path, job(service, quarter=quarter))
+    assert str(caught.value) == f"the notebook built Finance 2024/25 Q1, not {service} {quarter}"
+
+
+# -- bundles -------------------------------------------------------------------------------
+def test_a_bundles_digest_depends_on_its_files_only():
+    one = Bundle({"data/a.csv": b"1", "data/b.csv": b"2"}, "data", "", "nb.ipynb")
+    same = Bundle({"data/b.csv": b"2", "data/a.csv": b"1"}, "elsewhere", "c.yaml", "x.ipynb")
+    assert one.digest == same.digest and len(one.digest) == 16
+    assert one.digest == Bundle(dict(one.files), "data", "", "nb.ipynb").digest  # stable
+    assert Bundle({"data/a.csv": b"1", "data/b.csv": b"3"}, "data", "", "nb").digest != one.digest
+    assert Bundle({"data/a.csv": b"1"}, "data", "", "nb").digest != one.digest
+    # Names and contents are kept apart: moving a byte across the boundary changes the digest.
+    assert Bundle({"ab": b"c"}, "", "", "").digest != Bundle({"a": b"bc"}, "", "", "").digest
+
+
+@pytest.fixture
+def private_temp(tmp_path, monkeypatch):
+    """Bundles unpack under tmp_path, and no bundle counts as unpacked already."""
+    monkeypatch.setattr(jobs.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(jobs, "_UNPACKED", {})
+    return tmp_path
+
+
+def test_a_bundle_unpacks_once_per_worker(private_temp):
+    bundle = Bundle({"data/values.csv": b"v", "params/council.yaml": b"council: X\n"},
+                    "data", "params/council.yaml", "notebooks/cpr.ipynb")  # fmt: skip
+    root = _unpack(bundle)
+    assert root.parent == private_temp and root.name.startswith(f"kpitools-inputs-{bundle.digest}")
+    assert (root / "data" / "values.csv").read_bytes() == b"v"
+    assert _unpack(bundle) == root
+    assert len(list(private_temp.iterdir())) == 1
+    data_dir, config, notebook = jobs._resolve(job(bundle=bundle))
+    assert data_dir == str(root / "data")
+    assert config == str(root / "params" / "council.yaml")
+    assert notebook == str(root / "notebooks" / "cpr.ipynb")
+
+
+def test_without_a_bundle_a_job_names_its_own_paths():
+    assert jobs._resolve(job()) == (str(EXAMPLE), str(COUNCIL_CONFIG), "cpr.ipynb")
+
+
+@pytest.mark.parametrize("name", ["../x", "data/../../x", "/tmp/kpitools-escape-x"])
+def test_a_bundle_path_cannot_leave_the_bundle(private_temp, name):
+    bundle = Bundle({name: b"payload"}, "data", "", "nb.ipynb")
+    with pytest.raises(ValueError, match="leaves the bundle"):
+        _unpack(bundle)
+    assert not (private_temp / "x").exists()
+    assert not Path("/tmp/kpitools-escape-x").exists()
+    assert bundle.digest not in jobs._UNPACKED
+
+
+# -- render_service's error mapping, with papermill and the kernel replaced ---------------
+class FakeKernel:
+    def __init__(self):
+        self.replaced = 0
+
+    def ready(self):
+        return True
+
+    def replace(self):
+        self.replaced += 1
+
+
+@pytest.fixture
+def worker(monkeypatch):
+    """render_service with a fake kernel, a fake papermill and a fake HTML exporter.
+
+    Set ``worker.notebook`` to a function of (output folder, executed notebook path) that
+    does what the 'notebook' does.
+    """
+    import papermill
+
+    import kpitools.report.export
+
+    class Worker:
+        kernel = FakeKernel()
+        notebook = None
+        parameters: ClassVar[dict] = {}
+
+    def execute(notebook, executed, parameters, **kwargs):
+        Worker.parameters = parameters
+        out = Path(parameters["output_dir"])
+        nb = nbformat.v4.new_notebook()
+        nbformat.write(nb, executed)
+        Worker.notebook(out, Path(executed))
+        return nb
+
+    def export(nb, title, footer):
+        return f"<title>{title}</title><footer>{footer}</footer>"
+
+    monkeypatch.setattr(jobs, "_kernel", lambda cwd: Worker.kernel)
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    monkeypatch.setattr(kpitools.report.export, "export_html", export)
+    return Worker
+
+
+def writes_report(out: Path, executed: Path) -> None:
+    (out / "finance.pptx").write_bytes(b"deck")
+    (out / SUMMARY_FILE).write_bytes(finance_summary())
+
+
+def test_a_good_run_returns_four_files(worker):
+    worker.notebook = writes_report
+    result = jobs.render_service(job(run_id="r1", report_date="2024-07-19"))
+    assert result.ok and result.error == "" and result.failed_cell is None
+    assert sorted(result.files) == ["finance.html", "finance.ipynb", "finance.pptx",
+                                    "summary.json"]  # fmt: skip
+    assert result.files["finance.pptx"] == b"deck"
+    assert result.files[SUMMARY_FILE] == finance_summary()
+    summary = ReportSummary.from_json(finance_summary())
+    assert result.files["finance.html"].decode() == (
+        f"<title>{summary.page_title}</title><footer>{summary.footer}</footer>"
+    )
+    assert json.loads(result.files["finance.ipynb"])["cells"] == []
+    assert worker.parameters == {
+        "data_dir": str(EXAMPLE), "service": "Finance", "quarter": QUARTER,
+        "output_dir": worker.parameters["output_dir"], "council_config": str(COUNCIL_CONFIG),
+        "report_date": "2024-07-19", "run_id": "r1",
+    }  # fmt: skip
+    assert not Path(worker.parameters["output_dir"]).exists()  # scratch space is removed
+    assert "status: ok" in result.log and worker.kernel.replaced == 0
+
+
+def test_no_summary_fails_with_the_fix(worker):
+    worker.notebook = lambda out, executed: (out / "finance.pptx").write_bytes(b"deck")
+    result = jobs.render_service(job())
+    assert not result.ok
+    assert result.error.startswith("the notebook wrote no summary.json: its last cell must call")
+    assert list(result.files) == ["finance.ipynb"]  # the executed notebook, for debugging
+    assert "status: failed" in result.log
+
+
+def test_two_decks_fail(worker):
+    def two_decks(out, executed):
+        writes_report(out, executed)
+        (out / "other.pptx").write_bytes(b"deck")
+
+    worker.notebook = two_decks
+    result = jobs.render_service(job())
+    assert (result.ok, result.error) == (False, "the notebook wrote 2 decks, not one")
+
+
+def test_a_summary_of_another_service_fails(worker):
+    worker.notebook = writes_report
+    result = jobs.render_service(job("Adult Social Care"))
+    assert result.error == (
+        "the notebook built Finance 2024/25 Q1, not Adult Social Care 2024/25 Q1"
+    )
+
+
+def test_a_failing_cell_is_named(worker):
+    def fails(out, executed):
+        raise PapermillExecutionError(6, 6, "boom()", "RuntimeError", "analyst cell broke",
+                                      ["\x1b[31mTraceback\x1b[0m", "line 1"])  # fmt: skip
+
+    worker.notebook = fails
+    result = jobs.render_service(job())
+    assert (result.ok, result.failed_cell) == (False, 7)
+    assert result.error == "cell 7: RuntimeError: analyst cell broke"
+    assert "Traceback\nline 1" in result.log and "\x1b" not in result.log
+    assert list(result.files) == ["finance.ipynb"]
+    assert worker.kernel.replaced == 0  # the kernel is fine: it ran the failing cell
+
+
+def test_a_cell_past_its_timeout_replaces_the_kernel(worker):
+    def hangs(out, executed):
+        err = CellTimeoutError("timed out")
+        err.kpitools_cell = 3
+        raise err
+
+    worker.notebook = hangs
+    result = jobs.render_service(job(timeout=5))
+    assert result.error == "cell 3: did not finish within 5 s (CellTimeoutError)"
+    assert result.failed_cell == 3 and worker.kernel.replaced == 1
+
+
+def test_a_dead_kernel_is_replaced(worker):
+    def dies(out, executed):
+        raise DeadKernelError("gone")
+
+    worker.notebook = dies
+    result = jobs.render_service(job())
+    assert result.error == "a cell: the kernel died (DeadKernelError)"
+    assert result.failed_cell is None and worker.kernel.replaced == 1
+
+
+def test_any_other_error_is_reported_and_the_kernel_replaced(worker):
+    def breaks(out, executed):
+        raise OSError("disk full")
+
+    worker.notebook = breaks
+    result = jobs.render_service(job())
+    assert result.error == "OSError: disk full"
+    assert "Traceback" in result.log and worker.kernel.replaced == 1

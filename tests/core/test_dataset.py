@@ -1,0 +1,138 @@
+"""A dataset keeps no state that can go stale: edit a frame, and the next rating sees it."""
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+import kpitools
+from kpitools.core.errors import KpiToolsError
+from tests.conftest import COUNCIL_CONFIG, EXAMPLE, QUARTER
+
+
+def value_row(dataset, measure_id: str, month: str) -> pd.Series:
+    rows = (dataset.values["measure_id"] == measure_id) & (
+        dataset.values["period"].astype(str) == month
+    )
+    assert rows.sum() == 1
+    return rows
+
+
+def line_of(report, measure_id):
+    lines = {line.measure_id: line for line in report.scorecard.itertuples(index=False)}
+    return lines[measure_id]
+
+
+def test_an_edited_value_is_rated_as_edited(example):
+    """FIN_KPI_06 (payroll accuracy, 'last' of the quarter) is green at 99.67%."""
+    before = kpitools.build_cpr(example, "Finance", QUARTER)
+    assert line_of(before, "FIN_KPI_06").value == 99.67
+    assert line_of(before, "FIN_KPI_06").rag == "green"
+    assert before.counts["green"] == 3 and before.counts["red"] == 2
+    assert "FIN_KPI_06" not in [line.measure_id for line in before.exceptions]
+
+    example.values.loc[value_row(example, "FIN_KPI_06", "2024-06"), "value"] = 90.0
+    after = kpitools.build_cpr(example, "Finance", QUARTER)
+    assert line_of(after, "FIN_KPI_06").value == 90.0
+    assert line_of(after, "FIN_KPI_06").rag == "red"
+    assert after.counts["green"] == 2 and after.counts["red"] == 3
+    assert "FIN_KPI_06" in [line.measure_id for line in after.exceptions]
+    scorecard = kpitools.rate(example, period=QUARTER, services=["Finance"])
+    assert scorecard.set_index("measure_id").loc["FIN_KPI_06", "rag"] == "red"
+
+
+def test_an_edited_comment_reaches_the_report(example):
+    comments = example.comments
+    row = (comments["service"] == "Finance") & (comments["section"] == "summary")
+    assert row.sum() == 1
+    comments.loc[row, "comment"] = "Rewritten for the committee."
+    assert kpitools.build_cpr(example, "Finance", QUARTER).summary_comment == (
+        "Rewritten for the committee."
+    )
+
+
+def test_an_edited_data_dictionary_reaches_the_report(example):
+    example.measures.loc["FIN_KPI_06", "title"] = "Payroll right first time"
+    report = kpitools.build_cpr(example, "Finance", QUARTER)
+    assert line_of(report, "FIN_KPI_06").title == "Payroll right first time"
+
+
+def test_each_load_is_an_independent_copy(council_config):
+    one = kpitools.load(EXAMPLE, config=council_config)
+    two = kpitools.load(EXAMPLE, config=council_config)
+    assert one is not two and one.values is not two.values
+    original = two.values.loc[value_row(two, "FIN_KPI_06", "2024-06"), "value"].item()
+    one.values.loc[value_row(one, "FIN_KPI_06", "2024-06"), "value"] = 1.0
+    one.measures.loc["FIN_KPI_06", "title"] = "Changed"
+    one.comments.loc[one.comments.index[0], "comment"] = "Changed"
+    assert two.values.loc[value_row(two, "FIN_KPI_06", "2024-06"), "value"].item() == original
+    assert two.measures.loc["FIN_KPI_06", "title"] == "Payroll paid accurately"
+    assert two.comments.loc[two.comments.index[0], "comment"] != "Changed"
+    three = kpitools.load(EXAMPLE, config=council_config)  # a later load is as fresh as ever
+    assert_frame_equal(three.values, two.values)
+    assert_frame_equal(three.measures, two.measures)
+
+
+def test_dataset_copy_is_independent(example):
+    copy = example.copy()
+    copy.values.loc[value_row(copy, "FIN_KPI_06", "2024-06"), "value"] = 1.0
+    assert example.values.loc[value_row(example, "FIN_KPI_06", "2024-06"), "value"].item() == (
+        99.67
+    )
+    assert copy.config == example.config and copy.source == example.source == EXAMPLE
+
+
+def test_a_changed_file_is_read_afresh(tmp_path, council_config):
+    """The loader's parse cache is keyed by the files' bytes."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(EXAMPLE, data)
+    before = kpitools.load(data, config=council_config)
+    text = (data / "values.csv").read_text(encoding="utf-8")
+    (data / "values.csv").write_text(
+        text.replace("FIN_KPI_06,2024-06,99.67,", "FIN_KPI_06,2024-06,90,"), encoding="utf-8"
+    )
+    after = kpitools.load(data, config=council_config)
+    assert before.values.loc[value_row(before, "FIN_KPI_06", "2024-06"), "value"].item() == 99.67
+    assert after.values.loc[value_row(after, "FIN_KPI_06", "2024-06"), "value"].item() == 90.0
+
+
+@pytest.mark.parametrize(
+    "service",
+    ["Customer Services", "ICT & Digital", "Adult Social Care", "Children's Services",
+     "Finance", "Waste & Environment"],
+)  # fmt: skip
+def test_rating_one_service_equals_the_whole_councils_rating_of_it(example, service):
+    whole = kpitools.rate(example)
+    mine = whole[whole["service"] == service].reset_index(drop=True)
+    alone = kpitools.rate(example, services=[service]).reset_index(drop=True)
+    assert len(alone) > 100
+    assert_frame_equal(alone, mine)
+
+
+def test_services_in_data_dictionary_order(example):
+    assert example.services == [
+        "Customer Services",
+        "ICT & Digital",
+        "Adult Social Care",
+        "Children's Services",
+        "Finance",
+        "Waste & Environment",
+    ]
+    assert str(example.latest_month) == "2024-06"
+    assert example.calendar.label(example.calendar.parse(QUARTER)) == QUARTER
+
+
+def test_build_cpr_refuses_an_unknown_service_or_a_month(example):
+    with pytest.raises(KpiToolsError, match="service 'Housing' is not in the data"):
+        kpitools.build_cpr(example, "Housing", QUARTER)
+    with pytest.raises(KpiToolsError, match="'2024-05' is not a financial quarter"):
+        kpitools.build_cpr(example, "Finance", "2024-05")
+
+
+def test_the_config_goes_with_the_dataset():
+    config = kpitools.load_config(COUNCIL_CONFIG)
+    dataset = kpitools.load(EXAMPLE, config=config)
+    assert dataset.config == config
+    assert kpitools.build_cpr(dataset, "Finance", QUARTER).council == "Northfield Borough Council"
+    assert kpitools.load(EXAMPLE).config == kpitools.CouncilConfig.defaults()
