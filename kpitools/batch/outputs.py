@@ -18,37 +18,48 @@ STAGING_PREFIX = ".staging-"
 OLD_PREFIX = ".old-"
 
 
+# The temporary names write_atomic gives the quarter's own files while it writes them.
+BEING_WRITTEN = (".manifest.json", ".index.html")
+
+
 def recover(root: Path) -> None:
-    """Tidy what an interrupted run may have left: half-built folders go, a report moved
-    aside but not yet replaced comes back."""
-    if not root.is_dir():
-        return
-    for path in sorted(root.iterdir()):
-        if path.name.startswith(STAGING_PREFIX):
+    """Tidy what an interrupted run may have left, in the quarter's folder and in
+    ``failed/``: half-built folders and half-written files go, a folder moved aside but not
+    yet replaced comes back."""
+    for folder in (root, root / FAILED_DIR):
+        if folder.is_dir() and not folder.is_symlink():
+            _tidy(folder)
+
+
+def _tidy(folder: Path) -> None:
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if name.startswith(STAGING_PREFIX) and path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
-        elif path.name.startswith(OLD_PREFIX):
-            slug = path.name[len(OLD_PREFIX) :].rsplit("-", 1)[0]
-            if (root / slug).exists():
+        elif name.startswith(OLD_PREFIX) and path.is_dir() and not path.is_symlink():
+            slug = name[len(OLD_PREFIX) :].rsplit("-", 1)[0]
+            if (folder / slug).exists():
                 shutil.rmtree(path, ignore_errors=True)
             else:
-                path.rename(root / slug)
-        elif path.name.startswith(".") and path.suffix == ".json":
-            path.unlink(missing_ok=True)  # a manifest being written
+                path.rename(folder / slug)
+        elif name.startswith(BEING_WRITTEN) and path.is_file():
+            path.unlink(missing_ok=True)
 
 
 def place_folder(root: Path, name: str, files: dict[str, bytes]) -> None:
     """Build ``root/name`` aside and swap it in; readers see the old folder or the new one."""
     target = root / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    flat = name.replace("/", "-")
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{flat}-", dir=root))
+    parent = target.parent  # staging and old copies sit beside the target: one rename each
+    parent.mkdir(parents=True, exist_ok=True)
+    leaf = target.name
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{leaf}-", dir=parent))
     for file_name, blob in files.items():
         (staging / file_name).write_bytes(blob)
         os.chmod(staging / file_name, 0o644)
     os.chmod(staging, 0o755)
     old = None
     if target.exists():
-        old = root / f"{OLD_PREFIX}{flat}-{os.getpid()}"
+        old = parent / f"{OLD_PREFIX}{leaf}-{os.getpid()}"
         target.rename(old)
     staging.rename(target)
     if old is not None:

@@ -8,8 +8,10 @@ and the chart's data as a table.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +100,18 @@ def _layout(height: int, **axes: Any) -> dict[str, Any]:
     }
 
 
+_SAFE_ID = re.compile(r"[a-z0-9_-]+")
+
+
+def _id_part(measure_id: str) -> str:
+    """A measure id as part of an element id: as it is when it is plain (``chs_kpi_04``),
+    else a hash of it, so text from the data never reaches an attribute or a script."""
+    lower = measure_id.lower()
+    if _SAFE_ID.fullmatch(lower):
+        return lower
+    return "m" + hashlib.sha256(measure_id.encode("utf-8")).hexdigest()[:12]
+
+
 def rag_counts_chart(report: Cpr) -> Chart:
     """Measures by RAG rating: bars in RAG colours, each labelled with its count and word."""
     palette = report.palette
@@ -180,7 +194,7 @@ def trend_chart(report: Cpr, line: MeasureLine) -> Chart:
     target_text = f"; target {format_value(target, line.unit)}" if not math.isnan(target) else ""
     return Chart(
         figure={"data": data, "layout": _layout(260)},
-        chart_id=f"chart-{report.slug}-{line.measure_id.lower()}",
+        chart_id=f"chart-{report.slug}-{_id_part(line.measure_id)}",
         caption=f"{line.title} ({line.measure_id}): {change}{target_text}.",
         table_head=("Quarter", "Value"),
         table_rows=tuple(

@@ -14,6 +14,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ConfigDict, TypeAdapter, with_config
+from pydantic import ValidationError as PydanticError
+
 from kpitools.report.content import Cpr
 from kpitools.report.files import write_atomic
 
@@ -25,6 +28,7 @@ class SummaryError(ValueError):
     """A summary file that cannot be read."""
 
 
+@with_config(ConfigDict(extra="forbid"))
 @dataclass(frozen=True)
 class ExceptionSummary:
     """One exception as the overview lists it."""
@@ -36,6 +40,7 @@ class ExceptionSummary:
     has_comment: bool
 
 
+@with_config(ConfigDict(extra="forbid"))
 @dataclass(frozen=True)
 class ReportSummary:
     """The facts of one built report that other outputs repeat."""
@@ -90,15 +95,21 @@ class ReportSummary:
         """
         try:
             data = json.loads(blob.decode("utf-8"))
-            if not isinstance(data, dict) or data.pop("format", None) != FORMAT:
-                raise SummaryError("not a kpitools report summary")
-            data["exceptions"] = tuple(ExceptionSummary(**x) for x in data["exceptions"])
-            data["warnings"] = tuple(data["warnings"])
-            return cls(**data)
-        except (ValueError, TypeError, KeyError) as err:
-            if isinstance(err, SummaryError):
-                raise
+        except ValueError as err:
             raise SummaryError(f"not a readable report summary ({err})") from None
+        if not isinstance(data, dict) or data.pop("format", None) != FORMAT:
+            raise SummaryError("not a kpitools report summary")
+        try:
+            return _READER.validate_json(json.dumps(data), strict=True)
+        except PydanticError as err:
+            first = err.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise SummaryError(f"not a readable report summary ({where}: {first['msg']})") from None
+
+
+# Reads a summary's JSON into the dataclasses, checking every field's type (a summary comes
+# from a notebook, which a council may have changed).
+_READER = TypeAdapter(ReportSummary)
 
 
 def write_summary(report: Cpr, path: str | Path) -> None:

@@ -5,8 +5,6 @@ import stat
 import tempfile
 from pathlib import Path
 
-import pytest
-
 from kpitools.batch import outputs
 from kpitools.batch.outputs import place_folder, recover, remove_failed
 from kpitools.report.files import write_atomic
@@ -60,11 +58,6 @@ def test_recover_removes_a_manifest_being_written(tmp_path):
     assert tree(tmp_path) == {"manifest.json": "{}"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: write_atomic's temporary file is '.manifest.json.<random>', whose suffix is "
-    "not '.json', so recover() never removes a manifest (or index.html) left half-written",
-)
 def test_recover_removes_the_temporary_file_write_atomic_leaves(tmp_path):
     handle, temporary = tempfile.mkstemp(prefix=".manifest.json.", dir=tmp_path)
     os.close(handle)  # what write_atomic leaves when the process is killed mid-write
@@ -74,17 +67,17 @@ def test_recover_removes_the_temporary_file_write_atomic_leaves(tmp_path):
     assert tree(tmp_path) == {"manifest.json": "{}"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: place_folder(root, 'failed/<slug>') moves the old folder aside as "
-    "'.old-failed-<slug>-<pid>'; recover() restores it to '<root>/failed-<slug>' (a stray "
-    "top-level folder that reads as a service) instead of '<root>/failed/<slug>'",
-)
 def test_recover_brings_back_a_failed_folder_moved_aside(tmp_path):
-    write(tmp_path / ".old-failed-finance-4242", {"run.log": "an earlier failure"})
-    (tmp_path / "failed").mkdir()
+    """A failed service's old folder is moved aside within failed/ and comes back there."""
+    write(tmp_path / "failed" / ".old-finance-4242", {"run.log": "an earlier failure"})
     recover(tmp_path)
     assert tree(tmp_path) == {"failed/finance/run.log": "an earlier failure"}
+
+
+def test_replacing_a_failed_folder_leaves_nothing_at_the_top(tmp_path):
+    place_folder(tmp_path, "failed/finance", {"run.log": b"first"})
+    place_folder(tmp_path, "failed/finance", {"run.log": b"second"})
+    assert tree(tmp_path) == {"failed/finance/run.log": "second"}
 
 
 def test_recover_leaves_published_reports_alone(tmp_path):

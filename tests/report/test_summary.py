@@ -112,12 +112,6 @@ def test_garbage_is_a_summary_error(blob, message):
     assert issubclass(SummaryError, ValueError)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: from_json checks only the format number and the field names, not their types: "
-    "a summary whose counts is a list is accepted, and the batch's overview then crashes "
-    "(AttributeError: 'list' object has no attribute 'get') instead of failing one service",
-)
 @pytest.mark.parametrize(
     "edit",
     [lambda d: d.update(counts=[]), lambda d: d.update(warnings="no comment")],
