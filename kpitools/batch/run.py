@@ -40,7 +40,7 @@ from kpitools.batch.manifest import (
 from kpitools.batch.outputs import FAILED_DIR, place_folder, recover, remove_failed
 from kpitools.batch.overview import OverviewRow, render_overview
 from kpitools.batch.plan import RunPlan
-from kpitools.batch.status import ServiceStatus
+from kpitools.batch.status import BatchEvent, ServiceStatus
 from kpitools.core.naming import assign_slugs, quarter_folder
 from kpitools.report.files import write_atomic
 from kpitools.report.summary import SUMMARY_FILE, ReportSummary, SummaryError
@@ -100,7 +100,7 @@ class BatchResult:
         ]
 
 
-Progress = Callable[[str, "ServiceOutcome | None", list["ServiceOutcome"]], None]
+Progress = Callable[[BatchEvent, "ServiceOutcome | None", list["ServiceOutcome"]], None]
 
 
 class Interrupted(Exception):
@@ -332,7 +332,7 @@ def run_batch(
     Args:
         plan: the validated run (see :func:`kpitools.batch.plan.plan_run`).
         options: workers, timeout, caching and executor.
-        progress: called with ("start" | "running" | "done", outcome, outcomes).
+        progress: called with (event, the outcome it is about or None, every outcome).
         executor: where the jobs run (default: as ``options`` say).
     """
     started = time.perf_counter()
@@ -343,7 +343,7 @@ def run_batch(
     by_slug = {o.slug: o for o in outcomes}
     header = manifest_header(plan, options)
     notify = progress or (lambda *_: None)
-    notify("start", None, outcomes)
+    notify(BatchEvent.START, None, outcomes)
     result = BatchResult(root=root, outcomes=outcomes)
     jobs = [o.job for o in outcomes if o.job is not None]
 
@@ -351,13 +351,13 @@ def run_batch(
         outcome = by_slug[job.slug]
         store_result(root, plan, outcome, service_result)
         write_manifest(root, header, outcomes)
-        notify("done", outcome, outcomes)
+        notify(BatchEvent.DONE, outcome, outcomes)
 
     def on_start(running: Any) -> None:
         for slug in running:
             if by_slug[slug].status is ServiceStatus.PENDING:
                 by_slug[slug].status = ServiceStatus.RUNNING
-        notify("running", None, outcomes)
+        notify(BatchEvent.RUNNING, None, outcomes)
 
     with _signals_raise():
         try:

@@ -38,3 +38,11 @@ _WORDS = {
     ServiceStatus.FAILED: "⚠ Failed",
     ServiceStatus.NOT_RUN: "Not run",
 }
+
+
+class BatchEvent(StrEnum):
+    """What a batch tells its progress display."""
+
+    START = "start"  # planned: outcomes say what runs and what is skipped
+    RUNNING = "running"  # services have started
+    DONE = "done"  # one service finished (ok or failed)

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kpitools.batch.run import BatchResult, ServiceOutcome
-from kpitools.batch.status import ServiceStatus
+from kpitools.batch.status import BatchEvent, ServiceStatus
 
 STATUS_STYLE = {
     ServiceStatus.OK: "green",
@@ -56,7 +56,7 @@ class BatchDisplay:
             self.progress.stop()
 
     def update(
-        self, event: str, outcome: ServiceOutcome | None, outcomes: list[ServiceOutcome]
+        self, event: BatchEvent, outcome: ServiceOutcome | None, outcomes: list[ServiceOutcome]
     ) -> None:
         done = sum(o.status.has_report for o in outcomes)
         failed = sum(o.status is ServiceStatus.FAILED for o in outcomes)
@@ -71,11 +71,11 @@ class BatchDisplay:
             if running
             else "",
         )
-        if event == "start":
+        if event is BatchEvent.START:
             skipped = [o.service for o in outcomes if o.status is ServiceStatus.SKIPPED]
             if skipped:
                 self._line(f"up to date, skipped: {', '.join(skipped)}")
-        if event == "done" and outcome is not None:
+        if event is BatchEvent.DONE and outcome is not None:
             awaited = outcome.summary.awaiting_comment if outcome.summary is not None else []
             if awaited:
                 self._line(

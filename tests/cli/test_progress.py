@@ -8,7 +8,7 @@ from rich.console import Console
 
 import kpitools
 from kpitools.batch.run import BatchResult, ServiceOutcome
-from kpitools.batch.status import ServiceStatus
+from kpitools.batch.status import BatchEvent, ServiceStatus
 from kpitools.cli.progress import BatchDisplay
 from kpitools.report.summary import ReportSummary
 from tests.conftest import COUNCIL_CONFIG, EXAMPLE, QUARTER
@@ -49,16 +49,16 @@ def test_a_batch_in_a_log(display, summaries):
         outcome("ICT & Digital", "ict-and-digital", ServiceStatus.PENDING),
     ]  # fmt: skip
     with display:
-        display.update("start", None, outcomes)
+        display.update(BatchEvent.START, None, outcomes)
         outcomes[2].status = outcomes[3].status = ServiceStatus.RUNNING
-        display.update("running", None, outcomes)
+        display.update(BatchEvent.RUNNING, None, outcomes)
         finance = outcomes[2]
         finance.status, finance.summary, finance.seconds = (
             ServiceStatus.OK, summaries["Finance"], 2.345)  # fmt: skip
-        display.update("done", finance, outcomes)
+        display.update(BatchEvent.DONE, finance, outcomes)
         ict = outcomes[3]
         ict.status, ict.error = ServiceStatus.FAILED, "cell 7: RuntimeError: analyst cell broke"
-        display.update("done", ict, outcomes)
+        display.update(BatchEvent.DONE, ict, outcomes)
     lines = output(display).splitlines()
     assert lines[0] == "2024/25 Q1 CPRs on 2 worker(s)"
     assert lines[1] == "up to date, skipped: Adult Social Care, Waste & Environment"
@@ -77,7 +77,7 @@ def test_a_batch_in_a_log(display, summaries):
 
 def test_nothing_skipped_says_nothing(display):
     outcomes = [outcome("Finance", "finance", ServiceStatus.PENDING)]
-    display.update("start", None, outcomes)
+    display.update(BatchEvent.START, None, outcomes)
     assert output(display) == ""
     task = display.progress.tasks[0]
     assert task.fields["counts"] == "done 0 · failed 0 · remaining 1"
@@ -88,14 +88,14 @@ def test_a_service_with_every_comment_has_no_warning(display, summaries):
     assert summary.awaiting_comment == []
     done = outcome("Waste & Environment", "waste-and-environment", ServiceStatus.OK, summary,
                    seconds=0.5)  # fmt: skip
-    display.update("done", done, [done])
+    display.update(BatchEvent.DONE, done, [done])
     assert output(display) == "Waste & Environment: done in 0.5 s\n"
 
 
 def test_a_strict_failure_warns_and_fails(display, summaries):
     failed = outcome("Finance", "finance", ServiceStatus.FAILED, summaries["Finance"],
                      error="warnings are errors with --strict: ...")  # fmt: skip
-    display.update("done", failed, [failed])
+    display.update(BatchEvent.DONE, failed, [failed])
     text = words(output(display))
     assert text.startswith("warning: Finance: no Director's comment for 4 exception(s)")
     assert text.endswith("Finance: FAILED: warnings are errors with --strict: ...")
@@ -103,10 +103,10 @@ def test_a_strict_failure_warns_and_fails(display, summaries):
 
 def test_the_running_services_are_shown(display):
     outcomes = [outcome(f"S{i}", f"s{i}", ServiceStatus.RUNNING) for i in range(5)]
-    display.update("running", None, outcomes)
+    display.update(BatchEvent.RUNNING, None, outcomes)
     assert display.progress.tasks[0].fields["current"] == "running: S0, S1, S2…"
     outcomes = outcomes[:2]
-    display.update("running", None, outcomes)
+    display.update(BatchEvent.RUNNING, None, outcomes)
     assert display.progress.tasks[0].fields["current"] == "running: S0, S1"
 
 
