@@ -25,7 +25,7 @@ report: $(STAMP)
 
 ## The example council's scorecard for its latest quarter, in the terminal.
 scorecard: $(STAMP)
-	$(BIN)/kpitools scorecard --data $(DATA) --period latest
+	$(BIN)/kpitools scorecard --data $(DATA) --period latest --config $(CONFIG)
 
 ## Fast checks while working (well under a minute): lint, format, types, import contracts and
 ## the in-process tests (no notebooks, browser, office suite or subprocesses).

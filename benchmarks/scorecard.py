@@ -75,7 +75,7 @@ def read_text(folder: Path) -> None:
 def rate(folder: Path) -> pd.DataFrame:
     # A cold load each time: the loader keeps the last parsed folders for a batch kernel's
     # next notebook, which would otherwise make every repeat after the first a copy.
-    loading._PARSED.clear()
+    loading.clear_parsed()
     return kpitools.rate(kpitools.load(folder))
 
 

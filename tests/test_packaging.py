@@ -24,7 +24,7 @@ from tests.conftest import EXAMPLE, ROOT
 pytestmark = pytest.mark.slow  # builds a wheel and a virtualenv in subprocesses
 
 LEFT_OUT = {".git", ".venv", "outputs", "build", "dist", ".mypy_cache", ".pytest_cache",
-            ".ruff_cache", "benchmarks"}  # fmt: skip
+            ".ruff_cache", "benchmarks", "kpitools.egg-info"}  # fmt: skip
 
 
 def run(*args: str | Path, cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:

@@ -14,6 +14,7 @@ import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.process import BaseProcess
 from typing import Protocol
 
 from kpitools.batch.jobs import ServiceJob, ServiceResult
@@ -46,37 +47,64 @@ def _worker_init(notebook_dir: str) -> None:
     warm_up(notebook_dir)
 
 
+Task = Callable[[ServiceJob], ServiceResult]
+
+
+def _render(job: ServiceJob) -> ServiceResult:
+    from kpitools.batch.jobs import render_service
+
+    return render_service(job)
+
+
 class LocalExecutor:
     """A pool of worker processes on this machine, one warm kernel each.
 
-    A worker process that is killed breaks the pool: the pool is rebuilt and the jobs it had
-    not finished are submitted again, each at most :data:`MAX_ATTEMPTS` times.
+    A worker process that is killed breaks the pool and every job running in it. The pool is
+    rebuilt and the jobs it had not finished are submitted again; those that were running
+    when it broke (one of them killed its worker) are then run one at a time, alone, so that
+    a job that kills its worker again fails alone (:data:`MAX_ATTEMPTS`) and the others go on.
+
+    Args:
+        workers: worker processes.
+        notebook_dir: where each worker's kernel starts.
+        task: what a worker runs for a job (the notebook, by default).
+        initializer: run once in each worker (starts its kernel, by default).
     """
 
-    def __init__(self, workers: int, notebook_dir: str):
+    def __init__(
+        self,
+        workers: int,
+        notebook_dir: str,
+        task: Task = _render,
+        initializer: Callable[[str], None] = _worker_init,
+    ):
         self.workers = max(1, workers)
         self.notebook_dir = notebook_dir
+        self.task = task
+        self.initializer = initializer
 
     def run(self, jobs: Sequence[ServiceJob], on_start: OnStart, on_result: OnResult) -> None:
-        from kpitools.batch.jobs import render_service
-
         pending = list(jobs)
-        attempts = {job.slug: 0 for job in jobs}
+        kills = {job.slug: 0 for job in jobs}  # pool breaks while the job was running
         while pending:
-            size = min(self.workers, len(pending))
+            suspects = [job for job in pending if kills[job.slug]]
+            batch = suspects[:1] or pending  # a suspect runs alone
+            size = min(self.workers, len(batch))
+            before = set(multiprocessing.active_children())
             pool = ProcessPoolExecutor(
                 max_workers=size,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_init,
+                initializer=self.initializer,
                 initargs=(self.notebook_dir,),
             )
             finished = False
             futures: dict[Future[ServiceResult], ServiceJob] = {}
+            running: list[str] = []
             try:
-                for job in pending:
-                    attempts[job.slug] += 1
-                    futures[pool.submit(render_service, job)] = job
-                on_start(_running(futures, size))
+                for job in batch:
+                    futures[pool.submit(self.task, job)] = job
+                running = _running(futures, size)
+                on_start(running)
                 remaining = set(futures)
                 while remaining:
                     done, remaining = wait(remaining, return_when=FIRST_COMPLETED)
@@ -85,16 +113,22 @@ class LocalExecutor:
                         result = future.result()  # BrokenProcessPool if a worker was killed
                         pending.remove(job)
                         on_result(job, result)
-                    on_start(_running(futures, size))
+                    running = _running(futures, size)
+                    on_start(running)
                 finished = True
             except BrokenProcessPool:
-                for job in [j for j in pending if attempts[j.slug] >= MAX_ATTEMPTS]:
+                for slug in running:
+                    kills[slug] += 1
+                for job in [j for j in pending if kills[j.slug] >= MAX_ATTEMPTS]:
                     pending.remove(job)
                     failure = ServiceResult(job.service, job.slug)
-                    failure.error = f"its worker process was killed {MAX_ATTEMPTS} times"
+                    failure.error = (
+                        f"its worker process was killed {kills[job.slug]} times, the last "
+                        "time running alone"
+                    )
                     on_result(job, failure)
             finally:
-                _stop_pool(pool, graceful=finished)
+                _stop_pool(pool, graceful=finished, others=before)
 
 
 def _running(futures: dict[Future[ServiceResult], ServiceJob], size: int) -> list[str]:
@@ -102,13 +136,15 @@ def _running(futures: dict[Future[ServiceResult], ServiceJob], size: int) -> lis
     return [job.slug for future, job in futures.items() if not future.done()][:size]
 
 
-def _stop_pool(pool: ProcessPoolExecutor, graceful: bool) -> None:
-    """Stop the workers. After a finished batch they exit and stop their kernels; after an
-    interruption, queued jobs are cancelled and running ones terminated (their kernels
-    notice and exit). The pool's workers are this process's only child processes."""
+def _stop_pool(pool: ProcessPoolExecutor, graceful: bool, others: set[BaseProcess]) -> None:
+    """Stop the pool's workers (this process's children that were not there before it).
+
+    After a finished batch they exit and stop their kernels; after an interruption, queued
+    jobs are cancelled and running ones terminated (their kernels notice and exit).
+    """
     pool.shutdown(wait=graceful, cancel_futures=True)
-    children = multiprocessing.active_children()
-    for process in children:
+    started = [p for p in multiprocessing.active_children() if p not in others]
+    for process in started:
         process.terminate()
-    for process in children:
+    for process in started:
         process.join(timeout=10)

@@ -234,10 +234,10 @@ def _summary_of(path: Path, job: ServiceJob) -> tuple[bytes, ReportSummary]:
         summary = ReportSummary.from_json(blob)
     except SummaryError as err:
         raise NotebookOutputError(f"{path.name}: {err}") from None
-    if (summary.service, summary.quarter) != (job.service, job.quarter):
+    if (summary.service, summary.quarter, summary.run_id) != (job.service, job.quarter, job.run_id):
         raise NotebookOutputError(
-            f"the notebook built {summary.service} {summary.quarter}, "
-            f"not {job.service} {job.quarter}"
+            f"the notebook built {summary.service} {summary.quarter} (run {summary.run_id}), "
+            f"not {job.service} {job.quarter} (run {job.run_id})"
         )
     return blob, summary
 

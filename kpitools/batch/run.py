@@ -213,6 +213,12 @@ def judge(plan: RunPlan, result: ServiceResult) -> tuple[ReportSummary | None, s
         summary = ReportSummary.from_json(result.files[SUMMARY_FILE])
     except (KeyError, SummaryError) as err:
         return None, f"the report's summary cannot be read: {err}"
+    if summary.kpitools_version != __version__:
+        built_by = summary.kpitools_version or "an older version"
+        return summary, (
+            f"the report was built by kpitools {built_by}, this run is kpitools "
+            f"{__version__}: install the same version wherever reports are built"
+        )
     expected = plan.config.rating_settings()
     if summary.settings != expected:
         return summary, (

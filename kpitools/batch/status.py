@@ -21,10 +21,6 @@ class ServiceStatus(StrEnum):
         return self in (ServiceStatus.OK, ServiceStatus.SKIPPED)
 
     @property
-    def finished(self) -> bool:
-        return self in (ServiceStatus.OK, ServiceStatus.SKIPPED, ServiceStatus.FAILED)
-
-    @property
     def words(self) -> str:
         """The status as the overview page writes it (a symbol and words)."""
         return _WORDS[self]

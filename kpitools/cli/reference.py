@@ -54,9 +54,13 @@ def reference() -> str:
         "# Command-line reference",
         "",
         "Written from the commands themselves by `make docs`; `kpitools COMMAND --help` "
-        "shows the same. Every command exits with status 0 when it succeeds, 2 for bad input "
-        "(one line per problem on stderr, naming file, row and column; nothing written) and "
-        "1 when a report failed to build (`kpitools run`).",
+        "shows the same.",
+        "",
+        "Exit status: 0 when the command succeeds; 2 for bad input or options (one line per "
+        "problem on stderr, naming file, row and column; nothing written); for `kpitools run`, "
+        "1 when a service's report failed to build (the others are written), 130 when stopped "
+        "by Ctrl-C and 143 by SIGTERM (finished reports are in place: run the same command "
+        "again to finish the rest).",
         "",
     ]
     for name, command in commands().items():

@@ -48,7 +48,7 @@ def load(path: str | Path, *, config: CouncilConfig | None = None) -> Dataset:
     folder = Path(path)
     if not folder.is_dir():
         raise ValidationError([Problem(str(folder), None, "", "is not a folder of data files")])
-    key = _input_key(folder, config)
+    key = _input_key(folder.resolve(), config)
     parsed = _PARSED.get(key)
     if parsed is None:
         parsed = _parse(folder, config)
@@ -58,9 +58,14 @@ def load(path: str | Path, *, config: CouncilConfig | None = None) -> Dataset:
     return parsed.copy()
 
 
+def clear_parsed() -> None:
+    """Forget the folders parsed so far (the next load parses again; for benchmarks)."""
+    _PARSED.clear()
+
+
 def _input_key(folder: Path, config: CouncilConfig) -> str:
-    """A hash of a data folder's input files (names and bytes) and the configuration."""
-    digest = hashlib.sha256(config.model_dump_json().encode())
+    """A hash of the folder, its input files (names and bytes) and the configuration."""
+    digest = hashlib.sha256(f"{folder}\0{config.model_dump_json()}".encode())
     for path in sorted(folder.iterdir()):
         if path.is_file() and path.stem.lower() in FILES:
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -82,14 +87,14 @@ def _parse(folder: Path, config: CouncilConfig) -> Dataset:
         problems += read_problems
         tables[name] = table
 
-    context = Context(FiscalCalendar(config.year_start_month), config.default_tolerance)
+    context = Context(FiscalCalendar(config.year_start_month))
     measures, checked = _check(tables["measures"], "measures", context)
     problems += checked
     measures = measures.set_index("measure_id")
     if tables["measures"] is None or (measures.empty and problems):
         # Without a data dictionary nothing else can be checked: report what was found so far.
         raise ValidationError(_in_file_order(problems))
-    context = Context(context.calendar, context.default_tolerance, measures)
+    context = Context(context.calendar, measures)
     frames: dict[str, pd.DataFrame] = {}
     for name in ("targets", "values", "comments", "actions", "benchmarks"):
         frames[name], checked = _check(tables[name], name, context)
@@ -100,7 +105,13 @@ def _parse(folder: Path, config: CouncilConfig) -> Dataset:
             )
     if problems:
         raise ValidationError(_in_file_order(problems))
-    return Dataset(measures=measures, config=config, source=folder, **frames)
+    return Dataset(
+        measures=measures,
+        config=config,
+        source=folder,
+        year_start_month=config.year_start_month,
+        **frames,
+    )
 
 
 def _check(

@@ -239,7 +239,6 @@ class Context:
     """What checking a file may need from the files checked before it."""
 
     calendar: FiscalCalendar
-    default_tolerance: float = 0.05
     measures: pd.DataFrame | None = None  # the checked data dictionary, by measure_id
 
     @cached_property
@@ -335,7 +334,7 @@ def _measure_row(
         "category": check.enum(row, cells, "category", Category, Category.OTHER).value,
         "rag_method": check.enum(row, cells, "rag_method", RagMethod, default_method).value,
         "target": check.number(row, cells, "target"),
-        "tolerance": _tolerance(check, row, cells, context.default_tolerance),
+        "tolerance": _tolerance(check, row, cells),
         "tsl": tsl,
         "msl": msl,
         "lead_officer": check.text(row, cells, "lead_officer", required=False),
@@ -347,15 +346,16 @@ def _measure_row(
     }
 
 
-def _tolerance(check: TableChecker, row: int, cells: dict[str, str], default: float) -> float:
+def _tolerance(check: TableChecker, row: int, cells: dict[str, str]) -> float:
+    """The measure's own tolerance, or NaN: the council's default applies when rating."""
     raw = cells.get("tolerance", "").strip()
     if not raw:
-        return default
+        return math.nan
     try:
         number, percent = parse_number(raw)
     except ValueError:
         check.add(row, "tolerance", f"tolerance {quote(raw)} is not a number")
-        return default
+        return math.nan
     if percent:
         number /= 100
     if number < 0 or number > 1:
@@ -365,7 +365,7 @@ def _tolerance(check: TableChecker, row: int, cells: dict[str, str], default: fl
             f"tolerance {quote(raw)} must be a fraction between 0 and 1 (0.05) "
             "or a percentage (5%)",
         )
-        return default
+        return math.nan
     return number
 
 

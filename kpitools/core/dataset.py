@@ -31,8 +31,11 @@ class Dataset:
         comments: commentary per service, quarter and (optionally) measure.
         actions: improvement-plan actions.
         benchmarks: peer values per measure and period.
-        config: the council configuration the data was read and is rated with.
+        config: the council configuration the data is rated with (its default tolerance
+            applies to measures without their own).
         source: the data folder, where the data came from a folder.
+        year_start_month: the financial year the periods were read with; a configuration
+            with another year cannot be given to this dataset (load the data again).
     """
 
     measures: pd.DataFrame
@@ -43,11 +46,20 @@ class Dataset:
     benchmarks: pd.DataFrame
     config: CouncilConfig
     source: Path | None = None
+    year_start_month: int = 4
+
+    def __post_init__(self) -> None:
+        if self.config.year_start_month != self.year_start_month:
+            raise ValueError(
+                f"the periods were read with a financial year starting in month "
+                f"{self.year_start_month}, the configuration's starts in month "
+                f"{self.config.year_start_month}: load the data with this configuration"
+            )
 
     @property
     def calendar(self) -> FiscalCalendar:
-        """The financial calendar the periods were read with (from the configuration)."""
-        return FiscalCalendar(self.config.year_start_month)
+        """The financial calendar the periods were read with."""
+        return FiscalCalendar(self.year_start_month)
 
     def copy(self) -> Dataset:
         """A copy whose frames can be changed without touching this one."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 
 MAX_LENGTH = 60
@@ -31,16 +32,23 @@ def slugify(name: str) -> str:
 
 
 def assign_slugs(names: Iterable[str]) -> dict[str, str]:
-    """A distinct safe name for each of ``names``; clashing ones get a hash suffix."""
+    """A distinct safe name for each of ``names``; clashing ones get a hash suffix.
+
+    A name whose slug another name also has gets its hash appended; should that collide
+    again (a service literally named like another's hashed slug), the longer hash is used.
+    """
     names = list(dict.fromkeys(names))
     plain = {name: slugify(name) for name in names}
-    counts: dict[str, int] = {}
-    for slug in plain.values():
-        counts[slug] = counts.get(slug, 0) + 1
-    return {
-        name: (slug if counts[slug] == 1 else f"{slug}-{_hash(name)}")
-        for name, slug in plain.items()
-    }
+    slugs = dict(plain)
+    for length in (8, 16, 64):
+        counts = Counter(slugs.values())
+        clashing = [name for name in names if counts[slugs[name]] > 1]
+        if not clashing:
+            break
+        for name in clashing:
+            digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:length]
+            slugs[name] = f"{plain[name]}-{digest}"
+    return slugs
 
 
 def quarter_folder(label: str) -> str:

@@ -147,7 +147,7 @@ def exception_reasons(series: pd.DataFrame) -> pd.Series:
             those :func:`variance` needs.
 
     Returns:
-        Space-separated :class:`~kpitools.model.ExceptionReason` codes per row.
+        Space-separated :class:`~kpitools.core.model.ExceptionReason` codes per row.
     """
     groups = series["measure_id"]
     rag = series["rag"]

@@ -1,6 +1,6 @@
 """The scorecard: every measure rated for every period, with direction and exceptions.
 
-This assembles the rules of :mod:`kpitools.rating` over a dataset:
+This assembles the rules of :mod:`kpitools.core.rating` over a dataset:
 
 1. each measure's values are summarised to the scorecard's period length (a quarter by
    default) by the measure's aggregation; a measure reported less often (annual) keeps its
@@ -322,6 +322,8 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     ids = grid["measure_id"]
     for column in ("polarity", "rag_method", "tolerance", "frequency", "seasonal"):
         grid[column] = ids.map(measures[column]).to_numpy()
+    # A measure without a tolerance of its own takes the council's default.
+    grid["tolerance"] = grid["tolerance"].astype(float).fillna(dataset.config.default_tolerance)
     at_end = levels_at(measures, dataset.targets, ids, grid["_bucket_end"])
     summed = grid["_summed"].astype(bool)
     for column in _LEVELS:

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ConfigDict, TypeAdapter, with_config
 from pydantic import ValidationError as PydanticError
 
+from kpitools._version import __version__
 from kpitools.report.content import Cpr
 from kpitools.report.files import write_atomic
 
@@ -56,6 +57,7 @@ class ReportSummary:
     exceptions: tuple[ExceptionSummary, ...]
     warnings: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict)
+    kpitools_version: str = ""
 
     @classmethod
     def of(cls, report: Cpr) -> ReportSummary:
@@ -75,6 +77,7 @@ class ReportSummary:
             ),
             warnings=tuple(report.warnings),
             settings=report.config.rating_settings(),
+            kpitools_version=__version__,
         )
 
     @property

@@ -20,7 +20,7 @@ from tests.conftest import COUNCIL_CONFIG, EXAMPLE, QUARTER
 @cache
 def finance_summary() -> bytes:
     dataset = kpitools.load(EXAMPLE, config=kpitools.load_config(COUNCIL_CONFIG))
-    return ReportSummary.of(kpitools.build_cpr(dataset, "Finance", QUARTER)).to_json()
+    return ReportSummary.of(kpitools.build_cpr(dataset, "Finance", QUARTER, run_id="r1")).to_json()
 
 
 def job(service: str = "Finance", **kwargs) -> ServiceJob:
@@ -72,7 +72,19 @@ def test_a_summary_of_another_report_is_a_notebook_error(tmp_path, service, quar
     path.write_bytes(finance_summary())
     with pytest.raises(NotebookOutputError) as caught:
         _summary_of(path, job(service, quarter=quarter))
-    assert str(caught.value) == f"the notebook built Finance 2024/25 Q1, not {service} {quarter}"
+    assert str(caught.value) == (
+        f"the notebook built Finance 2024/25 Q1 (run r1), not {service} {quarter} (run r1)"
+    )
+
+
+def test_a_summary_of_another_run_is_a_notebook_error(tmp_path):
+    path = tmp_path / SUMMARY_FILE
+    path.write_bytes(finance_summary())
+    with pytest.raises(NotebookOutputError) as caught:
+        _summary_of(path, job(run_id="r2"))
+    assert str(caught.value) == (
+        "the notebook built Finance 2024/25 Q1 (run r1), not Finance 2024/25 Q1 (run r2)"
+    )
 
 
 # -- bundles -------------------------------------------------------------------------------
@@ -218,7 +230,7 @@ def test_a_summary_of_another_service_fails(worker):
     worker.notebook = writes_report
     result = jobs.render_service(job("Adult Social Care"))
     assert result.error == (
-        "the notebook built Finance 2024/25 Q1, not Adult Social Care 2024/25 Q1"
+        "the notebook built Finance 2024/25 Q1 (run r1), not Adult Social Care 2024/25 Q1 (run r1)"
     )
 
 

@@ -102,3 +102,59 @@ def test_the_financial_year_start_reaches_the_periods():
     report = kpitools.build_cpr(dataset, "Adult Social Care", "2024 Q2")
     assert report.quarter == "2024 Q2" and f"{report.report_date}" == "2024-06-30"
     assert ReportSummary.of(report).settings["year_start_month"] == 1
+
+
+def test_a_calendar_year_council_rates_calendar_quarters(tmp_path):
+    """With the year starting in January, the same months make other quarters: the scorecard
+    and the CPR agree on them (2024 Q2 is April to June, the example's last quarter)."""
+    path = tmp_path / "council.yaml"
+    path.write_text("council: Calendar Council\nyear_start_month: 1\n", encoding="utf-8")
+    dataset = kpitools.load(EXAMPLE, config=kpitools.load_config(path))
+    assert dataset.calendar.label(dataset.calendar.parse("2024 Q2")) == "2024 Q2"
+    assert scorecard_counts(dataset, "2024 Q2") == cpr_counts(dataset, "2024 Q2")
+    report = kpitools.build_cpr(dataset, "Finance", "2024 Q2")
+    assert report.quarter == "2024 Q2"
+    assert ReportSummary.of(report).settings["year_start_month"] == 1
+
+
+def test_headline_measures_come_from_the_configuration(tmp_path):
+    path = tmp_path / "council.yaml"
+    path.write_text(
+        "council: C\nservices:\n  Finance:\n    headline: [FIN_KPI_04, FIN_KPI_01]\n",
+        encoding="utf-8",
+    )
+    dataset = kpitools.load(EXAMPLE, config=kpitools.load_config(path))
+    report = kpitools.build_cpr(dataset, "Finance", QUARTER)
+    assert [line.measure_id for line in report.headlines] == ["FIN_KPI_04", "FIN_KPI_01"]
+    assert ReportSummary.of(report).settings["headline"] == {
+        "Finance": ["FIN_KPI_04", "FIN_KPI_01"]
+    }
+
+
+def test_a_new_tolerance_on_a_loaded_dataset_rates_with_it(example):
+    """The default tolerance applies when rating, so the summary's settings are the rules used."""
+    from dataclasses import replace
+
+    wider = replace(example, config=example.config.model_copy(update={"default_tolerance": 0.15}))
+    expected = {s: counts(v) for s, v in AT_15_PERCENT.items()}
+    assert cpr_counts(wider) == expected
+    report = kpitools.build_cpr(wider, "Children's Services", QUARTER)
+    assert ReportSummary.of(report).settings["default_tolerance"] == 0.15
+
+
+def test_a_configuration_with_another_year_cannot_be_given_to_a_loaded_dataset(example):
+    from dataclasses import replace
+
+    other = example.config.model_copy(update={"year_start_month": 1})
+    with pytest.raises(ValueError, match="load the data with this configuration"):
+        replace(example, config=other)
+
+
+def test_two_folders_with_the_same_files_are_two_datasets(tmp_path):
+    import shutil
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(EXAMPLE, first)
+    shutil.copytree(EXAMPLE, second)
+    assert kpitools.load(first).source == first
+    assert kpitools.load(second).source == second

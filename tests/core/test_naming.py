@@ -98,11 +98,6 @@ def test_slugs_are_stable_across_runs():
     assert assign_slugs(names)["Index"] == f"index-{short_hash('Index')}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: assign_slugs hashes only names whose plain slugs clash, so a hashed slug "
-    "can equal another service's plain slug and two services share one folder",
-)
 def test_a_hashed_slug_never_equals_another_services_plain_slug():
     tricky = f"finance-{short_hash('Finance')}"  # a service literally named like a hashed slug
     slugs = assign_slugs(["Finance", "finance", tricky])
