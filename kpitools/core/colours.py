@@ -9,7 +9,6 @@ from kpitools.core.model import RAG
 WHITE = "#FFFFFF"
 BLACK = "#0B0C0C"
 NON_TEXT_CONTRAST = 3.0  # WCAG 1.4.11: graphics against what is next to them
-TEXT_CONTRAST = 4.5  # WCAG 1.4.3: normal text
 
 # Defaults after the GOV.UK palette; each passes 3:1 against white ("white" is drawn outlined).
 DEFAULT_RAG_COLOURS = {

@@ -47,7 +47,6 @@ from kpitools.report.words import (
 
 EMU_PER_INCH = 914400
 DESIGN_WIDTH = 13.333  # inches: the layout below is drawn for a 13.333 x 7.5 in slide
-DESIGN_HEIGHT = 7.5
 CHAR_EM = 0.5  # average character width in ems: Calibri is ~0.45, so this errs on the safe side
 LINE_SPACING = 1.2
 CELL_PAD = 0.08  # inches of cell margin on each side
