@@ -120,4 +120,13 @@ def resolve_quarter(dataset: Dataset, quarter: str) -> str:
         raise KpiToolsError(f"--quarter {err}") from None
     if calendar.granularity(period) is not Granularity.QUARTER:
         raise KpiToolsError(f"--quarter '{quarter}' is not a financial quarter (2024/25 Q1)")
-    return calendar.label(period)
+    label = calendar.label(period)
+    first, latest = dataset.first_month, dataset.latest_month
+    if first is None or latest is None:
+        raise KpiToolsError("the data has no values, so there is no quarter to report")
+    if calendar.first_month(period) > latest or calendar.last_month(period) < first:
+        raise KpiToolsError(
+            f"--quarter {label} is outside the data, which runs from {calendar.label(first)} "
+            f"to {calendar.label(latest)}"
+        )
+    return label

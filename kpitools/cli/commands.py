@@ -214,6 +214,7 @@ def scorecard(
     help="A council's own CPR notebook (default: the one kpitools ships; "
     "'kpitools notebook' copies it).",
 )
+@_year_start_removed
 @_reports_errors
 def run(
     data: str,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 from pydantic import ValidationError as PydanticError
 
@@ -62,7 +63,54 @@ def load_config(path: str | Path | None) -> CouncilConfig:
                 Problem(name, _line_of(root, error["loc"]), location, f"{location}: {message}")
             )
         raise ValidationError(problems) from None
-    return _resolve_paths(config, path.parent, name, root)
+    config = _resolve_paths(config, path.parent, name, root)
+    return config.read_from(path)
+
+
+def check_names(config: CouncilConfig, measures: pd.DataFrame) -> list[Problem]:
+    """The services and headline measures a configuration names must be in the data: a
+    misspelt service would silently lose its Director and headline tiles.
+
+    Args:
+        config: the configuration (its ``source`` names the file in messages).
+        measures: the checked data dictionary, indexed by ``measure_id``.
+    """
+    name = config.source.name if config.source is not None else "configuration"
+    root = _root_of(config.source)
+    services = list(dict.fromkeys(measures["service"]))
+    problems = []
+    for service, settings in config.services.items():
+        where = ("services", service)
+        if service not in services:
+            problems.append(
+                Problem(
+                    name, _line_of(root, where), "services",
+                    f"services.{service}: no service of that name in measures "
+                    f"(they are {', '.join(services)})",
+                )
+            )  # fmt: skip
+            continue
+        own = set(measures.index[measures["service"] == service])
+        for measure_id in settings.headline:
+            if measure_id not in own:
+                problems.append(
+                    Problem(
+                        name, _line_of(root, (*where, "headline")), "headline",
+                        f"services.{service}.headline: {measure_id} is not a measure of "
+                        f"{service}",
+                    )
+                )  # fmt: skip
+    return problems
+
+
+def _root_of(path: Path | None) -> Any:
+    """The YAML node tree of a configuration file, for line numbers (None if unreadable)."""
+    if path is None:
+        return None
+    try:
+        return yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
 
 
 def config_text(config: CouncilConfig, paths: dict[str, str] | None = None) -> bytes:
@@ -82,9 +130,13 @@ def _resolve_paths(config: CouncilConfig, folder: Path, name: str, root: Any) ->
             continue
         resolved = value if value.is_absolute() else (folder / value).resolve()
         if not resolved.is_file():
-            problems.append(
-                Problem(name, _line_of(root, (field,)), field, f"{field}: no file at {value}")
-            )
+            message = f"{field}: no file at {value}"
+            if not value.is_absolute():
+                message += (
+                    f" (looked for {resolved}; paths are relative to the configuration "
+                    "file's folder)"
+                )
+            problems.append(Problem(name, _line_of(root, (field,)), field, message))
         updates[field] = resolved
     if config.logo is not None and updates["logo"].suffix.lower() not in IMAGE_SUFFIXES:
         problems.append(

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools.contract import validation
+from kpitools.contract.config_file import check_names
 from kpitools.contract.tables import FILES, REQUIRED_FILES, RawTable, find_input, read_table
 from kpitools.contract.validation import SPECS, Context, check_table
 from kpitools.core.config import CouncilConfig
@@ -94,6 +95,7 @@ def _parse(folder: Path, config: CouncilConfig) -> Dataset:
     if tables["measures"] is None or (measures.empty and problems):
         # Without a data dictionary nothing else can be checked: report what was found so far.
         raise ValidationError(_in_file_order(problems))
+    problems += check_names(config, measures)
     context = Context(context.calendar, measures)
     frames: dict[str, pd.DataFrame] = {}
     for name in ("targets", "values", "comments", "actions", "benchmarks"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from kpitools.core import colours
 from kpitools.core.model import RAG
@@ -53,6 +53,18 @@ class CouncilConfig(BaseModel):
     rag_colours: dict[RAG, str] = Field(default_factory=dict)
     default_tolerance: float = Field(0.05, ge=0, le=1)
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
+    _source: Path | None = PrivateAttr(default=None)  # not a setting: never read or written
+
+    @property
+    def source(self) -> Path | None:
+        """The file the configuration was read from, for messages (None for defaults)."""
+        return self._source
+
+    def read_from(self, path: Path) -> CouncilConfig:
+        """This configuration, remembering the file it came from."""
+        copy = self.model_copy()
+        copy._source = path
+        return copy
 
     @classmethod
     def defaults(cls, council: str = "Council") -> CouncilConfig:

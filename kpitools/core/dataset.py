@@ -71,6 +71,14 @@ class Dataset:
         return list(dict.fromkeys(self.measures["service"]))
 
     @property
+    def first_month(self) -> pd.Period | None:
+        """The first month the data covers, or ``None`` for an empty dataset."""
+        if self.values.empty:
+            return None
+        calendar = self.calendar
+        return min(calendar.first_month(p) for p in self.values["period"].unique())
+
+    @property
     def latest_month(self) -> pd.Period | None:
         """The last month the data reaches, or ``None`` for an empty dataset.
 

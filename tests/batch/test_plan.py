@@ -129,3 +129,21 @@ def test_default_notebook_is_the_cpr_notebook():
     notebook = default_notebook()
     assert notebook.is_file() and notebook.name == "cpr.ipynb"
     assert "kpitools.write_summary" in notebook.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "quarter",
+    ["2024/25 Q2", "2021/22 Q1", "2024/25 Q1", "2020/21 Q4", "2030/31 Q3"],
+)
+def test_a_quarter_outside_the_data_is_refused(tmp_path, quarter):
+    """The example runs from April 2021 to June 2024: a quarter with none of its months in
+    that range would give empty reports."""
+    if quarter in ("2021/22 Q1", "2024/25 Q1"):
+        assert plan(tmp_path, quarter=quarter).quarter == quarter
+        return
+    with pytest.raises(KpiToolsError) as caught:
+        plan(tmp_path, quarter=quarter)
+    assert str(caught.value) == (
+        f"--quarter {quarter} is outside the data, which runs from 2021-04 to 2024-06"
+    )
+    assert not (tmp_path / "out").exists()

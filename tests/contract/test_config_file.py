@@ -2,7 +2,7 @@ import pytest
 
 import kpitools
 from kpitools.core.errors import ValidationError
-from tests.conftest import COUNCIL_CONFIG
+from tests.conftest import COUNCIL_CONFIG, EXAMPLE
 
 
 def problems(tmp_path, text: str) -> list[str]:
@@ -60,10 +60,36 @@ def test_broken_yaml_and_missing_files(tmp_path):
     assert problems(tmp_path, "- a list\n") == [
         "council.yaml: must be a mapping of settings (council: ...)"
     ]
+    relative = "paths are relative to the configuration file's folder"
     assert problems(tmp_path, "council: X\nlogo: nowhere.png\ntemplate: none.pptx\n") == [
-        "council.yaml:2: logo: no file at nowhere.png",
-        "council.yaml:3: template: no file at none.pptx",
+        f"council.yaml:2: logo: no file at nowhere.png (looked for {tmp_path}/nowhere.png; "
+        f"{relative})",
+        f"council.yaml:3: template: no file at none.pptx (looked for {tmp_path}/none.pptx; "
+        f"{relative})",
     ]
     assert problems(tmp_path, "year_start_month: 4\n") == [
         "council.yaml:1: council: Field required"
+    ]
+
+
+def test_services_and_headlines_must_be_in_the_data(tmp_path):
+    """A misspelt service or headline measure is a problem, not a silent loss of settings."""
+    path = tmp_path / "council.yaml"
+    path.write_text(
+        "council: X\n"
+        "services:\n"
+        "  Finanse:\n"
+        "    director: Director of Finance\n"
+        "  Finance:\n"
+        "    headline: [FIN_KPI_01, ASC_KPI_01, FIN_KPI_99]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError) as caught:
+        kpitools.load(EXAMPLE, config=kpitools.load_config(path))
+    assert [str(p) for p in caught.value.problems] == [
+        "council.yaml:3: services.Finanse: no service of that name in measures (they are "
+        "Customer Services, ICT & Digital, Adult Social Care, Children's Services, Finance, "
+        "Waste & Environment)",
+        "council.yaml:6: services.Finance.headline: ASC_KPI_01 is not a measure of Finance",
+        "council.yaml:6: services.Finance.headline: FIN_KPI_99 is not a measure of Finance",
     ]

@@ -24,6 +24,12 @@ def config():
 
 
 @pytest.fixture(scope="module")
+def look(config):
+    """The example council's look (logo, colours, template) for data of other services."""
+    return config.model_copy(update={"services": {}})
+
+
+@pytest.fixture(scope="module")
 def example(config):
     return kpitools.load(EXAMPLE, config=config)
 
@@ -141,8 +147,8 @@ def many_exceptions(make_data):
     )
 
 
-def test_twenty_five_exceptions_continue_on_follow_on_slides(make_data, config, tmp_path):
-    dataset = kpitools.load(many_exceptions(make_data))
+def test_twenty_five_exceptions_continue_on_follow_on_slides(make_data, look, tmp_path):
+    dataset = kpitools.load(many_exceptions(make_data), config=look)
     report = build_cpr(dataset, "Overflow", "2024/25 Q1")
     assert len(report.exceptions) == 25
     deck = save_deck(report, tmp_path / "overflow.pptx")
@@ -187,9 +193,9 @@ def words_outside_content(pdf: Path, tmp_path: Path) -> list[str]:
 
 
 @pytest.mark.slow
-def test_libreoffice_opens_decks_and_nothing_spills(make_data, example, config, tmp_path):
+def test_libreoffice_opens_decks_and_nothing_spills(make_data, example, look, tmp_path):
     overflow = build_cpr(
-        kpitools.load(many_exceptions(make_data), config=config), "Overflow", "2024/25 Q1"
+        kpitools.load(many_exceptions(make_data), config=look), "Overflow", "2024/25 Q1"
     )
     decks = {"overflow": overflow}
     for service in example.services:
@@ -204,7 +210,7 @@ def test_libreoffice_opens_decks_and_nothing_spills(make_data, example, config, 
         assert words_outside_content(pdf, tmp_path) == [], name
 
 
-def test_hostile_comment_stays_text_in_the_deck(make_data, config, tmp_path):
+def test_hostile_comment_stays_text_in_the_deck(make_data, look, tmp_path):
     hostile = '<script>alert("x")</script><img src=x onerror=alert(1)> & "quotes" \u202e'
     data = make_data(
         measures="measure_id,service,title,polarity,unit,target\n"
@@ -213,7 +219,7 @@ def test_hostile_comment_stays_text_in_the_deck(make_data, config, tmp_path):
         comments="service,quarter,measure_id,section,author,comment\n"
         f'Hostile,2024/25 Q1,H1,,Director,"{hostile.replace(chr(34), chr(34) * 2)}"\n',
     )
-    report = build_cpr(kpitools.load(data), "Hostile", "2024/25 Q1")
+    report = build_cpr(kpitools.load(data, config=look), "Hostile", "2024/25 Q1")
     deck = save_deck(report, tmp_path / "hostile.pptx")
     text = slide_texts(deck.slides[2])
     assert hostile in text
