@@ -45,6 +45,9 @@ def render_overview(
             if shown
             else escape(row.service)
         )
+        if shown and shown.provisional:
+            name += f'<br><span class="muted">{escape(shown.provisional)}</span>'
+
         links = (
             f'<a href="{slug}/{slug}.pptx">Slides ({escape(row.service)}, PowerPoint)</a>'
             if shown

@@ -103,17 +103,23 @@ def plan_run(
 
 
 def resolve_quarter(dataset: Dataset, quarter: str) -> str:
-    """``--quarter``: a financial quarter's label, or the latest quarter the data reaches.
+    """``--quarter``: a financial quarter's label, or the latest finished quarter (the data
+    reaches its last month).
 
     Raises:
         KpiToolsError: not a quarter, or no data to find the latest one in.
     """
     calendar = dataset.calendar
     if quarter.strip().lower() == "latest":
-        latest = dataset.latest_month
-        if latest is None:
+        latest = dataset.latest_period(Granularity.QUARTER)
+        if dataset.latest_month is None:
             raise KpiToolsError("the data has no values, so there is no latest quarter")
-        return calendar.label(calendar.containing(latest, Granularity.QUARTER))
+        if latest is None:
+            raise KpiToolsError(
+                "the data covers no whole quarter yet: name the quarter to build it as "
+                "provisional (--quarter 2024/25 Q1)"
+            )
+        return calendar.label(latest)
     try:
         period = calendar.parse(quarter)
     except ValueError as err:

@@ -70,6 +70,30 @@ class Dataset:
         """Service names in the order they first appear in the data dictionary."""
         return list(dict.fromkeys(self.measures["service"]))
 
+    def latest_period(self, granularity: Granularity) -> pd.Period | None:
+        """The latest month, quarter or year that is finished: the data reaches its last
+        month (an unfinished period is reported only when it is asked for by name)."""
+        latest = self.latest_month
+        if latest is None:
+            return None
+        calendar = self.calendar
+        period = calendar.containing(latest, granularity)
+        if calendar.last_month(period) > latest:
+            period = period - 1
+        first = self.first_month
+        if first is not None and calendar.last_month(period) < first:
+            return None
+        return period
+
+    def months_reached(self, period: pd.Period) -> int:
+        """How many of a period's months the data reaches (all of them once it is finished)."""
+        latest = self.latest_month
+        calendar = self.calendar
+        first, last = calendar.first_month(period), calendar.last_month(period)
+        if latest is None or latest < first:
+            return 0
+        return (min(latest, last) - first).n + 1
+
     @property
     def first_month(self) -> pd.Period | None:
         """The first month the data covers, or ``None`` for an empty dataset."""

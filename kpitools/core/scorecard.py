@@ -44,7 +44,8 @@ def resolve_period(
 ) -> tuple[pd.Period | None, Granularity]:
     """Turn ``--period``/``--by`` into a period (or None for all) and a period length.
 
-    ``period`` may be ``"latest"``: the latest period of that length holding any value.
+    ``period`` may be ``"latest"``: the latest finished period of that length (the data
+    reaches its last month; see :meth:`Dataset.latest_period`).
     """
     calendar = dataset.calendar
     granularity = _granularity(by) if by is not None else None
@@ -52,10 +53,7 @@ def resolve_period(
         return None, granularity or Granularity.QUARTER
     if isinstance(period, str) and period.strip().lower() == "latest":
         granularity = granularity or Granularity.QUARTER
-        latest = dataset.latest_month
-        return (calendar.containing(latest, granularity) if latest is not None else None), (
-            granularity
-        )
+        return dataset.latest_period(granularity), granularity
     parsed = calendar.parse(period) if isinstance(period, str) else period
     own = calendar.granularity(parsed)
     if granularity is not None and granularity is not own:
@@ -79,6 +77,7 @@ def rate(
     period: str | pd.Period | None = None,
     by: Granularity | str | None = None,
     services: Iterable[str] | None = None,
+    measures: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """The scorecard: every measure rated for every period (or one period).
 
@@ -93,6 +92,7 @@ def rate(
             (default) or ``year``.
         services: only these services' measures (rated exactly as in the whole council's
             scorecard: how far the data reaches is still the whole council's).
+        measures: only these measures (by id), likewise.
 
     Returns:
         One row per measure per period, columns :data:`SCORECARD_COLUMNS`, in data-dictionary
@@ -100,8 +100,12 @@ def rate(
     """
     target_period, granularity = resolve_period(dataset, period, by)
     latest = dataset.latest_month
-    if services is not None:
-        dataset = _restricted(dataset, set(services))
+    if services is not None or measures is not None:
+        dataset = _restricted(
+            dataset,
+            set(services) if services is not None else None,
+            set(measures) if measures is not None else None,
+        )
     if dataset.values.empty or latest is None or (period is not None and target_period is None):
         return pd.DataFrame(columns=SCORECARD_COLUMNS)
     series = measure_series(dataset, granularity, latest)
@@ -111,15 +115,18 @@ def rate(
     return _present(rows, dataset)
 
 
-def _restricted(dataset: Dataset, services: set[str]) -> Dataset:
-    """The dataset with only these services' measures, values and targets."""
-    measures = dataset.measures[dataset.measures["service"].isin(services)]
-    ids = measures.index
+def _restricted(dataset: Dataset, services: set[str] | None, ids: set[str] | None) -> Dataset:
+    """The dataset with only these services' (and these ids') measures, values and targets."""
+    measures = dataset.measures
+    if services is not None:
+        measures = measures[measures["service"].isin(services)]
+    if ids is not None:
+        measures = measures[measures.index.isin(ids)]
     return replace(
         dataset,
         measures=measures,
-        values=dataset.values[dataset.values["measure_id"].isin(ids)],
-        targets=dataset.targets[dataset.targets["measure_id"].isin(ids)],
+        values=dataset.values[dataset.values["measure_id"].isin(measures.index)],
+        targets=dataset.targets[dataset.targets["measure_id"].isin(measures.index)],
     )
 
 
@@ -251,9 +258,14 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) 
         ],
         Status.REPORTED.value,
     )
-    out["status"] = np.where(use_last, out["status"], combined_status)
-    # An override rates the period it was given for: a quarter only when the quarter is that row.
-    out["rag_override"] = np.where(use_last, out["rag_override"], "")
+    # Every month counts, whatever the aggregation: a month not available (or pending, or
+    # mitigated) inside a quarter is not hidden by a good last month.
+    last_status = out["status"].to_numpy(dtype=object)
+    out["status"] = np.where(passthrough, last_status, combined_status)
+    # An override rates the row it was given for: a quarter keeps it only when the quarter is
+    # that row's value and status.
+    keeps_override = passthrough | (use_last & (combined_status == last_status))
+    out["rag_override"] = np.where(keeps_override, out["rag_override"], "")
     for column in _LEVELS:
         out[f"_summed_{column}"] = out[f"_sum_{column}"].where(out[f"_n_{column}"] > 0)
     out["_summed"] = summed

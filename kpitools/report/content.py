@@ -54,6 +54,9 @@ class MeasureLine:
     trend: tuple[tuple[str, float], ...]  # (period, value) oldest first; NaN where none
     comment: str = ""
     comment_author: str = ""
+    #: (month, RAG) for each month of the quarter of a measure reported monthly, oldest first:
+    #: a failed month is never hidden inside its quarter.
+    months: tuple[tuple[str, str], ...] = ()
 
     @property
     def target_text(self) -> str:
@@ -112,6 +115,9 @@ class Cpr:
     config: CouncilConfig = field(repr=False, compare=False)
     data_notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: "" for a finished quarter; else what it holds, e.g. "Provisional: 2 of 3 months, to
+    #: August 2024" - said on every slide and in the HTML report.
+    provisional: str = ""
 
     @property
     def slug(self) -> str:
@@ -137,6 +143,7 @@ class Cpr:
         return (
             f"{self.council} · {self.service} · Corporate Performance Report {self.quarter} · "
             f"Report date {self.report_date:%d %B %Y} · Run {self.run_id}"
+            + (f" · {self.provisional}" if self.provisional else "")
         )
 
 
@@ -175,7 +182,8 @@ def build_cpr(
     if dataset.calendar.granularity(period) is not Granularity.QUARTER:
         raise KpiToolsError(f"'{quarter}' is not a financial quarter (write 2024/25 Q1)")
     label = dataset.calendar.label(period)
-    date = parse_report_date(report_date) if report_date else period.end_time.date()
+    provisional, reached_end = _provisional(dataset, period)
+    date = parse_report_date(report_date) if report_date else reached_end
 
     config = dataset.config
     history = rate(dataset, by=Granularity.QUARTER, services=[service])
@@ -183,8 +191,11 @@ def build_cpr(
     reported = current[current["include"]]
     trends = _trends(history, label)
     comments = _comments(dataset, service, label)
+    months = _month_ratings(dataset, period, _exception_ids(reported))
     lines = {
-        row["measure_id"]: _measure_line(row, trends.get(row["measure_id"], ()), comments)
+        row["measure_id"]: _measure_line(
+            row, trends.get(row["measure_id"], ()), comments, months.get(row["measure_id"], ())
+        )
         for row in records_of(reported)
     }
 
@@ -236,8 +247,22 @@ def build_cpr(
         scorecard=current,
         config=config,
         data_notes=_data_notes(current),
+        provisional=provisional,
         warnings=warnings,
     )
+
+
+def _provisional(dataset: Dataset, period: pd.Period) -> tuple[str, dt.date]:
+    """Whether a quarter is unfinished (the data does not reach its last month), said in
+    words, and the last day the data reaches within it (the default report date)."""
+    calendar = dataset.calendar
+    months = (calendar.last_month(period) - calendar.first_month(period)).n + 1
+    reached = dataset.months_reached(period)
+    if reached >= months:
+        return "", period.end_time.date()
+    last = calendar.first_month(period) + max(reached, 1) - 1
+    to = f", to {last.strftime('%B %Y')}" if reached else ""
+    return f"Provisional: {reached} of {months} months{to}", last.end_time.date()
 
 
 def parse_report_date(value: str | dt.date) -> dt.date:
@@ -294,7 +319,10 @@ _LINE_FIELDS = ("measure_id", "title", "polarity", "unit", "rag_method", "value"
 
 
 def _measure_line(
-    row: dict[str, Any], trend: tuple[tuple[str, float], ...], comments: dict[str, tuple[str, str]]
+    row: dict[str, Any],
+    trend: tuple[tuple[str, float], ...],
+    comments: dict[str, tuple[str, str]],
+    months: tuple[tuple[str, str], ...],
 ) -> MeasureLine:
     comment, author = comments.get(row["measure_id"], ("", ""))
     return MeasureLine(
@@ -303,7 +331,30 @@ def _measure_line(
         trend=trend,
         comment=comment,
         comment_author=author,
+        months=months,
     )
+
+
+def _exception_ids(rows: pd.DataFrame) -> list[str]:
+    return [str(m) for m in rows.loc[rows["exception"], "measure_id"]]
+
+
+def _month_ratings(
+    dataset: Dataset, quarter: pd.Period, measure_ids: list[str]
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each monthly measure's RAG for every month of the quarter (missing months included),
+    for the measures whose rows show them (the exceptions)."""
+    if not measure_ids:
+        return {}
+    calendar = dataset.calendar
+    first, last = calendar.first_month(quarter), calendar.last_month(quarter)
+    labels = [calendar.label(m) for m in pd.period_range(first, last, freq="M")]
+    monthly = rate(dataset, by=Granularity.MONTH, measures=measure_ids)
+    own = monthly[monthly["period"].isin(labels) & (monthly["value_period"] == monthly["period"])]
+    return {
+        str(measure_id): tuple(zip(group["period"], group["rag"], strict=True))
+        for measure_id, group in own.groupby("measure_id", sort=False)
+    }
 
 
 def _favourable(line: MeasureLine) -> float:

@@ -41,6 +41,7 @@ from kpitools.report.words import (
     direction_label,
     format_percent,
     format_value,
+    month_strip,
     rag_label,
     sparkline,
 )
@@ -326,6 +327,8 @@ class DeckBuilder:
                 + (f" · Run {report.run_id}" if report.run_id else "")
                 + f" · Slide {number} of {total}"
             )
+            if report.provisional:
+                text = f"{report.provisional.upper()} · {text}"
             _add_text(
                 slide,
                 self.frame,
@@ -693,7 +696,7 @@ def _exception_cells(builder: DeckBuilder, line: MeasureLine) -> list[Cell]:
         (f"{value}\n{line.target_text}", {}),
         (format_percent(line.variance_pct) or "–", {}),
         (f"{rag_label(line.rag)}\n{direction}", builder.rag_fill(line.rag)),
-        (line.reason_text, {}),
+        (line.reason_text + (f"\nBy month: {month_strip(line.months)}" if line.months else ""), {}),
         (comment, {"colour": MUTED} if not line.comment else {}),
     ]
 

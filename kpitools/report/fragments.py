@@ -25,6 +25,7 @@ from kpitools.report.words import (
     direction_label,
     format_percent,
     format_value,
+    month_word,
     rag_label,
     sparkline,
 )
@@ -102,9 +103,15 @@ def title(report: Cpr) -> Fragment:
     if report.cabinet_member:
         people.append(f"Cabinet member: {report.cabinet_member}")
     details = [report.council, *people, f"Report date {report.report_date:%d %B %Y}"]
+    provisional = (
+        f'<p class="provisional"><strong>{_text(report.provisional)}</strong>: the quarter is '
+        "not over, or not all its figures are in; these are not its final figures.</p>"
+        if report.provisional
+        else ""
+    )
     return Fragment(
         f'<header class="report-header"><h1>{_text(report.title)}</h1>'
-        f"<p>{' · '.join(_text(d) for d in details)}</p></header>"
+        f"<p>{' · '.join(_text(d) for d in details)}</p>{provisional}</header>"
     )
 
 
@@ -184,6 +191,15 @@ def _trend_words(line: MeasureLine) -> str:
     return ", ".join(f"{p}: {format_value(v, line.unit)}" for p, v in values)
 
 
+def _months(line: MeasureLine, palette: dict[str, str]) -> str:
+    """Each month's RAG, so a failed month is never hidden inside its quarter."""
+    items = "".join(
+        f"<li>{_text(month_word(month))} {rag_badge(rag, palette)}</li>"
+        for month, rag in line.months
+    )
+    return f'<ul class="months">{items}</ul>'
+
+
 def exceptions(report: Cpr) -> Fragment:
     """Slide 3: every exception measure with the Director's comment."""
     palette = report.palette
@@ -197,19 +213,19 @@ def exceptions(report: Cpr) -> Fragment:
             if line.comment
             else f'<p class="comment awaited">{COMMENT_AWAITED}</p>'
         )
+        head = ["Value", "Target", "Variance", "RAG", "Direction"]
+        cells = [
+            _text(format_value(line.value, line.unit) or "no value"),
+            _text(line.target_text),
+            _text(format_percent(line.variance_pct) or "–"),
+            rag_badge(line.rag, palette),
+            _text(direction_label(line.direction) or "no trend"),
+        ]
+        if line.months:
+            head.append("By month")
+            cells.append(_months(line, palette))
         facts = data_table(
-            f"{line.title}: figures for {report.quarter}",
-            ["Value", "Target", "Variance", "RAG", "Direction"],
-            [
-                (
-                    _text(format_value(line.value, line.unit) or "no value"),
-                    _text(line.target_text),
-                    _text(format_percent(line.variance_pct) or "–"),
-                    rag_badge(line.rag, palette),
-                    _text(direction_label(line.direction) or "no trend"),
-                )
-            ],
-            css="facts",
+            f"{line.title}: figures for {report.quarter}", head, [cells], css="facts"
         )
         items.append(
             f'<article class="exception"><h3>{_text(line.title)} '

@@ -58,6 +58,7 @@ class ReportSummary:
     warnings: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict)
     kpitools_version: str = ""
+    provisional: str = ""  # "" for a finished quarter
 
     @classmethod
     def of(cls, report: Cpr) -> ReportSummary:
@@ -78,6 +79,7 @@ class ReportSummary:
             warnings=tuple(report.warnings),
             settings=report.config.rating_settings(),
             kpitools_version=__version__,
+            provisional=report.provisional,
         )
 
     @property

@@ -94,3 +94,16 @@ def sparkline(values: list[float]) -> str:
         else:
             marks.append(SPARK_BARS[round((value - low) / span * (len(SPARK_BARS) - 1))])
     return "".join(marks)
+
+
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def month_word(label: str) -> str:
+    """``2024-04`` -> ``Apr``."""
+    return _MONTH_ABBR[int(label[5:7]) - 1]
+
+
+def month_strip(months: tuple[tuple[str, str], ...]) -> str:
+    """Each month's RAG as symbol and word: ``Apr ▲ red · May ● green · Jun ● green``."""
+    return " · ".join(f"{month_word(month)} {rag_label(rag)}" for month, rag in months)
