@@ -19,6 +19,7 @@ from kpitools.contract.config_file import load_config
 from kpitools.contract.loading import load
 from kpitools.core.dataset import Dataset
 from kpitools.core.errors import KpiToolsError, ValidationError
+from kpitools.core.periods import Granularity
 from kpitools.core.scorecard import rate
 
 EXIT_BAD_INPUT = 2
@@ -283,14 +284,30 @@ def notebook(out_path: str) -> None:
 def _summary(dataset: Dataset) -> str:
     measures = len(dataset.measures)
     services = len(dataset.services)
-    latest = dataset.latest_month
-    reach = f", up to {dataset.calendar.label(latest)}" if latest is not None else ""
     return (
         f"OK: {measures} measures in {services} service{'s' if services != 1 else ''}, "
-        f"{len(dataset.values)} values{reach}, "
+        f"{len(dataset.values)} values, "
         f"{len(dataset.targets)} target ranges, {len(dataset.comments)} comments, "
-        f"{len(dataset.actions)} actions, {len(dataset.benchmarks)} benchmarks."
+        f"{len(dataset.actions)} actions, {len(dataset.benchmarks)} benchmarks.\n" + _reach(dataset)
     )
+
+
+def _reach(dataset: Dataset) -> str:
+    """How far the data really reaches: its months, quarters and years, and the latest
+    finished quarter (what ``--quarter latest`` builds)."""
+    calendar = dataset.calendar
+    values = dataset.values
+    spans = []
+    for granularity in (Granularity.MONTH, Granularity.QUARTER, Granularity.YEAR):
+        periods = values.loc[values["granularity"] == int(granularity), "period"]
+        if not periods.empty:
+            first, last = min(periods), max(periods)
+            spans.append(f"{granularity.word}s {calendar.label(first)} to {calendar.label(last)}")
+    latest = dataset.latest_period(Granularity.QUARTER)
+    finished = calendar.label(latest) if latest is not None else "none yet"
+    if not spans:
+        return "No values yet."
+    return f"Values for {'; '.join(spans)}. Latest finished quarter: {finished}."
 
 
 def _rounded(rows: pd.DataFrame) -> pd.DataFrame:

@@ -213,6 +213,9 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) 
         _any_not_available=("_is_not_available", "any"),
         _any_pending=("_is_pending", "any"),
         _any_mitigated=("_is_mitigated", "any"),
+        _n_not_available=("_is_not_available", "sum"),
+        _n_pending=("_is_pending", "sum"),
+        _n_mitigated=("_is_mitigated", "sum"),
         _all_not_expected=("_is_not_expected", "all"),
         _restated=("_restated", "any"),
         **{f"_sum_{c}": (f"_row_{c}", "sum") for c in _LEVELS},
@@ -366,27 +369,39 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
 
 
 def _data_quality(grid: pd.DataFrame) -> list[str]:
-    """What a reader should know about the data behind each row."""
+    """What a reader should know about the data behind each row: months not supplied, not
+    available, pending or mitigated inside a longer period, provisional and restated figures,
+    changed ratings."""
     notes = []
-    columns = ["status", "_rows", "_native", "_eff", "_passthrough", "frequency", "_restated",
-               "value", "rag", "rag_calculated"]  # fmt: skip
-    for status, rows, native, eff, passthrough, frequency, restated, value, rag, calculated in grid[
-        columns
-    ].itertuples(index=False, name=None):
+    for row in grid.to_dict("records"):
+        status, rows = row["status"], row["_rows"]
         parts = []
         if status == Status.MISSING.value:
             parts.append("no value supplied")
-        elif not passthrough and frequency in _GAP_FILLED:
-            expected = _PERIODS_PER_YEAR[Granularity(native)] // _PERIODS_PER_YEAR[Granularity(eff)]
+        elif not row["_passthrough"] and row["frequency"] in _GAP_FILLED:
+            native = Granularity(row["_native"])
+            expected = _PERIODS_PER_YEAR[native] // _PERIODS_PER_YEAR[Granularity(row["_eff"])]
+            word = native.word
             if rows < expected:
-                word = Granularity(native).word
                 parts.append(f"{rows} of {expected} {word}s supplied")
-        if status == Status.PENDING.value and not pd.isna(value):
+            for key, what in (
+                ("_n_not_available", "not available"),
+                ("_n_pending", "pending"),
+                ("_n_mitigated", "mitigated"),
+            ):
+                count = row.get(key, 0)
+                if count and not pd.isna(count):
+                    parts.append(f"{int(count)} of {expected} {word}s {what}")
+        elif status == Status.NOT_AVAILABLE.value:
+            parts.append("data due but not available")
+        elif status == Status.PENDING.value and pd.isna(row["value"]):
+            parts.append("figure expected later")
+        if status == Status.PENDING.value and not pd.isna(row["value"]):
             parts.append("provisional")
-        if restated:
+        if bool(row["_restated"]):
             parts.append("restated")
-        if rag != calculated:
-            parts.append(f"rating changed from {calculated} to {rag}")
+        if row["rag"] != row["rag_calculated"]:
+            parts.append(f"rating changed from {row['rag_calculated']} to {row['rag']}")
         notes.append("; ".join(parts))
     return notes
 

@@ -51,6 +51,7 @@ class MeasureLine:
     value_period: str
     reasons: tuple[str, ...]
     data_quality: str
+    note: str
     trend: tuple[tuple[str, float], ...]  # (period, value) oldest first; NaN where none
     comment: str = ""
     comment_author: str = ""
@@ -73,6 +74,14 @@ class MeasureLine:
     def reason_text(self) -> str:
         """The exception reasons as a sentence fragment."""
         return "; ".join(ExceptionReason(r).description for r in self.reasons)
+
+    @property
+    def data_text(self) -> str:
+        """What a reader should know about the figures: data quality and notes, or ''."""
+        parts = [self.data_quality] if self.data_quality else []
+        if self.note:
+            parts.append(f"note: {self.note}")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -315,7 +324,7 @@ def _comments(dataset: Dataset, service: str, label: str) -> dict[str, tuple[str
 # Scorecard columns a MeasureLine takes over as they are.
 _LINE_FIELDS = ("measure_id", "title", "polarity", "unit", "rag_method", "value", "target", "tsl",
                 "msl", "rag", "direction", "variance", "variance_pct", "period", "value_period",
-                "data_quality")  # fmt: skip
+                "data_quality", "note")  # fmt: skip
 
 
 def _measure_line(
@@ -414,11 +423,13 @@ def _actions(dataset: Dataset, service: str, report_date: dt.date) -> tuple[Acti
 
 
 def _data_notes(current: pd.DataFrame) -> tuple[str, ...]:
-    """Where the quarter's data is late, missing, provisional or restated."""
+    """Where the quarter's data is late, missing, provisional or restated, with the notes
+    that came with the figures."""
     notes = []
     for row in rows_of(current):
-        if row.data_quality:
-            notes.append(f"{row.measure_id} {row.title}: {row.data_quality}")
-        elif row.status == "not_available":
-            notes.append(f"{row.measure_id} {row.title}: data due but not available")
+        parts = [row.data_quality] if row.data_quality else []
+        if row.note:
+            parts.append(f"note: {row.note}")
+        if parts:
+            notes.append(f"{row.measure_id} {row.title}: {'; '.join(parts)}")
     return tuple(notes)

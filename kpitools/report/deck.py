@@ -696,9 +696,19 @@ def _exception_cells(builder: DeckBuilder, line: MeasureLine) -> list[Cell]:
         (f"{value}\n{line.target_text}", {}),
         (format_percent(line.variance_pct) or "–", {}),
         (f"{rag_label(line.rag)}\n{direction}", builder.rag_fill(line.rag)),
-        (line.reason_text + (f"\nBy month: {month_strip(line.months)}" if line.months else ""), {}),
+        (_why(line), {}),
         (comment, {"colour": MUTED} if not line.comment else {}),
     ]
+
+
+def _why(line: MeasureLine) -> str:
+    """The reasons, each month's RAG and what to know about the figures."""
+    parts = [line.reason_text]
+    if line.months:
+        parts.append(f"By month: {month_strip(line.months)}")
+    if line.data_text:
+        parts.append(f"Data: {line.data_text}")
+    return "\n".join(parts)
 
 
 def add_exception_slides(builder: DeckBuilder) -> None:

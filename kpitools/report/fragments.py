@@ -231,7 +231,12 @@ def exceptions(report: Cpr) -> Fragment:
             f'<article class="exception"><h3>{_text(line.title)} '
             f'<span class="muted">({_text(line.measure_id)})</span></h3>{facts}'
             f"<p><strong>Why it is an exception:</strong> {_text(line.reason_text)}</p>"
-            f"<h4>Director's comment</h4>{comment}</article>"
+            + (
+                f"<p><strong>About the figures:</strong> {_text(line.data_text)}</p>"
+                if line.data_text
+                else ""
+            )
+            + f"<h4>Director's comment</h4>{comment}</article>"
         )
     return Fragment("".join(items))
 
@@ -314,8 +319,10 @@ def scorecard(report: Cpr) -> Fragment:
 
 
 def data_notes(report: Cpr) -> Fragment:
-    """Where the quarter's data is late, missing, provisional or restated."""
-    if not report.data_notes:
-        return Fragment("<p>All figures for the quarter were supplied in full.</p>")
-    items = "".join(f"<li>{_text(note)}</li>" for note in report.data_notes)
+    """Where the quarter's data is late, missing, provisional or restated, and the notes that
+    came with the figures; a quarter is said to be complete only when nothing is."""
+    notes = ([report.provisional] if report.provisional else []) + list(report.data_notes)
+    if not notes:
+        return Fragment("<p>Every figure for the quarter was supplied in full, with no notes.</p>")
+    items = "".join(f"<li>{_text(note)}</li>" for note in notes)
     return Fragment(f"<ul>{items}</ul>")

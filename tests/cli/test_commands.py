@@ -59,7 +59,11 @@ def test_scorecard_table_tells_rag_in_words():
 def test_validate_reports_ok():
     result = run("validate", "--data", str(EXAMPLE))
     assert result.exit_code == 0
-    assert result.stdout.startswith("OK: 67 measures in 6 services, 2184 values, up to 2024-06")
+    assert result.stdout == (
+        "OK: 67 measures in 6 services, 2184 values, 9 target ranges, 19 comments, 13 actions, "
+        "120 benchmarks.\nValues for months 2021-04 to 2024-06; quarters 2021/22 Q1 to "
+        "2024/25 Q1; years 2021/22 to 2023/24. Latest finished quarter: 2024/25 Q1.\n"
+    )
 
 
 def test_bad_input_exits_2_with_nothing_on_stdout(make_data):

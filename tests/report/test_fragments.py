@@ -91,11 +91,15 @@ def test_overdue_actions_come_first_and_are_marked(reports):
 
 def test_data_notes(reports):
     assert fragments.data_notes(reports["ICT & Digital"]) == (
-        "<ul><li>IMT_KPI_01 Priority 1 incidents resolved within 4 hours: provisional</li>"
-        "<li>IMT_KPI_05 Service desk calls abandoned: provisional</li></ul>"
+        "<ul><li>IMT_KPI_01 Priority 1 incidents resolved within 4 hours: 1 of 3 months "
+        "pending; provisional; note: Provisional until agreed.</li>"
+        "<li>IMT_KPI_05 Service desk calls abandoned: 1 of 3 months pending; provisional; "
+        "note: Figures due after contract review meeting.</li>"
+        "<li>IMT_KPI_06 Critical security patches applied within 14 days: note: Disputed score "
+        "re-checked at contract board; changed from red to amber.</li></ul>"
     )
-    assert fragments.data_notes(reports["Finance"]) == (
-        "<p>All figures for the quarter were supplied in full.</p>"
+    assert fragments.data_notes(reports["Waste & Environment"]) == (
+        "<p>Every figure for the quarter was supplied in full, with no notes.</p>"
     )
 
 

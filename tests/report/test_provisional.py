@@ -100,7 +100,12 @@ def test_a_month_strip_on_the_exceptions_slide_and_in_the_html(make_data):
     deck = build_deck(report)
     [table] = [s.table for s in deck.slides[2].shapes if s.has_table]
     reasons = table.cell(1, 4).text
-    assert reasons.endswith("By month: Apr ▲ red · May ▲ red · Jun ● green")
+    assert reasons == (
+        "data due but not available (red)\n"
+        "By month: Apr ▲ red · May ▲ red · Jun ● green\n"
+        "Data: 1 of 3 months not available"
+    )
     html = fragments.exceptions(report)
     assert '<th scope="col">By month</th>' in html
     assert html.count("<li>Apr ") == 1 and html.count("<li>Jun ") == 1
+    assert "<strong>About the figures:</strong> 1 of 3 months not available</p>" in html
