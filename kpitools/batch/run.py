@@ -275,6 +275,7 @@ def manifest_header(plan: RunPlan, options: BatchOptions) -> dict[str, Any]:
             "scheduler": options.scheduler or "",
         },
         "settings": plan.config.rating_settings(),
+        "data_warnings": [str(w) for w in plan.dataset.warnings],
         "inputs": inputs,
         "config_sha256": file_sha256(plan.config_path) if plan.config_path else "",
         "notebook": {"path": str(plan.notebook), "sha256": file_sha256(plan.notebook)},

@@ -85,8 +85,16 @@ _year_start_removed = click.option(
 
 
 def _load(data: str, config_path: str | None) -> Dataset:
-    """The data folder read with the council's settings: the one way every command loads."""
-    return load(data, config=load_config(config_path))
+    """The data folder read with the council's settings: the one way every command loads.
+    What the loader warns about goes to stderr."""
+    dataset = load(data, config=load_config(config_path))
+    _warn(dataset)
+    return dataset
+
+
+def _warn(dataset: Dataset) -> None:
+    for warning in dataset.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -241,6 +249,7 @@ def run(
         data, quarter, services=services, out_dir=out_dir, config_path=config_path,
         report_date=report_date, run_id=run_id, strict=strict, notebook=notebook,
     )  # fmt: skip
+    _warn(plan.dataset)
     workers = jobs or os.cpu_count() or 1
     options = BatchOptions(jobs=workers, timeout=timeout, force=force, scheduler=scheduler)
     where = f"Dask cluster {scheduler}" if scheduler else f"{workers} worker(s)"

@@ -89,7 +89,8 @@ def _parse(folder: Path, config: CouncilConfig) -> Dataset:
         tables[name] = table
 
     context = Context(FiscalCalendar(config.year_start_month))
-    measures, checked = _check(tables["measures"], "measures", context)
+    warnings: list[Problem] = []
+    measures, checked = _check(tables["measures"], "measures", context, warnings)
     problems += checked
     measures = measures.set_index("measure_id")
     if tables["measures"] is None or (measures.empty and problems):
@@ -99,7 +100,7 @@ def _parse(folder: Path, config: CouncilConfig) -> Dataset:
     context = Context(context.calendar, measures)
     frames: dict[str, pd.DataFrame] = {}
     for name in ("targets", "values", "comments", "actions", "benchmarks"):
-        frames[name], checked = _check(tables[name], name, context)
+        frames[name], checked = _check(tables[name], name, context, warnings)
         problems += checked
         if name == "targets":
             problems += validation.check_threshold_levels(
@@ -112,18 +113,22 @@ def _parse(folder: Path, config: CouncilConfig) -> Dataset:
         config=config,
         source=folder,
         year_start_month=config.year_start_month,
+        warnings=tuple(_in_file_order(warnings)),
         **frames,
     )
 
 
 def _check(
-    table: RawTable | None, name: str, context: Context
+    table: RawTable | None, name: str, context: Context, warnings: list[Problem]
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check a table, or give an empty frame when the file is absent or unreadable."""
+    """Check a table, or give an empty frame when the file is absent or unreadable; its
+    warnings are added to ``warnings``."""
     spec = SPECS[name]
     if table is None:
         return spec.empty(), []
-    return check_table(table, spec, context)
+    frame, problems, found = check_table(table, spec, context)
+    warnings += found
+    return frame, problems
 
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:

@@ -145,10 +145,15 @@ class TableChecker:
     def __init__(self, table: RawTable):
         self.table = table
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self._first_row: dict[object, int] = {}
 
     def add(self, row: int | None, column: str, message: str) -> None:
         self.problems.append(Problem(self.table.file, row, column, message))
+
+    def warn(self, row: int | None, column: str, message: str) -> None:
+        """Something a person should look at that does not stop the data being used."""
+        self.warnings.append(Problem(self.table.file, row, column, message))
 
     def missing_columns(self, required: Iterable[str]) -> bool:
         """Report required columns that are absent; True if any are."""
@@ -285,11 +290,11 @@ class TableSpec:
 
 def check_table(
     table: RawTable, spec: TableSpec, context: Context
-) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check one table against its spec: the typed frame and every problem found."""
+) -> tuple[pd.DataFrame, list[Problem], list[Problem]]:
+    """Check one table against its spec: the typed frame, every problem and every warning."""
     check = TableChecker(table)
     if check.missing_columns(spec.required):
-        return spec.empty(), check.problems
+        return spec.empty(), check.problems, check.warnings
     records = []
     for row, cells in table.rows:
         record = spec.read_row(check, row, cells, context)
@@ -298,7 +303,7 @@ def check_table(
     frame = pd.DataFrame.from_records(records, columns=list(spec.columns))
     if spec.finish is not None:
         spec.finish(check, frame, context)
-    return frame, check.problems
+    return frame, check.problems, check.warnings
 
 
 def _measures(context: Context) -> pd.DataFrame:
@@ -550,16 +555,7 @@ def _value_row(
         )
     elif status is Status.NOT_AVAILABLE and not math.isnan(value):
         check.add(row, "status", f"status is not_available for {label} but a value is given")
-    if (
-        measure["aggregation"] == Aggregation.RATIO
-        and not math.isnan(value)
-        and (math.isnan(numerator) or math.isnan(denominator))
-    ):
-        check.add(
-            row,
-            "numerator",
-            f"numerator and denominator are needed for {label}: its aggregation is ratio",
-        )
+    _check_ratio(check, row, cells, label, measure, value, numerator, denominator)
     if not usable:
         return None
     return {
@@ -606,6 +602,37 @@ def _value_cells(
     if math.isnan(value) and not (math.isnan(numerator) or math.isnan(denominator)):
         value = ratio_value(numerator, denominator, Unit(measure["unit"]))
     return value, numerator, denominator
+
+
+def _check_ratio(
+    check: TableChecker,
+    row: int,
+    cells: dict[str, str],
+    label: str,
+    measure: dict[str, str],
+    value: float,
+    numerator: float,
+    denominator: float,
+) -> None:
+    """A value given with its numerator and denominator must agree with them, to the
+    precision it is written in (33.9% for 961 / 2927 = 32.8% does not)."""
+    raw = cells.get("value", "").strip()
+    if math.isnan(value) or math.isnan(numerator) or math.isnan(denominator) or not raw:
+        return
+    if _RATIO.match(raw):
+        return  # the value was worked out from them
+    computed = ratio_value(numerator, denominator, Unit(measure["unit"]))
+    written = raw.rstrip("%").replace(",", "")
+    decimals = len(written.split(".", 1)[1]) if "." in written else 0
+    if abs(value - computed) > 0.5 * 10**-decimals + 1e-9 * max(1.0, abs(computed)):
+        shown = f"{computed:.{max(decimals, 1)}f}"
+        check.warn(
+            row,
+            "value",
+            f"value {quote(raw)} for {label} disagrees with numerator / denominator "
+            f"{numerator:g} / {denominator:g} = {shown}"
+            + ("%" if Unit(measure["unit"]) is Unit.PERCENT else ""),
+        )
 
 
 def ratio_value(numerator: float, denominator: float, unit: Unit) -> float:

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from kpitools.core.config import CouncilConfig
+from kpitools.core.errors import Problem
 from kpitools.core.periods import FiscalCalendar, Granularity
 
 FRAMES = ("measures", "values", "targets", "comments", "actions", "benchmarks")
@@ -36,6 +37,8 @@ class Dataset:
         source: the data folder, where the data came from a folder.
         year_start_month: the financial year the periods were read with; a configuration
             with another year cannot be given to this dataset (load the data again).
+        warnings: what the loader found worth a look that did not stop it (a value that
+            disagrees with its numerator and denominator), by file and row.
     """
 
     measures: pd.DataFrame
@@ -47,6 +50,7 @@ class Dataset:
     config: CouncilConfig
     source: Path | None = None
     year_start_month: int = 4
+    warnings: tuple[Problem, ...] = ()
 
     def __post_init__(self) -> None:
         if self.config.year_start_month != self.year_start_month:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -200,6 +200,12 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) 
     for status in (Status.NOT_AVAILABLE, Status.PENDING, Status.MITIGATED, Status.NOT_EXPECTED):
         values[f"_is_{status.value}"] = values["status"] == status.value
     values["_restated"] = values["restated_from"].notna()
+    # A ratio is recomputed from the months that give both its parts.
+    both = values["numerator"].notna() & values["denominator"].notna()
+    values["_num_both"] = values["numerator"].where(both)
+    values["_den_both"] = values["denominator"].where(both)
+    values["_both"] = both
+    values["_no_parts"] = values["value"].notna() & ~both
     grouped = values.groupby(keys, sort=False)
     totals = grouped.agg(
         _rows=("value", "size"),
@@ -210,6 +216,10 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) 
         _den=("denominator", "sum"),
         _num_count=("numerator", "count"),
         _den_count=("denominator", "count"),
+        _num_b=("_num_both", "sum"),
+        _den_b=("_den_both", "sum"),
+        _n_both=("_both", "sum"),
+        _n_no_parts=("_no_parts", "sum"),
         _any_not_available=("_is_not_available", "any"),
         _any_pending=("_is_pending", "any"),
         _any_mitigated=("_is_mitigated", "any"),
@@ -232,9 +242,12 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) 
     passthrough = ids.map(native).to_numpy() == out["_eff"].to_numpy()
     use_last = passthrough | (aggregation == Aggregation.LAST.value).to_numpy()
     summed = ~use_last & (aggregation == Aggregation.SUM.value).to_numpy()
-    has_ratio = (out["_den"] != 0) & (out["_den_count"] > 0)
+    has_ratio = (out["_den_b"] != 0) & (out["_n_both"] > 0)
     scale = np.where(ids.map(measures["unit"]) == Unit.PERCENT.value, 100.0, 1.0)
-    ratio_value = scale * out["_num"] / out["_den"].where(has_ratio)
+    # Without any month's numerator and denominator, a ratio quarter is the months' mean
+    # (data quality says so).
+    ratio_value = np.where(has_ratio, scale * out["_num_b"] / out["_den_b"].where(has_ratio),
+                           out["_mean"])  # fmt: skip
     aggregated = np.select(
         [aggregation == Aggregation.SUM.value, aggregation == Aggregation.MEAN.value],
         [out["_sum"], out["_mean"]],
@@ -242,10 +255,13 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) 
     )
     aggregated = np.where(out["_count"] > 0, aggregated, np.nan)
     out["value"] = np.where(use_last, out["value"], aggregated)
+    is_ratio = (aggregation == Aggregation.RATIO.value).to_numpy()
     for column in ("numerator", "denominator"):
         short = column[:3]
         summed_parts = out[f"_{short}"].where(out[f"_{short}_count"] > 0)
-        out[column] = np.where(use_last, out[column], summed_parts)
+        ratio_parts = out[f"_{short}_b"].where(out["_n_both"] > 0)
+        out[column] = np.where(use_last, out[column], np.where(is_ratio, ratio_parts, summed_parts))
+    out["_ratio"] = ~use_last & is_ratio
     combined_status = np.select(
         [
             out["_any_not_available"],
@@ -320,6 +336,7 @@ def _fill_gaps(
                         "_rows": 0,
                         "_summed": bool(group["_summed"].iloc[0]),
                         "_passthrough": bool(group["_passthrough"].iloc[0]),
+                        "_ratio": bool(group["_ratio"].iloc[0]),
                         "_native": int(group["_native"].iloc[0]),
                         "_restated": False,
                     }
@@ -368,6 +385,11 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     return grid
 
 
+def _flag(value: Any) -> bool:
+    """A yes/no cell of the grid (rows added for missing periods may hold NaN)."""
+    return bool(value) if not pd.isna(value) else False
+
+
 def _data_quality(grid: pd.DataFrame) -> list[str]:
     """What a reader should know about the data behind each row: months not supplied, not
     available, pending or mitigated inside a longer period, provisional and restated figures,
@@ -392,13 +414,19 @@ def _data_quality(grid: pd.DataFrame) -> list[str]:
                 count = row.get(key, 0)
                 if count and not pd.isna(count):
                     parts.append(f"{int(count)} of {expected} {word}s {what}")
+            lacking = row.get("_n_no_parts", 0)
+            if _flag(row.get("_ratio")) and lacking and not pd.isna(lacking):
+                parts.append(
+                    f"{int(lacking)} of {expected} {word}s without numerator and denominator"
+                    + (": the mean of the months" if not row.get("_n_both") else "")
+                )
         elif status == Status.NOT_AVAILABLE.value:
             parts.append("data due but not available")
         elif status == Status.PENDING.value and pd.isna(row["value"]):
             parts.append("figure expected later")
         if status == Status.PENDING.value and not pd.isna(row["value"]):
             parts.append("provisional")
-        if bool(row["_restated"]):
+        if _flag(row["_restated"]):
             parts.append("restated")
         if row["rag"] != row["rag_calculated"]:
             parts.append(f"rating changed from {row['rag_calculated']} to {row['rag']}")

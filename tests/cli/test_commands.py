@@ -106,3 +106,18 @@ def test_python_m_kpitools_runs_without_traceback(make_data):
         capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=True,
     )  # fmt: skip
     assert good.stdout.count("\n") == 68  # header + 67 measures
+
+
+def test_validate_shows_warnings_on_stderr(make_data):
+    data = make_data(
+        measures="measure_id,service,title,polarity,unit,aggregation,target\n"
+        "C,S,Calls abandoned,down,percent,ratio,10\n",
+        values="measure_id,period,value,numerator,denominator\nC,2017-06,33.9%,961,2927\n",
+    )
+    result = CliRunner().invoke(cli, ["validate", "--data", str(data)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("OK: 1 measures in 1 service, 1 values")
+    assert result.stderr == (
+        "warning: values.csv:2: value '33.9%' for C 2017-06 disagrees with numerator / "
+        "denominator 961 / 2927 = 32.8%\n"
+    )
