@@ -80,7 +80,7 @@ def _service_table(service: str, rows: pd.DataFrame) -> Table:
             target,
             format_percent(row.variance_pct),
             Text(rag_label(row.rag), style=RAG_STYLES.get(row.rag, "")),
-            direction_label(row.direction),
+            direction_label(row.direction, row.change_pct),
             ", ".join(_REASON_SHORT.get(code, code) for code in row.exception_reasons.split()),
         )
     return table

@@ -52,6 +52,10 @@ class CouncilConfig(BaseModel):
     layouts: Layouts = Layouts()
     rag_colours: dict[RAG, str] = Field(default_factory=dict)
     default_tolerance: float = Field(0.05, ge=0, le=1)
+    #: A change within this fraction of the previous value is "stable" (0: only no change).
+    stable_band: float = Field(0.0, ge=0, le=1)
+    #: A monitored (neutral) measure changing by this fraction or more is noted on slide 1.
+    notable_change: float = Field(0.25, ge=0)
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     _source: Path | None = PrivateAttr(default=None)  # not a setting: never read or written
 
@@ -97,10 +101,12 @@ class CouncilConfig(BaseModel):
 
     def rating_settings(self) -> dict[str, Any]:
         """The settings that change what a report says about a measure: the financial year,
-        the default tolerance and each service's headline measures. Two outputs agree when
-        these agree."""
+        the default tolerance, the stable band, the notable change of a monitored measure and
+        each service's headline measures. Two outputs agree when these agree."""
         return {
             "year_start_month": self.year_start_month,
             "default_tolerance": self.default_tolerance,
+            "stable_band": self.stable_band,
+            "notable_change": self.notable_change,
             "headline": {name: list(s.headline) for name, s in sorted(self.services.items())},
         }

@@ -80,12 +80,16 @@ class RAG(StrEnum):
 
 
 class Direction(StrEnum):
-    """Direction of travel against the previous period, taking polarity into account."""
+    """Direction of travel against the previous period, taking polarity into account: the
+    verdict on a measure without a target. Neutral measures are ``monitored`` (their change is
+    shown, not judged)."""
 
     IMPROVING = "improving"
     WORSENING = "worsening"
     STABLE = "stable"
-    NONE = "none"
+    NOT_COMPARABLE = "not_comparable"  # no like-for-like figure (none this period)
+    NO_EARLIER_FIGURE = "no_earlier_figure"  # nothing earlier to compare with
+    MONITORED = "monitored"  # neutral polarity: the change is shown, not judged
 
 
 class Flag(StrEnum):

@@ -109,14 +109,23 @@ def adverse_variance(rows: pd.DataFrame) -> pd.Series:
     return (relative * sign).fillna(0.0).clip(lower=0.0)
 
 
-def direction_of_travel(value: pd.Series, previous: pd.Series, polarity: pd.Series) -> pd.Series:
+def direction_of_travel(
+    value: pd.Series, previous: pd.Series, polarity: pd.Series, stable_band: float = 0.0
+) -> pd.Series:
     """Improving, worsening or stable against the previous value, taking polarity into
-    account; ``none`` without a previous value or for neutral measures."""
+    account; a change within ``stable_band`` (relative to the previous value) is stable.
+
+    ``no_earlier_figure`` without a previous value, ``not_comparable`` without a value of
+    this period, and ``monitored`` for neutral measures that have both.
+    """
     current = value.to_numpy(dtype=float)
     before = previous.to_numpy(dtype=float)
     pol = polarity.to_numpy(dtype=object)
     with np.errstate(invalid="ignore"):
-        slack = EPSILON * np.maximum(1.0, np.maximum(np.abs(current), np.abs(before)))
+        slack = np.maximum(
+            EPSILON * np.maximum(1.0, np.maximum(np.abs(current), np.abs(before))),
+            stable_band * np.abs(before),
+        )
         rise = current > before + slack
         fall = current < before - slack
     good = np.where(pol == Polarity.UP.value, rise, fall)
@@ -124,9 +133,16 @@ def direction_of_travel(value: pd.Series, previous: pd.Series, polarity: pd.Seri
     result = np.select(
         [good, bad], [Direction.IMPROVING.value, Direction.WORSENING.value], Direction.STABLE.value
     )
-    unknown = np.isnan(current) | np.isnan(before) | (pol == Polarity.NEUTRAL.value)
-    result = np.where(unknown, Direction.NONE.value, result)
+    result = np.where(pol == Polarity.NEUTRAL.value, Direction.MONITORED.value, result)
+    result = np.where(np.isnan(before), Direction.NO_EARLIER_FIGURE.value, result)
+    result = np.where(np.isnan(current), Direction.NOT_COMPARABLE.value, result)
     return pd.Series(result, index=value.index, dtype=object, name="direction")
+
+
+def change(value: pd.Series, previous: pd.Series) -> pd.Series:
+    """The change against the previous value, relative to its size (+0.25 = a quarter up)."""
+    before = previous.astype(float)
+    return ((value.astype(float) - before) / before.abs().where(before != 0)).rename("change_pct")
 
 
 def _run_of(flags: pd.Series, groups: pd.Series, length: int) -> pd.Series:

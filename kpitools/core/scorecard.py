@@ -30,8 +30,8 @@ SCORECARD_COLUMNS = [
     "measure_id", "service", "title", "category", "polarity", "unit", "frequency", "include",
     "rag_method", "period", "value_period", "value", "numerator", "denominator", "target",
     "tolerance", "tsl", "msl", "variance", "variance_pct", "rag", "rag_calculated",
-    "direction", "previous_value", "exception", "exception_reasons", "status", "flags",
-    "data_quality", "note",
+    "direction", "previous_value", "change_pct", "exception", "exception_reasons", "status",
+    "flags", "data_quality", "note",
 ]  # fmt: skip
 
 _LEVELS = ["target", "tsl", "msl"]
@@ -379,7 +379,10 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     for lag in np.unique(lags):
         previous = previous.where(lags != lag, by_measure.shift(int(lag)))
     grid["previous_value"] = previous
-    grid["direction"] = rating.direction_of_travel(comparable, previous, grid["polarity"])
+    grid["direction"] = rating.direction_of_travel(
+        comparable, previous, grid["polarity"], dataset.config.stable_band
+    )
+    grid["change_pct"] = rating.change(comparable, previous)
     grid["exception_reasons"] = rating.exception_reasons(grid)
     grid["data_quality"] = _data_quality(grid)
     return grid
@@ -487,6 +490,7 @@ def _present(rows: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     for column in ("rag", "rag_calculated", "direction"):
         out[column] = rows[column].to_numpy(dtype=object)
     out["previous_value"] = rows["previous_value"].to_numpy(dtype=float)
+    out["change_pct"] = rows["change_pct"].to_numpy(dtype=float)
     reasons = rows["exception_reasons"].fillna("").to_numpy(dtype=object)
     out["exception"] = reasons != ""
     out["exception_reasons"] = reasons

@@ -21,7 +21,7 @@ from kpitools.core.model import RAG, ActionStatus, Direction, ExceptionReason, S
 from kpitools.core.naming import slugify
 from kpitools.core.periods import Granularity
 from kpitools.core.scorecard import rate
-from kpitools.report.words import format_value
+from kpitools.report.words import change_words, direction_label, format_value
 
 RAG_ORDER = tuple(r.value for r in RAG)
 TREND_PERIODS = 6
@@ -52,6 +52,8 @@ class MeasureLine:
     reasons: tuple[str, ...]
     data_quality: str
     note: str
+    previous_value: float
+    change_pct: float
     trend: tuple[tuple[str, float], ...]  # (period, value) oldest first; NaN where none
     comment: str = ""
     comment_author: str = ""
@@ -74,6 +76,17 @@ class MeasureLine:
     def reason_text(self) -> str:
         """The exception reasons as a sentence fragment."""
         return "; ".join(ExceptionReason(r).description for r in self.reasons)
+
+    @property
+    def has_target(self) -> bool:
+        """Whether the measure had a target (or service levels) to be rated against."""
+        level = self.tsl if self.rag_method == "thresholds" else self.target
+        return not math.isnan(level)
+
+    @property
+    def direction_text(self) -> str:
+        """Direction of travel in words (a monitored measure's change included)."""
+        return direction_label(self.direction, self.change_pct)
 
     @property
     def data_text(self) -> str:
@@ -215,16 +228,33 @@ def build_cpr(
             key=lambda line: (line.rag != RAG.RED, _favourable(line)),
         )
     )
+    # Without a target, direction of travel is the verdict.
     good = [
         line
         for line in lines.values()
         if not line.reasons
         and (
             line.rag == RAG.GREEN
-            or (line.direction == Direction.IMPROVING and line.rag == RAG.AMBER)
+            or (
+                line.direction == Direction.IMPROVING
+                and (line.rag == RAG.AMBER or (line.rag == RAG.GREY and not line.has_target))
+            )
         )
     ]
     good.sort(key=lambda line: (line.rag != RAG.GREEN, -_favourable(line)))
+    watch = [
+        line
+        for line in lines.values()
+        if not line.reasons
+        and not line.has_target
+        and (
+            line.direction == Direction.WORSENING
+            or (
+                line.direction == Direction.MONITORED
+                and abs(line.change_pct) >= config.notable_change
+            )
+        )
+    ]
     service_config = config.service(service)
     warnings = tuple(
         f"{service} {label}: no Director's comment for exception {line.measure_id} "
@@ -244,8 +274,9 @@ def build_cpr(
         headlines=_headlines(lines, service_config.headline),
         successes=tuple(f"{line.title}: {_short_value(line)}" for line in good[:SUCCESS_LINES]),
         areas_for_development=tuple(
-            f"{line.title}: {line.reason_text}" for line in exceptions[:SUCCESS_LINES]
-        ),
+            [f"{line.title}: {line.reason_text}" for line in exceptions]
+            + [f"{line.title}: {_change_text(line)}" for line in watch]
+        )[:SUCCESS_LINES],
         summary_comment=comments.get(Section.SUMMARY.value, ("", ""))[0],
         whats_good=tuple(good[:WHATS_GOOD_ROWS]),
         whats_good_more=max(0, len(good) - WHATS_GOOD_ROWS),
@@ -324,7 +355,7 @@ def _comments(dataset: Dataset, service: str, label: str) -> dict[str, tuple[str
 # Scorecard columns a MeasureLine takes over as they are.
 _LINE_FIELDS = ("measure_id", "title", "polarity", "unit", "rag_method", "value", "target", "tsl",
                 "msl", "rag", "direction", "variance", "variance_pct", "period", "value_period",
-                "data_quality", "note")  # fmt: skip
+                "data_quality", "note", "previous_value", "change_pct")  # fmt: skip
 
 
 def _measure_line(
@@ -392,7 +423,18 @@ def _short_value(line: MeasureLine) -> str:
     text = format_value(line.value, line.unit)
     if not math.isnan(target):
         text += f" against a target of {format_value(target, line.unit)}"
+    elif not math.isnan(line.previous_value):
+        text += f", {line.direction} from {format_value(line.previous_value, line.unit)}"
     return text
+
+
+def _change_text(line: MeasureLine) -> str:
+    """A measure without a target that is worsening, or monitored and changing a lot."""
+    was = format_value(line.previous_value, line.unit)
+    now = format_value(line.value, line.unit)
+    if line.direction == Direction.MONITORED:
+        return f"monitored, {change_words(line.change_pct)} from {was} to {now}"
+    return f"worsening, from {was} to {now} (no target)"
 
 
 def _actions(dataset: Dataset, service: str, report_date: dt.date) -> tuple[ActionLine, ...]:

@@ -38,7 +38,7 @@ from kpitools.report.words import (
     ACTION_STATUS_WORDS,
     COMMENT_AWAITED,
     POLARITY_WORDS,
-    direction_label,
+    direction_words,
     format_percent,
     format_value,
     month_strip,
@@ -485,7 +485,7 @@ def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, flo
         set_alt_text(
             tile,
             f"{line.title}: {format_value(line.value, line.unit) or 'no value'}, {target}, "
-            f"rated {line.rag}, {line.direction if line.direction != 'none' else 'no trend'}.",
+            f"rated {line.rag}, {direction_words(line.direction, line.change_pct)}.",
         )
         _add_text(
             slide,
@@ -505,7 +505,7 @@ def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, flo
             (x + 0.04, y + 0.98, tile_w - 0.08, 0.55),
             [
                 (
-                    f"{rag_label(line.rag).upper()}  {direction_label(line.direction)}",
+                    f"{rag_label(line.rag).upper()}  {line.direction_text}",
                     10,
                     {"bold": True, "colour": colour if line.rag not in ("white",) else BLACK},
                 ),
@@ -649,7 +649,7 @@ def add_whats_good_slide(builder: DeckBuilder) -> None:
             (format_value(line.value, line.unit), {"bold": True}),
             (line.target_text, {}),
             (rag_label(line.rag), builder.rag_fill(line.rag)),
-            (direction_label(line.direction) or "–", {}),
+            (line.direction_text, {}),
             (sparkline([v for _, v in line.trend]), {"size": 14}),
         ]
         for line in report.whats_good
@@ -690,7 +690,7 @@ def _exception_cells(builder: DeckBuilder, line: MeasureLine) -> list[Cell]:
         "(full comment in the HTML report)",
     )  # fmt: skip
     value = format_value(line.value, line.unit) or "no value"
-    direction = direction_label(line.direction) or "no trend"
+    direction = line.direction_text
     return [
         (f"{line.title}\n{line.measure_id}", {}),
         (f"{value}\n{line.target_text}", {}),

@@ -126,7 +126,7 @@ def summary(report: Cpr) -> Fragment:
         f'<li class="tile" style="border-color:{_border(line.rag, palette)}">'
         f"<h4>{_text(line.title)}</h4>"
         f'<p class="tile-value">{_text(format_value(line.value, line.unit) or "–")}</p>'
-        f"<p>{rag_badge(line.rag, palette)} {_text(direction_label(line.direction))}</p>"
+        f"<p>{rag_badge(line.rag, palette)} {_text(line.direction_text)}</p>"
         f'<p class="muted">{_text(line.target_text)}</p></li>'
         for line in report.headlines
     )
@@ -162,7 +162,7 @@ def whats_good(report: Cpr) -> Fragment:
             _text(format_value(line.value, line.unit)),
             _text(line.target_text),
             rag_badge(line.rag, palette),
-            _text(direction_label(line.direction) or "–"),
+            _text(line.direction_text),
             f'<span aria-hidden="true">{_text(sparkline([v for _, v in line.trend]))}</span>'
             f'<span class="visually-hidden">{_text(_trend_words(line))}</span>',
         )
@@ -219,7 +219,7 @@ def exceptions(report: Cpr) -> Fragment:
             _text(line.target_text),
             _text(format_percent(line.variance_pct) or "–"),
             rag_badge(line.rag, palette),
-            _text(direction_label(line.direction) or "no trend"),
+            _text(line.direction_text),
         ]
         if line.months:
             head.append("By month")
@@ -293,7 +293,7 @@ def scorecard(report: Cpr) -> Fragment:
                 _text(target or "–"),
                 _text(format_percent(row.variance_pct) or "–"),
                 rag_badge(row.rag, palette),
-                _text(direction_label(row.direction) or "–"),
+                _text(direction_label(row.direction, row.change_pct)),
                 _text(", ".join(r.replace("_", " ") for r in row.exception_reasons.split()) or "–"),
                 _text(notes or "–"),
             )

@@ -18,7 +18,9 @@ DIRECTION_SYMBOLS = {
     Direction.IMPROVING.value: "↑",
     Direction.WORSENING.value: "↓",
     Direction.STABLE.value: "→",
-    Direction.NONE.value: "",
+    Direction.NOT_COMPARABLE.value: "≠",
+    Direction.NO_EARLIER_FIGURE.value: "∅",
+    Direction.MONITORED.value: "◇",
 }
 
 
@@ -59,10 +61,30 @@ def rag_label(rag: str) -> str:
     return f"{RAG_SYMBOLS.get(rag, '')} {rag}".strip()
 
 
-def direction_label(direction: str) -> str:
+def direction_words(direction: str, change_pct: float = math.nan) -> str:
+    """Direction of travel in words: ``improving``, ``no earlier figure``; a monitored
+    measure with its change: ``monitored, up 12.5%``."""
+    text = direction.replace("_", " ")
+    if direction == Direction.MONITORED and change_pct is not None and not math.isnan(change_pct):
+        text += ", " + change_words(change_pct)
+    return text
+
+
+def direction_label(direction: str, change_pct: float = math.nan) -> str:
+    """Direction of travel as symbol and words, never a bare dash: ``↑ improving``."""
     return (
-        f"{DIRECTION_SYMBOLS.get(direction, '')} {direction}".strip() if direction != "none" else ""
+        f"{DIRECTION_SYMBOLS.get(direction, '')} {direction_words(direction, change_pct)}".strip()
     )
+
+
+def change_words(change_pct: float) -> str:
+    """``up 12.5%``, ``down 3%``, ``no change``."""
+    if math.isnan(change_pct):
+        return ""
+    if abs(change_pct) < 1e-12:
+        return "no change"
+    way = "up" if change_pct > 0 else "down"
+    return f"{way} {_number(abs(change_pct) * 100, 1)}%"
 
 
 POLARITY_WORDS = {"up": "Bigger is better", "down": "Smaller is better", "neutral": "Not judged"}

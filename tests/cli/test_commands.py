@@ -27,7 +27,14 @@ def test_scorecard_csv_has_the_contract_columns():
     assert set(CONTRACT_COLUMNS) <= set(rows[0])
     assert {r["period"] for r in rows} == {"2024/25 Q1"}
     assert {r["exception"] for r in rows} == {"true", "false"}
-    assert {r["direction"] for r in rows} <= {"improving", "worsening", "stable", "none"}
+    assert {r["direction"] for r in rows} <= {
+        "improving",
+        "worsening",
+        "stable",
+        "not_comparable",
+        "no_earlier_figure",
+        "monitored",
+    }
     by_id = {r["measure_id"]: r for r in rows}
     assert by_id["CHS_KPI_01"]["rag"] == "red"
     assert by_id["CHS_KPI_01"]["exception_reasons"].split() == [

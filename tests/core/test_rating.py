@@ -109,14 +109,38 @@ def test_vectorised_rating_matches_each_case():
         (8, 10, "down", "improving"),
         (10, 10, "up", "stable"),
         (0.1 + 0.2, 0.3, "down", "stable"),
-        (10, NAN, "up", "none"),
-        (NAN, 10, "up", "none"),
-        (10, 8, "neutral", "none"),
+        (10, NAN, "up", "no_earlier_figure"),
+        (NAN, 10, "up", "not_comparable"),
+        (NAN, NAN, "up", "not_comparable"),
+        (10, 8, "neutral", "monitored"),
+        (10, NAN, "neutral", "no_earlier_figure"),
     ],
 )
 def test_direction_of_travel(value, previous, polarity, expected):
     result = direction_of_travel(
         pd.Series([value], dtype=float), pd.Series([previous], dtype=float), pd.Series([polarity])
+    )
+    assert result.iloc[0] == Direction(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "previous", "polarity", "band", "expected"),
+    [
+        (102, 100, "up", 0.0, "improving"),
+        (102, 100, "up", 0.02, "stable"),  # a 2% change is within a 2% band
+        (102.1, 100, "up", 0.02, "improving"),
+        (97.9, 100, "up", 0.02, "worsening"),
+        (98, 100, "down", 0.02, "stable"),
+        (97, 100, "down", 0.02, "improving"),
+        (-5.1, -5, "down", 0.05, "stable"),  # relative to the size of the previous value
+    ],
+)
+def test_a_stable_band_counts_small_changes_as_stable(value, previous, polarity, band, expected):
+    result = direction_of_travel(
+        pd.Series([value], dtype=float),
+        pd.Series([previous], dtype=float),
+        pd.Series([polarity]),
+        stable_band=band,
     )
     assert result.iloc[0] == Direction(expected)
 

@@ -313,6 +313,13 @@ def test_scorecard_columns_follow_the_contract(make_data):
     for column in ("measure_id", "service", "title", "period", "value", "target", "rag",
                    "direction", "exception"):  # fmt: skip
         assert column in rows.columns
-    assert set(rows["direction"]) <= {"improving", "worsening", "stable", "none"}
+    assert set(rows["direction"]) <= {
+        "improving",
+        "worsening",
+        "stable",
+        "not_comparable",
+        "no_earlier_figure",
+        "monitored",
+    }
     assert rows["exception"].dtype == bool
     assert set(rows["rag"]) <= {"green", "amber", "red", "blue", "white", "grey"}

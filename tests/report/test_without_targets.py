@@ -1,0 +1,90 @@
+"""A scorecard without targets is reported by direction of travel, not greyed out."""
+
+from __future__ import annotations
+
+import pytest
+
+import kpitools
+from kpitools.report import fragments
+from kpitools.report.deck import build_deck
+
+# An annual city scorecard: no targets, polarity only; an overspend forecast is monitored.
+MEASURES = """\
+measure_id,service,title,polarity,unit,frequency
+A,City,Residents satisfied with parks,up,percent,annual
+B,City,Missed bin collections,down,count,annual
+C,City,Homes built,up,count,annual
+D,City,Forecast overspend (£000s),neutral,number,annual
+E,City,Library visits,up,count,annual
+"""
+VALUES = """\
+measure_id,period,value
+A,2014/15,71
+A,2015/16,76
+B,2014/15,1200
+B,2015/16,950
+C,2014/15,480
+C,2015/16,410
+D,2014/15,8
+D,2015/16,110
+E,2015/16,5000
+"""
+
+
+@pytest.fixture
+def city(make_data):
+    return kpitools.load(make_data(measures=MEASURES, values=VALUES))
+
+
+def test_directions_are_the_verdict(city):
+    rows = kpitools.rate(city, period="2015/16").set_index("measure_id")
+    assert rows["rag"].tolist() == ["grey"] * 5
+    assert rows["direction"].to_dict() == {
+        "A": "improving",
+        "B": "improving",
+        "C": "worsening",
+        "D": "monitored",
+        "E": "no_earlier_figure",
+    }
+    assert rows.loc["D", "change_pct"] == pytest.approx(102 / 8)
+
+
+def test_the_report_says_which_improve_and_which_worsen(city):
+    report = kpitools.build_cpr(city, "City", "2015/16 Q4")
+    assert [line.measure_id for line in report.whats_good] == ["A", "B"]
+    assert report.successes == (
+        "Residents satisfied with parks: 76%, improving from 71%",
+        "Missed bin collections: 950, improving from 1,200",
+    )
+    assert report.areas_for_development == (
+        "Homes built: worsening, from 480 to 410 (no target)",
+        "Forecast overspend (£000s): monitored, up 1,275% from 8 to 110",
+    )
+    slide_2 = build_deck(report).slides[1]
+    [table] = [shape.table for shape in slide_2.shapes if shape.has_table]
+    shown = [table.cell(r, 0).text.split("\n")[-1] for r in range(1, len(table.rows))]
+    assert shown == ["A", "B"]
+    assert [table.cell(r, 5).text for r in range(1, len(table.rows))] == ["↑ improving"] * 2
+    html = fragments.whats_good(report) + fragments.summary(report)
+    assert "No measures are on target or improving" not in html
+    assert "↑ improving" in html
+    assert "monitored, up 1,275% from 8 to 110" in html
+    full = fragments.scorecard(report)
+    assert "◇ monitored, up 1,275%" in full and "∅ no earlier figure" in full
+
+
+def test_five_distinct_words_and_symbols():
+    from kpitools.report.words import direction_label
+
+    labels = [
+        direction_label(d)
+        for d in ("improving", "worsening", "stable", "not_comparable", "no_earlier_figure")
+    ]
+    assert labels == [
+        "↑ improving",
+        "↓ worsening",
+        "→ stable",
+        "≠ not comparable",
+        "∅ no earlier figure",
+    ]
+    assert len({label.split()[0] for label in labels}) == 5
