@@ -39,7 +39,7 @@ def print_scorecard(rows: pd.DataFrame, dataset: Dataset, console: Console | Non
         console.print("No scorecard rows for that period.")
         return
     for service, group in rows.groupby("service", sort=False):
-        console.print(_service_table(str(service), group))
+        console.print(_service_table(str(service), group, dataset))
     console.print(
         Text(
             "Exceptions: red = off target; no data = due but not available; ≥5% off = 5% or "
@@ -51,10 +51,14 @@ def print_scorecard(rows: pd.DataFrame, dataset: Dataset, console: Console | Non
     )
 
 
-def _service_table(service: str, rows: pd.DataFrame) -> Table:
+def _service_table(service: str, rows: pd.DataFrame, dataset: Dataset) -> Table:
     counts = rows["rag"].value_counts()
     summary = ", ".join(f"{counts[r]} {r}" for r in RAG_STYLES if r in counts)
-    periods = list(dict.fromkeys(rows["period"]))
+    calendar = dataset.calendar
+    periods = sorted(
+        dict.fromkeys(rows["period"]),
+        key=lambda label: (calendar.last_month(calendar.parse(label)), label),
+    )
     when = periods[0] if len(periods) == 1 else f"{periods[0]} to {periods[-1]}"
     table = Table(title=f"{service} - {when}: {summary}", title_justify="left", expand=False)
     table.add_column("Measure", no_wrap=True)

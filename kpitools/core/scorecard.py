@@ -78,6 +78,7 @@ def rate(
     by: Granularity | str | None = None,
     services: Iterable[str] | None = None,
     measures: Iterable[str] | None = None,
+    carry_forward: bool = False,
 ) -> pd.DataFrame:
     """The scorecard: every measure rated for every period (or one period).
 
@@ -93,6 +94,10 @@ def rate(
         services: only these services' measures (rated exactly as in the whole council's
             scorecard: how far the data reaches is still the whole council's).
         measures: only these measures (by id), likewise.
+        carry_forward: with ``period`` None, show a measure reported less often (an annual
+            one in a quarterly scorecard) in every period with its latest result, as a
+            one-period scorecard does; by default each measure has one row per period of its
+            own frequency.
 
     Returns:
         One row per measure per period, columns :data:`SCORECARD_COLUMNS`, in data-dictionary
@@ -109,7 +114,8 @@ def rate(
     if dataset.values.empty or latest is None or (period is not None and target_period is None):
         return pd.DataFrame(columns=SCORECARD_COLUMNS)
     series = measure_series(dataset, granularity, latest)
-    rows = _in_reporting_periods(series, dataset, granularity, latest)
+    carry = carry_forward or period is not None
+    rows = _in_reporting_periods(series, dataset, granularity, latest, carry=carry)
     if target_period is not None:
         rows = rows[rows["_period"] == target_period]
     return _present(rows, dataset)
@@ -438,14 +444,25 @@ def _data_quality(grid: pd.DataFrame) -> list[str]:
 
 
 def _in_reporting_periods(
-    series: pd.DataFrame, dataset: Dataset, granularity: Granularity, latest: pd.Period
+    series: pd.DataFrame,
+    dataset: Dataset,
+    granularity: Granularity,
+    latest: pd.Period,
+    carry: bool = True,
 ) -> pd.DataFrame:
-    """Rows per reporting period: a measure reported less often shows its latest result."""
+    """Rows per reporting period: a measure reported less often shows its latest result
+    (``carry``, for one period's scorecard); otherwise each measure has one row per period of
+    its own frequency."""
     calendar = dataset.calendar
     own = series[series["_eff"] == int(granularity)].assign(_period=lambda f: f["_bucket"])
     coarse = series[series["_eff"] > int(granularity)]
     if coarse.empty:
         return own
+    if not carry:
+        combined = pd.concat([own, coarse.assign(_period=coarse["_bucket"])], ignore_index=True)
+        order = combined["measure_id"].map(dataset.measures["row"])
+        combined = combined.assign(_order=order)
+        return combined.sort_values(["_order", "_bucket_end"], kind="stable").reset_index(drop=True)
     first_month = min(calendar.first_month(p) for p in series["_bucket"].unique())
     first = calendar.containing(first_month, granularity)
     reporting = pd.period_range(

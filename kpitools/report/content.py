@@ -78,6 +78,18 @@ class MeasureLine:
         return "; ".join(ExceptionReason(r).description for r in self.reasons)
 
     @property
+    def earlier(self) -> str:
+        """For a value from an earlier period than the report's own (an annual measure's
+        latest result), that period: ``2023/24, latest available``; else ''."""
+        return f"{self.value_period}, latest available" if self.value_period != self.period else ""
+
+    @property
+    def value_text(self) -> str:
+        """The value in its unit, with its period when it is an earlier one."""
+        text = format_value(self.value, self.unit) or "no value"
+        return f"{text} ({self.earlier})" if self.earlier else text
+
+    @property
     def has_target(self) -> bool:
         """Whether the measure had a target (or service levels) to be rated against."""
         level = self.tsl if self.rag_method == "thresholds" else self.target
@@ -208,7 +220,7 @@ def build_cpr(
     date = parse_report_date(report_date) if report_date else reached_end
 
     config = dataset.config
-    history = rate(dataset, by=Granularity.QUARTER, services=[service])
+    history = rate(dataset, by=Granularity.QUARTER, services=[service], carry_forward=True)
     current = history[history["period"] == label].reset_index(drop=True)
     reported = current[current["include"]]
     trends = _trends(history, label)

@@ -484,7 +484,7 @@ def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, flo
         title = fit_text(line.title, tile_w, 10, 0.5, "")
         set_alt_text(
             tile,
-            f"{line.title}: {format_value(line.value, line.unit) or 'no value'}, {target}, "
+            f"{line.title}: {line.value_text}, {target}, "
             f"rated {line.rag}, {direction_words(line.direction, line.change_pct)}.",
         )
         _add_text(
@@ -509,7 +509,7 @@ def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, flo
                     10,
                     {"bold": True, "colour": colour if line.rag not in ("white",) else BLACK},
                 ),
-                (target, 9, {"colour": MUTED}),
+                (f"{target} · {line.earlier}" if line.earlier else target, 9, {"colour": MUTED}),
             ],
         )
     rows = math.ceil(len(tiles) / per_row)
@@ -646,7 +646,7 @@ def add_whats_good_slide(builder: DeckBuilder) -> None:
         [
             (f"{line.title}\n{line.measure_id}", {}),
             (POLARITY_WORDS[line.polarity], {}),
-            (format_value(line.value, line.unit), {"bold": True}),
+            (line.value_text, {"bold": True}),
             (line.target_text, {}),
             (rag_label(line.rag), builder.rag_fill(line.rag)),
             (line.direction_text, {}),
@@ -689,7 +689,7 @@ def _exception_cells(builder: DeckBuilder, line: MeasureLine) -> list[Cell]:
         comment, EXCEPTION_COLUMNS[5].width, EXCEPTION_COLUMNS[5].size, MAX_COMMENT_HEIGHT,
         "(full comment in the HTML report)",
     )  # fmt: skip
-    value = format_value(line.value, line.unit) or "no value"
+    value = line.value_text
     direction = line.direction_text
     return [
         (f"{line.title}\n{line.measure_id}", {}),

@@ -127,7 +127,8 @@ def summary(report: Cpr) -> Fragment:
         f"<h4>{_text(line.title)}</h4>"
         f'<p class="tile-value">{_text(format_value(line.value, line.unit) or "–")}</p>'
         f"<p>{rag_badge(line.rag, palette)} {_text(line.direction_text)}</p>"
-        f'<p class="muted">{_text(line.target_text)}</p></li>'
+        f'<p class="muted">{_text(line.target_text)}'
+        f"{' · ' + _text(line.earlier) if line.earlier else ''}</p></li>"
         for line in report.headlines
     )
     successes = "".join(f"<li>{_text(s)}</li>" for s in report.successes) or (
@@ -159,7 +160,7 @@ def whats_good(report: Cpr) -> Fragment:
         (
             _measure_cell(line),
             _text(POLARITY_WORDS[line.polarity]),
-            _text(format_value(line.value, line.unit)),
+            _text(line.value_text),
             _text(line.target_text),
             rag_badge(line.rag, palette),
             _text(line.direction_text),
@@ -215,7 +216,7 @@ def exceptions(report: Cpr) -> Fragment:
         )
         head = ["Value", "Target", "Variance", "RAG", "Direction"]
         cells = [
-            _text(format_value(line.value, line.unit) or "no value"),
+            _text(line.value_text),
             _text(line.target_text),
             _text(format_percent(line.variance_pct) or "–"),
             rag_badge(line.rag, palette),
@@ -281,7 +282,11 @@ def scorecard(report: Cpr) -> Fragment:
             if row.rag_method == "thresholds" and not math.isnan(row.tsl)
             else format_value(row.target, row.unit)
         )
-        period = row.period if row.value_period == row.period else f"{row.value_period} (latest)"
+        period = (
+            row.period
+            if row.value_period == row.period
+            else f"{row.value_period}, latest available"
+        )
         notes = "; ".join(
             x for x in (row.data_quality, "" if row.include else "monitored only") if x
         )

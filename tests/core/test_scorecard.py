@@ -243,7 +243,10 @@ def test_annual_measure_shows_its_latest_result_each_quarter(make_data):
         Q1,2024-06,80
         """,
     )
-    rows = kpitools.rate(kpitools.load(data)).query("measure_id == 'Y1'").set_index("period")
+    dataset = kpitools.load(data)
+    rows = (
+        kpitools.rate(dataset, carry_forward=True).query("measure_id == 'Y1'").set_index("period")
+    )
     assert rows.loc["2023/24 Q2", ["value_period", "value", "rag"]].tolist() == [
         "2022/23",
         74,
@@ -256,6 +259,23 @@ def test_annual_measure_shows_its_latest_result_each_quarter(make_data):
         "worsening",
     )
     assert latest["exception_reasons"] == "off_target adverse_variance"
+    one = kpitools.rate(dataset, period="2024/25 Q1").query("measure_id == 'Y1'")
+    assert one[["period", "value_period", "value"]].values.tolist() == [
+        ["2024/25 Q1", "2023/24", 70]
+    ]
+
+
+def test_the_whole_scorecard_has_one_row_per_period_of_each_measures_frequency(make_data):
+    """17 annual values are 17 rows, not one per quarter; periods come in order."""
+    data = make_data(
+        measures="measure_id,service,title,polarity,unit,frequency\n"
+        "Y,City,Homes built,up,count,annual\nM,City,Calls,up,count,monthly\n",
+        values="measure_id,period,value\nY,2013/14,1\nY,2014/15,2\nM,2015-01,5\nM,2015-02,6\n",
+    )
+    rows = kpitools.rate(kpitools.load(data))
+    assert rows[["measure_id", "period"]].values.tolist() == [
+        ["Y", "2013/14"], ["Y", "2014/15"], ["M", "2014/15 Q4"],
+    ]  # fmt: skip
 
 
 def test_rating_override_is_noted(make_data):

@@ -88,3 +88,22 @@ def test_five_distinct_words_and_symbols():
         "∅ no earlier figure",
     ]
     assert len({label.split()[0] for label in labels}) == 5
+
+
+def test_a_figure_from_an_earlier_period_says_which(make_data):
+    """A 2024/25 Q1 report shows an annual measure's 2023/24 result, labelled as such."""
+    data = make_data(
+        measures="measure_id,service,title,polarity,unit,frequency,target\n"
+        "Y,S,Residents satisfied,up,percent,annual,75\n"
+        "M,S,Calls answered,up,percent,monthly,80\n",
+        values="measure_id,period,value\nY,2022/23,74\nY,2023/24,70\n"
+        "M,2024-04,85\nM,2024-05,85\nM,2024-06,85\n",
+    )
+    report = kpitools.build_cpr(kpitools.load(data), "S", "2024/25 Q1")
+    [line] = [x for x in report.exceptions if x.measure_id == "Y"]
+    assert line.value_text == "70% (2023/24, latest available)"
+    slide_3 = build_deck(report).slides[2]
+    [table] = [shape.table for shape in slide_3.shapes if shape.has_table]
+    assert table.cell(1, 1).text.startswith("70% (2023/24, latest available)\n")
+    assert "70% (2023/24, latest available)" in fragments.exceptions(report)
+    assert "2023/24, latest available" in fragments.scorecard(report)
