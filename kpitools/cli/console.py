@@ -11,7 +11,13 @@ from rich.text import Text
 
 from kpitools.core.dataset import Dataset, rows_of
 from kpitools.core.model import RAG, ExceptionReason
-from kpitools.report.words import direction_label, format_percent, format_value, rag_label
+from kpitools.report.words import (
+    direction_label,
+    figure_text,
+    format_percent,
+    format_value,
+    rag_label,
+)
 
 RAG_STYLES = {
     RAG.GREEN.value: "bold green",
@@ -80,7 +86,7 @@ def _service_table(service: str, rows: pd.DataFrame, dataset: Dataset) -> Table:
             row.measure_id,
             row.title,
             period,
-            format_value(row.value, row.unit),
+            figure_text(row.value, row.unit, row.coverage, row.basis),
             target,
             format_percent(row.variance_pct),
             Text(rag_label(row.rag), style=RAG_STYLES.get(row.rag, "")),

@@ -28,6 +28,7 @@ from kpitools.core.model import (
     RAG,
     ActionStatus,
     Aggregation,
+    Basis,
     Category,
     Flag,
     Frequency,
@@ -56,6 +57,16 @@ _POLARITY_WORDS = {
 }
 _STATUS_WORDS = {"": Status.REPORTED, "n/a": Status.NOT_AVAILABLE}
 _INPUT_STATUSES = "empty, " + ", ".join(s.value for s in Status if s is not Status.MISSING)
+_BASIS_WORDS = {
+    "ytd": Basis.YTD,
+    "year to date": Basis.YTD,
+    "year-to-date": Basis.YTD,
+    "snapshot": Basis.SNAPSHOT,
+    "rolling 12 months": Basis.ROLLING_12,
+    "rolling_12_months": Basis.ROLLING_12,
+    "rolling 12": Basis.ROLLING_12,
+    "r12": Basis.ROLLING_12,
+}
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
 _FLAG_WORDS = {
@@ -347,6 +358,7 @@ def _measure_row(
         "include": _yes_no(check, row, cells, "include", default=True),
         "seasonal": _yes_no(check, row, cells, "seasonal", default=False),
         "benchmark": check.text(row, cells, "benchmark", required=False),
+        "basis": check.enum(row, cells, "basis", Basis, Basis.PERIOD, _BASIS_WORDS).value,
         "row": row,
     }
 
@@ -413,7 +425,7 @@ def _check_levels(
 MEASURE_COLUMNS = (
     "measure_id", "service", "title", "description", "polarity", "unit", "frequency",
     "aggregation", "category", "rag_method", "target", "tolerance", "tsl", "msl",
-    "lead_officer", "data_owner", "include", "seasonal", "benchmark", "row",
+    "lead_officer", "data_owner", "include", "seasonal", "benchmark", "basis", "row",
 )  # fmt: skip
 MEASURES = TableSpec(
     name="measures",
@@ -543,6 +555,7 @@ def _value_row(
     if check.duplicate((measure_id, period), row, "period", f"period: {label}"):
         return None
     before = len(check.problems)
+    cells, coverage = _coverage(check, row, cells, calendar, period)
     value, numerator, denominator = _value_cells(check, row, cells, label, measure)
     if len(check.problems) > before:
         return None  # the value cells were already reported
@@ -570,6 +583,7 @@ def _value_row(
         "flags": _flags(check, row, cells),
         "restated_from": check.number(row, cells, "restated_from"),
         "rag_override": _rag_override(check, row, cells),
+        "coverage": coverage,
         "row": row,
     }
 
@@ -602,6 +616,52 @@ def _value_cells(
     if math.isnan(value) and not (math.isnan(numerator) or math.isnan(denominator)):
         value = ratio_value(numerator, denominator, Unit(measure["unit"]))
     return value, numerator, denominator
+
+
+_PART_YEAR = re.compile(r"^(?P<value>.*?)\s*\((?:to\s+)?Q(?P<quarter>[1-4])\)$", re.IGNORECASE)
+_COVERAGE = re.compile(
+    r"^(?:(?:to\s+)?Q(?P<quarter>[1-4])|(?P<months>\d{1,2})(?:\s+of\s+(?P<of>\d{1,2}))?\s+months?)$",
+    re.IGNORECASE,
+)
+
+
+def _coverage(
+    check: TableChecker,
+    row: int,
+    cells: dict[str, str],
+    calendar: FiscalCalendar,
+    period: pd.Period,
+) -> tuple[dict[str, str], float]:
+    """How many months of its period a value covers (NaN: all of them), from a ``coverage``
+    cell (``to Q3``, ``Q3``, ``9 of 12 months``) or a value annotated as councils write it
+    (``1,918 (Q3)``, ``98.20% (Q3)``); returns the cells with the annotation taken off."""
+    raw = cells.get("coverage", "").strip()
+    value = cells.get("value", "").strip()
+    annotated = _PART_YEAR.match(value)
+    if annotated:
+        cells = {**cells, "value": annotated.group("value")}
+        raw = raw or f"Q{annotated.group('quarter')}"
+    if not raw:
+        return cells, math.nan
+    months_in = (calendar.last_month(period) - calendar.first_month(period)).n + 1
+    match = _COVERAGE.match(raw)
+    if match is None:
+        check.add(
+            row,
+            "coverage",
+            f"coverage {quote(raw)} is not to Q1-Q3 or a number of months (9 of 12 months)",
+        )
+        return cells, math.nan
+    months = (
+        3 * int(match.group("quarter")) if match.group("quarter") else int(match.group("months"))
+    )
+    if match.group("of") and int(match.group("of")) != months_in:
+        check.add(row, "coverage", f"coverage {quote(raw)}: the period has {months_in} months")
+        return cells, math.nan
+    if not 1 <= months <= months_in:
+        check.add(row, "coverage", f"coverage {quote(raw)}: the period has {months_in} months")
+        return cells, math.nan
+    return cells, (math.nan if months == months_in else float(months))
 
 
 def _check_ratio(
@@ -668,7 +728,7 @@ def _rag_override(check: TableChecker, row: int, cells: dict[str, str]) -> str:
 
 VALUE_COLUMNS = (
     "measure_id", "period", "granularity", "value", "numerator", "denominator", "status",
-    "note", "flags", "restated_from", "rag_override", "row",
+    "note", "flags", "restated_from", "rag_override", "coverage", "row",
 )  # fmt: skip
 VALUES = TableSpec(
     name="values",

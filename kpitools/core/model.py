@@ -43,6 +43,17 @@ class Aggregation(StrEnum):
     RATIO = "ratio"
 
 
+class Basis(StrEnum):
+    """What a measure's value covers: its own period (calls this quarter), the year to date
+    (sickness days lost per FTE, YTD), a snapshot at the period's end (headcount), or the 12
+    months to the period's end."""
+
+    PERIOD = "period"
+    YTD = "ytd"
+    SNAPSHOT = "snapshot"
+    ROLLING_12 = "rolling_12"
+
+
 class Category(StrEnum):
     PERFORMANCE = "performance"
     CUSTOMER = "customer"

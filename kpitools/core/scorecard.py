@@ -14,6 +14,7 @@ This assembles the rules of :mod:`kpitools.core.rating` over a dataset:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, cast
@@ -23,7 +24,7 @@ import pandas as pd
 
 from kpitools.core import rating
 from kpitools.core.dataset import Dataset
-from kpitools.core.model import Aggregation, Frequency, Status, Unit
+from kpitools.core.model import Aggregation, Basis, Direction, Frequency, Status, Unit
 from kpitools.core.periods import FiscalCalendar, Granularity
 
 SCORECARD_COLUMNS = [
@@ -31,7 +32,7 @@ SCORECARD_COLUMNS = [
     "rag_method", "period", "value_period", "value", "numerator", "denominator", "target",
     "tolerance", "tsl", "msl", "variance", "variance_pct", "rag", "rag_calculated",
     "direction", "previous_value", "change_pct", "exception", "exception_reasons", "status",
-    "flags", "data_quality", "note",
+    "flags", "data_quality", "note", "basis", "coverage",
 ]  # fmt: skip
 
 _LEVELS = ["target", "tsl", "msl"]
@@ -237,7 +238,8 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) 
         **{f"_sum_{c}": (f"_row_{c}", "sum") for c in _LEVELS},
         **{f"_n_{c}": (f"_row_{c}", "count") for c in _LEVELS},
     )
-    out = last[["_bucket", "_eff", "value", "numerator", "denominator", "status", "rag_override"]]
+    out = last[["_bucket", "_eff", "value", "numerator", "denominator", "status", "rag_override",
+                "coverage"]]  # fmt: skip
     out = out.join(totals)
     out["flags"] = _joined_text(values, keys, "flags", " ").reindex(out.index, fill_value="")
     out["note"] = _joined_text(values, keys, "note", "; ").reindex(out.index, fill_value="")
@@ -268,6 +270,8 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) 
         ratio_parts = out[f"_{short}_b"].where(out["_n_both"] > 0)
         out[column] = np.where(use_last, out[column], np.where(is_ratio, ratio_parts, summed_parts))
     out["_ratio"] = ~use_last & is_ratio
+    # A part-year figure is one row's; a summarised period says how many months it has.
+    out["coverage"] = np.where(use_last, out["coverage"].astype(float), np.nan)
     combined_status = np.select(
         [
             out["_any_not_available"],
@@ -339,6 +343,7 @@ def _fill_gaps(
                         "_eff": eff,
                         "status": Status.MISSING.value,
                         "rag_override": "",
+                        "coverage": np.nan,
                         "_rows": 0,
                         "_summed": bool(group["_summed"].iloc[0]),
                         "_passthrough": bool(group["_passthrough"].iloc[0]),
@@ -358,7 +363,7 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     """Levels, RAG, variance, direction of travel and exceptions on each measure's series."""
     measures = dataset.measures
     ids = grid["measure_id"]
-    for column in ("polarity", "rag_method", "tolerance", "frequency", "seasonal"):
+    for column in ("polarity", "rag_method", "tolerance", "frequency", "seasonal", "basis"):
         grid[column] = ids.map(measures[column]).to_numpy()
     # A measure without a tolerance of its own takes the council's default.
     grid["tolerance"] = grid["tolerance"].astype(float).fillna(dataset.config.default_tolerance)
@@ -375,23 +380,46 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     comparable = grid["value"].where(
         grid["status"].isin([Status.REPORTED.value, Status.MITIGATED.value])
     )
+    # Seasonal and year-to-date figures compare with the same point of the year before.
+    same_point = grid["seasonal"].astype(bool) | (grid["basis"] == Basis.YTD.value)
     lags = np.where(
-        grid["seasonal"].astype(bool) & grid["frequency"].isin(_GAP_FILLED),
+        same_point & grid["frequency"].isin(_GAP_FILLED),
         grid["_eff"].map(lambda g: _PERIODS_PER_YEAR[Granularity(g)]),
         1,
     )
     previous = pd.Series(np.nan, index=grid.index)
+    previous_coverage = pd.Series(np.nan, index=grid.index)
     by_measure = comparable.groupby(ids, sort=False)
+    coverage = grid["coverage"].astype(float)
+    by_coverage = coverage.groupby(ids, sort=False)
     for lag in np.unique(lags):
         previous = previous.where(lags != lag, by_measure.shift(int(lag)))
+        previous_coverage = previous_coverage.where(lags != lag, by_coverage.shift(int(lag)))
+    # A part-year figure is compared only with the same part of the year before.
+    unlike = previous.notna() & ~(
+        (coverage == previous_coverage) | (coverage.isna() & previous_coverage.isna())
+    )
+    previous = previous.where(~unlike)
     grid["previous_value"] = previous
-    grid["direction"] = rating.direction_of_travel(
+    direction = rating.direction_of_travel(
         comparable, previous, grid["polarity"], dataset.config.stable_band
     )
+    grid["direction"] = direction.where(~unlike, Direction.NOT_COMPARABLE.value)
     grid["change_pct"] = rating.change(comparable, previous)
     grid["exception_reasons"] = rating.exception_reasons(grid)
     grid["data_quality"] = _data_quality(grid)
     return grid
+
+
+def coverage_text(months: Any, period: pd.Period) -> str:
+    """``to Q3`` for 9 months of a year, ``2 of 3 months`` otherwise; '' for a whole period."""
+    if months is None or math.isnan(float(months)):
+        return ""
+    total = (period.asfreq("M", how="end") - period.asfreq("M", how="start")).n + 1
+    count = int(months)
+    if total == 12 and count % 3 == 0:
+        return f"to Q{count // 3}"
+    return f"{count} of {total} months"
 
 
 def _flag(value: Any) -> bool:
@@ -433,6 +461,8 @@ def _data_quality(grid: pd.DataFrame) -> list[str]:
             parts.append("data due but not available")
         elif status == Status.PENDING.value and pd.isna(row["value"]):
             parts.append("figure expected later")
+        if not pd.isna(row.get("coverage", np.nan)):
+            parts.append(f"part-year ({coverage_text(row['coverage'], row['_bucket'])})")
         if status == Status.PENDING.value and not pd.isna(row["value"]):
             parts.append("provisional")
         if _flag(row["_restated"]):
@@ -515,6 +545,10 @@ def _present(rows: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     out["flags"] = rows["flags"].fillna("").to_numpy(dtype=object)
     out["data_quality"] = rows["data_quality"].to_numpy(dtype=object)
     out["note"] = rows["note"].fillna("").to_numpy(dtype=object)
+    out["basis"] = ids.map(measures["basis"]).to_numpy()
+    out["coverage"] = [
+        coverage_text(c, b) for c, b in zip(rows["coverage"], rows["_bucket"], strict=True)
+    ]
     out["include"] = out["include"].astype(bool)
     out["exception"] = out["exception"].astype(bool)
     return out[SCORECARD_COLUMNS]

@@ -21,7 +21,7 @@ from kpitools.core.model import RAG, ActionStatus, Direction, ExceptionReason, S
 from kpitools.core.naming import slugify
 from kpitools.core.periods import Granularity
 from kpitools.core.scorecard import rate
-from kpitools.report.words import change_words, direction_label, format_value
+from kpitools.report.words import BASIS_WORDS, change_words, direction_label, format_value
 
 RAG_ORDER = tuple(r.value for r in RAG)
 TREND_PERIODS = 6
@@ -54,6 +54,8 @@ class MeasureLine:
     note: str
     previous_value: float
     change_pct: float
+    basis: str
+    coverage: str  # "to Q3" for a part-year figure, else ""
     trend: tuple[tuple[str, float], ...]  # (period, value) oldest first; NaN where none
     comment: str = ""
     comment_author: str = ""
@@ -84,10 +86,19 @@ class MeasureLine:
         return f"{self.value_period}, latest available" if self.value_period != self.period else ""
 
     @property
+    def qualifiers(self) -> str:
+        """What the figure covers when it is not simply its period: ``to Q3``, ``YTD``,
+        ``snapshot``, ``rolling 12 months``, an earlier period; '' otherwise."""
+        parts = [self.coverage] if self.coverage else []
+        parts += [BASIS_WORDS[self.basis]] if self.basis in BASIS_WORDS else []
+        parts += [self.earlier] if self.earlier else []
+        return ", ".join(parts)
+
+    @property
     def value_text(self) -> str:
-        """The value in its unit, with its period when it is an earlier one."""
+        """The value in its unit, with what it covers when that is not simply its period."""
         text = format_value(self.value, self.unit) or "no value"
-        return f"{text} ({self.earlier})" if self.earlier else text
+        return f"{text} ({self.qualifiers})" if self.qualifiers else text
 
     @property
     def has_target(self) -> bool:
@@ -367,7 +378,8 @@ def _comments(dataset: Dataset, service: str, label: str) -> dict[str, tuple[str
 # Scorecard columns a MeasureLine takes over as they are.
 _LINE_FIELDS = ("measure_id", "title", "polarity", "unit", "rag_method", "value", "target", "tsl",
                 "msl", "rag", "direction", "variance", "variance_pct", "period", "value_period",
-                "data_quality", "note", "previous_value", "change_pct")  # fmt: skip
+                "data_quality", "note", "previous_value", "change_pct", "basis",
+                "coverage")  # fmt: skip
 
 
 def _measure_line(

@@ -509,7 +509,11 @@ def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, flo
                     10,
                     {"bold": True, "colour": colour if line.rag not in ("white",) else BLACK},
                 ),
-                (f"{target} · {line.earlier}" if line.earlier else target, 9, {"colour": MUTED}),
+                (
+                    f"{target} · {line.qualifiers}" if line.qualifiers else target,
+                    9,
+                    {"colour": MUTED},
+                ),
             ],
         )
     rows = math.ceil(len(tiles) / per_row)

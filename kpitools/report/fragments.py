@@ -23,6 +23,7 @@ from kpitools.report.words import (
     COMMENT_AWAITED,
     POLARITY_WORDS,
     direction_label,
+    figure_text,
     format_percent,
     format_value,
     month_word,
@@ -128,7 +129,7 @@ def summary(report: Cpr) -> Fragment:
         f'<p class="tile-value">{_text(format_value(line.value, line.unit) or "–")}</p>'
         f"<p>{rag_badge(line.rag, palette)} {_text(line.direction_text)}</p>"
         f'<p class="muted">{_text(line.target_text)}'
-        f"{' · ' + _text(line.earlier) if line.earlier else ''}</p></li>"
+        f"{' · ' + _text(line.qualifiers) if line.qualifiers else ''}</p></li>"
         for line in report.headlines
     )
     successes = "".join(f"<li>{_text(s)}</li>" for s in report.successes) or (
@@ -294,7 +295,7 @@ def scorecard(report: Cpr) -> Fragment:
             (
                 f'{_text(row.title)}<br><span class="muted">{_text(row.measure_id)}</span>',
                 _text(period),
-                _text(format_value(row.value, row.unit) or "–"),
+                _text(figure_text(row.value, row.unit, row.coverage, row.basis)),
                 _text(target or "–"),
                 _text(format_percent(row.variance_pct) or "–"),
                 rag_badge(row.rag, palette),

@@ -87,6 +87,9 @@ def change_words(change_pct: float) -> str:
     return f"{way} {_number(abs(change_pct) * 100, 1)}%"
 
 
+#: How a figure's basis is written beside it ("period" is not: it is what a figure usually is).
+BASIS_WORDS = {"ytd": "YTD", "snapshot": "snapshot", "rolling_12": "rolling 12 months"}
+
 POLARITY_WORDS = {"up": "Bigger is better", "down": "Smaller is better", "neutral": "Not judged"}
 COMMENT_AWAITED = "Comment awaited"
 ACTION_STATUS_WORDS = {
@@ -129,3 +132,11 @@ def month_word(label: str) -> str:
 def month_strip(months: tuple[tuple[str, str], ...]) -> str:
     """Each month's RAG as symbol and word: ``Apr ▲ red · May ● green · Jun ● green``."""
     return " · ".join(f"{month_word(month)} {rag_label(rag)}" for month, rag in months)
+
+
+def figure_text(value: float, unit: str, coverage: str = "", basis: str = "") -> str:
+    """A value with what it covers when that is not simply its period: ``1,918 (to Q3)``,
+    ``9.3 days (YTD)``; ``–`` without a value."""
+    text = format_value(value, unit) or "–"
+    qualifiers = [q for q in (coverage, BASIS_WORDS.get(basis, "")) if q]
+    return f"{text} ({', '.join(qualifiers)})" if qualifiers and text != "–" else text
