@@ -103,11 +103,11 @@ def plan_run(
 
 
 def resolve_quarter(dataset: Dataset, quarter: str) -> str:
-    """``--quarter``: a financial quarter's label, or the latest finished quarter (the data
-    reaches its last month).
+    """``--period``: a month, a financial quarter or a financial year, as its label, or the
+    latest finished quarter (the data reaches its last month).
 
     Raises:
-        KpiToolsError: not a quarter, or no data to find the latest one in.
+        KpiToolsError: not a period, a range, outside the data, or no data to find the latest.
     """
     calendar = dataset.calendar
     if quarter.strip().lower() == "latest":
@@ -117,22 +117,25 @@ def resolve_quarter(dataset: Dataset, quarter: str) -> str:
         if latest is None:
             raise KpiToolsError(
                 "the data covers no whole quarter yet: name the quarter to build it as "
-                "provisional (--quarter 2024/25 Q1)"
+                "provisional (--period 2024/25 Q1)"
             )
         return calendar.label(latest)
+    if ".." in quarter:
+        raise KpiToolsError(
+            f"--period '{quarter.strip()}': ranges of months are not reported yet; give a "
+            "month, a quarter or a financial year"
+        )
     try:
         period = calendar.parse(quarter)
     except ValueError as err:
-        raise KpiToolsError(f"--quarter {err}") from None
-    if calendar.granularity(period) is not Granularity.QUARTER:
-        raise KpiToolsError(f"--quarter '{quarter}' is not a financial quarter (2024/25 Q1)")
+        raise KpiToolsError(f"--period {err}") from None
     label = calendar.label(period)
     first, latest = dataset.first_month, dataset.latest_month
     if first is None or latest is None:
-        raise KpiToolsError("the data has no values, so there is no quarter to report")
+        raise KpiToolsError("the data has no values, so there is no period to report")
     if calendar.first_month(period) > latest or calendar.last_month(period) < first:
         raise KpiToolsError(
-            f"--quarter {label} is outside the data, which runs from {calendar.label(first)} "
+            f"--period {label} is outside the data, which runs from {calendar.label(first)} "
             f"to {calendar.label(latest)}"
         )
     return label

@@ -45,6 +45,7 @@ from kpitools.core.naming import assign_slugs, quarter_folder
 from kpitools.report.files import write_atomic
 from kpitools.report.summary import SUMMARY_FILE, ReportSummary, SummaryError
 from kpitools.report.template import template_path
+from kpitools.report.words import period_words
 
 REPORT_SUFFIXES = (".pptx", ".html", ".ipynb")
 
@@ -312,8 +313,9 @@ def write_manifest(root: Path, header: dict[str, Any], outcomes: list[ServiceOut
 def write_overview(root: Path, plan: RunPlan, outcomes: list[ServiceOutcome]) -> None:
     rows = [OverviewRow(o.service, o.slug, o.status, o.summary, o.error) for o in outcomes]
     page = render_overview(
-        plan.config.council, plan.quarter, rows, plan.config.palette,
-        footer=f"{plan.config.council} · Corporate Performance Reports {plan.quarter}",
+        plan.config.council, period_words(plan.quarter), rows, plan.config.palette,
+        footer=f"{plan.config.council} · Corporate Performance Reports "
+        f"{period_words(plan.quarter)}",
     )  # fmt: skip
     write_atomic(root / "index.html", page.encode("utf-8"))
 

@@ -21,6 +21,7 @@ from kpitools.core.dataset import Dataset
 from kpitools.core.errors import KpiToolsError, ValidationError
 from kpitools.core.periods import Granularity
 from kpitools.core.scorecard import rate
+from kpitools.report.words import period_words
 
 EXIT_BAD_INPUT = 2
 
@@ -169,10 +170,15 @@ def scorecard(
 @cli.command()
 @_data_option
 @click.option(
+    "--period",
+    metavar="PERIOD",
+    help="The period to report: a month (2017-12), a financial quarter (2017/18 Q3), a "
+    "financial year (2015/16), or 'latest' (the latest finished quarter).",
+)
+@click.option(
     "--quarter",
-    required=True,
     metavar="QUARTER",
-    help="Financial quarter, e.g. '2024/25 Q1', or 'latest'.",
+    help="The same as --period (kept for scripts written for quarters).",
 )
 @_service_option
 @click.option(
@@ -227,7 +233,8 @@ def scorecard(
 @_reports_errors
 def run(
     data: str,
-    quarter: str,
+    period: str | None,
+    quarter: str | None,
     services: tuple[str, ...],
     out_dir: str,
     config_path: str | None,
@@ -240,20 +247,26 @@ def run(
     strict: bool,
     notebook: str | None,
 ) -> None:
-    """Build each service's CPR for a quarter: deck (.pptx), web page (.html), notebook."""
+    """Build each service's CPR for a period: deck (.pptx), web page (.html), notebook."""
     from kpitools.batch.plan import plan_run
     from kpitools.batch.run import BatchOptions, run_batch
     from kpitools.cli.progress import BatchDisplay
 
+    if period and quarter and period != quarter:
+        raise click.UsageError("give the period once: --period or --quarter, not both")
+    chosen = period or quarter
+    if not chosen:
+        raise click.UsageError("say which period to report: --period 2024/25 Q1 (or latest)")
+
     plan = plan_run(
-        data, quarter, services=services, out_dir=out_dir, config_path=config_path,
+        data, chosen, services=services, out_dir=out_dir, config_path=config_path,
         report_date=report_date, run_id=run_id, strict=strict, notebook=notebook,
     )  # fmt: skip
     _warn(plan.dataset)
     workers = jobs or os.cpu_count() or 1
     options = BatchOptions(jobs=workers, timeout=timeout, force=force, scheduler=scheduler)
     where = f"Dask cluster {scheduler}" if scheduler else f"{workers} worker(s)"
-    display = BatchDisplay(title=f"{plan.quarter} CPRs on {where}")
+    display = BatchDisplay(title=f"{period_words(plan.quarter)} CPRs on {where}")
     with display:
         result = run_batch(plan, options, progress=display.update)
     display.summary(result)

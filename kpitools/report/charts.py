@@ -147,7 +147,9 @@ def rag_counts_chart(report: Cpr) -> Chart:
     return Chart(
         figure=figure,
         chart_id=f"chart-{report.slug}-rag-counts",
-        caption=f"{report.service}, {report.quarter}: {total} measures by RAG rating ({summary}).",
+        caption=(
+            f"{report.service}, {report.period_words}: {total} measures by RAG rating ({summary})."
+        ),
         table_head=("RAG rating", "Measures"),
         table_rows=tuple((rag_label(r), str(n)) for r, n in zip(rags, counts, strict=True)),
     )

@@ -21,7 +21,13 @@ from kpitools.core.model import RAG, ActionStatus, Direction, ExceptionReason, S
 from kpitools.core.naming import slugify
 from kpitools.core.periods import Granularity
 from kpitools.core.scorecard import rate
-from kpitools.report.words import BASIS_WORDS, change_words, direction_label, format_value
+from kpitools.report.words import (
+    BASIS_WORDS,
+    change_words,
+    direction_label,
+    format_value,
+    period_words,
+)
 
 RAG_ORDER = tuple(r.value for r in RAG)
 TREND_PERIODS = 6
@@ -169,8 +175,13 @@ class Cpr:
         return slugify(self.service)
 
     @property
+    def period_words(self) -> str:
+        """The period as a committee writes it: ``June 2024``, ``2024/25 Q1``, ``2023/24``."""
+        return period_words(self.quarter)
+
+    @property
     def title(self) -> str:
-        return f"{self.service}: Corporate Performance Report, {self.quarter}"
+        return f"{self.service}: Corporate Performance Report, {self.period_words}"
 
     @property
     def palette(self) -> dict[str, str]:
@@ -186,7 +197,8 @@ class Cpr:
     def footer(self) -> str:
         """The footer line of the HTML report."""
         return (
-            f"{self.council} · {self.service} · Corporate Performance Report {self.quarter} · "
+            f"{self.council} · {self.service} · Corporate Performance Report "
+            f"{self.period_words} · "
             f"Report date {self.report_date:%d %B %Y} · Run {self.run_id}"
             + (f" · {self.provisional}" if self.provisional else "")
         )
@@ -208,35 +220,49 @@ def build_cpr(
     Args:
         dataset: the council's data.
         service: a service named in the data dictionary.
-        quarter: a financial quarter such as ``"2024/25 Q1"``.
+        quarter: the period: a financial quarter (``"2024/25 Q1"``), a month (``"2024-06"``)
+            or a financial year (``"2023/24"``).
         report_date: the date printed on the report (ISO text or a date); defaults to the
             quarter's last day, so output never depends on the clock.
         run_id: an identifier printed in the report's footer.
 
     Raises:
-        KpiToolsError: unknown service, or a period that is not a quarter.
+        KpiToolsError: unknown service, or text that is not a period.
     """
     if service not in dataset.services:
         raise KpiToolsError(
             f"service '{service}' is not in the data: {', '.join(dataset.services)}"
         )
+    calendar = dataset.calendar
     try:
-        period = dataset.calendar.parse(quarter)
+        period = calendar.parse(quarter)
     except ValueError as err:
-        raise KpiToolsError(f"quarter {err}") from None
-    if dataset.calendar.granularity(period) is not Granularity.QUARTER:
-        raise KpiToolsError(f"'{quarter}' is not a financial quarter (write 2024/25 Q1)")
-    label = dataset.calendar.label(period)
+        raise KpiToolsError(f"period {err}") from None
+    granularity = calendar.granularity(period)
+    label = calendar.label(period)
     provisional, reached_end = _provisional(dataset, period)
     date = parse_report_date(report_date) if report_date else reached_end
 
     config = dataset.config
-    history = rate(dataset, by=Granularity.QUARTER, services=[service], carry_forward=True)
+    history = rate(dataset, by=granularity, services=[service], carry_forward=True)
+    if granularity is Granularity.MONTH:
+        # A measure's frequency decides which reports it is in: a month's report holds the
+        # measures reported monthly.
+        history = history[history["frequency"].isin(["monthly", "termly"])]
+        history = history[history["value_period"].str.fullmatch(r"\d{4}-\d{2}")]
     current = history[history["period"] == label].reset_index(drop=True)
     reported = current[current["include"]]
     trends = _trends(history, label)
-    comments = _comments(dataset, service, label)
-    months = _month_ratings(dataset, period, _exception_ids(reported))
+    # Comments are kept by quarter: a month's or a year's report takes its last quarter's.
+    comments = _comments(
+        dataset, service, calendar.label(calendar.containing(calendar.last_month(period),
+                                                              Granularity.QUARTER))
+    )  # fmt: skip
+    months = (
+        _month_ratings(dataset, period, _exception_ids(reported))
+        if granularity is Granularity.QUARTER
+        else {}
+    )
     lines = {
         row["measure_id"]: _measure_line(
             row, trends.get(row["measure_id"], ()), comments, months.get(row["measure_id"], ())

@@ -322,7 +322,7 @@ class DeckBuilder:
         total = len(self.prs.slides)
         for number, slide in enumerate(self.prs.slides, start=1):
             text = (
-                f"{report.council} · {report.service} · CPR {report.quarter} · "
+                f"{report.council} · {report.service} · CPR {report.period_words} · "
                 f"Report date {report.report_date:%d %B %Y}"
                 + (f" · Run {report.run_id}" if report.run_id else "")
                 + f" · Slide {number} of {total}"
@@ -343,7 +343,7 @@ class DeckBuilder:
         props.title = self.report.title
         props.author = self.report.council
         props.last_modified_by = self.report.council
-        props.subject = f"Corporate Performance Report {self.report.quarter}"
+        props.subject = f"Corporate Performance Report {self.report.period_words}"
         props.keywords = "CPR; performance"
         props.revision = 1
         props.created = stamp
@@ -358,7 +358,7 @@ class DeckBuilder:
 def add_infographic_slide(builder: DeckBuilder) -> None:
     """Slide 1: the service at a glance."""
     report, frame = builder.report, builder.frame
-    slide = builder.new_slide(f"{report.service}: at a glance, {report.quarter}")
+    slide = builder.new_slide(f"{report.service}: at a glance, {report.period_words}")
     top = frame.top
     # Left column: RAG counts as a native chart and as words.
     left_w = 4.1
@@ -450,7 +450,9 @@ def _add_rag_chart(
         point.format.line.color.rgb = _rgb(BLACK)
         point.format.line.width = Pt(0.75)
     counts = ", ".join(f"{report.counts[r]} {r}" for r in rags)
-    set_alt_text(graphic, f"Column chart of measures by RAG rating for {report.quarter}: {counts}.")
+    set_alt_text(
+        graphic, f"Column chart of measures by RAG rating for {report.period_words}: {counts}."
+    )
 
 
 def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, float]) -> float:

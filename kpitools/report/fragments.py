@@ -178,7 +178,7 @@ def whats_good(report: Cpr) -> Fragment:
     return Fragment(
         intro
         + data_table(
-            f"What's good: measures on or above target or improving, {report.quarter}",
+            f"What's good: measures on or above target or improving, {report.period_words}",
             ["Measure", "Polarity", "Value", "Target", "RAG", "Direction", "Trend"],
             rows,
         )
@@ -227,7 +227,7 @@ def exceptions(report: Cpr) -> Fragment:
             head.append("By month")
             cells.append(_months(line, palette))
         facts = data_table(
-            f"{line.title}: figures for {report.quarter}", head, [cells], css="facts"
+            f"{line.title}: figures for {report.period_words}", head, [cells], css="facts"
         )
         items.append(
             f'<article class="exception"><h3>{_text(line.title)} '
@@ -306,7 +306,7 @@ def scorecard(report: Cpr) -> Fragment:
         )
     return Fragment(
         data_table(
-            f"Full scorecard for {report.service}, {report.quarter}",
+            f"Full scorecard for {report.service}, {report.period_words}",
             [
                 "Measure",
                 "Period",

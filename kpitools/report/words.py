@@ -140,3 +140,15 @@ def figure_text(value: float, unit: str, coverage: str = "", basis: str = "") ->
     text = format_value(value, unit) or "–"
     qualifiers = [q for q in (coverage, BASIS_WORDS.get(basis, "")) if q]
     return f"{text} ({', '.join(qualifiers)})" if qualifiers and text != "–" else text
+
+
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December")  # fmt: skip
+
+
+def period_words(label: str) -> str:
+    """A period label as committees write it: ``2017-12`` -> ``December 2017``; quarters
+    (``2017/18 Q3``) and years (``2015/16``) as they are."""
+    if len(label) == 7 and label[4] == "-" and label[:4].isdigit() and label[5:].isdigit():
+        return f"{_MONTH_NAMES[int(label[5:]) - 1]} {label[:4]}"
+    return label

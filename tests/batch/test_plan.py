@@ -81,10 +81,12 @@ def test_latest_of_a_dataset_without_values_is_an_error(example):
             "unknown service 'Housing', 'Parks': the data has Customer Services, ICT & Digital, "
             "Adult Social Care, Children's Services, Finance, Waste & Environment",
         ),
-        ({"quarter": "2024/25 Q5"}, "--quarter '2024/25 Q5' is not a period: write a month"),
-        ({"quarter": "next week"}, "--quarter 'next week' is not a period: write a month"),
-        ({"quarter": "2024-05"}, "--quarter '2024-05' is not a financial quarter (2024/25 Q1)"),
-        ({"quarter": "2024/25"}, "--quarter '2024/25' is not a financial quarter (2024/25 Q1)"),
+        ({"quarter": "2024/25 Q5"}, "--period '2024/25 Q5' is not a period: write a month"),
+        ({"quarter": "next week"}, "--period 'next week' is not a period: write a month"),
+        (
+            {"quarter": "2024-06..2024-08"},
+            "--period '2024-06..2024-08': ranges of months are not reported yet",
+        ),
         ({"report_date": "19/07/2024"}, "report date '19/07/2024' is not a date"),
         ({"notebook": "no-such.ipynb"}, "no-such.ipynb does not exist"),
         ({"notebook": EXAMPLE}, f"notebook {EXAMPLE} does not exist"),
@@ -144,6 +146,11 @@ def test_a_quarter_outside_the_data_is_refused(tmp_path, quarter):
     with pytest.raises(KpiToolsError) as caught:
         plan(tmp_path, quarter=quarter)
     assert str(caught.value) == (
-        f"--quarter {quarter} is outside the data, which runs from 2021-04 to 2024-06"
+        f"--period {quarter} is outside the data, which runs from 2021-04 to 2024-06"
     )
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("period", "label"), [("2024-05", "2024-05"), ("2023/24", "2023/24")])
+def test_a_month_or_a_year_can_be_reported(tmp_path, period, label):
+    assert plan(tmp_path, quarter=period).quarter == label
