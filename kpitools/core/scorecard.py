@@ -199,9 +199,20 @@ def levels_at(
 def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) -> pd.DataFrame:
     """One row per measure per bucket, by the measure's aggregation."""
     values["_reportable"] = values["status"] != Status.NOT_EXPECTED.value
-    # The row a 'last' summary takes: the latest with data expected.
-    values = values.sort_values(["measure_id", "_bucket_end", "_reportable", "_end"])
     keys = ["measure_id", "_bucket_end"]
+    # A mitigated month excuses that month only: its figure and target are left out of its
+    # period unless every month with data expected is mitigated.
+    mitigated = values["status"] == Status.MITIGATED.value
+    unexcused = (values["_reportable"] & ~mitigated).groupby(
+        [values[k] for k in keys], sort=False
+    ).transform("any")
+    excused = mitigated & unexcused
+    values["_preferred"] = values["_reportable"] & ~excused
+    values["_excused_value"] = values["value"].where(excused)
+    for column in ("value", "numerator", "denominator", *(f"_row_{c}" for c in _LEVELS)):
+        values[column] = values[column].where(~excused)
+    # The row a 'last' summary takes: the latest with data expected and not excused.
+    values = values.sort_values(["measure_id", "_bucket_end", "_preferred", "_end"])
     grouped = values.groupby(keys, sort=False)
     last = grouped.tail(1).set_index(keys)
     for status in (Status.NOT_AVAILABLE, Status.PENDING, Status.MITIGATED, Status.NOT_EXPECTED):
@@ -233,6 +244,7 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) 
         _n_not_available=("_is_not_available", "sum"),
         _n_pending=("_is_pending", "sum"),
         _n_mitigated=("_is_mitigated", "sum"),
+        _n_reportable=("_reportable", "sum"),
         _all_not_expected=("_is_not_expected", "all"),
         _restated=("_restated", "any"),
         **{f"_sum_{c}": (f"_row_{c}", "sum") for c in _LEVELS},
@@ -271,12 +283,15 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) 
         out[column] = np.where(use_last, out[column], np.where(is_ratio, ratio_parts, summed_parts))
     out["_ratio"] = ~use_last & is_ratio
     # A part-year figure is one row's; a summarised period says how many months it has.
-    out["coverage"] = np.where(use_last, out["coverage"].astype(float), np.nan)
+    out["coverage"] = np.where(passthrough, out["coverage"].astype(float), np.nan)
+    # A mitigated month excuses that month only: the period is blue when every month with
+    # data expected is mitigated, and otherwise rated on its figures.
+    all_mitigated = out["_n_mitigated"] >= out["_n_reportable"]
     combined_status = np.select(
         [
             out["_any_not_available"],
             out["_any_pending"],
-            out["_any_mitigated"],
+            out["_any_mitigated"] & all_mitigated,
             out["_all_not_expected"],
         ],
         [
@@ -390,7 +405,9 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     previous = pd.Series(np.nan, index=grid.index)
     previous_coverage = pd.Series(np.nan, index=grid.index)
     by_measure = comparable.groupby(ids, sort=False)
-    coverage = grid["coverage"].astype(float)
+    coverage = grid["coverage"].astype(float).where(
+        grid["coverage"].notna(), _months_supplied(grid)
+    )
     by_coverage = coverage.groupby(ids, sort=False)
     for lag in np.unique(lags):
         previous = previous.where(lags != lag, by_measure.shift(int(lag)))
@@ -411,6 +428,20 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     return grid
 
 
+def _months_supplied(grid: pd.DataFrame) -> pd.Series:
+    """For a summarised period with fewer rows than months (a month missing, a quarter not
+    yet over), how many it has; NaN for a whole period. A part is never compared with a
+    whole."""
+    native = grid["_native"].astype(float)
+    eff = grid["_eff"].astype(float)
+    per_year = {int(g): n for g, n in _PERIODS_PER_YEAR.items()}
+    expected = native.map(per_year) / eff.map(per_year)
+    summarised = ~grid["_passthrough"].astype(bool) & grid["frequency"].isin(_GAP_FILLED)
+    rows = grid["_rows"].astype(float)
+    part = summarised & (rows < expected) & (rows > 0)
+    return rows.where(part)
+
+
 def coverage_text(months: Any, period: pd.Period) -> str:
     """``to Q3`` for 9 months of a year, ``2 of 3 months`` otherwise; '' for a whole period."""
     if months is None or math.isnan(float(months)):
@@ -427,12 +458,19 @@ def _flag(value: Any) -> bool:
     return bool(value) if not pd.isna(value) else False
 
 
+_QUALITY_COLUMNS = ["status", "_rows", "_passthrough", "frequency", "_native", "_eff",
+                    "_n_not_available", "_n_pending", "_n_mitigated", "_n_no_parts", "_ratio",
+                    "_n_both", "value", "coverage", "_bucket", "_restated", "rag",
+                    "rag_calculated"]  # fmt: skip
+
+
 def _data_quality(grid: pd.DataFrame) -> list[str]:
     """What a reader should know about the data behind each row: months not supplied, not
     available, pending or mitigated inside a longer period, provisional and restated figures,
     changed ratings."""
     notes = []
-    for row in grid.to_dict("records"):
+    needed = [c for c in _QUALITY_COLUMNS if c in grid.columns]
+    for row in grid[needed].to_dict("records"):
         status, rows = row["status"], row["_rows"]
         parts = []
         if status == Status.MISSING.value:

@@ -19,7 +19,10 @@ CASES = [
     (("", "not_available", ""), "not_available", "red"),
     (("", "", "not_available"), "not_available", "red"),
     (("pending", "", ""), "pending", "white"),
-    (("mitigated", "", ""), "mitigated", "blue"),
+    # A mitigated month excuses that month only: the others are rated.
+    (("mitigated", "", ""), "reported", "green"),
+    (("mitigated", "mitigated", "mitigated"), "mitigated", "blue"),
+    (("mitigated", "mitigated", "not_expected"), "mitigated", "blue"),
     (("not_available", "mitigated", "pending"), "not_available", "red"),
     (("mitigated", "pending", ""), "pending", "white"),
     (("not_expected", "", ""), "reported", "green"),
@@ -62,3 +65,18 @@ def test_two_failed_months_of_three_are_not_green_for_a_contract_kpi(make_data):
     report = kpitools.build_cpr(dataset, "Contract", "2023/24 Q1")
     assert [line.measure_id for line in report.exceptions] == ["K"]
     assert report.whats_good == ()
+
+
+@pytest.mark.parametrize("aggregation", ["last", "sum", "mean"])
+def test_a_mitigated_month_does_not_excuse_failed_ones(make_data, aggregation):
+    """April mitigated, May and June 50 against 80: red, an exception, May and June shown."""
+    data = make_data(
+        measures=MEASURES.format(aggregation=aggregation),
+        values="measure_id,period,value,status\n"
+        "M,2023-04,50,mitigated\nM,2023-05,50,\nM,2023-06,50,\n",
+    )
+    dataset = kpitools.load(data)
+    [row] = kpitools.rate(dataset, period="2023/24 Q1").to_dict("records")
+    assert (row["status"], row["rag"]) == ("reported", "red")
+    [line] = kpitools.build_cpr(dataset, "S", "2023/24 Q1").exceptions
+    assert line.months == (("2023-04", "blue"), ("2023-05", "red"), ("2023-06", "red"))

@@ -109,3 +109,20 @@ def test_a_month_strip_on_the_exceptions_slide_and_in_the_html(make_data):
     assert '<th scope="col">By month</th>' in html
     assert html.count("<li>Apr ") == 1 and html.count("<li>Jun ") == 1
     assert "<strong>About the figures:</strong> 1 of 3 months not available</p>" in html
+
+
+def test_a_part_quarter_is_not_compared_with_a_whole_one(make_data):
+    """Calls answered, 1000 a month to August: July and August (2,000) are not 'worse' than
+    April to June (3,000)."""
+    months_to_august = [f"2024-{m:02d}" for m in range(4, 9)]
+    data = make_data(
+        measures="measure_id,service,title,polarity,unit,aggregation\nC,S,Calls answered,up,"
+        "count,sum\n",
+        values="measure_id,period,value\n" + "".join(f"C,{m},1000\n" for m in months_to_august),
+    )
+    dataset = kpitools.load(data)
+    rows = kpitools.rate(dataset).set_index("period")
+    assert rows.loc["2024/25 Q1", "direction"] == "no_earlier_figure"
+    assert rows.loc["2024/25 Q2", ["value", "direction"]].tolist() == [2000.0, "not_comparable"]
+    report = kpitools.build_cpr(dataset, "S", "2024/25 Q2")
+    assert report.areas_for_development == ()
