@@ -338,6 +338,19 @@ def _measure_row(
     has_levels = not (math.isnan(tsl) and math.isnan(msl))
     default_method = RagMethod.THRESHOLDS if has_levels else RagMethod.TOLERANCE
     _check_levels(check, row, measure_id, polarity, tsl, msl)
+    basis = check.enum(row, cells, "basis", Basis, Basis.PERIOD, _BASIS_WORDS)
+    aggregation = check.enum(row, cells, "aggregation", Aggregation, Aggregation.LAST)
+    if (
+        basis in (Basis.YTD, Basis.SNAPSHOT, Basis.ROLLING_12)
+        and aggregation is not Aggregation.LAST
+    ):
+        check.add(
+            row,
+            "aggregation",
+            f"aggregation is {aggregation.value} for {measure_id}, whose basis is "
+            f"{basis.value}: such a figure already covers its period, so a quarter takes its "
+            "last month (aggregation last)",
+        )
     return {
         "measure_id": measure_id,
         "service": check.text(row, cells, "service", required=True),
@@ -644,22 +657,26 @@ def _coverage(
     if not raw:
         return cells, math.nan
     months_in = (calendar.last_month(period) - calendar.first_month(period)).n + 1
+    column = "value" if annotated and not cells.get("coverage", "").strip() else "coverage"
+    shown = f"{column} {quote(value if column == 'value' else raw)}"
+    has = f"the period has {months_in} month{'s' if months_in != 1 else ''}"
     match = _COVERAGE.match(raw)
     if match is None:
         check.add(
-            row,
-            "coverage",
-            f"coverage {quote(raw)} is not to Q1-Q3 or a number of months (9 of 12 months)",
+            row, column, f"{shown}: coverage is to Q1-Q3 or a number of months (9 of 12 months)"
         )
+        return cells, math.nan
+    if match.group("quarter") and months_in != 12:
+        check.add(row, column, f"{shown}: 'to Q{match.group('quarter')}' is part of a year; {has}")
         return cells, math.nan
     months = (
         3 * int(match.group("quarter")) if match.group("quarter") else int(match.group("months"))
     )
     if match.group("of") and int(match.group("of")) != months_in:
-        check.add(row, "coverage", f"coverage {quote(raw)}: the period has {months_in} months")
+        check.add(row, column, f"{shown}: {has}")
         return cells, math.nan
     if not 1 <= months <= months_in:
-        check.add(row, "coverage", f"coverage {quote(raw)}: the period has {months_in} months")
+        check.add(row, column, f"{shown}: {has}")
         return cells, math.nan
     return cells, (math.nan if months == months_in else float(months))
 

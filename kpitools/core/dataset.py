@@ -115,8 +115,14 @@ class Dataset:
         """
         if self.values.empty:
             return None
-        finer = self.values.loc[self.values["granularity"] < int(Granularity.YEAR), "period"]
-        periods = finer if not finer.empty else self.values["period"]
+        values = self.values
+        # Placeholders for later months (pending or not expected, with no figure) do not
+        # move how far the data reaches.
+        placeholder = values["value"].isna() & values["status"].isin(["pending", "not_expected"])
+        if not placeholder.all():
+            values = values[~placeholder]
+        finer = values.loc[values["granularity"] < int(Granularity.YEAR), "period"]
+        periods = finer if not finer.empty else values["period"]
         calendar = self.calendar
         return max(calendar.last_month(p) for p in periods.unique())
 

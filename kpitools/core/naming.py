@@ -52,5 +52,9 @@ def assign_slugs(names: Iterable[str]) -> dict[str, str]:
 
 
 def quarter_folder(label: str) -> str:
-    """``2024/25 Q1`` -> ``2024-25-q1``."""
-    return slugify(label)
+    """The folder of a period's reports: ``2024/25 Q1`` -> ``2024-25-q1``, ``2024-06`` ->
+    ``2024-06``, the financial year ``2011/12`` -> ``2011-12-year`` (never the month's)."""
+    slug = slugify(label)
+    is_month = re.fullmatch(r"\d{4}-\d{2}", label.strip()) is not None
+    is_quarter = " Q" in label.upper()
+    return slug if is_month or is_quarter else f"{slug}-year"

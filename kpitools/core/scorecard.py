@@ -203,9 +203,11 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) 
     # A mitigated month excuses that month only: its figure and target are left out of its
     # period unless every month with data expected is mitigated.
     mitigated = values["status"] == Status.MITIGATED.value
-    unexcused = (values["_reportable"] & ~mitigated).groupby(
-        [values[k] for k in keys], sort=False
-    ).transform("any")
+    unexcused = (
+        (values["_reportable"] & ~mitigated)
+        .groupby([values[k] for k in keys], sort=False)
+        .transform("any")
+    )
     excused = mitigated & unexcused
     values["_preferred"] = values["_reportable"] & ~excused
     values["_excused_value"] = values["value"].where(excused)
@@ -405,8 +407,8 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     previous = pd.Series(np.nan, index=grid.index)
     previous_coverage = pd.Series(np.nan, index=grid.index)
     by_measure = comparable.groupby(ids, sort=False)
-    coverage = grid["coverage"].astype(float).where(
-        grid["coverage"].notna(), _months_supplied(grid)
+    coverage = (
+        grid["coverage"].astype(float).where(grid["coverage"].notna(), _months_supplied(grid))
     )
     by_coverage = coverage.groupby(ids, sort=False)
     for lag in np.unique(lags):

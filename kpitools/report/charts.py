@@ -156,7 +156,7 @@ def rag_counts_chart(report: Cpr) -> Chart:
 
 
 def trend_chart(report: Cpr, line: MeasureLine) -> Chart:
-    """A measure's recent quarters against its target."""
+    """A measure's recent periods against its target."""
     palette = report.palette
     periods = [p for p, _ in line.trend]
     values = [None if math.isnan(v) else v for _, v in line.trend]
@@ -198,7 +198,7 @@ def trend_chart(report: Cpr, line: MeasureLine) -> Chart:
         figure={"data": data, "layout": _layout(260)},
         chart_id=f"chart-{report.slug}-{_id_part(line.measure_id)}",
         caption=f"{line.title} ({line.measure_id}): {change}{target_text}.",
-        table_head=("Quarter", "Value"),
+        table_head=(report.period_noun.capitalize(), "Value"),
         table_rows=tuple(
             (p, format_value(v, line.unit) if v is not None else "no value")
             for p, v in zip(periods, values, strict=True)

@@ -175,6 +175,13 @@ class Cpr:
         return slugify(self.service)
 
     @property
+    def period_noun(self) -> str:
+        """``quarter``, ``month`` or ``year``: what the report covers."""
+        if len(self.quarter) == 7 and self.quarter[4] == "-":
+            return "month"
+        return "quarter" if " Q" in self.quarter else "year"
+
+    @property
     def period_words(self) -> str:
         """The period as a committee writes it: ``June 2024``, ``2024/25 Q1``, ``2023/24``."""
         return period_words(self.quarter)
@@ -240,6 +247,9 @@ def build_cpr(
         raise KpiToolsError(f"period {err}") from None
     granularity = calendar.granularity(period)
     label = calendar.label(period)
+    first = dataset.first_month
+    if dataset.months_reached(period) == 0 or first is None or calendar.last_month(period) < first:
+        raise KpiToolsError(f"{label} is outside the data: no figures cover any of its months")
     provisional, reached_end = _provisional(dataset, period)
     date = parse_report_date(report_date) if report_date else reached_end
 
@@ -300,7 +310,10 @@ def build_cpr(
             line.direction == Direction.WORSENING
             or (
                 line.direction == Direction.MONITORED
-                and abs(line.change_pct) >= config.notable_change
+                and (
+                    abs(line.change_pct) >= config.notable_change
+                    or (line.previous_value == 0 and line.value != 0)
+                )
             )
         )
     ]
@@ -369,7 +382,7 @@ def parse_report_date(value: str | dt.date) -> dt.date:
 
 
 def _trends(history: pd.DataFrame, label: str) -> dict[str, tuple[tuple[str, float], ...]]:
-    """Each measure's last few quarters up to ``label``."""
+    """Each measure's last few periods up to ``label``."""
     periods = list(dict.fromkeys(history["period"]))
     if label not in periods:
         return {}
@@ -470,7 +483,7 @@ def _headlines(lines: dict[str, MeasureLine], chosen: tuple[str, ...]) -> tuple[
 
 def _short_value(line: MeasureLine) -> str:
     target = line.tsl if line.rag_method == "thresholds" else line.target
-    text = format_value(line.value, line.unit)
+    text = line.value_text
     if not math.isnan(target):
         text += f" against a target of {format_value(target, line.unit)}"
     elif not math.isnan(line.previous_value):
@@ -481,10 +494,10 @@ def _short_value(line: MeasureLine) -> str:
 def _change_text(line: MeasureLine) -> str:
     """A measure without a target that is worsening, or monitored and changing a lot."""
     was = format_value(line.previous_value, line.unit)
-    now = format_value(line.value, line.unit)
+    now = line.value_text
     if line.direction == Direction.MONITORED:
         return f"monitored, {change_words(line.change_pct)} from {was} to {now}"
-    return f"worsening, from {was} to {now} (no target)"
+    return f"worsening, from {was} to {now}; no target"
 
 
 def _actions(dataset: Dataset, service: str, report_date: dt.date) -> tuple[ActionLine, ...]:

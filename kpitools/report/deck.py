@@ -392,7 +392,12 @@ def add_infographic_slide(builder: DeckBuilder) -> None:
     half = (right_w - 0.2) / 2
     lists_h = frame.bottom - lists_top
     for offset, heading, items, empty in (
-        (0.0, "Successes", report.successes, "No measures on target and improving this quarter."),
+        (
+            0.0,
+            "Successes",
+            report.successes,
+            f"No measures on target and improving this {report.period_noun}.",
+        ),
         (
             half + 0.2,
             "Areas for development",
@@ -646,7 +651,7 @@ def add_whats_good_slide(builder: DeckBuilder) -> None:
         Column("Target", 1.75, 10),
         Column("RAG", 1.15),
         Column("Direction", 1.45, 10),
-        Column(f"Trend (last {trend} quarters)", 1.38, 10),
+        Column(f"Trend (last {trend} {report.period_noun}s)", 1.38, 10),
     ]
     rows: list[list[Cell]] = [
         [
@@ -670,7 +675,7 @@ def add_whats_good_slide(builder: DeckBuilder) -> None:
                 f"Table of {last - first + 1} measures on or above target or improving, with "
                 "value, target, RAG rating, direction of travel and recent trend."
             ),
-            empty="No measures are on target or improving this quarter.",
+            empty=f"No measures are on target or improving this {report.period_noun}.",
             intro=report.whats_good_comment,
             more=lambda n: f"And {n} more measures on target: see the full scorecard.",
             hidden=report.whats_good_more,
@@ -730,7 +735,7 @@ def add_exception_slides(builder: DeckBuilder) -> None:
                 f"Table of exception measures {first} to {last} of {total}, with value, "
                 "target, variance, RAG rating, direction, reasons and the Director's comment."
             ),
-            empty="No measures meet the exception criteria this quarter.",
+            empty=f"No measures meet the exception criteria this {report.period_noun}.",
             empty_size=16,
             empty_height=0.8,
             continued=True,

@@ -105,8 +105,9 @@ def title(report: Cpr) -> Fragment:
         people.append(f"Cabinet member: {report.cabinet_member}")
     details = [report.council, *people, f"Report date {report.report_date:%d %B %Y}"]
     provisional = (
-        f'<p class="provisional"><strong>{_text(report.provisional)}</strong>: the quarter is '
-        "not over, or not all its figures are in; these are not its final figures.</p>"
+        f'<p class="provisional"><strong>{_text(report.provisional)}</strong>: the '
+        f"{report.period_noun} is not over, or not all its figures are in; these are not its "
+        "final figures.</p>"
         if report.provisional
         else ""
     )
@@ -133,7 +134,7 @@ def summary(report: Cpr) -> Fragment:
         for line in report.headlines
     )
     successes = "".join(f"<li>{_text(s)}</li>" for s in report.successes) or (
-        "<li>No measures on target and improving this quarter.</li>"
+        f"<li>No measures on target and improving this {report.period_noun}.</li>"
     )
     areas = "".join(f"<li>{_text(a)}</li>" for a in report.areas_for_development) or (
         "<li>No measures meet the exception criteria.</li>"
@@ -156,7 +157,9 @@ def whats_good(report: Cpr) -> Fragment:
     palette = report.palette
     intro = _comment(report.whats_good_comment)
     if not report.whats_good:
-        return Fragment(intro + "<p>No measures are on target or improving this quarter.</p>")
+        return Fragment(
+            intro + f"<p>No measures are on target or improving this {report.period_noun}.</p>"
+        )
     rows = [
         (
             _measure_cell(line),
@@ -206,7 +209,9 @@ def exceptions(report: Cpr) -> Fragment:
     """Slide 3: every exception measure with the Director's comment."""
     palette = report.palette
     if not report.exceptions:
-        return Fragment("<p>No measures meet the exception criteria this quarter.</p>")
+        return Fragment(
+            f"<p>No measures meet the exception criteria this {report.period_noun}.</p>"
+        )
     items = []
     for line in report.exceptions:
         comment = (

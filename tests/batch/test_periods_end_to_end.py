@@ -27,7 +27,7 @@ def run(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(
     ("period", "folder", "words"),
-    [("2024-06", "2024-06", "June 2024"), ("2023/24", "2023-24", "2023/24")],
+    [("2024-06", "2024-06", "June 2024"), ("2023/24", "2023-24-year", "2023/24")],
 )
 def test_a_month_and_a_year_are_reported(tmp_path, period, folder, words):
     result = run(tmp_path, "--period", period, "--service", "ICT & Digital")

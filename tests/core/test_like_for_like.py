@@ -83,7 +83,7 @@ def test_a_year_to_date_measure_compares_with_the_same_month_last_year(make_data
 @pytest.mark.parametrize(
     ("cell", "message"),
     [
-        ("to Q5", "coverage 'to Q5' is not to Q1-Q3 or a number of months (9 of 12 months)"),
+        ("to Q5", "coverage 'to Q5': coverage is to Q1-Q3 or a number of months (9 of 12 months)"),
         ("13 months", "coverage '13 months': the period has 12 months"),
         ("9 of 10 months", "coverage '9 of 10 months': the period has 12 months"),
     ],
@@ -95,3 +95,18 @@ def test_bad_coverage_is_named(make_data, cell, message):
     with pytest.raises(ValidationError) as caught:
         kpitools.load(data)
     assert [str(p) for p in caught.value.problems] == [f"values.csv:2: {message}"]
+
+
+def test_coverage_of_a_quarter_and_in_the_value_cell_is_checked(make_data):
+    data = make_data(
+        measures="measure_id,service,title,polarity,unit,frequency\n"
+        "Q,S,Quarterly,up,count,quarterly\nN,S,Annual,down,count,annual\n",
+        values="measure_id,period,value,coverage\nQ,2015/16 Q2,10,to Q1\n"
+        'N,2015/16,"1,918 (Q5)",\nQ,2015/16 Q3,12,1 months\n',
+    )
+    with pytest.raises(ValidationError) as caught:
+        kpitools.load(data)
+    assert [str(p) for p in caught.value.problems] == [
+        "values.csv:2: coverage 'to Q1': 'to Q1' is part of a year; the period has 3 months",
+        "values.csv:3: value '1,918 (Q5)' for N 2015/16 is not a number",
+    ]

@@ -65,7 +65,7 @@ def test_long_names_are_cut_to_the_maximum():
 
 def test_quarter_folder():
     assert quarter_folder("2024/25 Q1") == "2024-25-q1"
-    assert quarter_folder("2023/24") == "2023-24"
+    assert quarter_folder("2023/24") == "2023-24-year"
 
 
 def test_distinct_names_keep_their_plain_slugs():
@@ -102,3 +102,12 @@ def test_a_hashed_slug_never_equals_another_services_plain_slug():
     tricky = f"finance-{short_hash('Finance')}"  # a service literally named like a hashed slug
     slugs = assign_slugs(["Finance", "finance", tricky])
     assert len(set(slugs.values())) == 3
+
+
+def test_period_folders_never_clash():
+    from kpitools.core.naming import quarter_folder
+
+    assert quarter_folder("2024/25 Q1") == "2024-25-q1"
+    assert quarter_folder("2011-12") == "2011-12"
+    assert quarter_folder("2011/12") == "2011-12-year"
+    assert quarter_folder("2024") == "2024-year"

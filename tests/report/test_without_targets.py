@@ -53,12 +53,13 @@ def test_the_report_says_which_improve_and_which_worsen(city):
     report = kpitools.build_cpr(city, "City", "2015/16 Q4")
     assert [line.measure_id for line in report.whats_good] == ["A", "B"]
     assert report.successes == (
-        "Residents satisfied with parks: 76%, improving from 71%",
-        "Missed bin collections: 950, improving from 1,200",
+        "Residents satisfied with parks: 76% (2015/16, latest available), improving from 71%",
+        "Missed bin collections: 950 (2015/16, latest available), improving from 1,200",
     )
     assert report.areas_for_development == (
-        "Homes built: worsening, from 480 to 410 (no target)",
-        "Forecast overspend (£000s): monitored, up 1,275% from 8 to 110",
+        "Homes built: worsening, from 480 to 410 (2015/16, latest available); no target",
+        "Forecast overspend (£000s): monitored, up 1,275% from 8 to 110 (2015/16, latest "
+        "available)",
     )
     slide_2 = build_deck(report).slides[1]
     [table] = [shape.table for shape in slide_2.shapes if shape.has_table]
@@ -68,7 +69,7 @@ def test_the_report_says_which_improve_and_which_worsen(city):
     html = fragments.whats_good(report) + fragments.summary(report)
     assert "No measures are on target or improving" not in html
     assert "↑ improving" in html
-    assert "monitored, up 1,275% from 8 to 110" in html
+    assert "monitored, up 1,275% from 8 to 110 (2015/16, latest available)" in html
     full = fragments.scorecard(report)
     assert "◇ monitored, up 1,275%" in full and "∅ no earlier figure" in full
 
