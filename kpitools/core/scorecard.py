@@ -545,9 +545,13 @@ def _in_reporting_periods(
         }
     )
     grid["_key"] = [calendar.last_month(p).ordinal for p in grid["_period"]]
+    # A part-year figure ("to Q3") is available from the end of what it covers.
+    months_in = coarse["_eff"].map({int(g): 12 // n for g, n in _PERIODS_PER_YEAR.items()})
+    covered = coarse["coverage"].astype(float)
+    available = coarse["_bucket_end"] - (months_in - covered).where(covered.notna(), 0)
     carried = pd.merge_asof(
         grid.sort_values("_key"),
-        coarse.assign(_key=coarse["_bucket_end"]).sort_values("_key"),
+        coarse.assign(_key=available.astype("int64")).sort_values("_key"),
         on="_key",
         by="measure_id",
         direction="backward",

@@ -110,3 +110,19 @@ def test_coverage_of_a_quarter_and_in_the_value_cell_is_checked(make_data):
         "values.csv:2: coverage 'to Q1': 'to Q1' is part of a year; the period has 3 months",
         "values.csv:3: value '1,918 (Q5)' for N 2015/16 is not a number",
     ]
+
+
+def test_a_part_year_figure_reaches_the_quarter_it_covers(make_data):
+    """2024/25 '1,918 (Q3)' is the latest result in the 2024/25 Q3 report, not 2023/24's."""
+    data = make_data(
+        measures="measure_id,service,title,polarity,unit,frequency\n"
+        "N,City,Noise complaints,down,count,annual\nM,City,Calls,up,count,monthly\n",
+        values='measure_id,period,value\nN,2022/23,2000\nN,2023/24,2100\nN,2024/25,"1,918 (Q3)"\n'
+        + "".join(f"M,2024-{m:02d},5\n" for m in range(4, 13)),
+    )
+    dataset = kpitools.load(data)
+    q3 = kpitools.rate(dataset, period="2024/25 Q3").set_index("measure_id").loc["N"]
+    assert (q3["value_period"], q3["value"], q3["coverage"]) == ("2024/25", 1918, "to Q3")
+    assert q3["direction"] == "not_comparable"
+    q2 = kpitools.rate(dataset, period="2024/25 Q2").set_index("measure_id").loc["N"]
+    assert (q2["value_period"], q2["value"]) == ("2023/24", 2100)

@@ -168,7 +168,7 @@ def test_exception_runs_of_three():
     series = _series(
         values=[99, 98, 97, 96, 101],
         rags=["amber", "amber", "amber", "amber", "green"],
-        directions=["none", "worsening", "worsening", "worsening", "improving"],
+        directions=["no_earlier_figure", "worsening", "worsening", "worsening", "improving"],
     )
     assert exception_reasons(series).tolist() == [
         "",
@@ -180,7 +180,7 @@ def test_exception_runs_of_three():
 
 
 def test_runs_do_not_cross_measures():
-    first = _series([99, 98], ["amber", "amber"], ["none", "worsening"])
+    first = _series([99, 98], ["amber", "amber"], ["no_earlier_figure", "worsening"])
     second = _series([97], ["amber"], ["worsening"]).assign(measure_id="M2")
     combined = pd.concat([first, second], ignore_index=True)
     assert exception_reasons(combined).tolist() == ["", "", ""]
@@ -188,11 +188,11 @@ def test_runs_do_not_cross_measures():
 
 def test_variance_of_five_percent_makes_an_amber_an_exception():
     # Amber with a 10% tolerance but 6% short: an exception for its variance alone.
-    series = _series([94], ["amber"], ["none"])
+    series = _series([94], ["amber"], ["no_earlier_figure"])
     assert exception_reasons(series).tolist() == ["adverse_variance"]
-    exactly = _series([95], ["amber"], ["none"])  # exactly 5% worse
+    exactly = _series([95], ["amber"], ["no_earlier_figure"])  # exactly 5% worse
     assert exception_reasons(exactly).tolist() == ["adverse_variance"]
-    within = _series([95.5], ["amber"], ["none"])
+    within = _series([95.5], ["amber"], ["no_earlier_figure"])
     assert exception_reasons(within).tolist() == [""]
 
 
@@ -200,7 +200,7 @@ def test_red_missing_data_and_flags():
     series = _series(
         values=[NAN, 80, 99],
         rags=["red", "red", "blue"],
-        directions=["none", "none", "none"],
+        directions=["no_earlier_figure", "stable", "stable"],
         statuses=["not_available", "reported", "mitigated"],
         flags=["", "budget", "corporate_risk budget"],
     )
