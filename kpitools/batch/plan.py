@@ -133,7 +133,7 @@ def resolve_quarter(dataset: Dataset, quarter: str) -> str:
     first, latest = dataset.first_month, dataset.latest_month
     if first is None or latest is None:
         raise KpiToolsError("the data has no values, so there is no period to report")
-    if calendar.first_month(period) > latest or calendar.last_month(period) < first:
+    if not dataset.covers(period):
         raise KpiToolsError(
             f"--period {label} is outside the data, which runs from {calendar.label(first)} "
             f"to {calendar.label(latest)}"

@@ -76,31 +76,25 @@ def check_names(config: CouncilConfig, measures: pd.DataFrame) -> list[Problem]:
         measures: the checked data dictionary, indexed by ``measure_id``.
     """
     name = config.source.name if config.source is not None else "configuration"
-    root = _root_of(config.source)
     services = list(dict.fromkeys(measures["service"]))
-    problems = []
+    found: list[tuple[tuple[str, ...], str, str]] = []  # (where in the YAML, column, message)
     for service, settings in config.services.items():
         where = ("services", service)
         if service not in services:
-            problems.append(
-                Problem(
-                    name, _line_of(root, where), "services",
-                    f"services.{service}: no service of that name in measures "
-                    f"(they are {', '.join(services)})",
-                )
-            )  # fmt: skip
+            found.append((where, "services", f"services.{service}: no service of that name in "
+                          f"measures (they are {', '.join(services)})"))  # fmt: skip
             continue
         own = set(measures.index[measures["service"] == service])
-        for measure_id in settings.headline:
-            if measure_id not in own:
-                problems.append(
-                    Problem(
-                        name, _line_of(root, (*where, "headline")), "headline",
-                        f"services.{service}.headline: {measure_id} is not a measure of "
-                        f"{service}",
-                    )
-                )  # fmt: skip
-    return problems
+        found += [
+            ((*where, "headline"), "headline",
+             f"services.{service}.headline: {measure_id} is not a measure of {service}")
+            for measure_id in settings.headline
+            if measure_id not in own
+        ]  # fmt: skip
+    if not found:
+        return []
+    root = _root_of(config.source)  # read again only to name the lines of what was found
+    return [Problem(name, _line_of(root, where), column, text) for where, column, text in found]
 
 
 def _root_of(path: Path | None) -> Any:

@@ -359,7 +359,7 @@ def _measure_row(
         "polarity": polarity.value,
         "unit": check.enum(row, cells, "unit", Unit, Unit.NUMBER).value,
         "frequency": check.enum(row, cells, "frequency", Frequency, Frequency.MONTHLY).value,
-        "aggregation": check.enum(row, cells, "aggregation", Aggregation, Aggregation.LAST).value,
+        "aggregation": aggregation.value,
         "category": check.enum(row, cells, "category", Category, Category.OTHER).value,
         "rag_method": check.enum(row, cells, "rag_method", RagMethod, default_method).value,
         "target": check.number(row, cells, "target"),
@@ -371,7 +371,7 @@ def _measure_row(
         "include": _yes_no(check, row, cells, "include", default=True),
         "seasonal": _yes_no(check, row, cells, "seasonal", default=False),
         "benchmark": check.text(row, cells, "benchmark", required=False),
-        "basis": check.enum(row, cells, "basis", Basis, Basis.PERIOD, _BASIS_WORDS).value,
+        "basis": basis.value,
         "row": row,
     }
 

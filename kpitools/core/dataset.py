@@ -98,6 +98,14 @@ class Dataset:
             return 0
         return (min(latest, last) - first).n + 1
 
+    def covers(self, period: pd.Period) -> bool:
+        """Whether any month of ``period`` lies within the months the data covers."""
+        first, latest = self.first_month, self.latest_month
+        if first is None or latest is None:
+            return False
+        calendar = self.calendar
+        return calendar.first_month(period) <= latest and calendar.last_month(period) >= first
+
     @property
     def first_month(self) -> pd.Period | None:
         """The first month the data covers, or ``None`` for an empty dataset."""

@@ -19,7 +19,7 @@ from kpitools.core.dataset import Dataset, records_of, rows_of
 from kpitools.core.errors import KpiToolsError
 from kpitools.core.model import RAG, ActionStatus, Direction, ExceptionReason, Section
 from kpitools.core.naming import slugify
-from kpitools.core.periods import Granularity
+from kpitools.core.periods import FiscalCalendar, Granularity
 from kpitools.core.scorecard import rate
 from kpitools.report.words import (
     BASIS_WORDS,
@@ -177,9 +177,8 @@ class Cpr:
     @property
     def period_noun(self) -> str:
         """``quarter``, ``month`` or ``year``: what the report covers."""
-        if len(self.quarter) == 7 and self.quarter[4] == "-":
-            return "month"
-        return "quarter" if " Q" in self.quarter else "year"
+        calendar = FiscalCalendar(self.config.year_start_month)
+        return calendar.granularity(calendar.parse(self.quarter)).word
 
     @property
     def period_words(self) -> str:
@@ -247,8 +246,7 @@ def build_cpr(
         raise KpiToolsError(f"period {err}") from None
     granularity = calendar.granularity(period)
     label = calendar.label(period)
-    first = dataset.first_month
-    if dataset.months_reached(period) == 0 or first is None or calendar.last_month(period) < first:
+    if not dataset.covers(period):
         raise KpiToolsError(f"{label} is outside the data: no figures cover any of its months")
     provisional, reached_end = _provisional(dataset, period)
     date = parse_report_date(report_date) if report_date else reached_end
@@ -257,9 +255,8 @@ def build_cpr(
     history = rate(dataset, by=granularity, services=[service], carry_forward=True)
     if granularity is Granularity.MONTH:
         # A measure's frequency decides which reports it is in: a month's report holds the
-        # measures reported monthly.
-        history = history[history["frequency"].isin(["monthly", "termly"])]
-        history = history[history["value_period"].str.fullmatch(r"\d{4}-\d{2}")]
+        # measures with figures of their own for months, not results carried from longer ones.
+        history = history[history["value_period"] == history["period"]]
     current = history[history["period"] == label].reset_index(drop=True)
     reported = current[current["include"]]
     trends = _trends(history, label)

@@ -121,12 +121,13 @@ def sparkline(values: list[float]) -> str:
     return "".join(marks)
 
 
-_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December")  # fmt: skip
 
 
 def month_word(label: str) -> str:
     """``2024-04`` -> ``Apr``."""
-    return _MONTH_ABBR[int(label[5:7]) - 1]
+    return _MONTH_NAMES[int(label[5:7]) - 1][:3]
 
 
 def month_strip(months: tuple[tuple[str, str], ...]) -> str:
@@ -140,10 +141,6 @@ def figure_text(value: float, unit: str, coverage: str = "", basis: str = "") ->
     text = format_value(value, unit) or "–"
     qualifiers = [q for q in (coverage, BASIS_WORDS.get(basis, "")) if q]
     return f"{text} ({', '.join(qualifiers)})" if qualifiers and text != "–" else text
-
-
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-                "September", "October", "November", "December")  # fmt: skip
 
 
 def period_words(label: str) -> str:
