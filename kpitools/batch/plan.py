@@ -103,11 +103,11 @@ def plan_run(
 
 
 def resolve_quarter(dataset: Dataset, quarter: str) -> str:
-    """``--period``: a month, a financial quarter or a financial year, as its label, or the
-    latest finished quarter (the data reaches its last month).
+    """``--period``: a month, a financial quarter, a financial year or a run of months, as
+    its label, or the latest finished quarter (the data reaches its last month).
 
     Raises:
-        KpiToolsError: not a period, a range, outside the data, or no data to find the latest.
+        KpiToolsError: not a period, outside the data, or no data to find the latest.
     """
     calendar = dataset.calendar
     if quarter.strip().lower() == "latest":
@@ -120,11 +120,6 @@ def resolve_quarter(dataset: Dataset, quarter: str) -> str:
                 "provisional (--period 2024/25 Q1)"
             )
         return calendar.label(latest)
-    if ".." in quarter:
-        raise KpiToolsError(
-            f"--period '{quarter.strip()}': ranges of months are not reported yet; give a "
-            "month, a quarter or a financial year"
-        )
     try:
         period = calendar.parse(quarter)
     except ValueError as err:

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -20,7 +21,7 @@ from kpitools.contract.loading import load
 from kpitools.core.dataset import Dataset
 from kpitools.core.errors import KpiToolsError, ValidationError
 from kpitools.core.periods import Granularity
-from kpitools.core.scorecard import rate
+from kpitools.core.scorecard import coverage_text, rate
 from kpitools.report.words import period_words
 
 EXIT_BAD_INPUT = 2
@@ -119,7 +120,8 @@ def validate(data: str, config_path: str | None) -> None:
 @click.option(
     "--period",
     metavar="PERIOD",
-    help="A month (2017-08), quarter (2023/24 Q1), year (2023/24) or 'latest'.",
+    help="A month (2017-08), quarter (2023/24 Q1), year (2023/24), run of months "
+    "(2017-06..2017-08) or 'latest'.",
 )
 @click.option(
     "--by",
@@ -173,7 +175,8 @@ def scorecard(
     "--period",
     metavar="PERIOD",
     help="The period to report: a month (2017-12), a financial quarter (2017/18 Q3), a "
-    "financial year (2015/16), or 'latest' (the latest finished quarter).",
+    "financial year (2015/16), a run of months (2017-06..2017-08), or 'latest' (the latest "
+    "finished quarter).",
 )
 @click.option(
     "--quarter",
@@ -329,7 +332,18 @@ def _reach(dataset: Dataset) -> str:
     finished = calendar.label(latest) if latest is not None else "none yet"
     if not spans:
         return "No values yet."
-    return f"Values for {'; '.join(spans)}. Latest finished quarter: {finished}."
+    reach = f"Values for {'; '.join(spans)}. Latest finished quarter: {finished}."
+    part = values[values["coverage"].notna()]
+    if not part.empty:
+        counts = Counter(
+            f"{calendar.label(p)} {coverage_text(c, p)}"
+            for p, c in zip(part["period"], part["coverage"], strict=True)
+        )
+        listed = ", ".join(
+            f"{what} ({n} value{'s' if n != 1 else ''})" for what, n in sorted(counts.items())
+        )
+        reach += f"\nPart-year figures: {listed}."
+    return reach
 
 
 def _rounded(rows: pd.DataFrame) -> pd.DataFrame:

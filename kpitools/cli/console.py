@@ -16,6 +16,7 @@ from kpitools.report.words import (
     figure_text,
     format_percent,
     format_value,
+    period_words,
     rag_label,
 )
 
@@ -65,7 +66,8 @@ def _service_table(service: str, rows: pd.DataFrame, dataset: Dataset) -> Table:
         dict.fromkeys(rows["period"]),
         key=lambda label: (calendar.last_month(calendar.parse(label)), label),
     )
-    when = periods[0] if len(periods) == 1 else f"{periods[0]} to {periods[-1]}"
+    first, last = period_words(periods[0]), period_words(periods[-1])
+    when = first if len(periods) == 1 else f"{first} to {last}"
     table = Table(title=f"{service} - {when}: {summary}", title_justify="left", expand=False)
     table.add_column("Measure", no_wrap=True)
     table.add_column("Title", max_width=44)

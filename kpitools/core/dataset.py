@@ -119,7 +119,8 @@ class Dataset:
         """The last month the data reaches, or ``None`` for an empty dataset.
 
         Annual results are left out where monthly or quarterly data exists: a year's label
-        runs to its last month, which may lie beyond the data that has come in.
+        runs to its last month, which may lie beyond the data that has come in. Where there
+        are annual results only, a part-year one reaches the last month it covers.
         """
         if self.values.empty:
             return None
@@ -130,9 +131,15 @@ class Dataset:
         if not placeholder.all():
             values = values[~placeholder]
         finer = values.loc[values["granularity"] < int(Granularity.YEAR), "period"]
-        periods = finer if not finer.empty else values["period"]
         calendar = self.calendar
-        return max(calendar.last_month(p) for p in periods.unique())
+        if not finer.empty:
+            return max(calendar.last_month(p) for p in finer.unique())
+        # Annual results only: a part-year figure ("1,918 (Q3)") reaches the end of what it
+        # covers, not the end of its year.
+        return max(
+            calendar.first_month(p) + (int(c) if c == c else calendar.months(p)) - 1
+            for p, c in zip(values["period"], values["coverage"].astype(float), strict=True)
+        )
 
 
 def rows_of(frame: pd.DataFrame) -> Iterator[Any]:

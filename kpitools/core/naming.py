@@ -53,7 +53,10 @@ def assign_slugs(names: Iterable[str]) -> dict[str, str]:
 
 def quarter_folder(label: str) -> str:
     """The folder of a period's reports: ``2024/25 Q1`` -> ``2024-25-q1``, ``2024-06`` ->
-    ``2024-06``, the financial year ``2011/12`` -> ``2011-12-year`` (never the month's)."""
+    ``2024-06``, the financial year ``2011/12`` -> ``2011-12-year`` (never the month's), the
+    run of months ``2024-06..2024-08`` -> ``2024-06-to-2024-08``."""
+    if ".." in label:
+        return "-to-".join(slugify(part) for part in label.split("..", 1))
     slug = slugify(label)
     is_month = re.fullmatch(r"\d{4}-\d{2}", label.strip()) is not None
     is_quarter = " Q" in label.upper()

@@ -40,18 +40,27 @@ _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2})(?:[ T]00:00(?::00)?)?)
 _NAMED_MONTH = re.compile(r"^([A-Za-z]{3,9})[\s\-]+(\d{4}|\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})(?:\s*[/\-]\s*(\d{4}|\d{2}))?\s*Q([1-4])$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})(?:\s*/\s*(\d{4}|\d{2}))?$")
+_RANGE_FREQ = re.compile(r"^(\d+)M$")
+RANGE_SEPARATOR = ".."
 
 
 class Granularity(IntEnum):
-    """How long a period is; ordered from finest to coarsest."""
+    """How long a period is: a month, a quarter or a year, ordered from finest to coarsest,
+    or a run of months a report names (a contract's June to August).
+
+    Figures are kept by months, quarters and years only; a run of months is a reporting
+    period, a pandas ``Period`` of several months (frequency ``3M``) that monthly figures are
+    summarised to.
+    """
 
     MONTH = 1
     QUARTER = 2
     YEAR = 3
+    RANGE = 4
 
     @property
     def word(self) -> str:
-        return self.name.lower()
+        return "run of months" if self is Granularity.RANGE else self.name.lower()
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,9 @@ class FiscalCalendar:
         """Parse a period as councils write it.
 
         Accepts a month (``2017-08``, ``2017-08-01``, ``Aug 2017``), a financial quarter
-        (``2023/24 Q1``, ``2023-24 Q1``) or a financial year (``2023/24``).
+        (``2023/24 Q1``, ``2023-24 Q1``), a financial year (``2023/24``) or a run of months
+        (``2017-06..2017-08``: a ``Period`` of frequency ``3M``; a run of one month is that
+        month).
 
         Raises:
             ValueError: with a sentence saying what was expected.
@@ -97,6 +108,9 @@ class FiscalCalendar:
         kind = self.granularity(period)
         if kind is Granularity.MONTH:
             return f"{period.year:04d}-{period.month:02d}"
+        if kind is Granularity.RANGE:
+            first, last = self.first_month(period), self.last_month(period)
+            return f"{self.label(first)}{RANGE_SEPARATOR}{self.label(last)}"
         start_year = self.fiscal_start_year(period)
         year = self.year_label(start_year)
         return f"{year} Q{period.quarter}" if kind is Granularity.QUARTER else year
@@ -115,7 +129,10 @@ class FiscalCalendar:
 
     # -- converting ----------------------------------------------------------------------
     def freq(self, granularity: Granularity) -> str:
-        """The pandas frequency of a granularity in this calendar."""
+        """The pandas frequency of a granularity in this calendar (a run of months has none
+        of its own: its length is the run's)."""
+        if granularity is Granularity.RANGE:
+            raise ValueError("a run of months has no fixed length")
         return {
             Granularity.MONTH: "M",
             Granularity.QUARTER: self.quarter_freq,
@@ -125,6 +142,8 @@ class FiscalCalendar:
     @lru_cache(maxsize=8192)  # noqa: B019 - calendars are few and immutable
     def containing(self, period: pd.Period, granularity: Granularity) -> pd.Period:
         """The quarter or year (or the month itself) that holds ``period``."""
+        if granularity is Granularity.RANGE or self.granularity(period) is Granularity.RANGE:
+            raise ValueError("runs of months are not fixed periods: nothing contains them")
         if self.granularity(period) > granularity:
             raise ValueError(f"{self.label(period)} is longer than a {granularity.word}")
         return period.asfreq(self.freq(granularity), how="end")
@@ -137,6 +156,20 @@ class FiscalCalendar:
     def last_month(self, period: pd.Period) -> pd.Period:
         return period.asfreq("M", how="end")
 
+    def months(self, period: pd.Period) -> int:
+        """How many months a period spans."""
+        return (self.last_month(period) - self.first_month(period)).n + 1
+
+    def run(self, first: pd.Period, last: pd.Period) -> pd.Period:
+        """The run of months from ``first`` to ``last`` (months); one month is that month."""
+        length = (last - first).n + 1
+        if length < 1:
+            raise ValueError(
+                f"'{self.label(first)}{RANGE_SEPARATOR}{self.label(last)}' is not a run of "
+                "months: it ends before it starts"
+            )
+        return first if length == 1 else pd.Period(first.start_time, freq=f"{length}M")
+
     def quarter(self, start_year: int, number: int) -> pd.Period:
         """Quarter ``number`` (1-4) of the financial year that starts in ``start_year``."""
         first = pd.Period(year=start_year, month=self.start_month, freq="M")
@@ -146,6 +179,8 @@ class FiscalCalendar:
 def _granularity(freqstr: str) -> Granularity:
     if freqstr == "M":
         return Granularity.MONTH
+    if _RANGE_FREQ.match(freqstr):
+        return Granularity.RANGE
     if freqstr.startswith("Q"):
         return Granularity.QUARTER
     if freqstr.startswith(("Y", "A")):
@@ -165,6 +200,8 @@ def _two_years(first: str, second: str | None, text: str) -> int:
 @lru_cache(maxsize=4096)
 def _parse(start_month: int, quarter_freq: str, year_freq: str, text: str) -> pd.Period:
     calendar_years = start_month == 1
+    if RANGE_SEPARATOR in text:
+        return _parse_run(start_month, quarter_freq, year_freq, text)
     match = _ISO_MONTH.match(text)
     if match:
         year, month = int(match.group(1)), int(match.group(2))
@@ -190,6 +227,24 @@ def _parse(start_month: int, quarter_freq: str, year_freq: str, text: str) -> pd
     example = "2023 Q1" if calendar_years else "2023/24 Q1"
     year_example = "2023" if calendar_years else "2023/24"
     raise ValueError(
-        f"'{text}' is not a period: write a month (2017-08), a quarter ({example}) "
-        f"or a financial year ({year_example})"
+        f"'{text}' is not a period: write a month (2017-08), a quarter ({example}), "
+        f"a financial year ({year_example}) or a run of months (2017-06..2017-08)"
     )
+
+
+def _parse_run(start_month: int, quarter_freq: str, year_freq: str, text: str) -> pd.Period:
+    """``2017-06..2017-08``: the months from the first to the last, both included."""
+    first_text, _, last_text = (part.strip() for part in text.partition(RANGE_SEPARATOR))
+    ends = []
+    for part in (first_text, last_text):
+        try:
+            end = _parse(start_month, quarter_freq, year_freq, part)
+        except ValueError:
+            end = None
+        if end is None or end.freqstr != "M":
+            raise ValueError(
+                f"'{text}' is not a run of months: write its first and last months, "
+                "2017-06..2017-08"
+            )
+        ends.append(end)
+    return FiscalCalendar(start_month).run(ends[0], ends[1])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import numpy as np
@@ -36,20 +36,70 @@ SCORECARD_COLUMNS = [
 ]  # fmt: skip
 
 _LEVELS = ["target", "tsl", "msl"]
-_PERIODS_PER_YEAR = {Granularity.MONTH: 12, Granularity.QUARTER: 4, Granularity.YEAR: 1}
+_MONTHS_IN = {Granularity.MONTH: 1, Granularity.QUARTER: 3, Granularity.YEAR: 12}
 _GAP_FILLED = {Frequency.MONTHLY.value, Frequency.QUARTERLY.value}
 
 
+@dataclass(frozen=True)
+class _Tiling:
+    """How a scorecard groups months into its periods: the calendar's months, quarters and
+    years, or, for a run of months (June to August), runs of that length aligned to it (the
+    one before June to August is March to May)."""
+
+    calendar: FiscalCalendar
+    run: pd.Period | None = None
+
+    def months(self, eff: int) -> int:
+        """How many months a period of this (effective) granularity spans."""
+        if eff == Granularity.RANGE:
+            return self.calendar.months(self._run)
+        return _MONTHS_IN[Granularity(eff)]
+
+    def bucket(self, period: pd.Period, eff: int) -> pd.Period:
+        """The scorecard period that holds a value's period."""
+        if eff == Granularity.RANGE:
+            offset = (self.calendar.first_month(period) - self.calendar.first_month(self._run)).n
+            return self._run + offset // self.months(eff)
+        return self.calendar.containing(period, Granularity(eff))
+
+    def freq(self, eff: int) -> str:
+        if eff == Granularity.RANGE:
+            return str(self._run.freqstr)
+        return self.calendar.freq(Granularity(eff))
+
+    def ended(self, latest: pd.Period, eff: int) -> pd.Period:
+        """The last period of this granularity that ``latest`` (a month) has finished."""
+        bucket = self.bucket(latest, eff)
+        return bucket - 1 if self.calendar.last_month(bucket) > latest else bucket
+
+    @property
+    def _run(self) -> pd.Period:
+        if self.run is None:
+            raise ValueError("a scorecard by runs of months needs the run its periods align to")
+        return self.run
+
+
 def resolve_period(
-    dataset: Dataset, period: str | pd.Period | None, by: Granularity | str | None = None
+    dataset: Dataset,
+    period: str | pd.Period | None,
+    by: Granularity | str | pd.Period | None = None,
 ) -> tuple[pd.Period | None, Granularity]:
     """Turn ``--period``/``--by`` into a period (or None for all) and a period length.
 
     ``period`` may be ``"latest"``: the latest finished period of that length (the data
-    reaches its last month; see :meth:`Dataset.latest_period`).
+    reaches its last month; see :meth:`Dataset.latest_period`). ``by`` may be a run of
+    months (a ``Period`` such as ``2017-06..2017-08``): periods of its length, aligned to it.
     """
     calendar = dataset.calendar
+    if isinstance(by, pd.Period):
+        if calendar.granularity(by) is not Granularity.RANGE:
+            raise ValueError(f"{calendar.label(by)} is not a run of months")
+        if period is not None:
+            raise ValueError("give a run of months as the period or as 'by', not both")
+        return None, Granularity.RANGE
     granularity = _granularity(by) if by is not None else None
+    if granularity is Granularity.RANGE:
+        raise ValueError("a scorecard by runs of months needs the run: give it as the period")
     if period is None:
         return None, granularity or Granularity.QUARTER
     if isinstance(period, str) and period.strip().lower() == "latest":
@@ -67,16 +117,16 @@ def resolve_period(
 def _granularity(by: Granularity | str) -> Granularity:
     if isinstance(by, Granularity):
         return by
-    try:
-        return Granularity[by.strip().upper()]
-    except KeyError:
-        raise ValueError(f"'{by}' is not one of month, quarter, year") from None
+    name = by.strip().upper()
+    if name not in ("MONTH", "QUARTER", "YEAR"):
+        raise ValueError(f"'{by}' is not one of month, quarter, year")
+    return Granularity[name]
 
 
 def rate(
     dataset: Dataset,
     period: str | pd.Period | None = None,
-    by: Granularity | str | None = None,
+    by: Granularity | str | pd.Period | None = None,
     services: Iterable[str] | None = None,
     measures: Iterable[str] | None = None,
     carry_forward: bool = False,
@@ -88,10 +138,11 @@ def rate(
 
     Args:
         dataset: a loaded dataset.
-        period: one period (``"2023/24 Q1"``, ``"2017-08"``, ``"2023/24"`` or ``"latest"``);
-            all periods when None.
+        period: one period (``"2023/24 Q1"``, ``"2017-08"``, ``"2023/24"``, a run of months
+            ``"2017-06..2017-08"`` or ``"latest"``); all periods when None.
         by: period length when ``period`` is None or ``"latest"``: ``month``, ``quarter``
-            (default) or ``year``.
+            (default) or ``year``; or a run of months (a ``Period``): runs of its length
+            aligned to it, each the one before it in time.
         services: only these services' measures (rated exactly as in the whole council's
             scorecard: how far the data reaches is still the whole council's).
         measures: only these measures (by id), likewise.
@@ -102,9 +153,13 @@ def rate(
 
     Returns:
         One row per measure per period, columns :data:`SCORECARD_COLUMNS`, in data-dictionary
-        order then period order.
+        order then period order. In a scorecard by runs of months, monthly measures are
+        summarised to each run; a measure reported less often shows its latest result at the
+        run's end (with ``carry_forward`` or for one run).
     """
     target_period, granularity = resolve_period(dataset, period, by)
+    run = by if isinstance(by, pd.Period) else target_period
+    tiling = _Tiling(dataset.calendar, run if granularity is Granularity.RANGE else None)
     latest = dataset.latest_month
     if services is not None or measures is not None:
         dataset = _restricted(
@@ -114,9 +169,12 @@ def rate(
         )
     if dataset.values.empty or latest is None or (period is not None and target_period is None):
         return pd.DataFrame(columns=SCORECARD_COLUMNS)
-    series = measure_series(dataset, granularity, latest)
     carry = carry_forward or period is not None
-    rows = _in_reporting_periods(series, dataset, granularity, latest, carry=carry)
+    if granularity is Granularity.RANGE:
+        rows = _in_runs(dataset, tiling, latest, carry)
+    else:
+        series = measure_series(dataset, granularity, latest, tiling)
+        rows = _in_reporting_periods(series, dataset, granularity, latest, carry=carry)
     if target_period is not None:
         rows = rows[rows["_period"] == target_period]
     return _present(rows, dataset)
@@ -137,18 +195,60 @@ def _restricted(dataset: Dataset, services: set[str] | None, ids: set[str] | Non
     )
 
 
-def measure_series(dataset: Dataset, granularity: Granularity, latest: pd.Period) -> pd.DataFrame:
+def _in_runs(dataset: Dataset, tiling: _Tiling, latest: pd.Period, carry: bool) -> pd.DataFrame:
+    """Rows per run of months: monthly measures summarised to each run; with ``carry``, a
+    measure reported less often with its latest result at each run's end."""
+    calendar = dataset.calendar
+    native = dataset.values.groupby("measure_id")["granularity"].max()
+    monthly = set(native.index[native == int(Granularity.MONTH)])
+    own = pd.DataFrame()
+    if monthly:
+        series = measure_series(
+            _restricted(dataset, None, monthly), Granularity.RANGE, latest, tiling
+        )
+        own = series.assign(_period=series["_bucket"])
+    coarser = set(native.index) - monthly
+    if not carry or not coarser:
+        return own
+    by_month = measure_series(_restricted(dataset, None, coarser), Granularity.MONTH, latest)
+    carried = _in_reporting_periods(by_month, dataset, Granularity.MONTH, latest, carry=True)
+    runs = {
+        calendar.last_month(run): run
+        for run in pd.period_range(
+            tiling.bucket(dataset.first_month or latest, int(Granularity.RANGE)),
+            tiling.bucket(latest, int(Granularity.RANGE)),
+            freq=tiling.freq(int(Granularity.RANGE)),
+        )
+    }
+    carried = carried[carried["_period"].isin(list(runs))]
+    carried = carried.assign(_period=carried["_period"].map(runs))
+    combined = pd.concat([frame for frame in (own, carried) if not frame.empty],
+                         ignore_index=True)  # fmt: skip
+    order = combined["measure_id"].map(dataset.measures["row"])
+    ends = [calendar.last_month(p).ordinal for p in combined["_period"]]
+    combined = combined.assign(_order=order, _end_key=ends)
+    return combined.sort_values(["_order", "_end_key"], kind="stable").reset_index(drop=True)
+
+
+def measure_series(
+    dataset: Dataset,
+    granularity: Granularity,
+    latest: pd.Period,
+    tiling: _Tiling | None = None,
+) -> pd.DataFrame:
     """Each measure's own series at ``granularity`` or coarser, rated, with direction of
     travel and exception reasons (internal columns start with ``_``). ``latest`` is the last
-    month the council's data reaches: periods after it have not ended."""
+    month the council's data reaches: periods after it have not ended. By runs of months
+    (``tiling`` gives the run), only monthly measures can be summarised."""
     calendar = dataset.calendar
+    tiling = tiling or _Tiling(calendar)
     measures = dataset.measures
     values = dataset.values.copy()
     values["_end"] = [calendar.last_month(p).ordinal for p in values["period"]]
     native = values.groupby("measure_id")["granularity"].max()
     values["_eff"] = values["measure_id"].map(native).clip(lower=int(granularity))
     buckets: dict[tuple[pd.Period, int], pd.Period] = {
-        key: calendar.containing(key[0], Granularity(key[1]))
+        key: tiling.bucket(key[0], key[1])
         for key in set(zip(values["period"], values["_eff"], strict=True))
     }
     values["_bucket"] = pd.Series(
@@ -166,8 +266,8 @@ def measure_series(dataset: Dataset, granularity: Granularity, latest: pd.Period
         values[f"_row_{column}"] = levels[column].where(values["value"].notna())
 
     summary = _summarise(values, measures, native)
-    grid = _fill_gaps(summary, measures, latest, calendar)
-    return _rate_series(grid, dataset)
+    grid = _fill_gaps(summary, measures, latest, tiling)
+    return _rate_series(grid, dataset, tiling)
 
 
 def levels_at(
@@ -332,7 +432,7 @@ def _joined_text(values: pd.DataFrame, keys: list[str], column: str, sep: str) -
 
 
 def _fill_gaps(
-    summary: pd.DataFrame, measures: pd.DataFrame, latest: pd.Period, calendar: FiscalCalendar
+    summary: pd.DataFrame, measures: pd.DataFrame, latest: pd.Period, tiling: _Tiling
 ) -> pd.DataFrame:
     """Add a 'missing' row for each period that has ended with no value, for measures reported
     every month or quarter; others (termly, annual) keep the periods they have."""
@@ -342,21 +442,17 @@ def _fill_gaps(
         measure_id, eff = cast(tuple[str, int], key)
         if frequency[measure_id] not in _GAP_FILLED:
             continue
-        granularity = Granularity(eff)
         first = group["_bucket"].iloc[0]
         last = group["_bucket"].iloc[-1]
-        ended = calendar.containing(latest, granularity)
-        if calendar.last_month(ended) > latest:
-            ended = ended - 1
-        stop = max(last, ended)
+        stop = max(last, tiling.ended(latest, eff))
         have = set(group["_bucket"])
-        for bucket in pd.period_range(first, stop, freq=calendar.freq(granularity)):
+        for bucket in pd.period_range(first, stop, freq=tiling.freq(eff)):
             if bucket not in have:
                 additions.append(
                     {
                         "measure_id": measure_id,
                         "_bucket": bucket,
-                        "_bucket_end": calendar.last_month(bucket).ordinal,
+                        "_bucket_end": tiling.calendar.last_month(bucket).ordinal,
                         "_eff": eff,
                         "status": Status.MISSING.value,
                         "rag_override": "",
@@ -376,7 +472,7 @@ def _fill_gaps(
     return summary.drop(columns="_order").reset_index(drop=True)
 
 
-def _rate_series(grid: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+def _rate_series(grid: pd.DataFrame, dataset: Dataset, tiling: _Tiling) -> pd.DataFrame:
     """Levels, RAG, variance, direction of travel and exceptions on each measure's series."""
     measures = dataset.measures
     ids = grid["measure_id"]
@@ -397,18 +493,20 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     comparable = grid["value"].where(
         grid["status"].isin([Status.REPORTED.value, Status.MITIGATED.value])
     )
-    # Seasonal and year-to-date figures compare with the same point of the year before.
+    # Seasonal and year-to-date figures compare with the same point of the year before (a
+    # run of months that does not divide the year has no such point among its runs).
     same_point = grid["seasonal"].astype(bool) | (grid["basis"] == Basis.YTD.value)
-    lags = np.where(
-        same_point & grid["frequency"].isin(_GAP_FILLED),
-        grid["_eff"].map(lambda g: _PERIODS_PER_YEAR[Granularity(g)]),
-        1,
-    )
+    per_year = grid["_eff"].map(lambda g: 12 / tiling.months(int(g)))
+    yearly = same_point & grid["frequency"].isin(_GAP_FILLED)
+    no_same_point = yearly & (per_year % 1 != 0)
+    lags = np.where(yearly & ~no_same_point, per_year, 1).astype(int)
     previous = pd.Series(np.nan, index=grid.index)
     previous_coverage = pd.Series(np.nan, index=grid.index)
     by_measure = comparable.groupby(ids, sort=False)
     coverage = (
-        grid["coverage"].astype(float).where(grid["coverage"].notna(), _months_supplied(grid))
+        grid["coverage"]
+        .astype(float)
+        .where(grid["coverage"].notna(), _months_supplied(grid, tiling))
     )
     by_coverage = coverage.groupby(ids, sort=False)
     for lag in np.unique(lags):
@@ -418,6 +516,7 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     unlike = previous.notna() & ~(
         (coverage == previous_coverage) | (coverage.isna() & previous_coverage.isna())
     )
+    unlike = unlike | (no_same_point & comparable.notna())
     previous = previous.where(~unlike)
     grid["previous_value"] = previous
     direction = rating.direction_of_travel(
@@ -426,18 +525,17 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     grid["direction"] = direction.where(~unlike, Direction.NOT_COMPARABLE.value)
     grid["change_pct"] = rating.change(comparable, previous)
     grid["exception_reasons"] = rating.exception_reasons(grid)
-    grid["data_quality"] = _data_quality(grid)
+    grid["data_quality"] = _data_quality(grid, tiling)
     return grid
 
 
-def _months_supplied(grid: pd.DataFrame) -> pd.Series:
+def _months_supplied(grid: pd.DataFrame, tiling: _Tiling) -> pd.Series:
     """For a summarised period with fewer rows than months (a month missing, a quarter not
     yet over), how many it has; NaN for a whole period. A part is never compared with a
     whole."""
-    native = grid["_native"].astype(float)
-    eff = grid["_eff"].astype(float)
-    per_year = {int(g): n for g, n in _PERIODS_PER_YEAR.items()}
-    expected = native.map(per_year) / eff.map(per_year)
+    expected = grid["_eff"].map(lambda g: tiling.months(int(g))) / grid["_native"].map(
+        lambda g: tiling.months(int(g))
+    )
     summarised = ~grid["_passthrough"].astype(bool) & grid["frequency"].isin(_GAP_FILLED)
     rows = grid["_rows"].astype(float)
     part = summarised & (rows < expected) & (rows > 0)
@@ -466,7 +564,7 @@ _QUALITY_COLUMNS = ["status", "_rows", "_passthrough", "frequency", "_native", "
                     "rag_calculated"]  # fmt: skip
 
 
-def _data_quality(grid: pd.DataFrame) -> list[str]:
+def _data_quality(grid: pd.DataFrame, tiling: _Tiling) -> list[str]:
     """What a reader should know about the data behind each row: months not supplied, not
     available, pending or mitigated inside a longer period, provisional and restated figures,
     changed ratings."""
@@ -479,7 +577,7 @@ def _data_quality(grid: pd.DataFrame) -> list[str]:
             parts.append("no value supplied")
         elif not row["_passthrough"] and row["frequency"] in _GAP_FILLED:
             native = Granularity(row["_native"])
-            expected = _PERIODS_PER_YEAR[native] // _PERIODS_PER_YEAR[Granularity(row["_eff"])]
+            expected = tiling.months(row["_eff"]) // tiling.months(int(native))
             word = native.word
             if rows < expected:
                 parts.append(f"{rows} of {expected} {word}s supplied")
@@ -546,7 +644,7 @@ def _in_reporting_periods(
     )
     grid["_key"] = [calendar.last_month(p).ordinal for p in grid["_period"]]
     # A part-year figure ("to Q3") is available from the end of what it covers.
-    months_in = coarse["_eff"].map({int(g): 12 // n for g, n in _PERIODS_PER_YEAR.items()})
+    months_in = coarse["_eff"].map({int(g): n for g, n in _MONTHS_IN.items()})
     covered = coarse["coverage"].astype(float)
     available = coarse["_bucket_end"] - (months_in - covered).where(covered.notna(), 0)
     carried = pd.merge_asof(

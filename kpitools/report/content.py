@@ -176,13 +176,16 @@ class Cpr:
 
     @property
     def period_noun(self) -> str:
-        """``quarter``, ``month`` or ``year``: what the report covers."""
+        """``quarter``, ``month``, ``year`` or (for a run of months) ``period``: what the
+        report covers."""
         calendar = FiscalCalendar(self.config.year_start_month)
-        return calendar.granularity(calendar.parse(self.quarter)).word
+        granularity = calendar.granularity(calendar.parse(self.quarter))
+        return "period" if granularity is Granularity.RANGE else granularity.word
 
     @property
     def period_words(self) -> str:
-        """The period as a committee writes it: ``June 2024``, ``2024/25 Q1``, ``2023/24``."""
+        """The period as a committee writes it: ``June 2024``, ``June to August 2024``,
+        ``2024/25 Q1``, ``2023/24``."""
         return period_words(self.quarter)
 
     @property
@@ -226,8 +229,9 @@ def build_cpr(
     Args:
         dataset: the council's data.
         service: a service named in the data dictionary.
-        quarter: the period: a financial quarter (``"2024/25 Q1"``), a month (``"2024-06"``)
-            or a financial year (``"2023/24"``).
+        quarter: the period: a financial quarter (``"2024/25 Q1"``), a month (``"2024-06"``),
+            a financial year (``"2023/24"``) or a run of months (``"2024-06..2024-08"``,
+            compared with the run of as many months before it).
         report_date: the date printed on the report (ISO text or a date); defaults to the
             quarter's last day, so output never depends on the clock.
         run_id: an identifier printed in the report's footer.
@@ -252,10 +256,12 @@ def build_cpr(
     date = parse_report_date(report_date) if report_date else reached_end
 
     config = dataset.config
-    history = rate(dataset, by=granularity, services=[service], carry_forward=True)
-    if granularity is Granularity.MONTH:
-        # A measure's frequency decides which reports it is in: a month's report holds the
-        # measures with figures of their own for months, not results carried from longer ones.
+    by = period if granularity is Granularity.RANGE else granularity
+    history = rate(dataset, by=by, services=[service], carry_forward=True)
+    if granularity in (Granularity.MONTH, Granularity.RANGE):
+        # A measure's frequency decides which reports it is in: a month's (or a run of
+        # months') report holds the measures with figures of their own for months, not
+        # results carried from longer periods.
         history = history[history["value_period"] == history["period"]]
     current = history[history["period"] == label].reset_index(drop=True)
     reported = current[current["include"]]
@@ -267,7 +273,7 @@ def build_cpr(
     )  # fmt: skip
     months = (
         _month_ratings(dataset, period, _exception_ids(reported))
-        if granularity is Granularity.QUARTER
+        if granularity in (Granularity.QUARTER, Granularity.RANGE)
         else {}
     )
     lines = {

@@ -144,8 +144,19 @@ def figure_text(value: float, unit: str, coverage: str = "", basis: str = "") ->
 
 
 def period_words(label: str) -> str:
-    """A period label as committees write it: ``2017-12`` -> ``December 2017``; quarters
-    (``2017/18 Q3``) and years (``2015/16``) as they are."""
-    if len(label) == 7 and label[4] == "-" and label[:4].isdigit() and label[5:].isdigit():
+    """A period label as committees write it: ``2017-12`` -> ``December 2017``, a run of
+    months ``2017-06..2017-08`` -> ``June to August 2017`` (``November 2017 to February
+    2018`` across a year's end); quarters (``2017/18 Q3``) and years (``2015/16``) as they
+    are."""
+    first, separator, last = label.partition("..")
+    if separator and _is_month(first) and _is_month(last):
+        if first[:4] == last[:4]:
+            return f"{_MONTH_NAMES[int(first[5:]) - 1]} to {period_words(last)}"
+        return f"{period_words(first)} to {period_words(last)}"
+    if _is_month(label):
         return f"{_MONTH_NAMES[int(label[5:]) - 1]} {label[:4]}"
     return label
+
+
+def _is_month(label: str) -> bool:
+    return len(label) == 7 and label[4] == "-" and label[:4].isdigit() and label[5:].isdigit()

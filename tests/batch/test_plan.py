@@ -84,8 +84,8 @@ def test_latest_of_a_dataset_without_values_is_an_error(example):
         ({"quarter": "2024/25 Q5"}, "--period '2024/25 Q5' is not a period: write a month"),
         ({"quarter": "next week"}, "--period 'next week' is not a period: write a month"),
         (
-            {"quarter": "2024-06..2024-08"},
-            "--period '2024-06..2024-08': ranges of months are not reported yet",
+            {"quarter": "2024-06..2024-04"},
+            "--period '2024-06..2024-04' is not a run of months: it ends before it starts",
         ),
         ({"report_date": "19/07/2024"}, "report date '19/07/2024' is not a date"),
         ({"notebook": "no-such.ipynb"}, "no-such.ipynb does not exist"),

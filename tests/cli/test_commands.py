@@ -128,3 +128,18 @@ def test_validate_shows_warnings_on_stderr(make_data):
         "warning: values.csv:2: value '33.9%' for C 2017-06 disagrees with numerator / "
         "denominator 961 / 2927 = 32.8%\n"
     )
+
+
+def test_validate_says_which_figures_are_part_year(make_data):
+    data = make_data(
+        measures="measure_id,service,title,polarity,unit,frequency\n"
+        "N,City,Noise complaints,down,count,annual\nS,City,Satisfaction,up,percent,annual\n",
+        values='measure_id,period,value\nN,2014/15,"13,805"\nN,2015/16,"1,918 (Q3)"\n'
+        "S,2014/15,97.10%\nS,2015/16,98.20% (Q3)\n",
+    )
+    result = run("validate", "--data", str(data))
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[1:] == [
+        "Values for years 2014/15 to 2015/16. Latest finished quarter: 2015/16 Q3.",
+        "Part-year figures: 2015/16 to Q3 (2 values).",
+    ]
