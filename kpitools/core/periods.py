@@ -161,14 +161,24 @@ class FiscalCalendar:
         return (self.last_month(period) - self.first_month(period)).n + 1
 
     def run(self, first: pd.Period, last: pd.Period) -> pd.Period:
-        """The run of months from ``first`` to ``last`` (months); one month is that month."""
+        """The run of months from ``first`` to ``last`` (months).
+
+        A run that is a month, a financial quarter or a financial year is that period (April
+        to June is Q1 where the year starts in April), so it is rated and reported as one.
+        """
         length = (last - first).n + 1
         if length < 1:
             raise ValueError(
                 f"'{self.label(first)}{RANGE_SEPARATOR}{self.label(last)}' is not a run of "
                 "months: it ends before it starts"
             )
-        return first if length == 1 else pd.Period(first.start_time, freq=f"{length}M")
+        if length == 1:
+            return first
+        for granularity, months in ((Granularity.QUARTER, 3), (Granularity.YEAR, 12)):
+            fixed = self.containing(first, granularity)
+            if length == months and self.first_month(fixed) == first:
+                return fixed
+        return pd.Period(first.start_time, freq=f"{length}M")
 
     def quarter(self, start_year: int, number: int) -> pd.Period:
         """Quarter ``number`` (1-4) of the financial year that starts in ``start_year``."""

@@ -24,6 +24,9 @@ CALENDAR = FiscalCalendar()
         ("2017-11..2018-02", "2017-11..2018-02", 4, "November 2017 to February 2018",
          "2017-11-to-2018-02"),
         ("2017-06..2017-06", "2017-06", 1, "June 2017", "2017-06"),
+        # A run that is a financial quarter or year is that quarter or year.
+        ("2017-04..2017-06", "2017/18 Q1", 3, "2017/18 Q1", "2017-18-q1"),
+        ("2017-04..2018-03", "2017/18", 12, "2017/18", "2017-18-year"),
     ],
 )  # fmt: skip
 def test_a_run_of_months_is_parsed_labelled_and_named(text, label, months, words, folder):
@@ -33,7 +36,9 @@ def test_a_run_of_months_is_parsed_labelled_and_named(text, label, months, words
     assert CALENDAR.parse(label) == run
     assert period_words(label) == words
     assert quarter_folder(label) == folder
-    expected = Granularity.MONTH if months == 1 else Granularity.RANGE
+    expected = {1: Granularity.MONTH, 12: Granularity.YEAR}.get(months, Granularity.RANGE)
+    if label.endswith("Q1"):
+        expected = Granularity.QUARTER
     assert CALENDAR.granularity(run) is expected
 
 
