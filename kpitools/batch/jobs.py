@@ -67,6 +67,30 @@ class ServiceJob:
     notebook: str
     timeout: int | None = None
     bundle: Bundle | None = None
+    shown_data_dir: str = ""
+    shown_config: str = ""
+    shown_notebook: str = ""
+    """How the published notebook names the data folder and the configuration (relative to
+    the folder it is published in) and the notebook it was made from."""
+
+    def parameters(self, data_dir: str, config: str, output_dir: str) -> dict[str, str]:
+        """The notebook's parameters, with these paths."""
+        return {
+            "data_dir": data_dir,
+            "service": self.service,
+            "quarter": self.quarter,
+            "output_dir": output_dir,
+            "council_config": config,
+            "report_date": self.report_date,
+            "run_id": self.run_id,
+        }
+
+    def published(self, blob: bytes) -> bytes:
+        """An executed notebook as it is published: no worker's paths, no run times."""
+        from kpitools.batch.portable import portable_notebook
+
+        shown = self.parameters(self.shown_data_dir, self.shown_config, ".")
+        return portable_notebook(blob, shown, self.shown_notebook, f"{self.slug}.ipynb")
 
 
 @dataclass
@@ -150,15 +174,7 @@ def render_service(job: ServiceJob) -> ServiceResult:
             nb = papermill.execute_notebook(
                 notebook,
                 str(executed),
-                parameters={
-                    "data_dir": data_dir,
-                    "service": job.service,
-                    "quarter": job.quarter,
-                    "output_dir": str(out),
-                    "council_config": config,
-                    "report_date": job.report_date,
-                    "run_id": job.run_id,
-                },
+                parameters=job.parameters(data_dir, config, str(out)),
                 engine_name=ENGINE,
                 warm=kernel.ready(),
                 kernel_name="python3",
@@ -175,7 +191,7 @@ def render_service(job: ServiceJob) -> ServiceResult:
             result.files = {
                 f"{job.slug}.pptx": decks[0].read_bytes(),
                 f"{job.slug}.html": page.encode("utf-8"),
-                f"{job.slug}.ipynb": executed.read_bytes(),
+                f"{job.slug}.ipynb": job.published(executed.read_bytes()),
                 SUMMARY_FILE: summary_blob,
             }
             result.ok = True
@@ -208,10 +224,9 @@ def render_service(job: ServiceJob) -> ServiceResult:
             result.error = f"{type(err).__name__}: {err}"
             log += ["status: failed", ANSI.sub("", traceback.format_exc())]
         if not result.ok and executed.exists():
-            result.files = {f"{job.slug}.ipynb": executed.read_bytes()}
+            result.files = {f"{job.slug}.ipynb": job.published(executed.read_bytes())}
     result.seconds = time.perf_counter() - started
     result.peak_rss_mb = _peak_memory(kernel)
-    log.append(f"seconds: {result.seconds:.2f}")
     result.log = "\n".join(log) + "\n"
     return result
 

@@ -4,7 +4,9 @@ services whose inputs have not changed.
 A service's cache key covers everything its reports depend on: its own rows of every input
 file, the reach of the data (the last month any value covers), the council configuration and
 the files it names, the notebook, the run's parameters and the versions of kpitools and the
-libraries that write the files.
+libraries that write the files. A notebook whose cells differ from the shipped notebook's (an
+analyst's added cell may compare every service) depends on every service's rows: its reports
+are rebuilt when any input changes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from kpitools.core.dataset import Dataset
 PACKAGES = ("kpitools", "pandas", "python-pptx", "plotly", "papermill", "nbconvert", "nbclient",
             "ipykernel", "XlsxWriter")  # fmt: skip
 MANIFEST = "manifest.json"
+TIMINGS = "timings.json"
 
 
 def file_sha256(path: Path) -> str:
@@ -60,6 +63,27 @@ def service_fingerprint(dataset: Dataset, service: str) -> str:
         f"latest={dataset.latest_month} start={dataset.calendar.start_month}",
     ]
     return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
+
+
+def whole_fingerprint(dataset: Dataset) -> str:
+    """A hash of every service's rows: for a notebook that may read beyond its own service."""
+    services = sorted(set(dataset.measures["service"]))
+    parts = [service_fingerprint(dataset, service) for service in services]
+    return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
+
+
+def cells_digest(notebook: Path) -> str:
+    """A hash of a notebook's cells (type and source), leaving out its parameters cell."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return ""
+    parts = [
+        (cell.get("cell_type", ""), "".join(cell.get("source", "")))
+        for cell in cells
+        if "parameters" not in cell.get("metadata", {}).get("tags", [])
+    ]
+    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
 def cache_key(parts: dict[str, Any]) -> str:

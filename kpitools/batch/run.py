@@ -30,16 +30,20 @@ from kpitools.batch.executors import Executor, LocalExecutor
 from kpitools.batch.jobs import ServiceJob, ServiceResult
 from kpitools.batch.manifest import (
     MANIFEST,
+    TIMINGS,
     cache_key,
+    cells_digest,
     file_sha256,
     manifest_bytes,
     package_versions,
     read_manifest,
     service_fingerprint,
+    whole_fingerprint,
 )
 from kpitools.batch.outputs import FAILED_DIR, place_folder, recover, remove_failed
 from kpitools.batch.overview import OverviewRow, render_overview
-from kpitools.batch.plan import RunPlan
+from kpitools.batch.plan import RunPlan, default_notebook
+from kpitools.batch.portable import SHIPPED_NOTEBOOK, shown_path
 from kpitools.batch.status import BatchEvent, ServiceStatus
 from kpitools.core.naming import assign_slugs, quarter_folder
 from kpitools.report.files import write_atomic
@@ -146,12 +150,17 @@ def plan_outcomes(plan: RunPlan, options: BatchOptions, root: Path) -> list[Serv
     previous = read_manifest(root).get("services", {})
     slugs = assign_slugs(plan.services)
     common = common_key_parts(plan)
+    # The shipped notebook reads only its own service's rows; an analyst's may read them all.
+    whole = (
+        None
+        if cells_digest(plan.notebook) == cells_digest(default_notebook())
+        else whole_fingerprint(plan.dataset)
+    )
     outcomes = []
     for service in plan.services:
         slug = slugs[service]
-        key = cache_key(
-            {**common, "service": service, "data": service_fingerprint(plan.dataset, service)}
-        )
+        data = whole or service_fingerprint(plan.dataset, service)
+        key = cache_key({**common, "service": service, "data": data})
         run_id = plan.run_id or key[:12]
         outcome = ServiceOutcome(service, slug, ServiceStatus.PENDING, key, run_id)
         before = previous.get(slug, {})
@@ -168,7 +177,7 @@ def plan_outcomes(plan: RunPlan, options: BatchOptions, root: Path) -> list[Serv
             outcome.files = files
             outcome.summary = summary
         else:
-            outcome.job = make_job(plan, options, outcome)
+            outcome.job = make_job(plan, options, outcome, root)
         outcomes.append(outcome)
     return outcomes
 
@@ -182,15 +191,19 @@ def common_key_parts(plan: RunPlan) -> dict[str, Any]:
         "run_id": plan.run_id,
         "strict": plan.strict,
         "notebook": file_sha256(plan.notebook),
-        "config": config.model_dump_json(),
+        # The logo and template are hashed by content below, not named by where they lie.
+        "config": config.model_dump_json(exclude={"logo", "template"}),
         "template": file_sha256(template_path(config)),
         "logo": file_sha256(config.logo) if config.logo else "",
         "packages": package_versions(),
     }
 
 
-def make_job(plan: RunPlan, options: BatchOptions, outcome: ServiceOutcome) -> ServiceJob:
-    """The job that builds one service's reports."""
+def make_job(
+    plan: RunPlan, options: BatchOptions, outcome: ServiceOutcome, root: Path
+) -> ServiceJob:
+    """The job that builds one service's reports (published in ``root``/its slug)."""
+    folder = root / outcome.slug
     return ServiceJob(
         service=outcome.service,
         slug=outcome.slug,
@@ -201,7 +214,17 @@ def make_job(plan: RunPlan, options: BatchOptions, outcome: ServiceOutcome) -> S
         config=str(plan.config_path) if plan.config_path else "",
         notebook=str(plan.notebook),
         timeout=options.timeout,
+        shown_data_dir=shown_path(plan.data_dir, folder),
+        shown_config=shown_path(plan.config_path, folder),
+        shown_notebook=shown_notebook(plan.notebook, folder),
     )
+
+
+def shown_notebook(notebook: Path, start: Path) -> str:
+    """How outputs name the notebook a run used: the shipped one by name, others by path."""
+    if notebook.resolve() == default_notebook().resolve():
+        return SHIPPED_NOTEBOOK
+    return shown_path(notebook, start)
 
 
 # -- results -------------------------------------------------------------------------------
@@ -255,8 +278,9 @@ def store_result(root: Path, plan: RunPlan, outcome: ServiceOutcome, result: Ser
         outcome.failed_cell = result.failed_cell
 
 
-def manifest_header(plan: RunPlan, options: BatchOptions) -> dict[str, Any]:
-    """The manifest's run-wide part (parameters, input hashes, versions): worked out once."""
+def manifest_header(plan: RunPlan, options: BatchOptions, root: Path) -> dict[str, Any]:
+    """The manifest's run-wide part (parameters, input hashes, versions): worked out once.
+    Paths are relative to the period's folder ``root``, where the manifest is written."""
     inputs = {
         p.name: file_sha256(p)
         for p in sorted(plan.data_dir.iterdir())
@@ -266,8 +290,8 @@ def manifest_header(plan: RunPlan, options: BatchOptions) -> dict[str, Any]:
         "kpitools_version": __version__,
         "quarter": plan.quarter,
         "parameters": {
-            "data": str(plan.data_dir),
-            "config": str(plan.config_path) if plan.config_path else "",
+            "data": shown_path(plan.data_dir, root),
+            "config": shown_path(plan.config_path, root),
             "report_date": plan.report_date,
             "run_id": plan.run_id,
             "strict": plan.strict,
@@ -279,7 +303,10 @@ def manifest_header(plan: RunPlan, options: BatchOptions) -> dict[str, Any]:
         "data_warnings": [str(w) for w in plan.dataset.warnings],
         "inputs": inputs,
         "config_sha256": file_sha256(plan.config_path) if plan.config_path else "",
-        "notebook": {"path": str(plan.notebook), "sha256": file_sha256(plan.notebook)},
+        "notebook": {
+            "path": shown_notebook(plan.notebook, root),
+            "sha256": file_sha256(plan.notebook),
+        },
         "packages": package_versions(),
     }
 
@@ -295,19 +322,27 @@ def write_manifest(root: Path, header: dict[str, Any], outcomes: list[ServiceOut
                 "cache_key": o.cache_key,
                 "run_id": o.run_id,
                 "files": o.files,
-                "seconds": round(o.seconds, 3),
                 "error": o.error,
                 "failed_cell": o.failed_cell,
                 "counts": dict(o.summary.counts) if o.summary is not None else None,
                 "exceptions": o.exception_count,
                 "warnings": list(o.warnings),
-                "worker": o.worker,
-                "peak_rss_mb": o.peak_rss_mb,
             }
             for o in outcomes
         },
     }
     write_atomic(root / MANIFEST, manifest_bytes(manifest))
+    # How long each service took, where and in how much memory: this run's own measurements,
+    # kept apart so that the manifest is the same bytes for the same inputs.
+    timings = {
+        o.slug: {
+            "seconds": round(o.seconds, 3),
+            "worker": o.worker,
+            "peak_rss_mb": o.peak_rss_mb,
+        }
+        for o in outcomes
+    }
+    write_atomic(root / TIMINGS, manifest_bytes({"services": timings}))
 
 
 def write_overview(root: Path, plan: RunPlan, outcomes: list[ServiceOutcome]) -> None:
@@ -350,7 +385,7 @@ def run_batch(
     recover(root)
     outcomes = plan_outcomes(plan, options, root)
     by_slug = {o.slug: o for o in outcomes}
-    header = manifest_header(plan, options)
+    header = manifest_header(plan, options, root)
     notify = progress or (lambda *_: None)
     notify(BatchEvent.START, None, outcomes)
     result = BatchResult(root=root, outcomes=outcomes)

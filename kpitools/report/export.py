@@ -2,21 +2,90 @@
 
 One self-contained file that works offline: plotly.js is embedded exactly once in the page
 head (no CDN), the page has a language, a title, landmarks and a skip link, and text that came
-from the data was escaped when the notebook displayed it. The exporter returns text and never
-writes files (the runner does).
+from the data was escaped when the notebook displayed it. Every output an analyst's added cell
+makes is part of the page: plotly figures (drawn with the page's plotly.js, with a caption and
+their data as a table), images, tables (DataFrames), markdown and printed text. The exporter
+returns text and never writes files (the runner does).
 """
 
 from __future__ import annotations
 
+import math
 from functools import cache
+from typing import Any
 
 import nbformat
 from nbconvert import HTMLExporter
-from nbconvert.preprocessors import TagRemovePreprocessor
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+from traitlets.config import Config
 
 from kpitools.report.fragments import TEMPLATES, report_css
 
 NOTEBOOK_ONLY_TAG = "notebook-only"
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+DISPLAY_PRIORITY = ["text/html", "text/markdown", "image/svg+xml", "image/png", "image/jpeg",
+                    "text/plain"]  # fmt: skip
+"""What the page shows of an output, best first (plotly figures are made HTML first)."""
+_MOST_POINTS = 200
+
+
+class PlotlyFigures(Preprocessor):
+    """A plotly figure an analyst's cell showed (``fig.show()``, or ``fig`` last in a cell)
+    becomes an accessible figure drawn with the page's single plotly.js: a fixed element id
+    (from its place in the notebook), its title as the caption, its data as a table."""
+
+    def preprocess_cell(self, cell: Any, resources: Any, index: int) -> tuple[Any, Any]:
+        for number, output in enumerate(cell.get("outputs", [])):
+            data = output.get("data", {})
+            if PLOTLY_MIME in data and "text/html" not in data:
+                data["text/html"] = analyst_chart(data[PLOTLY_MIME], f"cell-{index}-{number}")
+        return cell, resources
+
+
+def analyst_chart(figure: dict[str, Any], place: str) -> str:
+    """An analyst's plotly figure as the report's accessible ``<figure>``."""
+    from kpitools.report.charts import Chart
+
+    figure = dict(figure)
+    figure.pop("config", None)
+    layout = figure.get("layout", {})
+    title = layout.get("title", "")
+    title = title.get("text", "") if isinstance(title, dict) else str(title)
+    head, rows = _figure_table(figure.get("data", []))
+    chart = Chart(
+        figure=figure,
+        chart_id=f"analyst-chart-{place}",
+        caption=title or "Chart added by an analyst (it has no title)",
+        table_head=head,
+        table_rows=rows,
+    )
+    return chart.to_html()
+
+
+def _figure_table(traces: list[Any]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """A figure's x-y data as rows (series, x, y); charts too large say so in one row."""
+    rows: list[tuple[str, ...]] = []
+    for number, trace in enumerate(traces, start=1):
+        name = str(trace.get("name") or f"Series {number}")
+        xs, ys = trace.get("x"), trace.get("y")
+        if not isinstance(xs, list) or not isinstance(ys, list):
+            rows.append((name, "", "data not shown as x and y values"))
+            continue
+        for x, y in list(zip(xs, ys, strict=False))[:_MOST_POINTS]:
+            rows.append((name, _cell(x), _cell(y)))
+        if len(xs) > _MOST_POINTS:
+            rows.append((name, "", f"{len(xs) - _MOST_POINTS} more values not listed"))
+    return ("Series", "x", "y"), tuple(rows)
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "no value"
+    return (
+        f"{value:,}"
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else str(value)
+    )
 
 
 @cache
@@ -29,7 +98,9 @@ def _plotly_js() -> str:
 @cache
 def _exporter() -> HTMLExporter:
     """One exporter per process: its templates are compiled once."""
+    config = Config({"NbConvertBase": {"display_data_priority": DISPLAY_PRIORITY}})
     exporter = HTMLExporter(
+        config=config,
         template_name="cpr",
         extra_template_basedirs=[str(TEMPLATES)],
         exclude_input=True,
@@ -40,6 +111,7 @@ def _exporter() -> HTMLExporter:
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags={NOTEBOOK_ONLY_TAG}), enabled=True
     )
+    exporter.register_preprocessor(PlotlyFigures(), enabled=True)
     return exporter
 
 

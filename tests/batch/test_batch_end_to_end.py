@@ -65,7 +65,9 @@ def test_manifest_and_overview(tmp_path):
     assert len(data["notebook"]["sha256"]) == 64
     assert {"kpitools", "python-pptx", "papermill", "plotly"} <= set(data["packages"])
     finance = data["services"]["finance"]
-    assert finance["status"] == "ok" and finance["seconds"] > 0
+    assert finance["status"] == "ok"
+    timings = json.loads((tmp_path / QUARTER / "timings.json").read_text(encoding="utf-8"))
+    assert timings["services"]["finance"]["seconds"] > 0
     assert finance["files"] == ["finance/finance.html", "finance/finance.ipynb",
                                 "finance/finance.pptx", "finance/summary.json"]  # fmt: skip
     assert len(finance["cache_key"]) == 64 and finance["run_id"] == finance["cache_key"][:12]
@@ -308,3 +310,117 @@ def test_a_killed_worker_process_does_not_lose_the_batch(tmp_path):
     assert batch.returncode == 0, err
     assert set(statuses(out).values()) == {"ok"} and len(statuses(out)) == 6
     assert leftovers(out) == []
+
+
+def test_the_same_inputs_in_two_folders_give_the_same_bytes(tmp_path):
+    """No machine's paths, times or random ids in anything published (timings.json is this
+    run's own measurements)."""
+    import shutil
+
+    trees = []
+    for where in (tmp_path / "one", tmp_path / "two" / "deeper"):
+        shutil.copytree(EXAMPLE, where / "data" / "example")
+        shutil.copytree(COUNCIL_CONFIG.parent, where / "params")
+        result = subprocess.run(
+            [sys.executable, "-m", "kpitools", "run", "--data", "data/example", "--quarter",
+             "2024/25 Q1", "--config", "params/council.yaml", "--out", "outputs",
+             "--service", "Finance"],
+            capture_output=True, text=True, env=ENV, stdin=subprocess.DEVNULL, timeout=900,
+            check=False, cwd=where,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        root = where / "outputs" / QUARTER
+        trees.append(
+            {str(p.relative_to(root)): p.read_bytes()
+             for p in sorted(root.rglob("*")) if p.is_file() and p.name != "timings.json"}
+        )  # fmt: skip
+        for name, blob in trees[-1].items():
+            assert str(tmp_path).encode() not in blob, name
+            assert b"/tmp/" not in blob and str(ROOT).encode() not in blob, name
+        # The published notebook names its data relative to its own folder.
+        nb = nbformat.read(root / "finance" / "finance.ipynb", 4)
+        shown = nb.metadata["papermill"]["parameters"]
+        assert (root / "finance" / shown["data_dir"]).resolve() == where / "data" / "example"
+        assert shown["output_dir"] == "." and nb.metadata["papermill"]["input_path"] == (
+            "kpitools:cpr.ipynb"
+        )
+    assert sorted(trees[0]) == sorted(trees[1])
+    assert [n for n in trees[0] if trees[0][n] != trees[1][n]] == []
+
+
+def analyst_notebook(tmp_path: Path) -> Path:
+    """The CPR notebook with an analyst's cells: a plotly figure comparing every service, a
+    DataFrame and a markdown note."""
+    nb = nbformat.read(ROOT / "notebooks" / "cpr.ipynb", as_version=4)
+    cells = [
+        nbformat.v4.new_code_cell(
+            "import plotly.graph_objects as go\n"
+            "everyone = kpitools.rate(kpitools.load(data_dir, config=config), period=quarter)\n"
+            "reds = everyone[everyone['rag'] == 'red'].groupby('service').size()\n"
+            "go.Figure(go.Bar(x=list(reds.index), y=[int(n) for n in reds]),\n"
+            "          layout={'title': {'text': 'Red measures by service'}})"
+        ),
+        nbformat.v4.new_code_cell("reds.rename('red measures').to_frame()"),
+        nbformat.v4.new_code_cell(
+            "from IPython.display import Markdown\nMarkdown('**Analyst note:** reds compared.')"
+        ),
+    ]
+    for number, cell in enumerate(cells):
+        cell["id"] = f"analyst-{number}"
+    position = next(i for i, c in enumerate(nb.cells) if "build_cpr" in c.source) + 1
+    nb.cells[position:position] = cells
+    path = tmp_path / "analyst.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_an_analysts_cells_are_in_the_report_and_never_left_stale(tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(EXAMPLE, data)
+    notebook = analyst_notebook(tmp_path)
+    out = tmp_path / "out"
+    args = ["run", "--data", str(data), "--quarter", "2024/25 Q1", "--config",
+            str(COUNCIL_CONFIG), "--out", str(out), "--notebook", str(notebook)]  # fmt: skip
+
+    def batch(*services: str) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "kpitools", *args,
+             *[a for s in services for a in ("--service", s)]],
+            capture_output=True, text=True, env=ENV, stdin=subprocess.DEVNULL, timeout=900,
+            check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+
+    batch("Finance", "Waste & Environment")
+    page = out / QUARTER / "finance" / "finance.html"
+    text = page.read_text(encoding="utf-8")
+    assert text.count("<script>") >= 1 and text.count("plotly.js v") == 1  # plotly.js once
+    assert "Red measures by service</figcaption>" in text
+    assert '<th scope="row">Series 1</th><td>Children&#x27;s Services</td>' in text or (
+        "<td>Children's Services</td>" in text
+    )
+    assert 'class="dataframe"' in text and "red measures" in text
+    assert "<strong>Analyst note:</strong> reds compared." in text
+    from axe_playwright_python.sync_playwright import Axe
+
+    with chromium_page(page.as_uri()) as browser_page:
+        drawn = browser_page.locator(".chart-plot .plotly-graph-div .main-svg").count()
+        assert drawn >= 3  # the analyst's chart too, drawn with the page's plotly.js, offline
+        violations = Axe().run(browser_page).response["violations"]
+    assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+
+    # Another service's data changes: the Finance report compares every service, so it is
+    # rebuilt, not skipped.
+    values = data / "values.csv"
+    lines = values.read_text(encoding="utf-8").splitlines(keepends=True)
+    row = next(i for i, line in enumerate(lines) if line.startswith("WST_FN_01,2024-06,"))
+    fields = lines[row].split(",")
+    fields[2] = "150"
+    lines[row] = ",".join(fields)
+    values.write_text("".join(lines), encoding="utf-8")
+    batch("Finance")
+    assert statuses(out)["finance"] == "ok"
+    before = text
+    assert page.read_text(encoding="utf-8") != before  # Waste's new red is in Finance's chart

@@ -132,6 +132,7 @@ def test_reports_manifest_and_overview_are_written(tmp_path):
         "finance/summary.json",
         "index.html",
         "manifest.json",
+        "timings.json",
         "waste-and-environment",
         "waste-and-environment/run.log",
         "waste-and-environment/summary.json",
@@ -166,7 +167,10 @@ def test_the_manifest_records_what_each_summary_says(tmp_path):
     data = manifest_of(result.root)
     assert data["quarter"] == QUARTER
     assert data["settings"] == plan.config.rating_settings()
-    assert data["parameters"]["config"] == str(COUNCIL_CONFIG)
+    # Paths are relative to the manifest's folder: no machine's layout in the outputs.
+    shown = data["parameters"]["config"]
+    assert not Path(shown).is_absolute()
+    assert (result.root / shown).resolve() == COUNCIL_CONFIG.resolve()
     assert set(data["inputs"]) == {"measures.csv", "values.csv", "targets.csv", "comments.csv",
                                    "actions.csv", "benchmarks.csv"}  # fmt: skip
     finance = data["services"]["finance"]
@@ -178,7 +182,9 @@ def test_the_manifest_records_what_each_summary_says(tmp_path):
         f"Finance 2024/25 Q1: no Director's comment for exception {m}"
         for m in ("FIN_FN_01", "FIN_KPI_05", "FIN_KPI_03", "FIN_KPI_02")
     ]
-    assert (finance["seconds"], finance["worker"], finance["error"]) == (1.25, "fake", "")
+    assert finance["error"] == ""
+    timings = json.loads((result.root / "timings.json").read_text(encoding="utf-8"))["services"]
+    assert (timings["finance"]["seconds"], timings["finance"]["worker"]) == (1.25, "fake")
     assert finance["run_id"] == finance["cache_key"][:12]
     waste = data["services"]["waste-and-environment"]
     assert waste["counts"] == WASTE_COUNTS and waste["exceptions"] == 0

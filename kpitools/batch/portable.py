@@ -1,0 +1,72 @@
+"""Published files say nothing of the machine that built them.
+
+An executed notebook carries the parameters it ran with and papermill's record of its run.
+Built in a worker, those are the worker's own paths (a scratch folder, the data folder where
+the batch happened to be run) and the times each cell ran: the same inputs would give other
+bytes on another machine, or a minute later, and a published notebook would show the
+council's folder layout. :func:`portable_notebook` rewrites them as the published notebook
+should read: the data and the configuration relative to the notebook's own folder (so it can
+be run again where it is published), its output folder ``.``, no times and no random
+cell id.
+:func:`shown_path` is the same rule for the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+SHIPPED_NOTEBOOK = "kpitools:cpr.ipynb"
+"""How a run using the notebook that ships with kpitools names it."""
+
+_TIMES = ("start_time", "end_time", "duration")
+
+
+def shown_path(path: Path | str | None, start: Path) -> str:
+    """``path`` relative to the folder ``start``, with forward slashes ('' for none).
+
+    A path on another drive than ``start`` (Windows) cannot be relative: its name is shown.
+    """
+    if path is None or str(path) == "":
+        return ""
+    try:
+        relative = os.path.relpath(Path(path).resolve(), Path(start).resolve())
+    except ValueError:
+        return Path(path).name
+    return Path(relative).as_posix()
+
+
+def portable_notebook(
+    blob: bytes, parameters: dict[str, Any], input_path: str, output_path: str
+) -> bytes:
+    """The executed notebook with the parameters it is published with and without run times.
+
+    Args:
+        blob: the executed notebook as papermill wrote it.
+        parameters: the parameters as the published notebook should show them.
+        input_path: how the notebook it was made from is named.
+        output_path: the published notebook's file name.
+    """
+    from papermill.translators import translate_parameters
+
+    nb = json.loads(blob)
+    language = nb.get("metadata", {}).get("kernelspec", {}).get("language", "python")
+    for cell in nb.get("cells", []):
+        metadata = cell.get("metadata", {})
+        metadata.pop("execution", None)
+        for key in _TIMES:
+            metadata.get("papermill", {}).pop(key, None)
+        if "injected-parameters" in metadata.get("tags", []):
+            text = translate_parameters("python3", language, parameters, "Parameters")
+            cell["source"] = text.splitlines(keepends=True)
+            cell["id"] = "injected-parameters"  # papermill gives it a random id
+    record = nb.get("metadata", {}).get("papermill")
+    if isinstance(record, dict):
+        for key in _TIMES:
+            record.pop(key, None)
+        record["input_path"] = input_path
+        record["output_path"] = output_path
+        record["parameters"] = parameters
+    return (json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
