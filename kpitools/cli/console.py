@@ -80,15 +80,18 @@ def _service_table(service: str, rows: pd.DataFrame, dataset: Dataset) -> Table:
     table.add_column("Exception", max_width=24)
     for row in rows_of(rows):
         if row.rag_method == "thresholds" and not pd.isna(row.tsl):
-            target = f"{format_value(row.tsl, row.unit)} / {format_value(row.msl, row.unit)}"
+            target = (
+                f"{format_value(row.tsl, row.unit, scale=row.scale)} / "
+                f"{format_value(row.msl, row.unit, scale=row.scale)}"
+            )
         else:
-            target = format_value(row.target, row.unit)
+            target = format_value(row.target, row.unit, scale=row.scale)
         period = row.period if row.value_period == row.period else f"{row.value_period}*"
         table.add_row(
             row.measure_id,
             row.title,
             period,
-            figure_text(row.value, row.unit, row.coverage, row.basis),
+            figure_text(row.value, row.unit, row.coverage, row.basis, row.scale),
             target,
             format_percent(row.variance_pct),
             Text(rag_label(row.rag), style=RAG_STYLES.get(row.rag, "")),

@@ -88,7 +88,7 @@ def _parse(folder: Path, config: CouncilConfig) -> Dataset:
         problems += read_problems
         tables[name] = table
 
-    context = Context(FiscalCalendar(config.year_start_month))
+    context = Context(FiscalCalendar(config.year_start_month), config=config)
     warnings: list[Problem] = []
     measures, checked = _check(tables["measures"], "measures", context, warnings)
     problems += checked
@@ -97,7 +97,7 @@ def _parse(folder: Path, config: CouncilConfig) -> Dataset:
         # Without a data dictionary nothing else can be checked: report what was found so far.
         raise ValidationError(_in_file_order(problems))
     problems += check_names(config, measures)
-    context = Context(context.calendar, measures)
+    context = Context(context.calendar, measures, config=config)
     frames: dict[str, pd.DataFrame] = {}
     for name in ("targets", "values", "comments", "actions", "benchmarks"):
         frames[name], checked = _check(tables[name], name, context, warnings)

@@ -23,17 +23,18 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from kpitools.contract.tables import RawTable
+from kpitools.core.config import CouncilConfig
 from kpitools.core.errors import Problem
 from kpitools.core.model import (
     RAG,
     ActionStatus,
     Aggregation,
     Basis,
-    Category,
     Flag,
     Frequency,
     Polarity,
     RagMethod,
+    Scale,
     Section,
     Status,
     Unit,
@@ -57,6 +58,24 @@ _POLARITY_WORDS = {
 }
 _STATUS_WORDS = {"": Status.REPORTED, "n/a": Status.NOT_AVAILABLE}
 _INPUT_STATUSES = "empty, " + ", ".join(s.value for s in Status if s is not Status.MISSING)
+_SCALE_WORDS = {
+    "1": Scale.UNITS, "unit": Scale.UNITS, "£": Scale.UNITS, "none": Scale.UNITS,
+    "000s": Scale.THOUSANDS, "000": Scale.THOUSANDS, "'000s": Scale.THOUSANDS,
+    "£000s": Scale.THOUSANDS, "£000": Scale.THOUSANDS, "£'000": Scale.THOUSANDS,
+    "£'000s": Scale.THOUSANDS, "£k": Scale.THOUSANDS, "k": Scale.THOUSANDS,
+    "thousand": Scale.THOUSANDS, "1000": Scale.THOUSANDS, "1,000": Scale.THOUSANDS,
+    "m": Scale.MILLIONS, "£m": Scale.MILLIONS, "mn": Scale.MILLIONS, "£mn": Scale.MILLIONS,
+    "million": Scale.MILLIONS, "1000000": Scale.MILLIONS, "1,000,000": Scale.MILLIONS,
+}  # fmt: skip
+# A unit cell may carry its scale, as budget sheets write it: "£000s" is currency in thousands.
+_UNIT_WORDS = {
+    "%": (Unit.PERCENT, Scale.UNITS), "£": (Unit.CURRENCY, Scale.UNITS),
+    "£000s": (Unit.CURRENCY, Scale.THOUSANDS), "£000": (Unit.CURRENCY, Scale.THOUSANDS),
+    "£'000": (Unit.CURRENCY, Scale.THOUSANDS), "£'000s": (Unit.CURRENCY, Scale.THOUSANDS),
+    "£k": (Unit.CURRENCY, Scale.THOUSANDS), "£m": (Unit.CURRENCY, Scale.MILLIONS),
+    "£mn": (Unit.CURRENCY, Scale.MILLIONS), "pounds": (Unit.CURRENCY, Scale.UNITS),
+}  # fmt: skip
+_SCALED_UNITS = (Unit.CURRENCY, Unit.COUNT)
 _BASIS_WORDS = {
     "ytd": Basis.YTD,
     "year to date": Basis.YTD,
@@ -256,6 +275,7 @@ class Context:
 
     calendar: FiscalCalendar
     measures: pd.DataFrame | None = None  # the checked data dictionary, by measure_id
+    config: CouncilConfig | None = None  # the council's categories
 
     @cached_property
     def services(self) -> set[str]:
@@ -351,16 +371,19 @@ def _measure_row(
             f"{basis.value}: such a figure already covers its period, so a quarter takes its "
             "last month (aggregation last)",
         )
+    unit, scale = _unit_and_scale(check, row, cells)
     return {
         "measure_id": measure_id,
         "service": check.text(row, cells, "service", required=True),
         "title": check.text(row, cells, "title", required=True),
+        "short_title": check.text(row, cells, "short_title", required=False),
         "description": check.text(row, cells, "description", required=False),
         "polarity": polarity.value,
-        "unit": check.enum(row, cells, "unit", Unit, Unit.NUMBER).value,
+        "unit": unit.value,
+        "scale": scale.value,
         "frequency": check.enum(row, cells, "frequency", Frequency, Frequency.MONTHLY).value,
         "aggregation": aggregation.value,
-        "category": check.enum(row, cells, "category", Category, Category.OTHER).value,
+        "category": _category(check, row, cells, context.config or CouncilConfig.defaults()),
         "rag_method": check.enum(row, cells, "rag_method", RagMethod, default_method).value,
         "target": check.number(row, cells, "target"),
         "tolerance": _tolerance(check, row, cells),
@@ -374,6 +397,48 @@ def _measure_row(
         "basis": basis.value,
         "row": row,
     }
+
+
+def _category(check: TableChecker, row: int, cells: dict[str, str], config: CouncilConfig) -> str:
+    """The configured category the cell names ('' for none: grouped as other measures)."""
+    raw = cells.get("category", "").strip()
+    name = config.category(raw)
+    if name is None:
+        check.add(
+            row,
+            "category",
+            f"category {quote(raw)} is not one of the council's categories "
+            f"({', '.join(config.category_names)}): name it in the configuration's "
+            "categories, or correct the cell",
+        )
+        return ""
+    return name
+
+
+def _unit_and_scale(check: TableChecker, row: int, cells: dict[str, str]) -> tuple[Unit, Scale]:
+    """The unit, and the scale of a currency or count (``£000s``: thousands of pounds)."""
+    raw_unit = cells.get("unit", "").strip()
+    key = raw_unit.lower().replace(" ", "")
+    if key in _UNIT_WORDS:
+        unit, scale = _UNIT_WORDS[key]
+    else:
+        unit, scale = check.enum(row, cells, "unit", Unit, Unit.NUMBER), Scale.UNITS
+    raw_scale = cells.get("scale", "").strip()
+    if raw_scale:
+        try:
+            scale = parse_enum(Scale, raw_scale.replace(" ", ""), _SCALE_WORDS)
+        except ValueError:
+            check.add(
+                row, "scale",
+                f"scale {quote(raw_scale)} is not one of units, thousands (£000s), millions (£m)",
+            )  # fmt: skip
+    if scale is not Scale.UNITS and unit not in _SCALED_UNITS:
+        check.add(
+            row, "scale",
+            f"scale {scale.value} is for currency and counts, not a {unit.value} measure",
+        )  # fmt: skip
+        scale = Scale.UNITS
+    return unit, scale
 
 
 def _tolerance(check: TableChecker, row: int, cells: dict[str, str]) -> float:
@@ -436,9 +501,9 @@ def _check_levels(
 
 
 MEASURE_COLUMNS = (
-    "measure_id", "service", "title", "description", "polarity", "unit", "frequency",
-    "aggregation", "category", "rag_method", "target", "tolerance", "tsl", "msl",
-    "lead_officer", "data_owner", "include", "seasonal", "benchmark", "basis", "row",
+    "measure_id", "service", "title", "short_title", "description", "polarity", "unit",
+    "scale", "frequency", "aggregation", "category", "rag_method", "target", "tolerance", "tsl",
+    "msl", "lead_officer", "data_owner", "include", "seasonal", "benchmark", "basis", "row",
 )  # fmt: skip
 MEASURES = TableSpec(
     name="measures",

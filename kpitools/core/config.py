@@ -28,6 +28,34 @@ class ServiceConfig(BaseModel):
     headline: tuple[str, ...] = ()  # measure ids for the slide-1 tiles, in order
 
 
+class Category(BaseModel):
+    """A balanced-scorecard category: its name as reports show it, and other words the data
+    dictionary may use for it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    also: tuple[str, ...] = ()
+
+    def words(self) -> set[str]:
+        return {category_key(w) for w in (self.name, *self.also)}
+
+
+def category_key(text: str) -> str:
+    """A category's spelling reduced for matching: case, spaces, hyphens and '&' forgiven."""
+    return " ".join(text.lower().replace("&", " and ").replace("-", " ").replace("_", " ").split())
+
+
+DEFAULT_CATEGORIES = (
+    Category(name="Service performance", also=("performance", "service", "operational")),
+    Category(name="Customer", also=("customers", "customer service", "residents")),
+    Category(name="Workforce", also=("staff", "hr", "people management")),
+    Category(name="Finance", also=("financial", "money", "budget")),
+)
+OTHER_CATEGORY = "Other measures"
+"""Where a measure with no category (or ``other``) is grouped: after the council's own."""
+
+
 class Layouts(BaseModel):
     """Slide layouts of the template, picked by name (never by position)."""
 
@@ -57,6 +85,8 @@ class CouncilConfig(BaseModel):
     #: A monitored (neutral) measure changing by this fraction or more is noted on slide 1.
     notable_change: float = Field(0.25, ge=0)
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
+    #: The balanced-scorecard categories, in the order reports group measures by them.
+    categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     _source: Path | None = PrivateAttr(default=None)  # not a setting: never read or written
 
     @property
@@ -74,6 +104,42 @@ class CouncilConfig(BaseModel):
     def defaults(cls, council: str = "Council") -> CouncilConfig:
         """A configuration with every default, for use without a ``council.yaml``."""
         return cls(council=council)
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _categories_by_name(cls, given: Any) -> Any:
+        """A category may be written as its name alone: ``- People``."""
+        if isinstance(given, list | tuple):
+            return [{"name": item} if isinstance(item, str) else item for item in given]
+        return given
+
+    @field_validator("categories")
+    @classmethod
+    def _distinct_categories(cls, given: tuple[Category, ...]) -> tuple[Category, ...]:
+        seen: dict[str, str] = {}
+        for category in given:
+            for word in category.words():
+                if word in seen and seen[word] != category.name:
+                    raise ValueError(
+                        f"'{word}' names two categories: {seen[word]} and {category.name}"
+                    )
+                seen[word] = category.name
+        return given
+
+    def category(self, text: str) -> str | None:
+        """The configured category a data dictionary's word means ('' for none or
+        ``other``); None for a word that names no category."""
+        key = category_key(text)
+        if key in ("", "other", "others", OTHER_CATEGORY.lower()):
+            return ""
+        for category in self.categories:
+            if key in category.words():
+                return category.name
+        return None
+
+    @property
+    def category_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.categories)
 
     @field_validator("rag_colours")
     @classmethod

@@ -27,6 +27,19 @@ class Unit(StrEnum):
     NUMBER = "number"
 
 
+class Scale(StrEnum):
+    """What one unit of a currency or count value stands for: a budget kept in £000s has
+    ``thousands`` (110 is £110,000)."""
+
+    UNITS = "units"
+    THOUSANDS = "thousands"
+    MILLIONS = "millions"
+
+    @property
+    def factor(self) -> float:
+        return {"units": 1.0, "thousands": 1e3, "millions": 1e6}[self.value]
+
+
 class Frequency(StrEnum):
     MONTHLY = "monthly"
     QUARTERLY = "quarterly"
@@ -52,14 +65,6 @@ class Basis(StrEnum):
     YTD = "ytd"
     SNAPSHOT = "snapshot"
     ROLLING_12 = "rolling_12"
-
-
-class Category(StrEnum):
-    PERFORMANCE = "performance"
-    CUSTOMER = "customer"
-    WORKFORCE = "workforce"
-    FINANCE = "finance"
-    OTHER = "other"
 
 
 class RagMethod(StrEnum):

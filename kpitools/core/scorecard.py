@@ -28,7 +28,8 @@ from kpitools.core.model import Aggregation, Basis, Direction, Frequency, Status
 from kpitools.core.periods import FiscalCalendar, Granularity
 
 SCORECARD_COLUMNS = [
-    "measure_id", "service", "title", "category", "polarity", "unit", "frequency", "include",
+    "measure_id", "service", "title", "short_title", "category", "polarity", "unit", "scale",
+    "frequency", "include",
     "rag_method", "period", "value_period", "value", "numerator", "denominator", "target",
     "tolerance", "tsl", "msl", "variance", "variance_pct", "rag", "rag_calculated",
     "direction", "previous_value", "change_pct", "exception", "exception_reasons", "status",
@@ -667,8 +668,8 @@ def _present(rows: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     measures = dataset.measures
     ids = rows["measure_id"]
     out = pd.DataFrame({"measure_id": ids.to_numpy()})
-    for column in ("service", "title", "category", "polarity", "unit", "frequency", "include",
-                   "rag_method"):  # fmt: skip
+    for column in ("service", "title", "short_title", "category", "polarity", "unit", "scale",
+                   "frequency", "include", "rag_method"):  # fmt: skip
         out[column] = ids.map(measures[column]).to_numpy()
     out["period"] = [calendar.label(p) for p in rows["_period"]]
     out["value_period"] = [calendar.label(p) for p in rows["_bucket"]]

@@ -20,7 +20,7 @@ import plotly.io as pio
 from kpitools.core.colours import BLACK
 from kpitools.report.content import Cpr, MeasureLine
 from kpitools.report.fragments import data_table
-from kpitools.report.words import format_value, rag_label
+from kpitools.report.words import rag_label
 
 FONT = "Arial, Helvetica, sans-serif"
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -181,26 +181,25 @@ def trend_chart(report: Cpr, line: MeasureLine) -> Chart:
                 "y": [target] * len(periods),
                 "mode": "lines",
                 "line": {"color": "#505A5F", "dash": "dash", "width": 2},
-                "name": f"Target {format_value(target, line.unit)}",
-                "hovertemplate": f"Target {format_value(target, line.unit)}<extra></extra>",
+                "name": f"Target {line.show(target)}",
+                "hovertemplate": f"Target {line.show(target)}<extra></extra>",
             }
         )
     first = next((v for v in values if v is not None), None)
     last = values[-1] if values else None
     change = (
-        f"from {format_value(first, line.unit)} in {periods[0]} to "
-        f"{format_value(last, line.unit)} in {periods[-1]}"
+        f"from {line.show(first)} in {periods[0]} to {line.show(last)} in {periods[-1]}"
         if first is not None and last is not None
         else "with gaps in the data"
     )
-    target_text = f"; target {format_value(target, line.unit)}" if not math.isnan(target) else ""
+    target_text = f"; target {line.show(target)}" if not math.isnan(target) else ""
     return Chart(
         figure={"data": data, "layout": _layout(260)},
         chart_id=f"chart-{report.slug}-{_id_part(line.measure_id)}",
         caption=f"{line.title} ({line.measure_id}): {change}{target_text}.",
         table_head=(report.period_noun.capitalize(), "Value"),
         table_rows=tuple(
-            (p, format_value(v, line.unit) if v is not None else "no value")
+            (p, line.show(v) if v is not None else "no value")
             for p, v in zip(periods, values, strict=True)
         ),
     )

@@ -14,15 +14,16 @@ from typing import Any
 
 import pandas as pd
 
-from kpitools.core.config import CouncilConfig
+from kpitools.core.config import OTHER_CATEGORY, CouncilConfig
 from kpitools.core.dataset import Dataset, records_of, rows_of
 from kpitools.core.errors import KpiToolsError
-from kpitools.core.model import RAG, ActionStatus, Direction, ExceptionReason, Section
+from kpitools.core.model import RAG, ActionStatus, Direction, ExceptionReason, Section, Status
 from kpitools.core.naming import slugify
 from kpitools.core.periods import FiscalCalendar, Granularity
 from kpitools.core.scorecard import rate
 from kpitools.report.words import (
     BASIS_WORDS,
+    STATUS_WORDS,
     change_words,
     direction_label,
     format_value,
@@ -34,6 +35,7 @@ TREND_PERIODS = 6
 HEADLINE_TILES = 6
 WHATS_GOOD_ROWS = 8
 SUCCESS_LINES = 4
+CONTEXT_ROWS = 6
 
 
 @dataclass(frozen=True)
@@ -63,22 +65,82 @@ class MeasureLine:
     basis: str
     coverage: str  # "to Q3" for a part-year figure, else ""
     trend: tuple[tuple[str, float], ...]  # (period, value) oldest first; NaN where none
+    category: str = ""  # the council's category ('' for other measures)
+    include: bool = True  # False: monitored only, not counted in the RAG summary
+    short_title: str = ""  # for a headline tile, where the title is too long
+    scale: str = ""  # thousands or millions for a currency or count kept so (£000s)
+    status: str = "reported"
     comment: str = ""
     comment_author: str = ""
     #: (month, RAG) for each month of the quarter of a measure reported monthly, oldest first:
     #: a failed month is never hidden inside its quarter.
     months: tuple[tuple[str, str], ...] = ()
 
+    def show(self, value: float) -> str:
+        """A value of this measure in its unit and scale (``£110k``); '' if absent."""
+        return format_value(value, self.unit, scale=self.scale)
+
+    @property
+    def available(self) -> bool:
+        """Whether the period has a figure to show: not when it is not available or
+        pending (a quarter with a month not available shows "n/a", whatever the others)."""
+        return self.status not in (Status.NOT_AVAILABLE.value, Status.PENDING.value,
+                                   Status.MISSING.value) and not math.isnan(self.value)  # fmt: skip
+
     @property
     def target_text(self) -> str:
         """``Target 85%``, ``TSL 95% / MSL 90%`` or ``No target``."""
         if self.rag_method == "thresholds" and not math.isnan(self.tsl):
-            return (
-                f"TSL {format_value(self.tsl, self.unit)} / MSL {format_value(self.msl, self.unit)}"
-            )
+            return f"TSL {self.show(self.tsl)} / MSL {self.show(self.msl)}"
         if not math.isnan(self.target):
-            return f"Target {format_value(self.target, self.unit)}"
+            return f"Target {self.show(self.target)}"
         return "No target"
+
+    @property
+    def reference(self) -> str:
+        """What the measure is rated against: ``target`` or ``TSL``; '' for neither."""
+        if self.rag_method == "thresholds" and not math.isnan(self.tsl):
+            return "TSL"
+        return "target" if not math.isnan(self.target) else ""
+
+    @property
+    def variance_text(self) -> str:
+        """The variance told by polarity: ``9.6 points worse than target`` for a
+        percentage, ``21.7% better than target`` for other units, ``on target``; ``–``
+        where there is no target or no figure."""
+        if not self.available or not self.reference or math.isnan(self.variance):
+            return "–"
+        if self.variance == 0:
+            return f"on {self.reference}"
+        if self.unit == "percent":
+            points = _trimmed(abs(self.variance))
+            amount = f"{points} point{'' if points == '1' else 's'}"
+        elif not math.isnan(self.variance_pct):
+            amount = f"{_trimmed(abs(self.variance_pct) * 100)}%"
+        else:
+            amount = self.show(abs(self.variance))
+        if self.polarity not in ("up", "down"):
+            side = "above" if self.variance > 0 else "below"
+            return f"{amount} {side} {self.reference}"
+        better = (self.variance > 0) == (self.polarity == "up")
+        return f"{amount} {'better' if better else 'worse'} than {self.reference}"
+
+    @property
+    def on_target(self) -> bool:
+        """Green: the measure met its target (or TSL) this period."""
+        return self.rag == RAG.GREEN.value
+
+    @property
+    def improving_off_target(self) -> bool:
+        """Improving but not (yet) on target, and not an exception: amber improving, or a
+        measure without a target that is improving."""
+        return (
+            not self.reasons
+            and self.direction == Direction.IMPROVING.value
+            and (
+                self.rag == RAG.AMBER.value or (self.rag == RAG.GREY.value and not self.has_target)
+            )
+        )
 
     @property
     def reason_text(self) -> str:
@@ -101,9 +163,17 @@ class MeasureLine:
         return ", ".join(parts)
 
     @property
+    def tile_value(self) -> str:
+        """The bare figure for a tile: the value, or ``n/a`` where the period has none."""
+        return self.show(self.value) if self.available else "n/a"
+
+    @property
     def value_text(self) -> str:
-        """The value in its unit, with what it covers when that is not simply its period."""
-        text = format_value(self.value, self.unit) or "no value"
+        """The value in its unit, with what it covers when that is not simply its period;
+        ``n/a (not available)`` where the period has no figure to show."""
+        if not self.available:
+            return f"n/a ({STATUS_WORDS.get(self.status, self.status)})"
+        text = self.show(self.value)
         return f"{text} ({self.qualifiers})" if self.qualifiers else text
 
     @property
@@ -156,7 +226,7 @@ class Cpr:
     successes: tuple[str, ...]
     areas_for_development: tuple[str, ...]
     summary_comment: str
-    whats_good: tuple[MeasureLine, ...]
+    whats_good: tuple[MeasureLine, ...]  # on target, then improving: the slide-2 rows
     whats_good_more: int
     whats_good_comment: str
     exceptions: tuple[MeasureLine, ...]
@@ -169,6 +239,95 @@ class Cpr:
     #: "" for a finished quarter; else what it holds, e.g. "Provisional: 2 of 3 months, to
     #: August 2024" - said on every slide and in the HTML report.
     provisional: str = ""
+    on_target: tuple[MeasureLine, ...] = ()  # green, best first
+    improving: tuple[MeasureLine, ...] = ()  # improving but not yet on target, no exception
+    improving_exceptions: int = 0  # exceptions that are improving (shown on slide 3)
+    #: Every measure of the service for the period, monitored-only ones included, in the
+    #: data dictionary's order: the full scorecard.
+    all_lines: tuple[MeasureLine, ...] = ()
+
+    # -- words every output shares -------------------------------------------------------
+    @property
+    def in_period(self) -> str:
+        """The report's period in a sentence: ``this quarter``, ``this month``, ``in
+        2015/16``, ``in June to August 2017``."""
+        if self.period_noun in ("quarter", "month"):
+            return f"this {self.period_noun}"
+        return f"in {self.period_words}"
+
+    @property
+    def successes_empty(self) -> str:
+        text = f"No measure is on target {self.in_period}."
+        if self.improving:
+            n = len(self.improving)
+            text += (
+                f" {_count(n)} {'is' if n == 1 else 'are'} improving but not yet on target "
+                "(slide 2)."
+            )
+        return text
+
+    @property
+    def whats_good_empty(self) -> str:
+        text = f"No measure is on target or improving {self.in_period}"
+        if self.improving_exceptions:
+            n = self.improving_exceptions
+            text += (
+                f", apart from {n} exception{'s' if n > 1 else ''} that "
+                f"{'are' if n > 1 else 'is'} improving (slide 3)"
+            )
+        return text + "."
+
+    @property
+    def exceptions_empty(self) -> str:
+        return f"No measure meets the exception criteria {self.in_period}."
+
+    @property
+    def whats_good_caption(self) -> str:
+        return (
+            f"What's good, {self.period_words}: {_count(len(self.on_target))} on target, "
+            f"{_count(len(self.improving))} improving but not yet on target"
+        )
+
+    @property
+    def whats_good_more_text(self) -> str:
+        n = self.whats_good_more
+        return (
+            f"And {n} more measure{'s' if n > 1 else ''} on target or improving: see the full "
+            "scorecard (appendix)."
+        )
+
+    @property
+    def closest_to_target(self) -> tuple[MeasureLine, ...]:
+        """Measures off target, the nearest to it first: what an empty "what's good" shows."""
+        off = [x for x in self.all_lines
+               if x.include and x.available and x.has_target and not x.on_target]  # fmt: skip
+        return tuple(sorted(off, key=lambda x: -_favourable(x))[:CONTEXT_ROWS])
+
+    @property
+    def nearest_margin(self) -> tuple[MeasureLine, ...]:
+        """Measures on target by the smallest margin first: the next to watch when there
+        are no exceptions."""
+        return tuple(sorted(self.on_target, key=_favourable)[:CONTEXT_ROWS])
+
+    @property
+    def without_action(self) -> tuple[MeasureLine, ...]:
+        """The exceptions no improvement action names."""
+        named = {m for action in self.actions for m in action.measures}
+        return tuple(x for x in self.exceptions if x.measure_id not in named)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """The council's categories in order, then other measures if any has none."""
+        names = self.config.category_names
+        extra = any(line.category not in names for line in self.all_lines)
+        return names + ((OTHER_CATEGORY,) if extra else ())
+
+    def in_category(self, category: str) -> tuple[MeasureLine, ...]:
+        """The full scorecard's measures of one category (other measures: the rest)."""
+        names = self.config.category_names
+        if category == OTHER_CATEGORY:
+            return tuple(x for x in self.all_lines if x.category not in names)
+        return tuple(x for x in self.all_lines if x.category == category)
 
     @property
     def slug(self) -> str:
@@ -290,20 +449,14 @@ def build_cpr(
             key=lambda line: (line.rag != RAG.RED, _favourable(line)),
         )
     )
-    # Without a target, direction of travel is the verdict.
-    good = [
-        line
-        for line in lines.values()
-        if not line.reasons
-        and (
-            line.rag == RAG.GREEN
-            or (
-                line.direction == Direction.IMPROVING
-                and (line.rag == RAG.AMBER or (line.rag == RAG.GREY and not line.has_target))
-            )
-        )
-    ]
-    good.sort(key=lambda line: (line.rag != RAG.GREEN, -_favourable(line)))
+    # One definition each, used by every slide and the HTML report: on target (green);
+    # improving but not yet on target (amber improving, or improving without a target),
+    # never an exception; "what's good" is both, on target first.
+    on_target = sorted((x for x in lines.values() if x.on_target), key=lambda x: -_favourable(x))
+    improving = sorted(
+        (x for x in lines.values() if x.improving_off_target), key=lambda x: -_favourable(x)
+    )
+    good = on_target + improving
     watch = [
         line
         for line in lines.values()
@@ -320,13 +473,19 @@ def build_cpr(
             )
         )
     ]
+    every = tuple(
+        _measure_line(row, trends.get(row["measure_id"], ()), comments, ())
+        if row["measure_id"] not in lines
+        else lines[row["measure_id"]]
+        for row in records_of(current)
+    )
     service_config = config.service(service)
     warnings = tuple(
         f"{service} {label}: no Director's comment for exception {line.measure_id} "
         f"({line.title}); the deck shows 'Comment awaited'"
         for line in exceptions
         if not line.comment
-    )
+    ) + _comment_warnings(service, label, comments, every)
     return Cpr(
         council=config.council,
         service=service,
@@ -337,12 +496,18 @@ def build_cpr(
         cabinet_member=service_config.cabinet_member,
         counts={rag: int((reported["rag"] == rag).sum()) for rag in RAG_ORDER},
         headlines=_headlines(lines, service_config.headline),
-        successes=tuple(f"{line.title}: {_short_value(line)}" for line in good[:SUCCESS_LINES]),
+        successes=tuple(
+            f"{line.title}: {_short_value(line)}" for line in on_target[:SUCCESS_LINES]
+        ),
         areas_for_development=tuple(
             [f"{line.title}: {line.reason_text}" for line in exceptions]
             + [f"{line.title}: {_change_text(line)}" for line in watch]
         )[:SUCCESS_LINES],
         summary_comment=comments.get(Section.SUMMARY.value, ("", ""))[0],
+        on_target=tuple(on_target),
+        improving=tuple(improving),
+        improving_exceptions=sum(x.direction == Direction.IMPROVING for x in exceptions),
+        all_lines=every,
         whats_good=tuple(good[:WHATS_GOOD_ROWS]),
         whats_good_more=max(0, len(good) - WHATS_GOOD_ROWS),
         whats_good_comment=comments.get(Section.WHATS_GOOD.value, ("", ""))[0],
@@ -355,6 +520,24 @@ def build_cpr(
         provisional=provisional,
         warnings=warnings,
     )
+
+
+def _comment_warnings(
+    service: str, label: str, comments: dict[str, tuple[str, str]], lines: tuple[MeasureLine, ...]
+) -> tuple[str, ...]:
+    """A missing Director's summary, and comments on measures this report does not show."""
+    found = []
+    if not comments.get(Section.SUMMARY.value, ("", ""))[0]:
+        found.append(f"{service} {label}: no Director's summary; the deck shows 'Summary awaited'")
+    shown = {line.measure_id for line in lines}
+    sections = {s.value for s in Section}
+    for key in comments:
+        if key not in sections and key not in shown:
+            found.append(
+                f"{service} {label}: the comment on {key} is not shown: the measure is not in "
+                f"this report (not {service}'s, or not reported for {label})"
+            )
+    return tuple(found)
 
 
 def _provisional(dataset: Dataset, period: pd.Period) -> tuple[str, dt.date]:
@@ -421,7 +604,8 @@ def _comments(dataset: Dataset, service: str, label: str) -> dict[str, tuple[str
 _LINE_FIELDS = ("measure_id", "title", "polarity", "unit", "rag_method", "value", "target", "tsl",
                 "msl", "rag", "direction", "variance", "variance_pct", "period", "value_period",
                 "data_quality", "note", "previous_value", "change_pct", "basis",
-                "coverage")  # fmt: skip
+                "coverage", "short_title", "scale", "status", "category",
+                "include")  # fmt: skip
 
 
 def _measure_line(
@@ -463,6 +647,16 @@ def _month_ratings(
     }
 
 
+def _count(n: int) -> str:
+    return f"{n} measure{'s' if n != 1 else ''}" if n else "none"
+
+
+def _trimmed(number: float) -> str:
+    """One decimal place, without a trailing ``.0``: ``9.6``, ``2``."""
+    text = f"{number:,.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
 def _favourable(line: MeasureLine) -> float:
     """How far a measure is better than its target (relative), for ordering."""
     if math.isnan(line.variance_pct):
@@ -488,15 +682,15 @@ def _short_value(line: MeasureLine) -> str:
     target = line.tsl if line.rag_method == "thresholds" else line.target
     text = line.value_text
     if not math.isnan(target):
-        text += f" against a target of {format_value(target, line.unit)}"
+        text += f" against a target of {line.show(target)}"
     elif not math.isnan(line.previous_value):
-        text += f", {line.direction} from {format_value(line.previous_value, line.unit)}"
+        text += f", {line.direction} from {line.show(line.previous_value)}"
     return text
 
 
 def _change_text(line: MeasureLine) -> str:
     """A measure without a target that is worsening, or monitored and changing a lot."""
-    was = format_value(line.previous_value, line.unit)
+    was = line.show(line.previous_value)
     now = line.value_text
     if line.direction == Direction.MONITORED:
         return f"monitored, {change_words(line.change_pct)} from {was} to {now}"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
 from pptx.enum.shapes import MSO_SHAPE
-from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide
 from pptx.util import Emu, Pt
@@ -34,13 +33,12 @@ from kpitools.core.errors import KpiToolsError
 from kpitools.report.content import ActionLine, Cpr, MeasureLine
 from kpitools.report.files import reproducible_zip, write_atomic
 from kpitools.report.template import template_path
+from kpitools.report.textfit import CELL_PAD, TextMeasure
 from kpitools.report.words import (
     ACTION_STATUS_WORDS,
     COMMENT_AWAITED,
     POLARITY_WORDS,
     direction_words,
-    format_percent,
-    format_value,
     month_strip,
     rag_label,
     sparkline,
@@ -48,10 +46,10 @@ from kpitools.report.words import (
 
 EMU_PER_INCH = 914400
 DESIGN_WIDTH = 13.333  # inches: the layout below is drawn for a 13.333 x 7.5 in slide
-CHAR_EM = 0.5  # average character width in ems: Calibri is ~0.45, so this errs on the safe side
-LINE_SPACING = 1.2
-CELL_PAD = 0.08  # inches of cell margin on each side
 MUTED = "#505A5F"
+TOP_MARGIN = 0.15  # inches: no text above this
+TITLE_SIZES = (28.0, 24.0, 20.0)
+TITLE_MIN_SIZE = 18.0
 
 
 # -- geometry and text measuring ----------------------------------------------------------
@@ -64,6 +62,7 @@ class Frame:
     bottom: float
     left: float = 0.45
     right: float = DESIGN_WIDTH - 0.45
+    measure: TextMeasure = field(default_factory=TextMeasure)
 
     @property
     def width(self) -> float:
@@ -80,27 +79,21 @@ class Frame:
         return Pt(round(points * self.scale, 1))
 
 
-def text_lines(text: str, width_in: float, size_pt: float) -> list[str]:
-    """Wrap text as a slide would, conservatively (never fewer lines than PowerPoint)."""
-    chars = max(6, int((width_in - 2 * CELL_PAD) * 72 / (size_pt * CHAR_EM)))
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        lines += textwrap.wrap(paragraph, chars, break_long_words=True) or [""]
-    return lines
+def theme_fonts(prs: PresentationType) -> tuple[str, str]:
+    """The template's theme fonts (headings, body) by name; Calibri where none is named."""
+    from pptx.opc.constants import RELATIONSHIP_TYPE
+    from pptx.oxml import parse_xml
 
-
-def text_height(text: str, width_in: float, size_pt: float) -> float:
-    """Inches a block of text needs, margins included."""
-    return len(text_lines(text, width_in, size_pt)) * size_pt * LINE_SPACING / 72 + 2 * CELL_PAD
-
-
-def fit_text(text: str, width_in: float, size_pt: float, max_height_in: float, more: str) -> str:
-    """Cut text to fit a height, saying where the rest is."""
-    if text_height(text, width_in, size_pt) <= max_height_in:
-        return text
-    max_lines = max(1, int((max_height_in - 2 * CELL_PAD) * 72 / (size_pt * LINE_SPACING)))
-    lines = text_lines(text, width_in, size_pt)[: max_lines - 1]
-    return "\n".join(lines).rstrip() + f"… {more}"
+    try:
+        part = prs.slide_masters[0].part.part_related_by(RELATIONSHIP_TYPE.THEME)
+    except KeyError:
+        return "Calibri", "Calibri"
+    root = parse_xml(part.blob)
+    fonts = []
+    for kind in ("majorFont", "minorFont"):
+        found = root.xpath(f"//a:{kind}/a:latin/@typeface")
+        fonts.append(str(found[0]) if found else "Calibri")
+    return fonts[0], fonts[1]
 
 
 # -- low-level shape helpers --------------------------------------------------------------
@@ -168,6 +161,9 @@ def _set_cell(cell: Any, frame: Frame, text: str, size: float, **style: object) 
         cell.fill.background()
 
 
+Cell = tuple[str, dict[str, object]]
+
+
 @dataclass(frozen=True)
 class Column:
     heading: str
@@ -207,16 +203,34 @@ def _add_table(
     table.rows[0].height = frame.emu(header_height)
     for r, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
         table.rows[r].height = frame.emu(height)
+        span = bool(row[0][1].pop("span", False))
         for c, (text, style) in enumerate(row):
             given = style.pop("size", columns[c].size)
             size = float(given) if isinstance(given, int | float) else columns[c].size
             _set_cell(table.cell(r, c), frame, text, size, **style)
+        if span:  # a heading row across the table (a category of the full scorecard)
+            table.cell(r, 0).merge(table.cell(r, len(columns) - 1))
 
 
-def _row_height(cells: Sequence[str], columns: Sequence[Column]) -> float:
-    return max(
-        text_height(text, col.width, col.size) for text, col in zip(cells, columns, strict=True)
-    )
+def _row_height(frame: Frame, cells: Sequence[Cell], columns: Sequence[Column]) -> float:
+    """The height a table row needs: its tallest cell, measured at the cell's own size."""
+    if cells and cells[0][1].get("span"):
+        text, style = cells[0]
+        size = style.get("size", columns[0].size)
+        width = sum(c.width for c in columns)
+        size = float(size) if isinstance(size, int | float) else columns[0].size
+        return frame.measure.height(text, width, size, bool(style.get("bold")))
+    heights = []
+    for (text, style), column in zip(cells, columns, strict=True):
+        size = style.get("size", column.size)
+        size = float(size) if isinstance(size, int | float) else column.size
+        heights.append(frame.measure.height(text, column.width, size, bool(style.get("bold"))))
+    return max(heights)
+
+
+def _heading_room(size: float) -> float:
+    """The height a one-line bold heading takes above the text of a box."""
+    return size * 1.22 / 72
 
 
 def _paginate(heights: Sequence[float], available: float) -> list[list[int]]:
@@ -277,9 +291,23 @@ class DeckBuilder:
             slide_ids.remove(slide_id)
 
     def _content_frame(self) -> Frame:
+        """The title band (from the layout's title placeholder, kept on the slide) and the
+        content area below it."""
         title = next(ph for ph in self.layout.placeholders if ph.placeholder_format.type in (1, 3))
-        title_bottom = (title.top + title.height) / EMU_PER_INCH / self.scale
-        return Frame(scale=self.scale, top=max(1.25, title_bottom + 0.1), bottom=6.85)
+        inches = [int(v or 0) / EMU_PER_INCH / self.scale
+                  for v in (title.left, title.top, title.width, title.height)]  # fmt: skip
+        left, top, width, height = inches
+        if width < 4 or height < 0.6 or top < TOP_MARGIN or top + height > 1.6:
+            left, top, width, height = 0.45, 0.25, DESIGN_WIDTH - 0.9, 0.85
+        self.title_band = (left, top, width, height)
+        heading_font, body_font = theme_fonts(self.prs)
+        self.title_measure = TextMeasure(heading_font)
+        return Frame(
+            scale=self.scale,
+            top=max(1.25, top + height + 0.1),
+            bottom=6.85,
+            measure=TextMeasure(body_font),
+        )
 
     # -- slides ---------------------------------------------------------------------------
     def new_slide(self, title: str) -> Slide:
@@ -288,6 +316,7 @@ class DeckBuilder:
             if placeholder.placeholder_format.type not in (1, 3):  # keep only the title
                 placeholder._element.getparent().remove(placeholder._element)
         heading: Any = slide.shapes.title  # the layout has one (checked when picked)
+        left, top, width, height = self.title_band
         if self.config.logo is not None:
             picture = slide.shapes.add_picture(
                 str(self.config.logo), Emu(0), self.frame.emu(0.3), height=self.frame.emu(0.6)
@@ -295,16 +324,37 @@ class DeckBuilder:
             # Right-aligned at the slide margin, whatever the logo's proportions.
             picture.left = Emu(self.frame.emu(DESIGN_WIDTH - 0.45) - picture.width)
             set_alt_text(picture, f"{self.config.council} logo")
-            heading.width = max(Emu(0), picture.left - heading.left - self.frame.emu(0.2))
-        heading.text = title
-        # The largest size at which the title fits on one line (titles are short).
-        width = heading.width / EMU_PER_INCH / self.scale
-        size = next((pt for pt in (28, 24, 20) if len(text_lines(title, width, pt)) == 1), 18)
-        for paragraph in heading.text_frame.paragraphs:
+            logo_left = picture.left / EMU_PER_INCH / self.scale
+            width = min(width, logo_left - 0.2 - left)
+        # Every side set: a placeholder given only a width would lose its top and height.
+        heading.left, heading.top = self.frame.emu(left), self.frame.emu(top)
+        heading.width, heading.height = self.frame.emu(width), self.frame.emu(height)
+        text_frame = heading.text_frame
+        text_frame.word_wrap = True
+        text_frame.auto_size = MSO_AUTO_SIZE.NONE
+        text_frame.vertical_anchor = MSO_ANCHOR.MIDDLE
+        for margin in ("margin_left", "margin_right", "margin_top", "margin_bottom"):
+            setattr(text_frame, margin, self.frame.emu(CELL_PAD))
+        text, size = self._fitted_title(title, width, height)
+        heading.text = text
+        for paragraph in text_frame.paragraphs:
+            paragraph.alignment = PP_ALIGN.LEFT
             for run in paragraph.runs:
                 run.font.size = self.frame.pt(size)
                 run.font.bold = True
         return slide
+
+    def _fitted_title(self, title: str, width: float, height: float) -> tuple[str, float]:
+        """The title and its size: the largest size that keeps it on one line, else on two
+        lines within the band, else shortened at a word boundary at the smallest size."""
+        measure = self.title_measure
+        for size in TITLE_SIZES:
+            if len(measure.lines(title, width, size, bold=True)) == 1:
+                return title, size
+        for size in (*TITLE_SIZES[1:], TITLE_MIN_SIZE):
+            if measure.fits(title, width, size, height, bold=True):
+                return title, size
+        return measure.fit(title, width, TITLE_MIN_SIZE, height, bold=True), TITLE_MIN_SIZE
 
     def build(self, report: Cpr) -> PresentationType:
         """Add the CPR's slides for ``report``; a builder builds one deck."""
@@ -313,6 +363,7 @@ class DeckBuilder:
         add_whats_good_slide(self)
         add_exception_slides(self)
         add_improvement_plan_slide(self)
+        add_scorecard_slides(self)
         self._add_footers()
         self._set_properties()
         return self.prs
@@ -377,7 +428,9 @@ def add_infographic_slide(builder: DeckBuilder) -> None:
     summary_h = frame.bottom - summary_top
     who = f"Director's summary{f' ({report.director})' if report.director else ''}"
     summary = report.summary_comment or "Summary awaited."
-    body = fit_text(summary, left_w, 11, summary_h - 0.35, "(see the HTML report)")
+    body = frame.measure.fit(
+        summary, left_w, 11, summary_h - _heading_room(12), "(see the HTML report)"
+    )
     _add_text(
         slide,
         frame,
@@ -391,22 +444,18 @@ def add_infographic_slide(builder: DeckBuilder) -> None:
     lists_top = top + tiles_h + 0.15
     half = (right_w - 0.2) / 2
     lists_h = frame.bottom - lists_top
-    for offset, heading, items, empty in (
-        (
-            0.0,
-            "Successes",
-            report.successes,
-            f"No measures on target and improving this {report.period_noun}.",
-        ),
+    for offset, heading, items, empty, more in (
+        (0.0, "Successes", report.successes, report.successes_empty, "(see slide 2)"),
         (
             half + 0.2,
             "Areas for development",
             report.areas_for_development,
-            "No measures meet the exception criteria.",
+            report.exceptions_empty,
+            "(see slide 3)",
         ),
     ):
         text = "\n".join(f"• {item}" for item in items) or empty
-        text = fit_text(text, half, 11, lists_h - 0.35, "(see slide 3)")
+        text = frame.measure.fit(text, half, 11, lists_h - _heading_room(12), more)
         _add_text(
             slide,
             frame,
@@ -488,70 +537,69 @@ def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, flo
         tile.line.width = Pt(2.25)
         tile.shadow.inherit = False
         target = line.target_text
-        title = fit_text(line.title, tile_w, 10, 0.5, "")
+        title = _tile_title(frame.measure, line, tile_w - 0.08)
         set_alt_text(
             tile,
             f"{line.title}: {line.value_text}, {target}, "
             f"rated {line.rag}, {direction_words(line.direction, line.change_pct)}.",
         )
+        inner = tile_w - 0.08
+        _add_text(slide, frame, (x + 0.04, y + 0.02, inner, 0.5), [(title, 10, {"bold": True})])
+        value = frame.measure.shortened(line.tile_value, inner, 20, 1, bold=True)
+        _add_text(slide, frame, (x + 0.04, y + 0.5, inner, 0.5), [(value, 20, {"bold": True})])
+        rag_text = f"{rag_label(line.rag).upper()}  {line.direction_text}"
+        detail = f"{target} · {line.qualifiers}" if line.qualifiers else target
         _add_text(
             slide,
             frame,
-            (x + 0.04, y + 0.02, tile_w - 0.08, 0.5),
-            [(title, 10, {"bold": True})],
-        )
-        _add_text(
-            slide,
-            frame,
-            (x + 0.04, y + 0.5, tile_w - 0.08, 0.45),
-            [(format_value(line.value, line.unit) or "–", 20, {"bold": True})],
-        )
-        _add_text(
-            slide,
-            frame,
-            (x + 0.04, y + 0.98, tile_w - 0.08, 0.55),
+            (x + 0.04, y + 0.98, inner, 0.55),
             [
                 (
-                    f"{rag_label(line.rag).upper()}  {line.direction_text}",
+                    frame.measure.shortened(rag_text, inner, 10, 1, bold=True),
                     10,
                     {"bold": True, "colour": colour if line.rag not in ("white",) else BLACK},
                 ),
-                (
-                    f"{target} · {line.qualifiers}" if line.qualifiers else target,
-                    9,
-                    {"colour": MUTED},
-                ),
+                (frame.measure.shortened(detail, inner, 9, 1), 9, {"colour": MUTED}),
             ],
         )
     rows = math.ceil(len(tiles) / per_row)
     return rows * tile_h + (rows - 1) * gap
 
 
+def _tile_title(measure: TextMeasure, line: MeasureLine, width: float) -> str:
+    """A tile's title in at most two lines: the title, else the measure's short title, else
+    the title at a smaller size or shortened at a word boundary (the alt text has it whole)."""
+    for text in (line.title, line.short_title):
+        if text and len(measure.lines(text, width, 10, bold=True)) <= 2:
+            return text
+    return measure.shortened(line.short_title or line.title, width, 10, 2, bold=True)
+
+
 def _add_intro(slide: Slide, frame: Frame, text: str, size: float, max_height: float) -> float:
     """A comment across the top of the content area; returns where the content goes next."""
     if not text:
         return frame.top
-    text = fit_text(text, frame.width, size, max_height, "(see the HTML report)")
-    height = text_height(text, frame.width, size)
+    text = frame.measure.fit(text, frame.width, size, max_height, "(see the HTML report)")
+    height = frame.measure.height(text, frame.width, size)
     _add_text(slide, frame, (frame.left, frame.top, frame.width, height), [(text, size, {})])
     return frame.top + height + 0.1
 
 
 def _add_notice(
     slide: Slide, frame: Frame, top: float, text: str, size: float = 14, height: float = 0.6
-) -> None:
-    """One bold line where a slide has nothing to list."""
-    box = (frame.left, top, frame.width, height)
+) -> float:
+    """A bold line (or two) where a slide has nothing to list; returns where content goes
+    next."""
+    needed = max(height, frame.measure.height(text, frame.width, size, bold=True))
+    box = (frame.left, top, frame.width, needed)
     _add_text(slide, frame, box, [(text, size, {"bold": True})])
+    return top + needed + 0.05
 
 
 def _add_more(slide: Slide, frame: Frame, text: str) -> None:
     """A note at the foot of the content area: what did not fit on the slide."""
     box = (frame.left, frame.bottom - 0.38, frame.width, 0.38)
     _add_text(slide, frame, box, [(text, 11, {"colour": MUTED})])
-
-
-Cell = tuple[str, dict[str, object]]
 
 
 @dataclass(frozen=True)
@@ -584,6 +632,10 @@ class TableSlide:
     continued: bool = False
     more: Callable[[int], str] = field(default=lambda n: f"And {n} more rows.")
     hidden: int = 0
+    caption: str = ""
+    #: What an empty slide shows under its notice, so that it never holds a lone sentence
+    #: (the measures closest to target, the exceptions without an action, ...).
+    context: TableSlide | None = None
 
 
 MORE_NOTE_HEIGHT = 0.4
@@ -595,28 +647,91 @@ def add_table_slides(builder: DeckBuilder, spec: TableSlide) -> None:
     if not spec.rows:
         slide = builder.new_slide(spec.title)
         top = _add_intro(slide, frame, spec.intro, spec.intro_size, spec.intro_height)
-        _add_notice(slide, frame, top, spec.empty, spec.empty_size, spec.empty_height)
+        top = _add_notice(slide, frame, top, spec.empty, spec.empty_size, spec.empty_height)
+        if spec.context is not None and spec.context.rows:
+            _add_table_part(slide, frame, top + 0.1, spec.context)
         return
-    heights = [_row_height([c[0] for c in row], spec.columns) for row in spec.rows]
-    header = _row_height([c.heading for c in spec.columns], spec.columns)
+    heights = [_row_height(frame, row, spec.columns) for row in spec.rows]
+    header = _row_height(frame, [(c.heading, {"bold": True}) for c in spec.columns], spec.columns)
     if spec.continued:
-        pages = _paginate(heights, frame.height - header)
+        pages = _paginate_groups(spec.rows, heights, frame.height - header)
         for number, page in enumerate(pages, start=1):
             suffix = f" ({number} of {len(pages)})" if len(pages) > 1 else ""
             slide = builder.new_slide(spec.title + suffix)
-            _add_rows(slide, frame, frame.top, spec, page, heights, header)
+            rows = [_continued(spec.rows[-i - 1]) if i < 0 else spec.rows[i] for i in page]
+            row_heights = [heights[-i - 1] if i < 0 else heights[i] for i in page]
+            shown = [i for i in page if i >= 0]
+            _add_table(
+                slide, frame, frame.top, spec.columns,
+                [[(text, dict(style)) for text, style in row] for row in rows],
+                row_heights, header, spec.describe(shown[0] + 1, shown[-1] + 1, len(spec.rows)),
+            )  # fmt: skip
         return
     slide = builder.new_slide(spec.title)
     top = _add_intro(slide, frame, spec.intro, spec.intro_size, spec.intro_height)
+    _add_table_part(slide, frame, top, spec)
+
+
+def _add_table_part(slide: Slide, frame: Frame, top: float, spec: TableSlide) -> None:
+    """The spec's caption and as many rows as fit below ``top``, with a note for the rest."""
+    if spec.caption:
+        height = frame.measure.height(spec.caption, frame.width, 12, bold=True)
+        _add_text(
+            slide, frame, (frame.left, top, frame.width, height),
+            [(spec.caption, 12, {"bold": True})],
+        )  # fmt: skip
+        top += height
+    heights = [_row_height(frame, row, spec.columns) for row in spec.rows]
+    header = _row_height(frame, [(c.heading, {"bold": True}) for c in spec.columns], spec.columns)
     available = frame.bottom - top - header
     keep = _paginate(heights, available)[0]
     if spec.hidden or len(keep) < len(heights):
         # A note will say what is not shown: leave room for it.
         keep = _paginate(heights, available - MORE_NOTE_HEIGHT)[0]
-    _add_rows(slide, frame, top, spec, keep, heights, header)
+    if sum(heights[i] for i in keep) > available:
+        keep = []  # not even one row fits: the note says where they are
+    if keep:
+        _add_rows(slide, frame, top, spec, keep, heights, header)
     more = spec.hidden + len(heights) - len(keep)
     if more:
         _add_more(slide, frame, spec.more(more))
+
+
+def _is_group(row: Sequence[Cell]) -> bool:
+    return bool(row and row[0][1].get("span"))
+
+
+def _continued(row: Sequence[Cell]) -> list[Cell]:
+    """A group's heading row repeated at the top of a follow-on slide."""
+    (text, style), *rest = row
+    return [(f"{text} (continued)", style), *rest]
+
+
+def _paginate_groups(
+    rows: Sequence[Sequence[Cell]], heights: Sequence[float], available: float
+) -> list[list[int]]:
+    """Pages of row indexes for a table whose heading rows (``span``) group the rows under
+    them: a heading never ends a page, and a page that starts inside a group repeats its
+    heading, given as ``-(index + 1)`` of the heading row."""
+    pages: list[list[int]] = [[]]
+    used = 0.0
+    group = None  # index of the current group's heading row
+    for i, height in enumerate(heights):
+        if _is_group(rows[i]):
+            group = i
+            following = heights[i + 1] if i + 1 < len(heights) else 0.0
+            needed = height + following
+        else:
+            needed = height
+        if pages[-1] and used + needed > available:
+            pages.append([])
+            used = 0.0
+            if group is not None and group != i:
+                pages[-1].append(-(group + 1))
+                used += heights[group]
+        pages[-1].append(i)
+        used += height
+    return pages
 
 
 def _add_rows(
@@ -672,12 +787,16 @@ def add_whats_good_slide(builder: DeckBuilder) -> None:
             columns=columns,
             rows=rows,
             describe=lambda first, last, total: (
-                f"Table of {last - first + 1} measures on or above target or improving, with "
-                "value, target, RAG rating, direction of travel and recent trend."
+                f"Table of {last - first + 1} measures on target or improving but not yet on "
+                "target, with value, target, RAG rating, direction of travel and recent trend."
             ),
-            empty=f"No measures are on target or improving this {report.period_noun}.",
+            empty=report.whats_good_empty,
+            context=closest_to_target(
+                builder, report, report.closest_to_target, "Closest to target"
+            ),
             intro=report.whats_good_comment,
-            more=lambda n: f"And {n} more measures on target: see the full scorecard.",
+            caption=report.whats_good_caption,
+            more=lambda n: report.whats_good_more_text,
             hidden=report.whats_good_more,
         ),
     )
@@ -696,7 +815,7 @@ MAX_COMMENT_HEIGHT = 3.0  # inches: a longer comment is cut, the HTML report has
 
 def _exception_cells(builder: DeckBuilder, line: MeasureLine) -> list[Cell]:
     comment = line.comment or COMMENT_AWAITED
-    comment = fit_text(
+    comment = builder.frame.measure.fit(
         comment, EXCEPTION_COLUMNS[5].width, EXCEPTION_COLUMNS[5].size, MAX_COMMENT_HEIGHT,
         "(full comment in the HTML report)",
     )  # fmt: skip
@@ -705,7 +824,7 @@ def _exception_cells(builder: DeckBuilder, line: MeasureLine) -> list[Cell]:
     return [
         (f"{line.title}\n{line.measure_id}", {}),
         (f"{value}\n{line.target_text}", {}),
-        (format_percent(line.variance_pct) or "–", {}),
+        (line.variance_text, {}),
         (f"{rag_label(line.rag)}\n{direction}", builder.rag_fill(line.rag)),
         (_why(line), {}),
         (comment, {"colour": MUTED} if not line.comment else {}),
@@ -735,11 +854,108 @@ def add_exception_slides(builder: DeckBuilder) -> None:
                 f"Table of exception measures {first} to {last} of {total}, with value, "
                 "target, variance, RAG rating, direction, reasons and the Director's comment."
             ),
-            empty=f"No measures meet the exception criteria this {report.period_noun}.",
-            empty_size=16,
-            empty_height=0.8,
+            empty=report.exceptions_empty,
+            context=closest_to_target(
+                builder, report, report.nearest_margin, "On target by the smallest margin"
+            ),
             continued=True,
         ),
+    )
+
+
+SCORECARD_COLUMNS = [
+    Column("Measure", 3.3, 10),
+    Column("Value", 1.45, 10),
+    Column("Target", 1.6, 9),
+    Column("Variance", 1.75, 9),
+    Column("RAG", 1.05, 10),
+    Column("Direction", 1.3, 9),
+    Column("Comment and notes", 1.98, 9),
+]
+GROUP_FILL = "#E8EAEB"
+MAX_NOTE_HEIGHT = 1.2  # inches: a longer comment is cut, the HTML report has it whole
+
+
+def scorecard_rows(builder: DeckBuilder, report: Cpr) -> list[list[Cell]]:
+    """The full scorecard's rows, grouped by the council's categories in order; a category
+    with no measures yet is shown as to be confirmed."""
+    rows: list[list[Cell]] = []
+    blank: list[Cell] = [("", {}) for _ in SCORECARD_COLUMNS[1:]]
+    for category in report.categories:
+        lines = report.in_category(category)
+        heading = {"bold": True, "fill": GROUP_FILL, "span": True, "size": 11}
+        rows.append([(category, heading), *blank])
+        if not lines:
+            note = {"colour": MUTED, "span": True}
+            rows.append([("To be confirmed: no measures in this category yet.", note), *blank])
+        rows += [_scorecard_cells(builder, line) for line in lines]
+    return rows
+
+
+def _scorecard_cells(builder: DeckBuilder, line: MeasureLine) -> list[Cell]:
+    notes = [x for x in (line.comment, line.data_text, "" if line.include else "monitored only")
+             if x]  # fmt: skip
+    text = builder.frame.measure.fit(
+        "; ".join(notes), SCORECARD_COLUMNS[6].width, SCORECARD_COLUMNS[6].size,
+        MAX_NOTE_HEIGHT, "(HTML report)",
+    )  # fmt: skip
+    return [
+        (f"{line.title}\n{line.measure_id}", {}),
+        (line.value_text, {"bold": True}),
+        (line.target_text, {}),
+        (line.variance_text, {}),
+        (rag_label(line.rag), builder.rag_fill(line.rag)),
+        (line.direction_text, {}),
+        (text, {}),
+    ]
+
+
+def add_scorecard_slides(builder: DeckBuilder) -> None:
+    """The appendix: every measure of the service, grouped by category."""
+    report = builder.report
+    add_table_slides(
+        builder,
+        TableSlide(
+            title=f"{report.service}: full scorecard (appendix)",
+            columns=SCORECARD_COLUMNS,
+            rows=scorecard_rows(builder, report),
+            describe=lambda first, last, total: (
+                f"Table of the full scorecard for {report.period_words}, rows {first} to "
+                f"{last} of {total}, grouped by category: value, target, variance, RAG "
+                "rating, direction of travel and comments."
+            ),
+            empty="No measures are reported for this service.",
+            continued=True,
+        ),
+    )
+
+
+def closest_to_target(builder: DeckBuilder, report: Cpr, lines: Sequence[MeasureLine],
+                      caption: str) -> TableSlide:  # fmt: skip
+    """Context for an empty slide: measures with their value, target and variance."""
+    columns = [Column("Measure", 4.6), Column("Value", 1.8), Column("Target", 2.0, 10),
+               Column("Variance", 2.4, 10), Column("RAG / direction", 1.63, 10)]  # fmt: skip
+    rows: list[list[Cell]] = [
+        [
+            (f"{line.title}\n{line.measure_id}", {}),
+            (line.value_text, {"bold": True}),
+            (line.target_text, {}),
+            (line.variance_text, {}),
+            (f"{rag_label(line.rag)}\n{line.direction_text}", builder.rag_fill(line.rag)),
+        ]
+        for line in lines
+    ]
+    return TableSlide(
+        title="",
+        columns=columns,
+        rows=rows,
+        describe=lambda first, last, total: (
+            f"Table of {last - first + 1} measures: {caption.lower()}, with value, target, "
+            "variance, RAG rating and direction."
+        ),
+        empty="",
+        caption=caption,
+        more=lambda n: f"And {n} more: see the full scorecard (appendix).",
     )
 
 
@@ -767,6 +983,13 @@ def add_improvement_plan_slide(builder: DeckBuilder) -> None:
                 "status and the measures they are meant to move."
             ),
             empty="No improvement actions recorded for this service.",
+            context=closest_to_target(
+                builder, report, report.without_action, "Exceptions with no improvement action"
+            )
+            if report.without_action
+            else closest_to_target(
+                builder, report, report.nearest_margin, "On target by the smallest margin"
+            ),
             intro=report.approach_comment,
             intro_size=14,
             intro_height=1.2,

@@ -13,19 +13,12 @@ from functools import cache
 from html import escape
 from pathlib import Path
 
-import pandas as pd
-
 from kpitools.core.colours import text_colour_on
-from kpitools.core.dataset import rows_of
 from kpitools.report.content import Cpr, MeasureLine
 from kpitools.report.words import (
     ACTION_STATUS_WORDS,
     COMMENT_AWAITED,
     POLARITY_WORDS,
-    direction_label,
-    figure_text,
-    format_percent,
-    format_value,
     month_word,
     rag_label,
     sparkline,
@@ -127,17 +120,17 @@ def summary(report: Cpr) -> Fragment:
     tiles = "".join(
         f'<li class="tile" style="border-color:{_border(line.rag, palette)}">'
         f"<h4>{_text(line.title)}</h4>"
-        f'<p class="tile-value">{_text(format_value(line.value, line.unit) or "–")}</p>'
+        f'<p class="tile-value">{_text(line.tile_value)}</p>'
         f"<p>{rag_badge(line.rag, palette)} {_text(line.direction_text)}</p>"
         f'<p class="muted">{_text(line.target_text)}'
         f"{' · ' + _text(line.qualifiers) if line.qualifiers else ''}</p></li>"
         for line in report.headlines
     )
     successes = "".join(f"<li>{_text(s)}</li>" for s in report.successes) or (
-        f"<li>No measures on target and improving this {report.period_noun}.</li>"
+        f"<li>{_text(report.successes_empty)}</li>"
     )
     areas = "".join(f"<li>{_text(a)}</li>" for a in report.areas_for_development) or (
-        "<li>No measures meet the exception criteria.</li>"
+        f"<li>{_text(report.exceptions_empty)}</li>"
     )
     director = f" ({_text(report.director)})" if report.director else ""
     comment = _text(report.summary_comment) if report.summary_comment else "Summary awaited."
@@ -158,7 +151,9 @@ def whats_good(report: Cpr) -> Fragment:
     intro = _comment(report.whats_good_comment)
     if not report.whats_good:
         return Fragment(
-            intro + f"<p>No measures are on target or improving this {report.period_noun}.</p>"
+            intro
+            + f"<p>{_text(report.whats_good_empty)}</p>"
+            + _context(report, report.closest_to_target, "Closest to target")
         )
     rows = [
         (
@@ -173,15 +168,11 @@ def whats_good(report: Cpr) -> Fragment:
         )
         for line in report.whats_good
     ]
-    more = (
-        f"<p>And {report.whats_good_more} more measures on target: see the full scorecard.</p>"
-        if report.whats_good_more
-        else ""
-    )
+    more = f"<p>{_text(report.whats_good_more_text)}</p>" if report.whats_good_more else ""
     return Fragment(
         intro
         + data_table(
-            f"What's good: measures on or above target or improving, {report.period_words}",
+            report.whats_good_caption,
             ["Measure", "Polarity", "Value", "Target", "RAG", "Direction", "Trend"],
             rows,
         )
@@ -193,7 +184,7 @@ def _trend_words(line: MeasureLine) -> str:
     values = [(p, v) for p, v in line.trend if not math.isnan(v)]
     if len(values) < 2:
         return "Not enough quarters for a trend."
-    return ", ".join(f"{p}: {format_value(v, line.unit)}" for p, v in values)
+    return ", ".join(f"{p}: {line.show(v)}" for p, v in values)
 
 
 def _months(line: MeasureLine, palette: dict[str, str]) -> str:
@@ -210,7 +201,8 @@ def exceptions(report: Cpr) -> Fragment:
     palette = report.palette
     if not report.exceptions:
         return Fragment(
-            f"<p>No measures meet the exception criteria this {report.period_noun}.</p>"
+            f"<p>{_text(report.exceptions_empty)}</p>"
+            + _context(report, report.nearest_margin, "On target by the smallest margin")
         )
     items = []
     for line in report.exceptions:
@@ -224,7 +216,7 @@ def exceptions(report: Cpr) -> Fragment:
         cells = [
             _text(line.value_text),
             _text(line.target_text),
-            _text(format_percent(line.variance_pct) or "–"),
+            _text(line.variance_text),
             rag_badge(line.rag, palette),
             _text(line.direction_text),
         ]
@@ -252,7 +244,14 @@ def improvement_plan(report: Cpr) -> Fragment:
     """Slide 4: the approach and the actions, overdue ones marked."""
     intro = _comment(report.approach_comment)
     if not report.actions:
-        return Fragment(intro + "<p>No improvement actions recorded for this service.</p>")
+        context = (
+            _context(report, report.without_action, "Exceptions with no improvement action")
+            if report.without_action
+            else _context(report, report.nearest_margin, "On target by the smallest margin")
+        )
+        return Fragment(
+            intro + "<p>No improvement actions recorded for this service.</p>" + context
+        )
     rows = [
         (
             _text(action.action_id),
@@ -278,54 +277,69 @@ def improvement_plan(report: Cpr) -> Fragment:
 
 
 def scorecard(report: Cpr) -> Fragment:
-    """Every measure of the service for the quarter, monitored-only ones included."""
+    """Every measure of the service for the period, monitored-only ones included, grouped by
+    the council's categories in order (a category with no measures yet: to be confirmed)."""
     palette = report.palette
-    frame: pd.DataFrame = report.scorecard
-    rows = []
-    for row in rows_of(frame):
-        target = (
-            f"TSL {format_value(row.tsl, row.unit)} / MSL {format_value(row.msl, row.unit)}"
-            if row.rag_method == "thresholds" and not math.isnan(row.tsl)
-            else format_value(row.target, row.unit)
-        )
-        period = (
-            row.period
-            if row.value_period == row.period
-            else f"{row.value_period}, latest available"
-        )
-        notes = "; ".join(
-            x for x in (row.data_quality, "" if row.include else "monitored only") if x
-        )
-        rows.append(
-            (
-                f'{_text(row.title)}<br><span class="muted">{_text(row.measure_id)}</span>',
-                _text(period),
-                _text(figure_text(row.value, row.unit, row.coverage, row.basis)),
-                _text(target or "–"),
-                _text(format_percent(row.variance_pct) or "–"),
-                rag_badge(row.rag, palette),
-                _text(direction_label(row.direction, row.change_pct)),
-                _text(", ".join(r.replace("_", " ") for r in row.exception_reasons.split()) or "–"),
-                _text(notes or "–"),
+    head = ["Measure", "Period", "Value", "Target", "Variance", "RAG", "Direction",
+            "Exception", "Comment and notes"]  # fmt: skip
+    parts = []
+    for category in report.categories:
+        lines = report.in_category(category)
+        parts.append(f"<h3>{_text(category)}</h3>")
+        if not lines:
+            parts.append("<p>To be confirmed: no measures in this category yet.</p>")
+            continue
+        rows = []
+        for line in lines:
+            period = f"{line.value_period}, latest available" if line.earlier else line.period
+            notes = "; ".join(
+                x
+                for x in (line.comment, line.data_text, "" if line.include else "monitored only")
+                if x
+            )
+            rows.append(
+                (
+                    _measure_cell(line),
+                    _text(period),
+                    _text(line.value_text),
+                    _text(line.target_text if line.has_target else "–"),
+                    _text(line.variance_text),
+                    rag_badge(line.rag, palette),
+                    _text(line.direction_text),
+                    _text(", ".join(r.replace("_", " ") for r in line.reasons) or "–"),
+                    _text(notes or "–"),
+                )
+            )
+        parts.append(
+            data_table(
+                f"{category}: full scorecard for {report.service}, {report.period_words}",
+                head,
+                rows,
+                css="scorecard",
             )
         )
-    return Fragment(
-        data_table(
-            f"Full scorecard for {report.service}, {report.period_words}",
-            [
-                "Measure",
-                "Period",
-                "Value",
-                "Target",
-                "Variance",
-                "RAG",
-                "Direction",
-                "Exception",
-                "Notes",
-            ],
-            rows,
-            css="scorecard",
+    return Fragment("".join(parts))
+
+
+def _context(report: Cpr, lines: tuple[MeasureLine, ...], caption: str) -> str:
+    """What an empty section shows instead of a lone sentence."""
+    if not lines:
+        return ""
+    rows = [
+        (
+            _measure_cell(line),
+            _text(line.value_text),
+            _text(line.target_text),
+            _text(line.variance_text),
+            rag_badge(line.rag, report.palette),
+            _text(line.direction_text),
         )
+        for line in lines
+    ]
+    return data_table(
+        f"{caption}, {report.period_words}",
+        ["Measure", "Value", "Target", "Variance", "RAG", "Direction"],
+        rows,
     )
 
 

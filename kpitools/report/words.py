@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from kpitools.core.model import RAG, Direction, Unit
+from kpitools.core.model import RAG, Direction, Scale, Unit
 
 RAG_SYMBOLS = {
     RAG.GREEN.value: "●",
@@ -24,13 +24,20 @@ DIRECTION_SYMBOLS = {
 }
 
 
-def format_value(value: float, unit: str, *, signed: bool = False) -> str:
-    """A value in its unit: ``75.2%``, ``£1,200``, ``5,705``, ``12.5 days``; ``''`` if absent."""
+def format_value(value: float, unit: str, *, signed: bool = False, scale: str = "") -> str:
+    """A value in its unit: ``75.2%``, ``£1,200``, ``5,705``, ``12.5 days``; ``''`` if absent.
+
+    A currency or count kept in thousands or millions (``scale``) is written short, at its
+    real size: 110 in £000s is ``£110k``, 1,234 in £000s is ``£1.2m``.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     sign = "+" if signed and value > 0 else ""
     magnitude = abs(value)
     minus = "-" if value < 0 else ""
+    if scale and scale != Scale.UNITS and unit in (Unit.CURRENCY, Unit.COUNT):
+        pound = "£" if unit == Unit.CURRENCY else ""
+        return f"{sign}{minus}{pound}{_short(magnitude * Scale(scale).factor)}"
     if unit == Unit.PERCENT:
         return f"{sign}{minus}{_number(magnitude, 1)}%"
     if unit == Unit.CURRENCY:
@@ -40,6 +47,17 @@ def format_value(value: float, unit: str, *, signed: bool = False) -> str:
     if unit == Unit.COUNT:
         return f"{sign}{minus}{_number(magnitude, 0 if float(magnitude).is_integer() else 1)}"
     return f"{sign}{minus}{_number(magnitude, 2)}"
+
+
+def _short(amount: float) -> str:
+    """An amount in thousands or millions: ``110k``, ``12.5k``, ``1.2m``, ``950``."""
+    if amount >= 1e9:
+        return f"{_number(amount / 1e9, 1)}bn"
+    if amount >= 999_500:
+        return f"{_number(amount / 1e6, 1)}m"
+    if amount >= 1e3:
+        return f"{_number(amount / 1e3, 0 if amount >= 1e5 else 1)}k"
+    return _number(amount, 0)
 
 
 def format_percent(fraction: float, *, signed: bool = True) -> str:
@@ -100,6 +118,15 @@ ACTION_STATUS_WORDS = {
     "complete": "✓ Complete",
 }
 
+STATUS_WORDS = {
+    "reported": "reported",
+    "mitigated": "mitigated",
+    "not_available": "not available",
+    "pending": "pending",
+    "not_expected": "not expected",
+    "missing": "not supplied",
+}
+
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 
 
@@ -135,10 +162,12 @@ def month_strip(months: tuple[tuple[str, str], ...]) -> str:
     return " · ".join(f"{month_word(month)} {rag_label(rag)}" for month, rag in months)
 
 
-def figure_text(value: float, unit: str, coverage: str = "", basis: str = "") -> str:
+def figure_text(
+    value: float, unit: str, coverage: str = "", basis: str = "", scale: str = ""
+) -> str:
     """A value with what it covers when that is not simply its period: ``1,918 (to Q3)``,
     ``9.3 days (YTD)``; ``–`` without a value."""
-    text = format_value(value, unit) or "–"
+    text = format_value(value, unit, scale=scale) or "–"
     qualifiers = [q for q in (coverage, BASIS_WORDS.get(basis, "")) if q]
     return f"{text} ({', '.join(qualifiers)})" if qualifiers and text != "–" else text
 

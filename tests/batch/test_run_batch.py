@@ -141,7 +141,8 @@ def test_reports_manifest_and_overview_are_written(tmp_path):
         "waste-and-environment/waste-and-environment.pptx",
     ]
     assert (root / "finance" / "finance.pptx").read_bytes() == real_deck("Finance")
-    assert len(Presentation(str(root / "finance" / "finance.pptx")).slides) == 4
+    # Four CPR slides, then the full scorecard as an appendix (two slides for Finance).
+    assert len(Presentation(str(root / "finance" / "finance.pptx")).slides) == 6
     assert stat.S_IMODE((root / "finance" / "summary.json").stat().st_mode) == 0o644
     summary = ReportSummary.from_json((root / "finance" / SUMMARY_FILE).read_bytes())
     assert (summary.service, summary.quarter, summary.counts) == ("Finance", QUARTER,

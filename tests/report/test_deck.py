@@ -59,12 +59,13 @@ def test_four_slides_with_the_right_measures(example, tmp_path):
     report = build_cpr(example, "Finance", "2024/25 Q1")
     deck = save_deck(report, tmp_path / "finance.pptx")
     slides = list(deck.slides)
-    assert len(slides) == 4
     assert [s.shapes.title.text for s in slides] == [
         "Finance: at a glance, 2024/25 Q1",
         "Finance: what's good",
         "Finance: measures needing attention",
         "Finance: performance improvement plan",
+        "Finance: full scorecard (appendix) (1 of 2)",
+        "Finance: full scorecard (appendix) (2 of 2)",
     ]
     assert deck.slide_width / deck.slide_height == pytest.approx(16 / 9, rel=0.01)
     # Slide 3 lists exactly the scorecard's exceptions for the service and quarter.
@@ -84,6 +85,15 @@ def test_four_slides_with_the_right_measures(example, tmp_path):
     text = slide_texts(slides[2])
     assert "more residents on payment arrangements" in text
     assert "Comment awaited" in text
+    # Variance told by polarity: savings 90.4% against 100% (bigger is better).
+    assert "9.6 points worse than target" in text
+    # The appendix lists every measure once, grouped by the council's categories in order.
+    appendix = [row.cells[0].text for s in slides[4:] for row in list(table_of(s).rows)[1:]]
+    headings = [t for t in appendix if "\n" not in t]
+    assert headings == ["Service performance", "Customer", "Workforce", "Finance",
+                        "Finance (continued)"]  # fmt: skip
+    listed = [t.split("\n")[-1] for t in appendix if "\n" in t]
+    assert sorted(listed) == sorted(scorecard.loc[scorecard["service"] == "Finance", "measure_id"])
 
 
 def test_infographic_has_native_chart_counts_as_text_and_tiles(example, tmp_path):
@@ -156,7 +166,8 @@ def test_twenty_five_exceptions_continue_on_follow_on_slides(make_data, look, tm
     follow_ons = [t for t in titles if "measures needing attention" in t]
     assert len(follow_ons) >= 3
     assert follow_ons[-1].endswith(f"({len(follow_ons)} of {len(follow_ons)})")
-    assert len(titles) == 3 + len(follow_ons)
+    appendix = [t for t in titles if "full scorecard" in t]
+    assert len(titles) == 3 + len(follow_ons) + len(appendix)
     listed = []
     bottom_limit = 6.9 * INCH
     for slide in deck.slides:

@@ -69,15 +69,21 @@ def test_exceptions_show_the_comment_or_that_it_is_awaited(reports):
     assert "Why: more residents on payment arrangements." in html
     titles = re.findall(r'<article class="exception"><h3>([^<]*) <span', html)
     assert titles == [line.title for line in report.exceptions]
-    assert fragments.exceptions(reports["Waste & Environment"]) == (
-        "<p>No measures meet the exception criteria this quarter.</p>"
-    )
+    # No exceptions: said, with the measures nearest to becoming one, not a lone sentence.
+    waste = fragments.exceptions(reports["Waste & Environment"])
+    assert waste.startswith("<p>No measure meets the exception criteria this quarter.</p>")
+    assert "<caption>On target by the smallest margin, 2024/25 Q1</caption>" in waste
+    assert waste.index("WST_FN_01") < waste.index("WST_FN_02")  # 0.4 points, then 1.6
 
 
 def test_the_scorecard_has_every_measure_monitored_ones_marked(reports):
     report = reports["Customer Services"]
     html = fragments.scorecard(report)
-    assert html.count("<tr>") == len(report.scorecard) + 1 == 12
+    # One table per category with measures, each with its header row: 11 measures in 4.
+    assert html.count("<tr>") == len(report.scorecard) + 4 == 15
+    assert re.findall(r"<h3>([^<]*)</h3>", html) == [
+        "Service performance", "Customer", "Workforce", "Finance"
+    ]  # fmt: skip
     assert html.count("monitored only") == 1
 
 
@@ -184,9 +190,10 @@ def test_every_table_has_a_caption(reports):
         check = check_tables("".join(pieces))
         assert check.uncaptioned == 0
         tables += check.tables
-    # Per service a scorecard, an action plan and a RAG chart; what's good where any; and per
-    # exception a facts table and a trend chart: 6 * 3 + 5 + 27 * 2.
-    assert tables == 77
+    # Per service an action plan and a RAG chart, a scorecard table per category (4 each);
+    # what's good where any, else the closest to target; Waste's nearest margins in place of
+    # exceptions; and per exception a facts table and a trend chart: 6 * 6 + 6 + 1 + 27 * 2.
+    assert tables == 97
 
 
 def test_the_caption_check_finds_a_table_without_one():

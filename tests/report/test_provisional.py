@@ -66,7 +66,7 @@ def test_an_unfinished_quarter_named_is_provisional_everywhere(to_august):
         for shape in slide.shapes
         if shape.has_text_frame and "Slide " in shape.text_frame.text
     ]
-    assert len(footers) == len(deck.slides) == 4
+    assert len(footers) == len(deck.slides) == 5  # the four slides and the appendix
     assert all(f.startswith("PROVISIONAL: 2 OF 3 MONTHS, TO AUGUST 2024 · ") for f in footers)
 
 

@@ -52,10 +52,14 @@ def test_directions_are_the_verdict(city):
 def test_the_report_says_which_improve_and_which_worsen(city):
     report = kpitools.build_cpr(city, "City", "2015/16 Q4")
     assert [line.measure_id for line in report.whats_good] == ["A", "B"]
-    assert report.successes == (
-        "Residents satisfied with parks: 76% (2015/16, latest available), improving from 71%",
-        "Missed bin collections: 950 (2015/16, latest available), improving from 1,200",
+    # Successes are measures on target: none has one. The improving ones are on slide 2,
+    # and slide 1 says so.
+    assert report.successes == ()
+    assert report.successes_empty == (
+        "No measure is on target this quarter. 2 measures are improving but not yet on target "
+        "(slide 2)."
     )
+    assert [line.measure_id for line in report.improving] == ["A", "B"]
     assert report.areas_for_development == (
         "Homes built: worsening, from 480 to 410 (2015/16, latest available); no target",
         "Forecast overspend (£000s): monitored, up 1,275% from 8 to 110 (2015/16, latest "
@@ -67,7 +71,8 @@ def test_the_report_says_which_improve_and_which_worsen(city):
     assert shown == ["A", "B"]
     assert [table.cell(r, 5).text for r in range(1, len(table.rows))] == ["↑ improving"] * 2
     html = fragments.whats_good(report) + fragments.summary(report)
-    assert "No measures are on target or improving" not in html
+    assert "No measure is on target or improving" not in html
+    assert "2 measures are improving but not yet on target (slide 2)." in html
     assert "↑ improving" in html
     assert "monitored, up 1,275% from 8 to 110 (2015/16, latest available)" in html
     full = fragments.scorecard(report)
