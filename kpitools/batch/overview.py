@@ -30,6 +30,33 @@ class OverviewRow:
     error: str = ""
 
 
+def _category_table(quarter: str, rows: list[OverviewRow], rags: list[str], head: str) -> str:
+    """The council's measures by category and RAG rating: the services' own counts added
+    up, in the council's order; a category with no measures yet is to be confirmed."""
+    totals: dict[str, dict[str, int]] = {}
+    for row in rows:
+        if row.summary is None or not row.status.has_report:
+            continue
+        for item in row.summary.categories:
+            counts = totals.setdefault(item.category, dict.fromkeys(rags, 0))
+            for rag in rags:
+                counts[rag] += item.counts.get(rag, 0)
+    if not totals:
+        return ""
+    lines = []
+    for category, counts in totals.items():
+        if sum(counts.values()):
+            cells = "".join(f"<td>{counts[r]}</td>" for r in rags)
+        else:
+            cells = f'<td colspan="{len(rags)}">To be confirmed: no measures yet</td>'
+        lines.append(f'<tr><th scope="row">{escape(category)}</th>{cells}</tr>')
+    return (
+        f'<table class="data"><caption>Measures by category and RAG rating, all services, '
+        f'{escape(quarter)}</caption><thead><tr><th scope="col">Category</th>{head}</tr>'
+        f"</thead><tbody>{''.join(lines)}</tbody></table>"
+    )
+
+
 def render_overview(
     council: str, quarter: str, rows: list[OverviewRow], palette: dict[str, str], footer: str
 ) -> str:
@@ -70,6 +97,7 @@ def render_overview(
         f'<th scope="col">Slides</th></tr></thead><tbody>{"".join(lines)}</tbody></table>'
     )
     sections = []
+    by_category = _category_table(quarter, rows, rags, head)
     for row in rows:
         if row.summary is None or not row.status.has_report or not row.summary.exceptions:
             continue
@@ -87,7 +115,7 @@ def render_overview(
         f"<style>{report_css()}</style></head><body>"
         '<a class="skip-link" href="#main">Skip to main content</a><main id="main">'
         f"<h1>{escape(council)}: Corporate Performance Reports, {escape(quarter)}</h1>"
-        f"<h2>Services at a glance</h2>{table}"
+        f"<h2>Services at a glance</h2>{table}{by_category}"
         f"<h2>Measures needing attention</h2>{exceptions_html}"
         f"</main><footer><p>{escape(footer)}</p></footer></body></html>\n"
     )

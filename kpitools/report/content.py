@@ -322,6 +322,20 @@ class Cpr:
         extra = any(line.category not in names for line in self.all_lines)
         return names + ((OTHER_CATEGORY,) if extra else ())
 
+    @property
+    def category_counts(self) -> tuple[tuple[str, dict[str, int]], ...]:
+        """Each category's counted measures by RAG rating, in the council's order."""
+        return tuple(
+            (
+                category,
+                {
+                    rag: sum(x.rag == rag for x in self.in_category(category) if x.include)
+                    for rag in RAG_ORDER
+                },
+            )
+            for category in self.categories
+        )
+
     def in_category(self, category: str) -> tuple[MeasureLine, ...]:
         """The full scorecard's measures of one category (other measures: the rest)."""
         names = self.config.category_names

@@ -43,6 +43,15 @@ class ExceptionSummary:
 
 @with_config(ConfigDict(extra="forbid"))
 @dataclass(frozen=True)
+class CategorySummary:
+    """A category's measures by RAG rating (measures counted in the summary only)."""
+
+    category: str
+    counts: dict[str, int]
+
+
+@with_config(ConfigDict(extra="forbid"))
+@dataclass(frozen=True)
 class ReportSummary:
     """The facts of one built report that other outputs repeat."""
 
@@ -59,6 +68,7 @@ class ReportSummary:
     settings: dict[str, Any] = field(default_factory=dict)
     kpitools_version: str = ""
     provisional: str = ""  # "" for a finished quarter
+    categories: tuple[CategorySummary, ...] = ()  # in the council's order
 
     @classmethod
     def of(cls, report: Cpr) -> ReportSummary:
@@ -80,6 +90,9 @@ class ReportSummary:
             settings=report.config.rating_settings(),
             kpitools_version=__version__,
             provisional=report.provisional,
+            categories=tuple(
+                CategorySummary(name, counts) for name, counts in report.category_counts
+            ),
         )
 
     @property

@@ -37,6 +37,9 @@ def look(council_config):
     return council_config.model_copy(update={"services": {}})
 
 
+LONG_SERVICE = "Housing and Homelessness Prevention and Private Sector Housing Regulation"
+
+
 def long_titled_exceptions(make_data: MakeData) -> Path:
     """25 red measures, as in ``many_exceptions``, every third with a 120-character title."""
     folder = many_exceptions(make_data)
@@ -48,7 +51,10 @@ def long_titled_exceptions(make_data: MakeData) -> Path:
         )
         assert len(title) == 120, len(title)
         measures[i + 1] = f"X{i:02d},Overflow,{title},up,percent,90"
-    (folder / "measures.csv").write_text("\n".join(measures) + "\n", encoding="utf-8")
+    # And a service whose name makes every slide title wrap.
+    for name in ("measures.csv", "comments.csv"):
+        text = (folder / name).read_text(encoding="utf-8")
+        (folder / name).write_text(text.replace("Overflow", LONG_SERVICE), encoding="utf-8")
     return folder
 
 
@@ -66,7 +72,8 @@ def test_deck_layout_as_libreoffice_renders_it(deck, example, look, make_data, w
         report = build_cpr(example, deck, QUARTER)
     else:
         helper = many_exceptions if deck == OVERFLOW else long_titled_exceptions
-        report = build_cpr(kpitools.load(helper(make_data), config=look), "Overflow", QUARTER)
+        service = "Overflow" if deck == OVERFLOW else LONG_SERVICE
+        report = build_cpr(kpitools.load(helper(make_data), config=look), service, QUARTER)
         assert len(report.exceptions) == 25
     pptx = workdir / f"{slug(deck)}.pptx"
     slides = len(save_deck(report, pptx).slides)
