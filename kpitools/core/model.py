@@ -134,7 +134,7 @@ class ExceptionReason(StrEnum):
 _REASON_TEXT = {
     ExceptionReason.OFF_TARGET: "off target (red)",
     ExceptionReason.DATA_NOT_AVAILABLE: "data due but not available (red)",
-    ExceptionReason.ADVERSE_VARIANCE: "5% or more worse than target",
+    ExceptionReason.ADVERSE_VARIANCE: "worse than target by 5% of the target or more",
     ExceptionReason.WORSENING_3: "worse for three consecutive periods",
     ExceptionReason.AMBER_3: "amber for three consecutive periods",
     ExceptionReason.FLAG_BUDGET: "flagged by an officer: affects the budget",

@@ -100,6 +100,18 @@ def _layout(height: int, **axes: Any) -> dict[str, Any]:
     }
 
 
+def _value_axis(line: MeasureLine) -> dict[str, Any]:
+    """The value axis in the measure's unit and scale: ``80%``, ``£110k``, ``12 days``."""
+    suffix = {"thousands": "k", "millions": "m"}.get(line.scale, "")
+    if line.unit == "percent":
+        return {"ticksuffix": "%"}
+    if line.unit == "currency":
+        return {"tickprefix": "£", "ticksuffix": suffix}
+    if line.unit == "days":
+        return {"ticksuffix": " days"}
+    return {"ticksuffix": suffix} if suffix and line.unit == "count" else {}
+
+
 _SAFE_ID = re.compile(r"[a-z0-9_-]+")
 
 
@@ -169,7 +181,8 @@ def trend_chart(report: Cpr, line: MeasureLine) -> Chart:
             "line": {"color": BLACK, "width": 2},
             "marker": {"size": 9, "color": palette[line.rag], "line": {"color": BLACK, "width": 1}},
             "name": line.title,
-            "hovertemplate": "%{x}: %{y}<extra></extra>",
+            "customdata": [line.show(v) if v is not None else "no value" for v in values],
+            "hovertemplate": "%{x}: %{customdata}<extra></extra>",
         }
     ]
     target = line.tsl if line.rag_method == "thresholds" else line.target
@@ -194,7 +207,7 @@ def trend_chart(report: Cpr, line: MeasureLine) -> Chart:
     )
     target_text = f"; target {line.show(target)}" if not math.isnan(target) else ""
     return Chart(
-        figure={"data": data, "layout": _layout(260)},
+        figure={"data": data, "layout": _layout(260, yaxis=_value_axis(line))},
         chart_id=f"chart-{report.slug}-{_id_part(line.measure_id)}",
         caption=f"{line.title} ({line.measure_id}): {change}{target_text}.",
         table_head=(report.period_noun.capitalize(), "Value"),

@@ -42,6 +42,11 @@ class Fragment(str):
         return str(self)
 
 
+def heading(text: str, level: int = 3) -> Fragment:
+    """A heading of the report (a section the notebook shows only when it has content)."""
+    return Fragment(f"<h{level}>{_text(text)}</h{level}>")
+
+
 def _text(value: object) -> str:
     """Escaped text, paragraphs kept (CSS ``white-space: pre-line`` shows line breaks)."""
     return escape(str(value))

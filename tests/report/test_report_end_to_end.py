@@ -122,7 +122,8 @@ def test_each_service_gets_its_folder_and_nothing_is_left_over(batch_root):
     root = batch_root / QUARTER
     assert sorted(p.name for p in batch_root.iterdir()) == [QUARTER]
     assert sorted(p.name for p in root.iterdir()) == [
-        "childrens-services", "index.html", "manifest.json", "waste-and-environment",
+        "childrens-services", "index.html", "manifest.json", "timings.json",
+        "waste-and-environment",
     ]  # fmt: skip
     for slug in ("childrens-services", "waste-and-environment"):
         assert sorted(p.name for p in (root / slug).iterdir()) == sorted(
@@ -158,8 +159,13 @@ def test_html_has_the_four_sections_and_the_full_scorecard(outputs):
         "About the data",
     ]
     assert ("h1", "Children's Services: Corporate Performance Report, 2024/25 Q1") in page.headings
-    # Header row + one row per measure of the service, monitored-only included.
-    assert page.table_rows["Full scorecard for Children's Services, 2024/25 Q1"] == 1 + 11
+    # A table per category, each a header row and its measures: every measure of the
+    # service, monitored-only included.
+    captions = [c for c in page.table_rows if "full scorecard for Children's Services" in c]
+    assert [c.split(":")[0] for c in captions] == [
+        "Service performance", "Customer", "Workforce", "Finance"
+    ]  # fmt: skip
+    assert sum(page.table_rows[c] - 1 for c in captions) == 11
     body = "".join(page.text)
     assert "import kpitools" not in body  # code hidden
     assert "Comment awaited" in body
@@ -262,7 +268,9 @@ def test_strict_turns_missing_comments_into_failures(tmp_path):
     root = tmp_path / QUARTER
     # The report was built once, in the notebook; its warnings fail it, so nothing is published
     # and the built files are kept aside for a look.
-    assert sorted(p.name for p in root.iterdir()) == ["failed", "index.html", "manifest.json"]
+    assert sorted(p.name for p in root.iterdir()) == [
+        "failed", "index.html", "manifest.json", "timings.json"
+    ]  # fmt: skip
     assert (root / "failed" / "finance" / "finance.pptx").is_file()
     manifest = json.loads((root / "manifest.json").read_text())
     assert manifest["services"]["finance"]["status"] == "failed"

@@ -30,8 +30,8 @@ def test_the_summary_of_a_report(finance):
     assert summary.counts == {"green": 3, "amber": 6, "red": 2, "blue": 0, "white": 0, "grey": 0}
     assert summary.exceptions[0] == ExceptionSummary(
         "FIN_KPI_04", "Savings delivered against the savings plan", "red",
-        "off target (red); 5% or more worse than target; flagged by an officer: affects the "
-        "budget", True,
+        "off target (red); worse than target by 5% of the target or more; flagged by an "
+        "officer: affects the budget", True,
     )  # fmt: skip
     assert [x.measure_id for x in summary.exceptions] == [
         x.measure_id for x in finance.exceptions]  # fmt: skip
