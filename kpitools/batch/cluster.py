@@ -26,7 +26,7 @@ from kpitools.batch.executors import OnResult, OnStart
 from kpitools.batch.jobs import Bundle, ServiceJob, ServiceResult, render_service
 from kpitools.batch.plan import RunPlan
 from kpitools.contract.config_file import config_text
-from kpitools.contract.tables import FILES
+from kpitools.contract.tables import input_files
 
 _ONE_AT_A_TIME = threading.Lock()  # a worker process has one kernel: one notebook at a time
 
@@ -34,9 +34,8 @@ _ONE_AT_A_TIME = threading.Lock()  # a worker process has one kernel: one notebo
 def make_bundle(plan: RunPlan) -> Bundle:
     """The run's inputs as bytes, with a configuration that names them inside the bundle."""
     files: dict[str, bytes] = {}
-    for path in sorted(plan.data_dir.iterdir()):
-        if path.is_file() and path.stem.lower() in FILES:
-            files[f"data/{path.name}"] = path.read_bytes()
+    for path in input_files(plan.data_dir):
+        files[f"data/{path.name}"] = path.read_bytes()
     files["notebooks/cpr.ipynb"] = plan.notebook.read_bytes()
     config_name = ""
     if plan.config_path is not None:

@@ -45,6 +45,7 @@ from kpitools.batch.overview import OverviewRow, render_overview
 from kpitools.batch.plan import RunPlan, default_notebook
 from kpitools.batch.portable import SHIPPED_NOTEBOOK, shown_path
 from kpitools.batch.status import BatchEvent, ServiceStatus
+from kpitools.contract.tables import input_files
 from kpitools.core.naming import assign_slugs, quarter_folder
 from kpitools.report.files import write_atomic
 from kpitools.report.summary import SUMMARY_FILE, ReportSummary, SummaryError
@@ -281,11 +282,7 @@ def store_result(root: Path, plan: RunPlan, outcome: ServiceOutcome, result: Ser
 def manifest_header(plan: RunPlan, options: BatchOptions, root: Path) -> dict[str, Any]:
     """The manifest's run-wide part (parameters, input hashes, versions): worked out once.
     Paths are relative to the period's folder ``root``, where the manifest is written."""
-    inputs = {
-        p.name: file_sha256(p)
-        for p in sorted(plan.data_dir.iterdir())
-        if p.is_file() and p.suffix.lower() in (".csv", ".xlsx")
-    }
+    inputs = {p.name: file_sha256(p) for p in input_files(plan.data_dir)}
     return {
         "kpitools_version": __version__,
         "quarter": plan.quarter,

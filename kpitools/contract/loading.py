@@ -15,7 +15,15 @@ import pandas as pd
 
 from kpitools.contract import validation
 from kpitools.contract.config_file import check_names
-from kpitools.contract.tables import FILES, REQUIRED_FILES, RawTable, find_input, read_table
+from kpitools.contract.tables import (
+    FILES,
+    REQUIRED_FILES,
+    RawTable,
+    find_input,
+    input_files,
+    read_table,
+    stem_of,
+)
 from kpitools.contract.validation import SPECS, Context, check_table
 from kpitools.core.config import CouncilConfig
 from kpitools.core.dataset import Dataset
@@ -67,9 +75,8 @@ def clear_parsed() -> None:
 def _input_key(folder: Path, config: CouncilConfig) -> str:
     """A hash of the folder, its input files (names and bytes) and the configuration."""
     digest = hashlib.sha256(f"{folder}\0{config.model_dump_json()}".encode())
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and path.stem.lower() in FILES:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in input_files(folder):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -134,4 +141,4 @@ def _check(
 def _in_file_order(problems: list[Problem]) -> list[Problem]:
     """Problems file by file in the order of the contract (measures first), rows in order."""
     rank = {name: i for i, name in enumerate(FILES)}
-    return sorted(problems, key=lambda p: rank.get(Path(p.file).stem.lower(), len(FILES)))
+    return sorted(problems, key=lambda p: rank.get(stem_of(p.file), len(FILES)))

@@ -7,6 +7,7 @@ validation can name file, row and column whatever the format.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import re
@@ -39,13 +40,36 @@ class RawTable:
         return len(self.rows)
 
 
+def stem_of(label: str) -> str:
+    """The contract file a message's file label is about: ``council.xlsx[Values]`` and
+    ``values.csv`` are both ``values``."""
+    if label.endswith("]") and "[" in label:
+        return label[label.rindex("[") + 1 : -1].strip().lower()
+    return Path(label).stem.lower()
+
+
 def normalise_column(name: str) -> str:
     """``' Measure ID '`` -> ``measure_id``: column names are case- and space-insensitive."""
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def find_input(folder: Path, name: str) -> tuple[Path | None, list[Problem]]:
-    """Locate ``name.csv`` or ``name.xlsx`` in ``folder`` (case-insensitive)."""
+@dataclass(frozen=True)
+class Input:
+    """Where one contract file comes from: a file of its own (``values.csv``,
+    ``values.xlsx``) or a sheet of a workbook that holds the whole data folder."""
+
+    path: Path
+    sheet: str | None = None  # the sheet of a whole-folder workbook
+
+    @property
+    def label(self) -> str:
+        """How messages name it: ``values.csv``, or ``council.xlsx[values]``."""
+        return f"{self.path.name}[{self.sheet}]" if self.sheet else self.path.name
+
+
+def find_input(folder: Path, name: str) -> tuple[Input | None, list[Problem]]:
+    """Locate ``name.csv`` or ``name.xlsx`` in ``folder`` (case-insensitive), else a sheet
+    called ``name`` in a workbook of the folder that holds the whole data folder."""
     candidates = [
         path
         for path in sorted(folder.iterdir())
@@ -54,19 +78,68 @@ def find_input(folder: Path, name: str) -> tuple[Path | None, list[Problem]]:
     if len(candidates) > 1:
         names = " and ".join(p.name for p in candidates)
         return None, [Problem(candidates[0].name, None, "", f"found {names}: keep only one")]
-    return (candidates[0] if candidates else None), []
+    if candidates:
+        return Input(candidates[0]), []
+    holders = [(path, sheet) for path, sheets in _folder_workbooks(folder)
+               for sheet in sheets if sheet.strip().lower() == name]  # fmt: skip
+    if len(holders) > 1:
+        names = " and ".join(f"{p.name}[{s}]" for p, s in holders)
+        return None, [Problem(f"{name}.csv", None, "", f"found {names}: keep only one")]
+    return (Input(*holders[0]) if holders else None), []
 
 
-def read_table(path: Path) -> tuple[RawTable | None, list[Problem]]:
-    """Read a CSV or Excel file into text cells, or say why it cannot be read."""
+def input_files(folder: Path) -> list[Path]:
+    """Every file of the folder that the data is read from, in name order: the contract's
+    files and any workbook holding them as sheets (for cache keys, bundles and manifests)."""
+    own = [
+        p
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.stem.lower() in FILES and p.suffix.lower() in {".csv", ".xlsx"}
+    ]
+    workbooks = [path for path, _ in _folder_workbooks(folder)]
+    return sorted(set(own) | set(workbooks))
+
+
+def _folder_workbooks(folder: Path) -> list[tuple[Path, list[str]]]:
+    """The folder's workbooks not named after a contract file, with their sheet names,
+    that have at least one sheet named after one (a whole data folder in one workbook)."""
+    found = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.suffix.lower() != ".xlsx" or path.stem.lower() in FILES:
+            continue
+        if path.name.startswith("~$"):
+            continue  # Excel's lock file while the workbook is open
+        sheets = _sheet_names(path)
+        if any(sheet.strip().lower() in FILES for sheet in sheets):
+            found.append((path, sheets))
+    return found
+
+
+def _sheet_names(path: Path) -> list[str]:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return []
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def read_table(source: Input | Path) -> tuple[RawTable | None, list[Problem]]:
+    """Read a CSV file, a workbook or one sheet into text cells, or say why it cannot be."""
+    source = source if isinstance(source, Input) else Input(source)
+    path, label = source.path, source.label
     try:
         if path.suffix.lower() == ".xlsx":
-            header, body = _read_xlsx(path)
+            header, body, label = _read_xlsx(path, source.sheet)
         else:
             header, body = _read_csv(path)
     except _Unreadable as err:
-        return None, [Problem(path.name, err.row, "", str(err))]
-    return _to_table(path.name, header, body)
+        return None, [Problem(label, err.row, "", str(err))]
+    return _to_table(label, header, body)
 
 
 class _Unreadable(Exception):
@@ -112,19 +185,16 @@ def _to_table(
 
 def _read_csv(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[str]]]]:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = path.read_bytes()[: err.start].count(b"\n") + 1
-        raise _Unreadable(
-            f"is not UTF-8 text (byte 0x{path.read_bytes()[err.start]:02x} on line {line}): "
-            "save it as 'CSV UTF-8'",
-        ) from None
+        blob = path.read_bytes()
     except OSError as err:
         raise _Unreadable(f"cannot be read: {err.strerror}") from None
+    text = decode_text(blob)
     if "\x00" in text:
         raise _Unreadable("contains NUL bytes: it is not a CSV text file")
+    lines = text.splitlines(keepends=True)
+    delimiter = _delimiter(lines[0] if lines else "")
     try:
-        records = list(csv.reader(text.splitlines(keepends=True), strict=True))
+        records = list(csv.reader(lines, delimiter=delimiter, strict=True))
     except csv.Error as err:
         raise _Unreadable(f"is not valid CSV: {err}") from None
     if not records:
@@ -133,7 +203,58 @@ def _read_csv(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[st
     return records[0], ((i, record) for i, record in enumerate(records[1:], start=2))
 
 
-def _read_xlsx(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[str]]]]:
+ENCODINGS = "UTF-8, UTF-16 or Windows-1252"
+
+
+def decode_text(blob: bytes) -> str:
+    """The text of a file as Excel saves it: UTF-8 (with or without a BOM), UTF-16 (with a
+    BOM, or without one when every other byte of the first line is NUL) or, failing UTF-8,
+    Windows-1252 (Excel's plain "CSV" on a UK PC: ``£`` is byte 0xa3).
+
+    Raises:
+        _Unreadable: bytes that none of these encodings can read, located by line.
+    """
+    if blob.startswith(codecs.BOM_UTF8):
+        return _decoded(blob[3:], "utf-8")
+    if blob.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decoded(blob, "utf-16")
+    head = blob[: blob.find(b"\n") if b"\n" in blob else len(blob)]
+    if len(head) >= 4 and head[1::2].count(0) >= len(head[1::2]) - 1 and head[0::2].count(0) == 0:
+        return _decoded(blob, "utf-16-le")
+    if len(head) >= 4 and head[0::2].count(0) >= len(head[0::2]) - 1 and head[1::2].count(0) == 0:
+        return _decoded(blob, "utf-16-be")
+    try:
+        return blob.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    return _decoded(blob, "cp1252")
+
+
+def _decoded(blob: bytes, encoding: str) -> str:
+    try:
+        return blob.decode(encoding)
+    except UnicodeDecodeError as err:
+        line = blob[: err.start].count(b"\n") + 1
+        raise _Unreadable(
+            f"is not text in an encoding kpitools reads ({ENCODINGS}): byte "
+            f"0x{blob[err.start]:02x} on line {line}; save it as 'CSV UTF-8'"
+        ) from None
+
+
+def _delimiter(header: str) -> str:
+    """The separator Excel used, from the header row: comma, semicolon (Excel set to a
+    European locale) or tab, whichever separates most header cells (outside quotes)."""
+    bare = re.sub(r'"[^"]*"', "", header)
+    counts = {sep: bare.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def _read_xlsx(
+    path: Path, sheet_name: str | None = None
+) -> tuple[list[str] | None, Iterator[tuple[int, list[str]]], str]:
+    """The header and rows of a sheet: the one named, else the one named after the file,
+    else the first; and how messages name it (the sheet too when the workbook has several)."""
     import openpyxl  # imported here: reading CSV must not pay for it
 
     try:
@@ -142,7 +263,9 @@ def _read_xlsx(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[s
         raise _Unreadable(f"is not a readable Excel workbook ({err})") from None
     try:
         by_name = {name.strip().lower(): name for name in workbook.sheetnames}
-        sheet = workbook[by_name.get(path.stem.lower(), workbook.sheetnames[0])]
+        chosen = sheet_name or by_name.get(path.stem.lower(), workbook.sheetnames[0])
+        label = path.name if len(workbook.sheetnames) == 1 else f"{path.name}[{chosen}]"
+        sheet = workbook[chosen]
         rows = [
             (i, [_excel_text(cell) for cell in row])
             for i, row in enumerate(sheet.iter_rows(min_row=1), start=1)
@@ -152,8 +275,8 @@ def _read_xlsx(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[s
     while rows and not any(cell.strip() for cell in rows[0][1]):
         rows.pop(0)  # leading blank rows before the header
     if not rows:
-        return None, iter(())
-    return rows[0][1], iter(rows[1:])
+        return None, iter(()), label
+    return rows[0][1], iter(rows[1:]), label
 
 
 def _excel_text(cell: object) -> str:

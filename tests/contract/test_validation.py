@@ -155,9 +155,11 @@ def test_optional_files_are_checked(make_data):
 
 def test_broken_files(make_data):
     data = make_data(measures=MEASURES)
-    (data / "values.csv").write_bytes(b"measure_id,period,value\nM1,2023-04,\xff\xfe80\n")
+    # 0x81 is neither UTF-8 nor Windows-1252 (nor, after a UTF-8 lead byte, anything).
+    (data / "values.csv").write_bytes(b"measure_id,period,value\nM1,2023-04,\x8180\n")
     assert problems_of(data) == [
-        "values.csv: is not UTF-8 text (byte 0xff on line 2): save it as 'CSV UTF-8'"
+        "values.csv: is not text in an encoding kpitools reads (UTF-8, UTF-16 or "
+        "Windows-1252): byte 0x81 on line 2; save it as 'CSV UTF-8'"
     ]
     (data / "values.csv").write_bytes(b"measure_id,period,value\nM1,2023-04,8\x000\n")
     assert problems_of(data) == ["values.csv: contains NUL bytes: it is not a CSV text file"]
