@@ -306,15 +306,43 @@ def notebook(out_path: str) -> None:
     click.echo(f"Wrote {target}: run it with kpitools run ... --notebook {target}")
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), metavar="DIR")
+@click.option("--csv", "as_csv", is_flag=True, help="Write one CSV file per contract file "
+              "(header only) instead of the workbook.")  # fmt: skip
+@_config_option
+@_reports_errors
+def init(folder: Path, as_csv: bool, config_path: str | None) -> None:
+    """Start a data folder: a workbook (data.xlsx) with a sheet per contract file, its
+    columns, the allowed words as dropdowns and one worked example row each.
+
+    Fill it in (or replace the example rows) and check it with 'kpitools validate --data DIR'.
+    With --config, the categories dropdown lists the council's own categories.
+    """
+    from kpitools.contract.template import write_template
+
+    written = write_template(folder, load_config(config_path), csv=as_csv)
+    for path in written:
+        click.echo(f"Wrote {path}")
+    click.echo(f"Check it with: kpitools validate --data {folder}")
+
+
 def _summary(dataset: Dataset) -> str:
     measures = len(dataset.measures)
     services = len(dataset.services)
-    return (
-        f"OK: {measures} measures in {services} service{'s' if services != 1 else ''}, "
-        f"{len(dataset.values)} values, "
-        f"{len(dataset.targets)} target ranges, {len(dataset.comments)} comments, "
-        f"{len(dataset.actions)} actions, {len(dataset.benchmarks)} benchmarks.\n" + _reach(dataset)
-    )
+    counts = [
+        _count(measures, "measure") + f" in {_count(services, 'service')}",
+        _count(len(dataset.values), "value"),
+        _count(len(dataset.targets), "target range"),
+        _count(len(dataset.comments), "comment"),
+        _count(len(dataset.actions), "action"),
+        _count(len(dataset.benchmarks), "benchmark"),
+    ]
+    return f"OK: {', '.join(counts)}.\n" + _reach(dataset)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _reach(dataset: Dataset) -> str:

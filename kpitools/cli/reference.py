@@ -18,6 +18,11 @@ from kpitools.cli.commands import cli
 def synopsis(name: str, command: click.Command) -> str:
     """One line naming every option: ``kpitools run --data DIR [--out DIR] ...``."""
     parts = [f"kpitools {name}"]
+    parts += [
+        str(param.metavar or (param.name or "").upper())
+        for param in command.params
+        if isinstance(param, click.Argument)
+    ]
     for param in command.params:
         if not isinstance(param, click.Option) or param.hidden or param.name == "help":
             continue

@@ -123,7 +123,7 @@ def test_validate_shows_warnings_on_stderr(make_data):
     )
     result = CliRunner().invoke(cli, ["validate", "--data", str(data)], catch_exceptions=False)
     assert result.exit_code == 0
-    assert result.stdout.startswith("OK: 1 measures in 1 service, 1 values")
+    assert result.stdout.startswith("OK: 1 measure in 1 service, 1 value")
     assert result.stderr == (
         "warning: values.csv:2: value '33.9%' for C 2017-06 disagrees with numerator / "
         "denominator 961 / 2927 = 32.8%\n"
