@@ -6,6 +6,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from functools import wraps
@@ -56,6 +57,60 @@ _data_option = click.option(
     metavar="DIR",
     help="Folder with measures, values (and optional targets, comments, actions, benchmarks).",
 )
+_data_or_db_option = click.option(
+    "--data",
+    "data",
+    type=click.Path(file_okay=False, path_type=str),
+    metavar="DIR",
+    help="Folder with measures, values (and optional targets, comments, actions, "
+    "benchmarks); or give --db.",
+)
+_db_option = click.option(
+    "--db",
+    metavar="URL",
+    help="History store to read (instead of --data) or write: a file (SQLite) or a database "
+    "URL (postgresql+psycopg://...); default $KPITOOLS_DB.",
+)
+_as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    metavar="TIME",
+    help="With --db: the data as it was known then, e.g. 2024-10-05T12:00 (UTC unless an "
+    "offset is given).",
+)
+
+
+def _store(db: str | None) -> Any:
+    """The history store ``--db`` or ``$KPITOOLS_DB`` names."""
+    from kpitools.store.history import HistoryStore, resolve_url
+
+    url = resolve_url(db)
+    if url is None:
+        raise click.UsageError("give the history store: --db FILE-OR-URL (or set KPITOOLS_DB)")
+    return HistoryStore(url)
+
+
+def _data_folder(
+    data: str | None, db: str | None, as_of: str | None, root: Path
+) -> tuple[str, Any]:
+    """The data folder to read: ``--data``, or the history store's data as of a time written
+    under ``root``; and the (store, ingest id, as-of) it came from, or None."""
+    from kpitools.store.history import parse_as_of, resolve_url, snapshot
+
+    if data and db:
+        raise click.UsageError("read the data from --data or from --db, not both")
+    if data:
+        if as_of:
+            raise click.UsageError("--as-of needs --db: a folder has no history")
+        return data, None
+    if resolve_url(db) is None:
+        raise click.UsageError("say where the data is: --data DIR (or --db, or KPITOOLS_DB)")
+    store = _store(db)
+    moment = parse_as_of(as_of) if as_of else None
+    ingest_id, folder = snapshot(store, moment, root)
+    return str(folder), (store, ingest_id, moment)
+
+
 _config_option = click.option(
     "--config",
     "config_path",
@@ -116,7 +171,9 @@ def validate(data: str, config_path: str | None) -> None:
 
 
 @cli.command()
-@_data_option
+@_data_or_db_option
+@_db_option
+@_as_of_option
 @click.option(
     "--period",
     metavar="PERIOD",
@@ -140,7 +197,9 @@ def validate(data: str, config_path: str | None) -> None:
 @_year_start_removed
 @_reports_errors
 def scorecard(
-    data: str,
+    data: str | None,
+    db: str | None,
+    as_of: str | None,
     period: str | None,
     by: str | None,
     services: tuple[str, ...],
@@ -148,7 +207,9 @@ def scorecard(
     config_path: str | None,
 ) -> None:
     """Rate every measure: RAG, direction of travel and exceptions per period."""
-    dataset = _load(data, config_path)
+    with tempfile.TemporaryDirectory(prefix="kpitools-scorecard-") as scratch:
+        folder, _ = _data_folder(data, db, as_of, Path(scratch))
+        dataset = _load(folder, config_path)
     unknown = [s for s in services if s not in dataset.services]
     if unknown:
         raise click.BadParameter(
@@ -170,7 +231,9 @@ def scorecard(
 
 
 @cli.command()
-@_data_option
+@_data_or_db_option
+@_db_option
+@_as_of_option
 @click.option(
     "--period",
     metavar="PERIOD",
@@ -235,7 +298,9 @@ def scorecard(
 @_year_start_removed
 @_reports_errors
 def run(
-    data: str,
+    data: str | None,
+    db: str | None,
+    as_of: str | None,
     period: str | None,
     quarter: str | None,
     services: tuple[str, ...],
@@ -261,8 +326,9 @@ def run(
     if not chosen:
         raise click.UsageError("say which period to report: --period 2024/25 Q1 (or latest)")
 
+    folder, source = _data_folder(data, db, as_of, Path(out_dir))
     plan = plan_run(
-        data, chosen, services=services, out_dir=out_dir, config_path=config_path,
+        folder, chosen, services=services, out_dir=out_dir, config_path=config_path,
         report_date=report_date, run_id=run_id, strict=strict, notebook=notebook,
     )  # fmt: skip
     _warn(plan.dataset)
@@ -273,12 +339,67 @@ def run(
     with display:
         result = run_batch(plan, options, progress=display.update)
     display.summary(result)
+    if source is not None:
+        _record_publications(source, plan.quarter, result)
     if result.interrupted:
         click.echo(f"Stopped by {result.interrupted}: finished reports are in place; run the "
                    "same command again to finish the rest.", err=True)  # fmt: skip
         sys.exit(130 if result.interrupted == "SIGINT" else 143)
     if result.failed:
         sys.exit(1)
+
+
+def _record_publications(source: Any, period: str, result: Any) -> None:
+    """Record in the history store what the run published, from which ingest."""
+    import datetime as dt
+
+    from kpitools.batch.manifest import file_sha256
+    from kpitools.store.history import Publication
+
+    store, ingest_id, as_of = source
+    now = dt.datetime.now(dt.UTC)
+    for outcome in result.outcomes:
+        if outcome.status.value != "ok":
+            continue
+        files = {name: file_sha256(result.root / name) for name in outcome.files}
+        store.record_publication(Publication(ingest_id, now, as_of, period, outcome.service, files))
+
+
+@cli.command()
+@_data_option
+@_db_option
+@_config_option
+@click.option("--reason", default="", metavar="TEXT",
+              help="Why figures changed, shown with each restatement.")  # fmt: skip
+@_reports_errors
+def ingest(data: str, db: str | None, config_path: str | None, reason: str) -> None:
+    """Validate a data folder and record it in the history store: new values added,
+    unchanged ones skipped, changed ones kept as restatements."""
+    store = _store(db)
+    config = load_config(config_path)
+    report = store.ingest(Path(data), config, reason=reason)
+    if not report.recorded:
+        click.echo(f"Nothing changed since ingest {report.ingest_id}: nothing recorded.")
+        return
+    click.echo(f"Ingest {report.ingest_id} recorded at {report.recorded_at.isoformat()}:")
+    for name in report.added:
+        parts = [f"{report.added[name]} added", f"{report.unchanged[name]} unchanged",
+                 f"{report.restated[name]} restated"]  # fmt: skip
+        if report.removed[name]:
+            parts.append(f"{report.removed[name]} no longer there")
+        click.echo(f"  {name}: {', '.join(parts)}")
+
+
+@cli.command()
+@click.argument("measure_id", metavar="MEASURE_ID")
+@_db_option
+@_reports_errors
+def history(measure_id: str, db: str | None) -> None:
+    """Show a measure's values, restatements and publications over time."""
+    from kpitools.cli.console import print_history
+
+    store = _store(db)
+    print_history(store, measure_id)
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
@@ -10,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kpitools.core.dataset import Dataset, rows_of
+from kpitools.core.errors import KpiToolsError
 from kpitools.core.model import RAG, ExceptionReason
 from kpitools.report.words import (
     direction_label,
@@ -99,3 +101,48 @@ def _service_table(service: str, rows: pd.DataFrame, dataset: Dataset) -> Table:
             ", ".join(_REASON_SHORT.get(code, code) for code in row.exception_reasons.split()),
         )
     return table
+
+
+def print_history(store: Any, measure_id: str) -> None:
+    """A measure's values over time from the history store: each period's figure as first
+    recorded and every restatement after it, then the publications of its service."""
+    measures = store.versions_of("measures", measure_id)
+    known = [versions for key, versions in measures if key == measure_id]
+    if not known:
+        raise KpiToolsError(f"measure '{measure_id}' is not in the history store")
+    latest = known[0][-1].cells
+    service = latest.get("service", "")
+    console = Console(file=sys.stdout, width=120, soft_wrap=False)
+    console.print(f"{measure_id}: {latest.get('title', '')} ({service})")
+    table = Table(title="Values as recorded, oldest first", title_justify="left")
+    for column in ("Period", "Value", "Status", "Recorded", "Ingest", "Change"):
+        table.add_column(column, no_wrap=column != "Change")
+    for key, versions in store.versions_of("values", f"{measure_id}\x1f"):
+        period = key.split("\x1f", 1)[1]
+        before = None
+        for version in versions:
+            cells = version.cells
+            value = cells.get("value", "") or "–"
+            status = cells.get("status", "") or "reported"
+            if before is None:
+                change = "first recorded"
+            else:
+                change = f"restated from {before}" + (
+                    f": {version.reason}" if version.reason else ""
+                )
+            table.add_row(period, value, status, f"{version.recorded_at:%Y-%m-%d %H:%M} UTC",
+                          str(version.ingest_id), change)  # fmt: skip
+            before = f"{value} ({status})" if status != "reported" else value
+    console.print(table)
+    published = store.publications(service=service)
+    if published:
+        shown = Table(title=f"Publications of {service}", title_justify="left")
+        for column in ("Period", "Published", "Data as of ingest", "As of"):
+            shown.add_column(column, no_wrap=True)
+        for item in published:
+            shown.add_row(item.period, f"{item.recorded_at:%Y-%m-%d %H:%M} UTC",
+                          str(item.ingest_id),
+                          item.as_of.isoformat() if item.as_of else "latest")  # fmt: skip
+        console.print(shown)
+    else:
+        console.print(f"No report of {service} has been published from the store yet.")

@@ -300,3 +300,16 @@ def _excel_text(cell: object) -> str:
             return str(int(value))
         return repr(value)
     return str(value)
+
+
+def write_table(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
+    """Write a contract file as CSV (UTF-8, comma-separated): the columns in order, each row's
+    cells as text. Reading it back gives the same cells."""
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for cells in rows:
+        writer.writerow([cells.get(column, "") for column in columns])
+    path.write_text(buffer.getvalue(), encoding="utf-8")
