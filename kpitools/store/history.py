@@ -193,9 +193,7 @@ class HistoryStore:
             recorded_at = now or dt.datetime.now(dt.UTC)
             report = IngestReport(ingest_id=last_id, recorded_at=recorded_at)
             changes = {
-                name: self._changes(
-                    connection, report, name, rows, previous.get(name, {}), last_id
-                )  # fmt: skip
+                name: self._changes(connection, report, name, rows, previous.get(name, {}), last_id)
                 for name, (_, rows) in tables.items()
             }
             if not report.changed and layout == previous:
@@ -213,7 +211,7 @@ class HistoryStore:
             ).inserted_primary_key
             assert inserted is not None
             report.ingest_id = int(inserted[0])
-            for name, rows in changes.items():
+            for rows in changes.values():
                 insert_rows(connection, [{**row, "ingest_id": report.ingest_id} for row in rows])
         return report
 

@@ -90,7 +90,7 @@ def test_a_changed_value_is_a_restatement_and_as_of_gives_the_data_as_it_was(
     report = store.ingest(data, config, reason="late return corrected", now=T1)
     assert (report.ingest_id, report.restated["values"], report.added["values"]) == (2, 1, 0)
     assert sum(report.unchanged.values()) == 2411
-    [(key, versions)] = store.versions_of("values", "FIN_KPI_01\x1f2024-06")
+    [(_, versions)] = store.versions_of("values", "FIN_KPI_01\x1f2024-06")
     assert [(v.ingest_id, v.cells["value"], v.reason) for v in versions] == [
         (1, "96.50", ""),
         (2, "80.00", "late return corrected"),
@@ -210,7 +210,7 @@ def test_two_ingests_at_once_are_serialised(store_url, data, tmp_path):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for folder in (data, other)
     ]
     outputs = [p.communicate(timeout=300) for p in processes]
