@@ -60,6 +60,11 @@ def service_fingerprint(dataset: Dataset, service: str) -> str:
         _frame_text(
             dataset.benchmarks[dataset.benchmarks["measure_id"].isin(ids)].drop(columns="row")
         ),
+        _frame_text(
+            dataset.restatements[dataset.restatements["service"] == service].drop(columns="row")
+            if not dataset.restatements.empty
+            else dataset.restatements
+        ),
         f"latest={dataset.latest_month} start={dataset.calendar.start_month}",
     ]
     return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()

@@ -91,7 +91,7 @@ def _store(db: str | None) -> Any:
 
 
 def _data_folder(
-    data: str | None, db: str | None, as_of: str | None, root: Path
+    data: str | None, db: str | None, as_of: str | None, root: Path, config_path: str | None
 ) -> tuple[str, Any]:
     """The data folder to read: ``--data``, or the history store's data as of a time written
     under ``root``; and the (store, ingest id, as-of) it came from, or None."""
@@ -107,7 +107,7 @@ def _data_folder(
         raise click.UsageError("say where the data is: --data DIR (or --db, or KPITOOLS_DB)")
     store = _store(db)
     moment = parse_as_of(as_of) if as_of else None
-    ingest_id, folder = snapshot(store, moment, root)
+    ingest_id, folder = snapshot(store, moment, root, load_config(config_path))
     return str(folder), (store, ingest_id, moment)
 
 
@@ -208,7 +208,7 @@ def scorecard(
 ) -> None:
     """Rate every measure: RAG, direction of travel and exceptions per period."""
     with tempfile.TemporaryDirectory(prefix="kpitools-scorecard-") as scratch:
-        folder, _ = _data_folder(data, db, as_of, Path(scratch))
+        folder, _ = _data_folder(data, db, as_of, Path(scratch), config_path)
         dataset = _load(folder, config_path)
     unknown = [s for s in services if s not in dataset.services]
     if unknown:
@@ -326,7 +326,7 @@ def run(
     if not chosen:
         raise click.UsageError("say which period to report: --period 2024/25 Q1 (or latest)")
 
-    folder, source = _data_folder(data, db, as_of, Path(out_dir))
+    folder, source = _data_folder(data, db, as_of, Path(out_dir), config_path)
     plan = plan_run(
         folder, chosen, services=services, out_dir=out_dir, config_path=config_path,
         report_date=report_date, run_id=run_id, strict=strict, notebook=notebook,

@@ -16,7 +16,7 @@ import pandas as pd
 from kpitools.contract import validation
 from kpitools.contract.config_file import check_names
 from kpitools.contract.tables import (
-    FILES,
+    ALL_FILES,
     REQUIRED_FILES,
     RawTable,
     find_input,
@@ -83,7 +83,7 @@ def _input_key(folder: Path, config: CouncilConfig) -> str:
 def _parse(folder: Path, config: CouncilConfig) -> Dataset:
     problems: list[Problem] = []
     tables: dict[str, RawTable | None] = {}
-    for name in FILES:
+    for name in ALL_FILES:
         found, find_problems = find_input(folder, name)
         problems += find_problems
         if found is None:
@@ -106,7 +106,7 @@ def _parse(folder: Path, config: CouncilConfig) -> Dataset:
     problems += check_names(config, measures)
     context = Context(context.calendar, measures, config=config)
     frames: dict[str, pd.DataFrame] = {}
-    for name in ("targets", "values", "comments", "actions", "benchmarks"):
+    for name in ("targets", "values", "comments", "actions", "benchmarks", "restatements"):
         frames[name], checked = _check(tables[name], name, context, warnings)
         problems += checked
         if name == "targets":
@@ -140,5 +140,5 @@ def _check(
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:
     """Problems file by file in the order of the contract (measures first), rows in order."""
-    rank = {name: i for i, name in enumerate(FILES)}
-    return sorted(problems, key=lambda p: rank.get(stem_of(p.file), len(FILES)))
+    rank = {name: i for i, name in enumerate(ALL_FILES)}
+    return sorted(problems, key=lambda p: rank.get(stem_of(p.file), len(ALL_FILES)))

@@ -19,6 +19,10 @@ from pathlib import Path
 from kpitools.core.errors import Problem
 
 FILES = ("measures", "targets", "values", "comments", "actions", "benchmarks")
+#: Files derived from the history store (the figures restated since a report was published):
+#: read like the others, never ingested.
+DERIVED_FILES = ("restatements",)
+ALL_FILES = FILES + DERIVED_FILES
 REQUIRED_FILES = ("measures", "values")
 
 
@@ -94,7 +98,7 @@ def input_files(folder: Path) -> list[Path]:
     own = [
         p
         for p in sorted(folder.iterdir())
-        if p.is_file() and p.stem.lower() in FILES and p.suffix.lower() in {".csv", ".xlsx"}
+        if p.is_file() and p.stem.lower() in ALL_FILES and p.suffix.lower() in {".csv", ".xlsx"}
     ]
     workbooks = [path for path, _ in _folder_workbooks(folder)]
     return sorted(set(own) | set(workbooks))

@@ -934,8 +934,60 @@ BENCHMARKS = TableSpec(
     read_row=_benchmark_row,
 )
 
+
+# -- restatements.csv --------------------------------------------------------------------
+def _restatement_row(
+    check: TableChecker, row: int, cells: dict[str, str], context: Context
+) -> Record | None:
+    """A figure that changed since a report was published (the history store writes these
+    beside the data it exports)."""
+    dates: dict[str, dt.date | None] = {}
+    for column in ("restated_on", "published_on"):
+        text = cells.get(column, "").strip()
+        dates[column] = None
+        if text:
+            try:
+                dates[column] = parse_date(text)
+            except ValueError:
+                check.add(row, column, f"{column} {quote(text)} is not a date (write 2024-10-03)")
+    rags = {}
+    for column in ("rag_before", "rag_after"):
+        rags[column] = (
+            check.enum(row, cells, column, RAG, RAG.WHITE).value
+            if cells.get(column, "").strip()
+            else ""
+        )
+    return {
+        "service": check.known_service(row, cells, context),
+        "report_period": check.period(row, cells, "report_period", context.calendar),
+        "measure_id": check.known_measure(row, cells, context),
+        "value_before": check.number(row, cells, "value_before"),
+        "value_after": check.number(row, cells, "value_after"),
+        "status_before": cells.get("status_before", "").strip(),
+        "status_after": cells.get("status_after", "").strip(),
+        **rags,
+        **dates,
+        "reason": cells.get("reason", "").strip(),
+        "row": row,
+    }
+
+
+RESTATEMENT_COLUMNS = (
+    "service", "report_period", "measure_id", "value_before", "value_after", "status_before",
+    "status_after", "rag_before", "rag_after", "restated_on", "published_on", "reason", "row",
+)  # fmt: skip
+RESTATEMENTS = TableSpec(
+    name="restatements",
+    required=("service", "report_period", "measure_id"),
+    columns=RESTATEMENT_COLUMNS,
+    read_row=_restatement_row,
+)
+
 #: Every file's spec, in the order files are checked (the data dictionary first).
-SPECS = {spec.name: spec for spec in (MEASURES, TARGETS, VALUES, COMMENTS, ACTIONS, BENCHMARKS)}
+SPECS = {
+    spec.name: spec
+    for spec in (MEASURES, TARGETS, VALUES, COMMENTS, ACTIONS, BENCHMARKS, RESTATEMENTS)
+}
 
 
 def _empty(columns: Iterable[str]) -> pd.DataFrame:

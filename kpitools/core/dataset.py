@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from kpitools.core.config import CouncilConfig
 from kpitools.core.errors import Problem
 from kpitools.core.periods import FiscalCalendar, Granularity
 
-FRAMES = ("measures", "values", "targets", "comments", "actions", "benchmarks")
+FRAMES = ("measures", "values", "targets", "comments", "actions", "benchmarks", "restatements")
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +32,8 @@ class Dataset:
         comments: commentary per service, quarter and (optionally) measure.
         actions: improvement-plan actions.
         benchmarks: peer values per measure and period.
+        restatements: figures that changed since a report was published, by service and
+            report period (the history store works them out; empty otherwise).
         config: the council configuration the data is rated with (its default tolerance
             applies to measures without their own).
         source: the data folder, where the data came from a folder.
@@ -48,6 +50,7 @@ class Dataset:
     actions: pd.DataFrame
     benchmarks: pd.DataFrame
     config: CouncilConfig
+    restatements: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: Path | None = None
     year_start_month: int = 4
     warnings: tuple[Problem, ...] = ()

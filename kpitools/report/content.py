@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -70,6 +70,9 @@ class MeasureLine:
     short_title: str = ""  # for a headline tile, where the title is too long
     scale: str = ""  # thousands or millions for a currency or count kept so (£000s)
     status: str = "reported"
+    #: What changed since the report was last published, e.g. "restated from 6 (red) to 1
+    #: (green) on 3 October 2024: disputed score re-checked"; '' if nothing did.
+    restatement: str = ""
     comment: str = ""
     comment_author: str = ""
     #: (month, RAG) for each month of the quarter of a measure reported monthly, oldest first:
@@ -189,8 +192,10 @@ class MeasureLine:
 
     @property
     def data_text(self) -> str:
-        """What a reader should know about the figures: data quality and notes, or ''."""
-        parts = [self.data_quality] if self.data_quality else []
+        """What a reader should know about the figures: a restatement since the last report,
+        data quality and notes, or ''."""
+        parts = [f"† {self.restatement}"] if self.restatement else []
+        parts += [self.data_quality] if self.data_quality else []
         if self.note:
             parts.append(f"note: {self.note}")
         return "; ".join(parts)
@@ -295,6 +300,11 @@ class Cpr:
             f"And {n} more measure{'s' if n > 1 else ''} on target or improving: see the full "
             "scorecard (appendix)."
         )
+
+    @property
+    def changes(self) -> tuple[MeasureLine, ...]:
+        """The measures whose figures were restated since this report was last published."""
+        return tuple(line for line in self.all_lines if line.restatement)
 
     @property
     def closest_to_target(self) -> tuple[MeasureLine, ...]:
@@ -449,12 +459,14 @@ def build_cpr(
         if granularity in (Granularity.QUARTER, Granularity.RANGE)
         else {}
     )
+    restated = _restatements(dataset, service, label)
     lines = {
         row["measure_id"]: _measure_line(
             row, trends.get(row["measure_id"], ()), comments, months.get(row["measure_id"], ())
         )
         for row in records_of(reported)
     }
+    lines = {key: _with_restatement(line, restated) for key, line in lines.items()}
 
     # Reds first, then the furthest from target.
     exceptions = tuple(
@@ -488,7 +500,9 @@ def build_cpr(
         )
     ]
     every = tuple(
-        _measure_line(row, trends.get(row["measure_id"], ()), comments, ())
+        _with_restatement(
+            _measure_line(row, trends.get(row["measure_id"], ()), comments, ()), restated
+        )
         if row["measure_id"] not in lines
         else lines[row["measure_id"]]
         for row in records_of(current)
@@ -534,6 +548,43 @@ def build_cpr(
         provisional=provisional,
         warnings=warnings,
     )
+
+
+def _restatements(dataset: Dataset, service: str, label: str) -> dict[str, dict[str, Any]]:
+    """The figures of this report restated since it was last published, by measure."""
+    frame = dataset.restatements
+    if frame.empty or "report_period" not in frame:
+        return {}
+    calendar = dataset.calendar
+    mine = frame[
+        (frame["service"] == service)
+        & pd.Series([calendar.label(p) == label for p in frame["report_period"]],
+                    index=frame.index, dtype=bool)
+    ]  # fmt: skip
+    return {str(row["measure_id"]): row for row in records_of(mine)}
+
+
+def _with_restatement(line: MeasureLine, restated: dict[str, dict[str, Any]]) -> MeasureLine:
+    row = restated.get(line.measure_id)
+    if row is None:
+        return line
+
+    def figure(value: float, status: str, rag: str) -> str:
+        shown = line.show(value) if status in ("reported", "mitigated") else ""
+        if not shown:
+            shown = f"n/a ({STATUS_WORDS.get(status, status)})" if status else "no value"
+        return f"{shown} ({rag})" if rag else shown
+
+    text = (
+        f"restated from {figure(row['value_before'], row['status_before'], row['rag_before'])}"
+        f" to {figure(row['value_after'], row['status_after'], row['rag_after'])}"
+    )
+    if isinstance(row.get("restated_on"), dt.date):
+        on = row["restated_on"]
+        text += f" on {on.day} {on:%B %Y}"
+    if row.get("reason"):
+        text += f": {row['reason']}"
+    return replace(line, restatement=text)
 
 
 def _comment_warnings(

@@ -770,7 +770,11 @@ def add_whats_good_slide(builder: DeckBuilder) -> None:
     ]
     rows: list[list[Cell]] = [
         [
-            (f"{line.title}\n{line.measure_id}", {}),
+            (
+                f"{line.title}\n{line.measure_id}"
+                + (f"\n† {line.restatement}" if line.restatement else ""),
+                {},
+            ),
             (POLARITY_WORDS[line.polarity], {}),
             (line.value_text, {"bold": True}),
             (line.target_text, {}),

@@ -348,6 +348,26 @@ def _context(report: Cpr, lines: tuple[MeasureLine, ...], caption: str) -> str:
     )
 
 
+def changes(report: Cpr) -> Fragment:
+    """The section on figures restated since the report was last published: its heading
+    and a table, or nothing when no figure changed."""
+    if not report.changes:
+        return Fragment("")
+    rows = [
+        (_measure_cell(line), _text(line.restatement), rag_badge(line.rag, report.palette))
+        for line in report.changes
+    ]
+    return Fragment(
+        "<h2>Changes since the last report</h2>"
+        + data_table(
+            f"Figures restated since {report.service}'s report for {report.period_words} was "
+            "last published",
+            ["Measure", "What changed", "RAG now"],
+            rows,
+        )
+    )
+
+
 def data_notes(report: Cpr) -> Fragment:
     """Where the quarter's data is late, missing, provisional or restated, and the notes that
     came with the figures; a quarter is said to be complete only when nothing is."""

@@ -325,6 +325,29 @@ class HistoryStore:
                 )
         return list(found.items())
 
+    def last_change(self, measure_id: str, after: int, upto: int) -> tuple[dt.datetime | None, str]:
+        """When (and why) a measure's values or definition last changed in ingests after
+        ``after`` up to ``upto``."""
+        query = (
+            sa.select(ingests.c.recorded_at, ingests.c.reason)
+            .join(versions, versions.c.ingest_id == ingests.c.id)
+            .where(
+                versions.c.ingest_id > after,
+                versions.c.ingest_id <= upto,
+                sa.or_(
+                    sa.and_(versions.c.file == "values",
+                            versions.c.key.startswith(f"{measure_id}\x1f")),
+                    sa.and_(versions.c.file.in_(["measures", "targets"]),
+                            versions.c.key.startswith(measure_id)),
+                ),
+            )
+            .order_by(ingests.c.id.desc())
+            .limit(1)
+        )  # fmt: skip
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return (_utc(row.recorded_at), row.reason) if row else (None, "")
+
     # -- publications ---------------------------------------------------------------------
     def record_publication(self, publication: Publication) -> None:
         with self.engine.connect() as connection, self._writing(connection):
@@ -361,20 +384,101 @@ class HistoryStore:
             ]
 
 
-def snapshot(store: HistoryStore, as_of: dt.datetime | None, root: Path) -> tuple[int, Path]:
-    """The data folder as of a time, written (once per ingest) under ``root``:
-    ``root/history/ingest-<n>``; the same ingest always gives the same folder and bytes."""
-    ingest_id = store.ingest_as_of(as_of)
-    folder = root / "history" / f"ingest-{ingest_id}"
-    staging = root / "history" / f".ingest-{ingest_id}-{os.getpid()}"
-    store.export(ingest_id, staging)
-    if folder.exists():
-        import shutil
+def snapshot(
+    store: HistoryStore, as_of: dt.datetime | None, root: Path, config: CouncilConfig
+) -> tuple[int, Path]:
+    """The data folder as of a time, written under ``root``: ``root/history/ingest-<n>``,
+    with the figures restated since each report was last published (``restatements.csv``;
+    the folder's name then ends in a hash of them). The same data and publications always
+    give the same folder and bytes."""
+    import hashlib
+    import shutil
+    import tempfile
 
+    ingest_id = store.ingest_as_of(as_of)
+    (root / "history").mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".ingest-{ingest_id}-", dir=root / "history"))
+    store.export(ingest_id, staging)
+    rows = restatements(store, ingest_id, as_of, config, staging)
+    name = f"ingest-{ingest_id}"
+    if rows:
+        path = staging / "restatements.csv"
+        write_table(path, list(RESTATEMENT_FIELDS), rows)
+        name += "-" + hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+    folder = root / "history" / name
+    if folder.exists():
         shutil.rmtree(staging)
     else:
         staging.rename(folder)
     return ingest_id, folder
+
+
+RESTATEMENT_FIELDS = (
+    "service", "report_period", "measure_id", "value_before", "value_after", "status_before",
+    "status_after", "rag_before", "rag_after", "restated_on", "published_on", "reason",
+)  # fmt: skip
+
+
+def restatements(
+    store: HistoryStore,
+    ingest_id: int,
+    as_of: dt.datetime | None,
+    config: CouncilConfig,
+    data: Path,
+) -> list[dict[str, str]]:
+    """The figures of each published report (period and service) whose value, status or
+    RAG differ now (ingest ``ingest_id``, whose folder is ``data``) from when the report was
+    last published from earlier data (publications recorded by ``as_of``)."""
+    import math
+    import tempfile
+
+    from kpitools.core.scorecard import rate
+
+    baseline: dict[tuple[str, str], Publication] = {}
+    for item in store.publications():
+        if item.ingest_id >= ingest_id or (as_of is not None and item.recorded_at > as_of):
+            continue
+        key = (item.period, item.service)
+        if key not in baseline or item.ingest_id >= baseline[key].ingest_id:
+            baseline[key] = item
+    if not baseline:
+        return []
+    now = load(data, config=config)
+    rows: list[dict[str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="kpitools-published-") as scratch:
+        then_by_ingest = {}
+        for (period, service), item in sorted(baseline.items()):
+            if item.ingest_id not in then_by_ingest:
+                folder = store.export(item.ingest_id, Path(scratch) / str(item.ingest_id))
+                then_by_ingest[item.ingest_id] = load(folder, config=config)
+            then = then_by_ingest[item.ingest_id]
+            if service not in now.services or service not in then.services:
+                continue
+            before = rate(then, period=period, services=[service]).set_index("measure_id")
+            after = rate(now, period=period, services=[service]).set_index("measure_id")
+            for measure_id in after.index.intersection(before.index):
+                old, new = before.loc[measure_id], after.loc[measure_id]
+                same_value = (math.isnan(old["value"]) and math.isnan(new["value"])) or (
+                    old["value"] == new["value"]
+                )
+                if same_value and old["status"] == new["status"] and old["rag"] == new["rag"]:
+                    continue
+                when, reason = store.last_change(str(measure_id), item.ingest_id, ingest_id)
+                rows.append({
+                    "service": service,
+                    "report_period": period,
+                    "measure_id": str(measure_id),
+                    "value_before": "" if math.isnan(old["value"]) else repr(float(old["value"])),
+                    "value_after": "" if math.isnan(new["value"]) else repr(float(new["value"])),
+                    "status_before": str(old["status"]),
+                    "status_after": str(new["status"]),
+                    "rag_before": str(old["rag"]),
+                    "rag_after": str(new["rag"]),
+                    "restated_on": when.date().isoformat() if when else "",
+                    "published_on": item.recorded_at.date().isoformat(),
+                    "reason": reason,
+                })  # fmt: skip
+    return rows
 
 
 def insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
