@@ -448,6 +448,44 @@ def init(folder: Path, as_csv: bool, config_path: str | None) -> None:
     click.echo(f"Check it with: kpitools validate --data {folder}")
 
 
+@cli.command(name="import")
+@click.argument(
+    "workbooks", nargs=-1, required=True, metavar="WORKBOOK...",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+)  # fmt: skip
+@click.option("--out", "out_dir", required=True, metavar="DIR",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="The data folder to write or update.")  # fmt: skip
+@click.option("--mapping", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+              help="The council's own ids: a CSV of measure_id, service, title.")  # fmt: skip
+@_config_option
+@_reports_errors
+def import_(workbooks: tuple[Path, ...], out_dir: Path, mapping: Path | None,
+            config_path: str | None) -> None:  # fmt: skip
+    """Read the spreadsheets a council keeps (a sheet per service, months across the
+    columns, header rows found) into a data folder: measures.csv and values.csv.
+
+    Re-run it on next month's workbook: ids are kept (ids.csv), other months' values stay.
+    """
+    from kpitools.contract.importer import import_workbooks
+
+    config = load_config(config_path)
+    result = import_workbooks(
+        workbooks, out_dir, year_start_month=config.year_start_month, mapping=mapping
+    )
+    for line in result.sheets:
+        click.echo(f"Read {line}")
+    wrote = f"{_count(result.measures, 'measure')}, {_count(result.values, 'value')}"
+    click.echo(f"Wrote {out_dir}: {wrote} (ids kept in {out_dir / 'ids.csv'}).")
+    for line in result.skipped:
+        click.echo(f"Skipped {line}")
+    if result.to_supply:
+        click.echo("Still to supply in measures.csv (kpitools cannot tell from the sheets):")
+        for line in result.to_supply:
+            click.echo(f"  {line}")
+    click.echo(f"Then check it: kpitools validate --data {out_dir}")
+
+
 def _summary(dataset: Dataset) -> str:
     measures = len(dataset.measures)
     services = len(dataset.services)
