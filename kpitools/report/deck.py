@@ -766,7 +766,7 @@ def add_whats_good_slide(builder: DeckBuilder) -> None:
         Column("Target", 1.75, 10),
         Column("RAG", 1.15),
         Column("Direction", 1.45, 10),
-        Column(f"Trend (last {trend} {report.period_noun}s)", 1.38, 10),
+        Column(f"Trend (last {trend} {report.period_noun}{'s' if trend != 1 else ''})", 1.38, 10),
     ]
     rows: list[list[Cell]] = [
         [
