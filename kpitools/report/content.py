@@ -295,7 +295,11 @@ class Cpr:
 
     @property
     def whats_good_more_text(self) -> str:
-        n = self.whats_good_more
+        return self.whats_good_more_than(self.whats_good_more)
+
+    @staticmethod
+    def whats_good_more_than(n: int) -> str:
+        """The note for ``n`` measures on target or improving that a table does not show."""
         return (
             f"And {n} more measure{'s' if n > 1 else ''} on target or improving: see the full "
             "scorecard (appendix)."

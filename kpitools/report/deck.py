@@ -421,7 +421,15 @@ def add_infographic_slide(builder: DeckBuilder) -> None:
         slide,
         frame,
         (frame.left, top + chart_h + 0.05, left_w, 0.62),
-        [(f"{total} measures: {counts}" if total else "No measures reported", 11, {"bold": True})],
+        [
+            (
+                f"{total} measure{'' if total == 1 else 's'}: {counts}"
+                if total
+                else "No measures reported",
+                11,
+                {"bold": True},
+            )
+        ],
     )
     # Director's summary under the counts.
     summary_top = top + chart_h + 0.75
@@ -800,7 +808,7 @@ def add_whats_good_slide(builder: DeckBuilder) -> None:
             ),
             intro=report.whats_good_comment,
             caption=report.whats_good_caption,
-            more=lambda n: report.whats_good_more_text,
+            more=report.whats_good_more_than,
             hidden=report.whats_good_more,
         ),
     )

@@ -277,3 +277,15 @@ def test_missing_layout_is_a_clear_error(tmp_path):
 
     with pytest.raises(kpitools.KpiToolsError, match="no layout named 'No Such Layout'"):
         check_template(config)
+
+
+def test_whats_good_says_how_many_it_does_not_show(example, tmp_path):
+    report = build_cpr(example, "Waste & Environment", "2024/25 Q1")
+    slide = save_deck(report, tmp_path / "waste.pptx").slides[1]
+    shown = len(list(table_of(slide).rows)) - 1
+    qualifying = len(report.on_target) + len(report.improving)
+    note = next(t for t in slide_texts(slide).split("\n") if t.startswith("And "))
+    assert (
+        note == f"And {qualifying - shown} more measures on target or improving: see the "
+        "full scorecard (appendix)."
+    )
