@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kpitools.contract.tables import decode_text, read_table, write_table
+from kpitools.contract.tables import csv_rows, read_table, write_table
 from kpitools.core.errors import KpiToolsError, Problem, ValidationError
 from kpitools.core.periods import FiscalCalendar, Granularity
 
@@ -147,10 +147,7 @@ def import_workbooks(
 # -- reading sheets -----------------------------------------------------------------------
 def _sheets(path: Path, problems: list[Problem]) -> list[tuple[str, list[list[Any]]]]:
     if path.suffix.lower() == ".csv":
-        import csv
-
-        text = decode_text(path.read_bytes())
-        return [(path.stem, [list(r) for r in csv.reader(text.splitlines())])]
+        return [(path.stem, [list(row) for row in csv_rows(path)])]
     import zipfile
 
     import openpyxl
@@ -341,22 +338,15 @@ def _cell(value: Any, where: str, r: int, c: int, problems: list[Problem]) -> di
     try:
         float(number)
     except ValueError:
-        cell = f"{_column_letter(c)}{r}"
+        from openpyxl.utils import get_column_letter
+
+        cell = f"{get_column_letter(c + 1)}{r}"
         problems.append(
             Problem(where, None, "", f"cell {cell}: '{_text(value)}' is not a number, a "
                     "status word (n/a, TBC, Mitigation Agreed) or empty")
         )  # fmt: skip
         return None
     return {"value": number, "coverage": coverage, "note": note}
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _attributes(roles: dict[str, str], title: str, category: str) -> dict[str, str]:

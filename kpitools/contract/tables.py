@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kpitools.core.errors import Problem
+from kpitools.core.errors import KpiToolsError, Problem
 
 FILES = ("measures", "targets", "values", "comments", "actions", "benchmarks")
 #: Files derived from the history store (the figures restated since a report was published):
@@ -205,6 +205,19 @@ def _read_csv(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[st
         return None, iter(())
     # Rows as a spreadsheet counts them: one per record, the header being row 1.
     return records[0], ((i, record) for i, record in enumerate(records[1:], start=2))
+
+
+def csv_rows(path: Path) -> list[list[str]]:
+    """Every row of a CSV file as Excel saved it (any encoding and separator read above).
+
+    Raises:
+        KpiToolsError: the file cannot be read as CSV.
+    """
+    try:
+        header, body = _read_csv(path)
+    except _Unreadable as err:
+        raise KpiToolsError(f"{path.name} {err}") from None
+    return [] if header is None else [header, *(cells for _, cells in body)]
 
 
 ENCODINGS = "UTF-8, UTF-16 or Windows-1252"

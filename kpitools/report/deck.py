@@ -33,7 +33,7 @@ from kpitools.core.errors import KpiToolsError
 from kpitools.report.content import ActionLine, Cpr, MeasureLine
 from kpitools.report.files import reproducible_zip, write_atomic
 from kpitools.report.template import template_path
-from kpitools.report.textfit import CELL_PAD, TextMeasure
+from kpitools.report.textfit import CELL_PAD, LINE_SPACING, TextMeasure
 from kpitools.report.words import (
     ACTION_STATUS_WORDS,
     COMMENT_AWAITED,
@@ -230,7 +230,7 @@ def _row_height(frame: Frame, cells: Sequence[Cell], columns: Sequence[Column]) 
 
 def _heading_room(size: float) -> float:
     """The height a one-line bold heading takes above the text of a box."""
-    return size * 1.22 / 72
+    return size * LINE_SPACING / 72
 
 
 def _paginate(heights: Sequence[float], available: float) -> list[list[int]]:
