@@ -106,7 +106,7 @@ def _parse(folder: Path, config: CouncilConfig) -> Dataset:
     problems += check_names(config, measures)
     context = Context(context.calendar, measures, config=config)
     frames: dict[str, pd.DataFrame] = {}
-    for name in ("targets", "values", "comments", "actions", "benchmarks", "restatements"):
+    for name in ALL_FILES[1:]:
         frames[name], checked = _check(tables[name], name, context, warnings)
         problems += checked
         if name == "targets":

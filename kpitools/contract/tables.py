@@ -18,7 +18,9 @@ from pathlib import Path
 
 from kpitools.core.errors import KpiToolsError, Problem
 
-FILES = ("measures", "targets", "values", "comments", "actions", "benchmarks")
+FILES = (
+    "measures", "targets", "values", "comments", "actions", "benchmarks", "signoff", "decisions",
+)  # fmt: skip
 #: Files derived from the history store (the figures restated since a report was published):
 #: read like the others, never ingested.
 DERIVED_FILES = ("restatements",)

@@ -40,6 +40,7 @@ from kpitools.core.model import (
     Unit,
 )
 from kpitools.core.periods import FiscalCalendar, Granularity
+from kpitools.core.workflow import PROMPT_SECTIONS, SERVICE_SECTIONS, FollowUp, SignOffState
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -840,9 +841,18 @@ def _comment_row(
             )
     default = Section.EXCEPTION if measure_id else None
     if not cells.get("section", "").strip() and default is None:
-        check.add(row, "section", f"section is empty: give a measure_id or one of {words(Section)}")
+        check.add(
+            row, "section",
+            "section is empty: give a measure_id or one of "
+            + ", ".join(s.value for s in SERVICE_SECTIONS),
+        )  # fmt: skip
         return None
     section = check.enum(row, cells, "section", Section, default or Section.SUMMARY)
+    if section.value in PROMPT_SECTIONS and not measure_id:
+        check.add(
+            row, "section", f"section {section.value} answers a prompt about an exception: "
+            "give its measure_id",
+        )  # fmt: skip
     return {
         "service": service,
         "quarter": quarter,
@@ -983,11 +993,108 @@ RESTATEMENTS = TableSpec(
     read_row=_restatement_row,
 )
 
+# -- signoff.csv --------------------------------------------------------------------------
+def parse_moment(text: str) -> dt.datetime:
+    """An ISO time (``2024-07-14T10:30``, with or without an offset) or a date; a time with
+    an offset is kept in UTC."""
+    s = text.strip()
+    try:
+        moment = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except ValueError:
+        moment = dt.datetime.combine(parse_date(s), dt.time(0, 0))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def _report_period(
+    check: TableChecker, row: int, cells: dict[str, str], context: Context
+) -> pd.Period | None:
+    return check.period(row, cells, "period", context.calendar)
+
+
+def _signoff_row(
+    check: TableChecker, row: int, cells: dict[str, str], context: Context
+) -> Record | None:
+    period = _report_period(check, row, cells, context)
+    text = cells.get("at", "").strip()
+    at = None
+    if text:
+        try:
+            at = parse_moment(text)
+        except ValueError:
+            check.add(row, "at", f"at {quote(text)} is not a time (write 2024-07-14T10:30)")
+    return {
+        "service": check.known_service(row, cells, context),
+        "period": context.calendar.label(period) if period is not None else "",
+        "state": check.enum(row, cells, "state", SignOffState, SignOffState.DRAFT).value,
+        "by": cells.get("by", "").strip(),
+        "at": at,
+        "digest": cells.get("digest", "").strip(),
+        "note": cells.get("note", "").strip(),
+        "row": row,
+    }
+
+
+SIGNOFF_COLUMNS = ("service", "period", "state", "by", "at", "digest", "note", "row")
+SIGNOFF = TableSpec(
+    name="signoff",
+    required=("service", "period", "state"),
+    columns=SIGNOFF_COLUMNS,
+    read_row=_signoff_row,
+)
+
+
+# -- decisions.csv ------------------------------------------------------------------------
+def _decision_row(
+    check: TableChecker, row: int, cells: dict[str, str], context: Context
+) -> Record | None:
+    service = check.known_service(row, cells, context)
+    measure_id = check.known_measure(row, cells, context)
+    if measure_id and service and (owner := context.measure_row(measure_id)["service"]) != service:
+        check.add(row, "measure_id", f"measure_id {measure_id} belongs to {owner}, not {service}")
+    dates: dict[str, dt.date | None] = {}
+    for column in ("report_back", "closed"):
+        text = cells.get(column, "").strip()
+        dates[column] = None
+        if text:
+            try:
+                dates[column] = parse_date(text)
+            except ValueError:
+                check.add(row, column, f"{column} {quote(text)} is not a date (write 2024-11-30)")
+    if not cells.get("decision", "").strip():
+        check.add(row, "decision", f"decision is empty: one of {words(FollowUp)}")
+    return {
+        "service": service,
+        "period": _report_period(check, row, cells, context),
+        "measure_id": measure_id or "",
+        "committee": cells.get("committee", "").strip(),
+        "decision": check.enum(row, cells, "decision", FollowUp, FollowUp.APPROVE_ACTIONS).value,
+        **dates,
+        "note": cells.get("note", "").strip(),
+        "row": row,
+    }
+
+
+DECISION_COLUMNS = (
+    "service", "period", "measure_id", "committee", "decision", "report_back", "closed",
+    "note", "row",
+)  # fmt: skip
+DECISIONS = TableSpec(
+    name="decisions",
+    required=("service", "period", "measure_id", "decision"),
+    columns=DECISION_COLUMNS,
+    read_row=_decision_row,
+)
+
 #: Every file's spec, in the order files are checked (the data dictionary first).
 SPECS = {
     spec.name: spec
-    for spec in (MEASURES, TARGETS, VALUES, COMMENTS, ACTIONS, BENCHMARKS, RESTATEMENTS)
-}
+    for spec in (
+        MEASURES, TARGETS, VALUES, COMMENTS, ACTIONS, BENCHMARKS, SIGNOFF, DECISIONS,
+        RESTATEMENTS,
+    )
+}  # fmt: skip
 
 
 def _empty(columns: Iterable[str]) -> pd.DataFrame:

@@ -13,7 +13,10 @@ from kpitools.core.config import CouncilConfig
 from kpitools.core.errors import Problem
 from kpitools.core.periods import FiscalCalendar, Granularity
 
-FRAMES = ("measures", "values", "targets", "comments", "actions", "benchmarks", "restatements")
+FRAMES = (
+    "measures", "values", "targets", "comments", "actions", "benchmarks", "signoff", "decisions",
+    "restatements",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +35,8 @@ class Dataset:
         comments: commentary per service, quarter and (optionally) measure.
         actions: improvement-plan actions.
         benchmarks: peer values per measure and period.
+        signoff: each service's sign-off steps per report period, in the order recorded.
+        decisions: committees' follow-up decisions on exceptions.
         restatements: figures that changed since a report was published, by service and
             report period (the history store works them out; empty otherwise).
         config: the council configuration the data is rated with (its default tolerance
@@ -50,6 +55,8 @@ class Dataset:
     actions: pd.DataFrame
     benchmarks: pd.DataFrame
     config: CouncilConfig
+    signoff: pd.DataFrame = field(default_factory=pd.DataFrame)
+    decisions: pd.DataFrame = field(default_factory=pd.DataFrame)
     restatements: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: Path | None = None
     year_start_month: int = 4

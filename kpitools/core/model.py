@@ -151,9 +151,17 @@ class ActionStatus(StrEnum):
 
 
 class Section(StrEnum):
-    """Where a service-level comment goes in the CPR."""
+    """Where a comment goes in the CPR: a service-level text, or (with a measure) the
+    Director's comment on an exception, free or as the answer to one of the committees'
+    prompts (:data:`kpitools.core.workflow.PROMPTS`)."""
 
     SUMMARY = "summary"
     WHATS_GOOD = "whats_good"
     APPROACH = "approach"
     EXCEPTION = "exception"
+    WHY = "why"
+    IMPACT = "impact"
+    FORECAST = "forecast"
+    IMPROVE = "improve"
+    BACK_ON_TRACK = "back_on_track"
+    LEARNING = "learning"

@@ -46,6 +46,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "comments": ("service", "quarter", "measure_id", "section", "author"),
     "actions": ("service", "action_id"),
     "benchmarks": ("measure_id", "period", "area", "peer_group"),
+    "signoff": ("service", "period", "state", "at"),
+    "decisions": ("service", "period", "measure_id", "committee", "decision"),
 }
 _PERIOD_COLUMNS = {"start", "period", "quarter"}
 

@@ -141,9 +141,9 @@ def test_optional_files_are_checked(make_data):
         "comments.csv:3: service 'Housing' has no measures",
         "comments.csv:4: quarter 2023-04 is not a financial quarter",
         "comments.csv:5: section 'elsewhere' is not one of summary, whats_good, approach, "
-        "exception",
+        "exception, why, impact, forecast, improve, back_on_track, learning",
         "comments.csv:6: section is empty: give a measure_id or one of summary, whats_good, "
-        "approach, exception",
+        "approach",
         "actions.csv:3: action_id 'A1' is a duplicate of row 2",
         "actions.csv:4: due 'next week' is not a date (write 2024-03-31)",
         "actions.csv:4: measures names 'M8', which is not in measures",
