@@ -993,6 +993,7 @@ RESTATEMENTS = TableSpec(
     read_row=_restatement_row,
 )
 
+
 # -- signoff.csv --------------------------------------------------------------------------
 def parse_moment(text: str) -> dt.datetime:
     """An ISO time (``2024-07-14T10:30``, with or without an offset) or a date; a time with

@@ -11,6 +11,7 @@ the measure in later reports until it is closed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -155,7 +156,7 @@ def sign_off(frame: pd.DataFrame, service: str, period: str, digest: str) -> Sig
     state, by, at = SignOffState.DRAFT, "", None
     approved_by, approved_at, approved_digest = "", None, ""
     for r in mine.itertuples():
-        step = SignOffState(r.state)
+        step = SignOffState(str(r.state))
         moment = r.at if isinstance(r.at, dt.datetime) else None
         state, by, at = step, str(r.by), moment
         if step is SignOffState.APPROVED:
@@ -204,9 +205,12 @@ class Decision:
 
 
 def open_decisions(
-    frame: pd.DataFrame, service: str, period_start: pd.Period, report_date: dt.date,
-    label_of: object,
-) -> tuple[Decision, ...]:  # fmt: skip
+    frame: pd.DataFrame,
+    service: str,
+    period_start: pd.Period,
+    report_date: dt.date,
+    label_of: Callable[[pd.Period], str],
+) -> tuple[Decision, ...]:
     """The service's decisions made on earlier reports and not closed by ``report_date``.
 
     Args:
@@ -218,7 +222,8 @@ def open_decisions(
         return ()
     found = []
     for r in frame[frame["service"] == service].itertuples():
-        if r.period.asfreq("M", how="end") >= period_start:
+        period = r.period
+        if not isinstance(period, pd.Period) or period.asfreq("M", how="end") >= period_start:
             continue
         closed = r.closed if isinstance(r.closed, dt.date) else None
         if closed is not None and closed <= report_date:
@@ -226,9 +231,9 @@ def open_decisions(
         found.append(
             Decision(
                 measure_id=str(r.measure_id),
-                period=str(label_of(r.period)),  # type: ignore[operator]
+                period=str(label_of(period)),
                 committee=str(r.committee),
-                decision=FollowUp(r.decision),
+                decision=FollowUp(str(r.decision)),
                 report_back=r.report_back if isinstance(r.report_back, dt.date) else None,
                 note=str(r.note),
             )
