@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from kpitools.core.dataset import Dataset
+from kpitools.report.content import approval_steps
 
 PACKAGES = ("kpitools", "pandas", "python-pptx", "plotly", "papermill", "nbconvert", "nbclient",
             "ipykernel", "XlsxWriter")  # fmt: skip
@@ -65,9 +66,21 @@ def service_fingerprint(dataset: Dataset, service: str) -> str:
             if not dataset.restatements.empty
             else dataset.restatements
         ),
+        # What the report shows of sign-off (noting and publishing change no report) and
+        # the committees' decisions on its measures.
+        _frame_text(_own(approval_steps(dataset.signoff), service)),
+        _frame_text(_own(dataset.decisions, service)),
         f"latest={dataset.latest_month} start={dataset.calendar.start_month}",
     ]
     return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
+
+
+def _own(frame: pd.DataFrame, service: str) -> pd.DataFrame:
+    """A workflow file's rows for one service, without where they came from."""
+    if frame.empty:
+        return frame
+    mine = frame[frame["service"] == service].drop(columns="row", errors="ignore")
+    return mine.reset_index(drop=True)
 
 
 def whole_fingerprint(dataset: Dataset) -> str:

@@ -28,6 +28,7 @@ class OverviewRow:
     status: ServiceStatus
     summary: ReportSummary | None  # what the service's own run wrote; None without a report
     error: str = ""
+    signoff: str = ""  # where the report stands in sign-off, in words
 
 
 def _category_table(quarter: str, rows: list[OverviewRow], rags: list[str], head: str) -> str:
@@ -88,12 +89,13 @@ def render_overview(
             exceptions = NO_FIGURE
         lines.append(
             f'<tr><th scope="row">{name}</th>{cells}<td>{exceptions}</td>'
-            f"<td>{escape(row.status.words)}</td><td>{links}</td></tr>"
+            f"<td>{escape(row.status.words)}</td><td>{escape(row.signoff or NO_FIGURE)}</td>"
+            f"<td>{links}</td></tr>"
         )
     table = (
         f'<table class="data"><caption>Measures by RAG rating and exceptions, by service, '
         f'{escape(quarter)}</caption><thead><tr><th scope="col">Service</th>{head}'
-        f'<th scope="col">Exceptions</th><th scope="col">Status</th>'
+        f'<th scope="col">Exceptions</th><th scope="col">Status</th><th scope="col">Sign-off</th>'
         f'<th scope="col">Slides</th></tr></thead><tbody>{"".join(lines)}</tbody></table>'
     )
     sections = []

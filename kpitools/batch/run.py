@@ -46,8 +46,9 @@ from kpitools.batch.plan import RunPlan, default_notebook
 from kpitools.batch.portable import SHIPPED_NOTEBOOK, shown_path
 from kpitools.batch.status import BatchEvent, ServiceStatus
 from kpitools.contract.tables import input_files
+from kpitools.core.files import write_atomic
 from kpitools.core.naming import assign_slugs, quarter_folder
-from kpitools.report.files import write_atomic
+from kpitools.core.workflow import sign_off
 from kpitools.report.summary import SUMMARY_FILE, ReportSummary, SummaryError
 from kpitools.report.template import template_path
 from kpitools.report.words import period_words
@@ -342,8 +343,20 @@ def write_manifest(root: Path, header: dict[str, Any], outcomes: list[ServiceOut
     write_atomic(root / TIMINGS, manifest_bytes({"services": timings}))
 
 
+def _signoff(plan: RunPlan, outcome: ServiceOutcome) -> str:
+    """The service's sign-off, every step counted (noted and published too), against what
+    its report says now."""
+    if outcome.summary is None or not outcome.status.has_report:
+        return ""
+    return sign_off(plan.dataset.signoff, outcome.service, outcome.summary.quarter,
+                    outcome.summary.digest).text  # fmt: skip
+
+
 def write_overview(root: Path, plan: RunPlan, outcomes: list[ServiceOutcome]) -> None:
-    rows = [OverviewRow(o.service, o.slug, o.status, o.summary, o.error) for o in outcomes]
+    rows = [
+        OverviewRow(o.service, o.slug, o.status, o.summary, o.error, _signoff(plan, o))
+        for o in outcomes
+    ]
     page = render_overview(
         plan.config.council, period_words(plan.quarter), rows, plan.config.palette,
         footer=f"{plan.config.council} · Corporate Performance Reports "

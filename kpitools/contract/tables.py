@@ -324,6 +324,11 @@ def _excel_text(cell: object) -> str:
 def write_table(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
     """Write a contract file as CSV (UTF-8, comma-separated): the columns in order, each row's
     cells as text. Reading it back gives the same cells."""
+    path.write_bytes(csv_bytes(columns, rows))
+
+
+def csv_bytes(columns: list[str], rows: list[dict[str, str]]) -> bytes:
+    """A contract file's CSV bytes (see :func:`write_table`)."""
     import io
 
     buffer = io.StringIO()
@@ -331,4 +336,4 @@ def write_table(path: Path, columns: list[str], rows: list[dict[str, str]]) -> N
     writer.writerow(columns)
     for cells in rows:
         writer.writerow([cells.get(column, "") for column in columns])
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return buffer.getvalue().encode("utf-8")

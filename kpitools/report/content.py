@@ -8,6 +8,7 @@ this one object, built once, so they always agree with each other and with the s
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,6 +22,14 @@ from kpitools.core.model import RAG, ActionStatus, Direction, ExceptionReason, S
 from kpitools.core.naming import slugify
 from kpitools.core.periods import FiscalCalendar, Granularity
 from kpitools.core.scorecard import rate
+from kpitools.core.workflow import (
+    PROMPTS,
+    Decision,
+    SignOff,
+    SignOffState,
+    open_decisions,
+    sign_off,
+)
 from kpitools.report.words import (
     BASIS_WORDS,
     STATUS_WORDS,
@@ -73,8 +82,13 @@ class MeasureLine:
     #: What changed since the report was last published, e.g. "restated from 6 (red) to 1
     #: (green) on 3 October 2024: disputed score re-checked"; '' if nothing did.
     restatement: str = ""
-    comment: str = ""
+    comment: str = ""  # everything the Director wrote on it, the answers labelled
     comment_author: str = ""
+    #: The Director's words as (label, text): the committees' prompts answered, in their
+    #: order ("Why", "Impact", ...), then a free comment ("Comment", or "" when it is alone).
+    commentary: tuple[tuple[str, str], ...] = ()
+    #: Committee decisions on the measure made on earlier reports, not yet closed.
+    decisions: tuple[Decision, ...] = ()
     #: (month, RAG) for each month of the quarter of a measure reported monthly, oldest first:
     #: a failed month is never hidden inside its quarter.
     months: tuple[tuple[str, str], ...] = ()
@@ -250,6 +264,10 @@ class Cpr:
     #: Every measure of the service for the period, monitored-only ones included, in the
     #: data dictionary's order: the full scorecard.
     all_lines: tuple[MeasureLine, ...] = ()
+    #: Where the report stands in sign-off (draft until the Director approves it as it is).
+    signoff: SignOff = field(default_factory=SignOff)
+    #: Open committee decisions on the service's measures (also on each line).
+    decisions: tuple[Decision, ...] = ()
 
     # -- words every output shares -------------------------------------------------------
     @property
@@ -397,7 +415,16 @@ class Cpr:
             f"{self.period_words} · "
             f"Report date {self.report_date:%d %B %Y} · Run {self.run_id}"
             + (f" · {self.provisional}" if self.provisional else "")
+            + f" · {self.signoff_text}"
         )
+
+    @property
+    def signoff_text(self) -> str:
+        """``DRAFT: not yet approved by the Director`` or who approved it and when."""
+        if self.signoff.approved:
+            return self.signoff.text
+        why = f": {self.signoff.lapsed}" if self.signoff.lapsed else ""
+        return f"DRAFT{why or ': not yet approved by the Director'}"
 
 
 def build_cpr(
@@ -464,9 +491,16 @@ def build_cpr(
         else {}
     )
     restated = _restatements(dataset, service, label)
+    decisions = open_decisions(
+        dataset.decisions, service, calendar.first_month(period), date, calendar.label
+    )
     lines = {
         row["measure_id"]: _measure_line(
-            row, trends.get(row["measure_id"], ()), comments, months.get(row["measure_id"], ())
+            row,
+            trends.get(row["measure_id"], ()),
+            comments,
+            months.get(row["measure_id"], ()),
+            decisions,
         )
         for row in records_of(reported)
     }
@@ -505,7 +539,8 @@ def build_cpr(
     ]
     every = tuple(
         _with_restatement(
-            _measure_line(row, trends.get(row["measure_id"], ()), comments, ()), restated
+            _measure_line(row, trends.get(row["measure_id"], ()), comments, (), decisions),
+            restated,
         )
         if row["measure_id"] not in lines
         else lines[row["measure_id"]]
@@ -518,7 +553,7 @@ def build_cpr(
         for line in exceptions
         if not line.comment
     ) + _comment_warnings(service, label, comments, every)
-    return Cpr(
+    report = Cpr(
         council=config.council,
         service=service,
         quarter=label,
@@ -535,23 +570,59 @@ def build_cpr(
             [f"{line.title}: {line.reason_text}" for line in exceptions]
             + [f"{line.title}: {_change_text(line)}" for line in watch]
         )[:SUCCESS_LINES],
-        summary_comment=comments.get(Section.SUMMARY.value, ("", ""))[0],
+        summary_comment=comments.get(("", Section.SUMMARY.value), ("", ""))[0],
         on_target=tuple(on_target),
         improving=tuple(improving),
         improving_exceptions=sum(x.direction == Direction.IMPROVING for x in exceptions),
         all_lines=every,
         whats_good=tuple(good[:WHATS_GOOD_ROWS]),
         whats_good_more=max(0, len(good) - WHATS_GOOD_ROWS),
-        whats_good_comment=comments.get(Section.WHATS_GOOD.value, ("", ""))[0],
+        whats_good_comment=comments.get(("", Section.WHATS_GOOD.value), ("", ""))[0],
         exceptions=exceptions,
         actions=_actions(dataset, service, date),
-        approach_comment=comments.get(Section.APPROACH.value, ("", ""))[0],
+        approach_comment=comments.get(("", Section.APPROACH.value), ("", ""))[0],
         scorecard=current,
         config=config,
         data_notes=_data_notes(current),
         provisional=provisional,
         warnings=warnings,
+        decisions=decisions,
     )
+    return replace(report, signoff=sign_off(approval_steps(dataset.signoff), service, label,
+                                            content_digest(report)))  # fmt: skip
+
+
+def approval_steps(frame: pd.DataFrame) -> pd.DataFrame:
+    """The sign-off steps a report shows (draft, comments received, approved): noting and
+    publishing do not change a report, so a published deck is the approved one, byte for
+    byte."""
+    if frame.empty:
+        return frame
+    shown = {SignOffState.DRAFT.value, SignOffState.COMMENTS_RECEIVED.value,
+             SignOffState.APPROVED.value}  # fmt: skip
+    return frame[frame["state"].isin(shown)]
+
+
+def content_digest(report: Cpr) -> str:
+    """A digest of what the report says - figures, ratings, comments, actions, decisions -
+    leaving out its run id, warnings and sign-off: what a Director's approval is of."""
+    parts = (
+        report.council, report.service, report.quarter, report.counts, report.all_lines,
+        report.summary_comment, report.whats_good_comment, report.approach_comment,
+        report.actions, report.decisions, report.provisional,
+    )  # fmt: skip
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:16]
+
+
+def figures_digest(report: Cpr) -> str:
+    """A digest of the report's figures and ratings alone, without anyone's words: what a
+    commentary workbook was written for."""
+    lines = tuple(
+        replace(x, comment="", comment_author="", commentary=(), decisions=())
+        for x in report.all_lines
+    )
+    parts = (report.council, report.service, report.quarter, report.counts, lines)
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:16]
 
 
 def _restatements(dataset: Dataset, service: str, label: str) -> dict[str, dict[str, Any]]:
@@ -592,19 +663,18 @@ def _with_restatement(line: MeasureLine, restated: dict[str, dict[str, Any]]) ->
 
 
 def _comment_warnings(
-    service: str, label: str, comments: dict[str, tuple[str, str]], lines: tuple[MeasureLine, ...]
+    service: str, label: str, comments: _Comments, lines: tuple[MeasureLine, ...]
 ) -> tuple[str, ...]:
     """A missing Director's summary, and comments on measures this report does not show."""
     found = []
-    if not comments.get(Section.SUMMARY.value, ("", ""))[0]:
+    if not comments.get(("", Section.SUMMARY.value), ("", ""))[0]:
         found.append(f"{service} {label}: no Director's summary; the deck shows 'Summary awaited'")
     shown = {line.measure_id for line in lines}
-    sections = {s.value for s in Section}
-    for key in comments:
-        if key not in sections and key not in shown:
+    for measure_id in dict.fromkeys(m for m, _ in comments if m):
+        if measure_id not in shown:
             found.append(
-                f"{service} {label}: the comment on {key} is not shown: the measure is not in "
-                f"this report (not {service}'s, or not reported for {label})"
+                f"{service} {label}: the comment on {measure_id} is not shown: the measure is "
+                f"not in this report (not {service}'s, or not reported for {label})"
             )
     return tuple(found)
 
@@ -651,8 +721,13 @@ def _trends(history: pd.DataFrame, label: str) -> dict[str, tuple[tuple[str, flo
     }
 
 
-def _comments(dataset: Dataset, service: str, label: str) -> dict[str, tuple[str, str]]:
-    """Comments for the service and quarter: by section, and by measure id."""
+#: Comments by (measure id or '', section): (text, author).
+_Comments = dict[tuple[str, str], tuple[str, str]]
+
+
+def _comments(dataset: Dataset, service: str, label: str) -> _Comments:
+    """Comments for the service and quarter, by (measure id, section); several rows for one
+    are joined, in the file's order."""
     comments = dataset.comments
     if comments.empty:
         return {}
@@ -660,9 +735,9 @@ def _comments(dataset: Dataset, service: str, label: str) -> dict[str, tuple[str
     mine = comments[
         (comments["service"] == service) & (pd.Series(labels, index=comments.index) == label)
     ]
-    found: dict[str, tuple[str, str]] = {}
+    found: _Comments = {}
     for row in rows_of(mine):
-        key = row.measure_id or row.section
+        key = (row.measure_id, row.section)
         text, author = found.get(key, ("", ""))
         text = f"{text}\n\n{row.comment}" if text else row.comment
         found[key] = (text, author or row.author)
@@ -680,16 +755,28 @@ _LINE_FIELDS = ("measure_id", "title", "polarity", "unit", "rag_method", "value"
 def _measure_line(
     row: dict[str, Any],
     trend: tuple[tuple[str, float], ...],
-    comments: dict[str, tuple[str, str]],
+    comments: _Comments,
     months: tuple[tuple[str, str], ...],
+    decisions: tuple[Decision, ...] = (),
 ) -> MeasureLine:
-    comment, author = comments.get(row["measure_id"], ("", ""))
+    measure_id = row["measure_id"]
+    parts = [
+        (prompt.label, comments[(measure_id, prompt.section.value)])
+        for prompt in PROMPTS
+        if (measure_id, prompt.section.value) in comments
+    ]
+    free = comments.get((measure_id, Section.EXCEPTION.value))
+    if free:
+        parts.append(("Comment" if parts else "", free))
+    commentary = tuple((label, text) for label, (text, _) in parts)
     return MeasureLine(
         **{name: row[name] for name in _LINE_FIELDS},
         reasons=tuple(str(row["exception_reasons"]).split()),
         trend=trend,
-        comment=comment,
-        comment_author=author,
+        comment="\n\n".join(f"{label}: {text}" if label else text for label, text in commentary),
+        comment_author=next((author for _, (_, author) in parts if author), ""),
+        commentary=commentary,
+        decisions=tuple(d for d in decisions if d.measure_id == measure_id),
         months=months,
     )
 

@@ -30,8 +30,9 @@ from pptx.util import Emu, Pt
 from kpitools.core.colours import BLACK, text_colour_on
 from kpitools.core.config import CouncilConfig
 from kpitools.core.errors import KpiToolsError
+from kpitools.core.files import reproducible_zip, write_atomic
+from kpitools.core.workflow import Decision
 from kpitools.report.content import ActionLine, Cpr, MeasureLine
-from kpitools.report.files import reproducible_zip, write_atomic
 from kpitools.report.template import template_path
 from kpitools.report.textfit import CELL_PAD, LINE_SPACING, TextMeasure
 from kpitools.report.words import (
@@ -53,6 +54,10 @@ TITLE_MIN_SIZE = 18.0
 
 
 # -- geometry and text measuring ----------------------------------------------------------
+DRAFT_MARK_WIDTH = 1.0  # inches: the DRAFT mark beside the footer
+DRAFT_COLOUR = "#A4161A"  # 7.6:1 on white
+
+
 @dataclass(frozen=True)
 class Frame:
     """Where content may go on a slide, in design inches scaled to the template's size."""
@@ -358,34 +363,61 @@ class DeckBuilder:
 
     def build(self, report: Cpr) -> PresentationType:
         """Add the CPR's slides for ``report``; a builder builds one deck."""
+        self.add_cpr(report)
+        self._set_properties()
+        return self.prs
+
+    def add_cpr(self, report: Cpr, *, pack: str = "") -> None:
+        """Add one service's CPR slides, each with its footer (and a DRAFT mark until the
+        Director has approved the report); ``pack`` names the pack they are part of."""
         self.report = report
+        first = len(self.prs.slides)
         add_infographic_slide(self)
         add_whats_good_slide(self)
         add_exception_slides(self)
         add_improvement_plan_slide(self)
         add_scorecard_slides(self)
-        self._add_footers()
-        self._set_properties()
-        return self.prs
+        self._add_footers(list(self.prs.slides)[first:], pack)
 
-    def _add_footers(self) -> None:
+    def _add_footers(self, slides: list[Slide], pack: str) -> None:
         report = self.report
-        total = len(self.prs.slides)
-        for number, slide in enumerate(self.prs.slides, start=1):
+        total = len(slides)
+        draft = not report.signoff.approved
+        for number, slide in enumerate(slides, start=1):
             text = (
                 f"{report.council} · {report.service} · CPR {report.period_words} · "
                 f"Report date {report.report_date:%d %B %Y}"
                 + (f" · Run {report.run_id}" if report.run_id else "")
                 + f" · Slide {number} of {total}"
+                + (f" · {pack}" if pack else "")
             )
+            text = f"{report.signoff_text} · {text}" if draft else text
             if report.provisional:
                 text = f"{report.provisional.upper()} · {text}"
+            width = self.frame.width - (DRAFT_MARK_WIDTH + 0.1 if draft else 0)
             _add_text(
                 slide,
                 self.frame,
-                (self.frame.left, 6.98, self.frame.width, 0.36),
-                [(text, 9, {"colour": MUTED})],
+                (self.frame.left, 6.98, width, 0.36),
+                [(text, 8 if draft else 9, {"colour": MUTED})],
             )
+            if draft:
+                mark = _add_text(
+                    slide,
+                    self.frame,
+                    (self.frame.right - DRAFT_MARK_WIDTH, 6.96, DRAFT_MARK_WIDTH, 0.36),
+                    [
+                        (
+                            "DRAFT",
+                            12,
+                            {"bold": True, "colour": DRAFT_COLOUR, "align": PP_ALIGN.CENTER},
+                        )
+                    ],
+                    anchor=MSO_ANCHOR.MIDDLE,
+                )
+                line = mark.line  # type: ignore[attr-defined]
+                line.color.rgb = _rgb(DRAFT_COLOUR)
+                line.width = self.frame.pt(1.5)
 
     def _set_properties(self) -> None:
         """Document properties from the report, never from the clock."""
@@ -850,6 +882,7 @@ def _why(line: MeasureLine) -> str:
         parts.append(f"By month: {month_strip(line.months)}")
     if line.data_text:
         parts.append(f"Data: {line.data_text}")
+    parts.extend(f"Committee: {decision.text}" for decision in line.decisions)
     return "\n".join(parts)
 
 
@@ -989,10 +1022,11 @@ def add_improvement_plan_slide(builder: DeckBuilder) -> None:
         TableSlide(
             title=f"{report.service}: performance improvement plan",
             columns=ACTION_COLUMNS,
-            rows=[_action_cells(builder, action) for action in report.actions],
+            rows=[_action_cells(builder, action) for action in report.actions]
+            + [_decision_cells(builder, decision) for decision in report.decisions],
             describe=lambda first, last, total: (
-                f"Table of {last - first + 1} improvement actions with owner, due date, "
-                "status and the measures they are meant to move."
+                f"Table of {last - first + 1} improvement actions and committee decisions "
+                "with owner, due date, status and the measures they are meant to move."
             ),
             empty="No improvement actions recorded for this service.",
             context=closest_to_target(
@@ -1021,6 +1055,19 @@ def _action_cells(builder: DeckBuilder, action: ActionLine) -> list[Cell]:
         (f"{action.due:%d %b %Y}" if action.due else "–", {}),
         (status, style),
         (" ".join(action.measures) or "–", {}),
+    ]
+
+
+def _decision_cells(builder: DeckBuilder, decision: Decision) -> list[Cell]:
+    """A committee's open follow-up decision as a row of the improvement plan."""
+    due = decision.due(builder.report.report_date)
+    return [
+        ("Committee", {}),
+        (decision.text, {}),
+        (decision.committee or "Committee", {}),
+        (f"{decision.report_back:%d %b %Y}" if decision.report_back else "–", {}),
+        ("Report back due" if due else "Open", builder.rag_fill("red") if due else {}),
+        (decision.measure_id, {}),
     ]
 
 

@@ -14,6 +14,7 @@ from html import escape
 from pathlib import Path
 
 from kpitools.core.colours import text_colour_on
+from kpitools.core.workflow import PROMPTS
 from kpitools.report.content import Cpr, MeasureLine
 from kpitools.report.words import (
     ACTION_STATUS_WORDS,
@@ -50,6 +51,26 @@ def heading(text: str, level: int = 3) -> Fragment:
 def _text(value: object) -> str:
     """Escaped text, paragraphs kept (CSS ``white-space: pre-line`` shows line breaks)."""
     return escape(str(value))
+
+
+REPORT_BACK_DUE = "Report back due"
+
+
+def _commentary(line: MeasureLine) -> str:
+    """The Director's words on an exception: a report card of the committees' prompts
+    answered (question, answer), and any free comment."""
+    questions = {prompt.label: prompt.question for prompt in PROMPTS}
+    card = "".join(
+        f'<dt>{_text(questions.get(label, label))}</dt><dd class="comment">{_text(text)}</dd>'
+        for label, text in line.commentary
+        if label in questions
+    )
+    free = "".join(
+        f'<p class="comment">{_text(text)}</p>'
+        for label, text in line.commentary
+        if label not in questions
+    )
+    return (f'<dl class="report-card">{card}</dl>' if card else "") + free
 
 
 def _comment(text: str) -> str:
@@ -212,10 +233,16 @@ def exceptions(report: Cpr) -> Fragment:
     items = []
     for line in report.exceptions:
         comment = (
-            f'<p class="comment">{_text(line.comment)}</p>'
+            _commentary(line)
             + (f'<p class="muted">{_text(line.comment_author)}</p>' if line.comment_author else "")
             if line.comment
             else f'<p class="comment awaited">{COMMENT_AWAITED}</p>'
+        )
+        decisions = "".join(
+            f"<li>{_text(decision.text)}"
+            + (f" <strong>{REPORT_BACK_DUE}</strong>" if decision.due(report.report_date) else "")
+            + "</li>"
+            for decision in line.decisions
         )
         head = ["Value", "Target", "Variance", "RAG", "Direction"]
         cells = [
@@ -240,7 +267,9 @@ def exceptions(report: Cpr) -> Fragment:
                 if line.data_text
                 else ""
             )
-            + f"<h4>Director's comment</h4>{comment}</article>"
+            + f"<h4>Director's comment</h4>{comment}"
+            + (f"<h4>Committee follow-up</h4><ul>{decisions}</ul>" if decisions else "")
+            + "</article>"
         )
     return Fragment("".join(items))
 
@@ -248,7 +277,7 @@ def exceptions(report: Cpr) -> Fragment:
 def improvement_plan(report: Cpr) -> Fragment:
     """Slide 4: the approach and the actions, overdue ones marked."""
     intro = _comment(report.approach_comment)
-    if not report.actions:
+    if not report.actions and not report.decisions:
         context = (
             _context(report, report.without_action, "Exceptions with no improvement action")
             if report.without_action
@@ -270,6 +299,18 @@ def improvement_plan(report: Cpr) -> Fragment:
             _text(" ".join(action.measures) or "–"),
         )
         for action in report.actions
+    ] + [
+        (
+            "Committee",
+            _text(decision.text),
+            _text(decision.committee or "Committee"),
+            _text(f"{decision.report_back:%d %b %Y}" if decision.report_back else "–"),
+            f'<strong class="overdue">{REPORT_BACK_DUE}</strong>'
+            if decision.due(report.report_date)
+            else "Open",
+            _text(decision.measure_id),
+        )
+        for decision in report.decisions
     ]
     return Fragment(
         intro

@@ -18,8 +18,8 @@ from pydantic import ConfigDict, TypeAdapter, with_config
 from pydantic import ValidationError as PydanticError
 
 from kpitools._version import __version__
-from kpitools.report.content import Cpr
-from kpitools.report.files import write_atomic
+from kpitools.core.files import write_atomic
+from kpitools.report.content import Cpr, content_digest
 
 SUMMARY_FILE = "summary.json"
 FORMAT = 1
@@ -69,6 +69,8 @@ class ReportSummary:
     kpitools_version: str = ""
     provisional: str = ""  # "" for a finished quarter
     categories: tuple[CategorySummary, ...] = ()  # in the council's order
+    digest: str = ""  # what the report says (what a Director's approval is of)
+    signoff: str = ""  # the report's sign-off as it shows it
 
     @classmethod
     def of(cls, report: Cpr) -> ReportSummary:
@@ -93,6 +95,8 @@ class ReportSummary:
             categories=tuple(
                 CategorySummary(name, counts) for name, counts in report.category_counts
             ),
+            digest=content_digest(report),
+            signoff=report.signoff_text,
         )
 
     @property

@@ -18,7 +18,7 @@ from pptx import Presentation
 from pptx.util import Emu, Inches
 
 from kpitools.core.config import CouncilConfig
-from kpitools.report.files import reproducible_zip, write_atomic
+from kpitools.core.files import reproducible_zip, write_atomic
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "templates" / "cpr-16x9.pptx"
 WIDE = Inches(13.333)

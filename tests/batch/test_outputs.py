@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kpitools.batch import outputs
 from kpitools.batch.outputs import place_folder, recover, remove_failed
-from kpitools.report.files import write_atomic
+from kpitools.core.files import write_atomic
 
 
 def write(folder: Path, files: dict[str, str]) -> Path:

@@ -25,7 +25,7 @@ def test_the_summary_of_a_report(finance):
     )
     assert summary.footer == (
         "Northfield Borough Council · Finance · Corporate Performance Report 2024/25 Q1 · "
-        "Report date 19 July 2024 · Run r1"
+        "Report date 19 July 2024 · Run r1 · DRAFT: not yet approved by the Director"
     )
     assert summary.counts == {"green": 3, "amber": 6, "red": 2, "blue": 0, "white": 0, "grey": 0}
     assert summary.exceptions[0] == ExceptionSummary(

@@ -1,0 +1,2 @@
+"""The quarter's workflow around the reports: Directors' commentary workbooks, sign-off,
+committee decisions and publishing."""
