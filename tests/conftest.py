@@ -110,3 +110,24 @@ _BLOCK_END = re.compile(
 def html_snapshot(snapshot):
     """``assert html == html_snapshot``: compared with ``__snapshots__/<test file>/<test>.html``."""
     return snapshot.use_extension(HtmlSnapshotExtension)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A copy of the example council's data folder, to record into."""
+    target = tmp_path / "data"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+@pytest.fixture
+def load_folder(council_config):
+    """Load a folder afresh (nothing cached from before a recording)."""
+    import kpitools
+    from kpitools.contract.loading import clear_parsed
+
+    def load(path: Path):
+        clear_parsed()
+        return kpitools.load(path, config=council_config)
+
+    return load

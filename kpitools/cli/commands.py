@@ -295,6 +295,18 @@ def scorecard(
     help="A council's own CPR notebook (default: the one kpitools ships; "
     "'kpitools notebook' copies it).",
 )
+@click.option(
+    "--publish",
+    "publish",
+    is_flag=True,
+    help="Then publish the reports (see 'kpitools publish'): refused for any "
+    "service not approved by the Director.",
+)
+@click.option(
+    "--publish-unapproved",
+    is_flag=True,
+    help="With --publish: publish reports not approved too, saying so.",
+)
 @_year_start_removed
 @_reports_errors
 def run(
@@ -314,6 +326,8 @@ def run(
     run_id: str,
     strict: bool,
     notebook: str | None,
+    publish: bool,
+    publish_unapproved: bool,
 ) -> None:
     """Build each service's CPR for a period: deck (.pptx), web page (.html), notebook."""
     from kpitools.batch.plan import plan_run
@@ -322,6 +336,8 @@ def run(
 
     if period and quarter and period != quarter:
         raise click.UsageError("give the period once: --period or --quarter, not both")
+    if publish_unapproved and not publish:
+        raise click.UsageError("--publish-unapproved goes with --publish")
     chosen = period or quarter
     if not chosen:
         raise click.UsageError("say which period to report: --period 2024/25 Q1 (or latest)")
@@ -346,7 +362,18 @@ def run(
                    "same command again to finish the rest.", err=True)  # fmt: skip
         sys.exit(130 if result.interrupted == "SIGINT" else 143)
     if result.failed:
+        if publish:
+            click.echo("Not published: some reports failed.", err=True)
         sys.exit(1)
+    if publish:
+        from kpitools.cli.workflow import publish_period, recording
+
+        with recording(data, db, config_path, "published") as (into, dataset):
+            done = publish_period(
+                into, dataset, plan.quarter, services, Path(out_dir), "", publish_unapproved
+            )
+        for item in done:
+            click.echo(f"Published {item.service}: {item.signoff}")
 
 
 def _record_publications(source: Any, period: str, result: Any) -> None:

@@ -130,9 +130,14 @@ def title(report: Cpr) -> Fragment:
         if report.provisional
         else ""
     )
+    signoff = (
+        f'<p class="signoff">{_text(report.signoff.text)}</p>'
+        if report.signoff.approved
+        else f'<p class="draft">{_text(report.signoff_text)}</p>'
+    )
     return Fragment(
         f'<header class="report-header"><h1>{_text(report.title)}</h1>'
-        f"<p>{' · '.join(_text(d) for d in details)}</p>{provisional}</header>"
+        f"<p>{' · '.join(_text(d) for d in details)}</p>{provisional}{signoff}</header>"
     )
 
 

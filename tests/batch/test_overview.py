@@ -29,7 +29,8 @@ def summaries():
 @pytest.fixture
 def rows(summaries):
     return [
-        OverviewRow("Finance", "finance", ServiceStatus.OK, summaries["Finance"]),
+        OverviewRow("Finance", "finance", ServiceStatus.OK, summaries["Finance"],
+                    signoff="Approved by the Director (Jane Smith, 14 July 2024)"),
         OverviewRow("Children's Services", "childrens-services", ServiceStatus.SKIPPED,
                     summaries["Children's Services"]),
         OverviewRow("ICT & Digital", "ict-and-digital", ServiceStatus.FAILED, None,
@@ -82,6 +83,9 @@ def test_a_doctored_summary_is_shown_as_it_is(summaries):
 def test_statuses_are_words(rows):
     page = render(rows)
     assert cells(row_of(page, "Finance"))[7] == "✓ Up to date"
+    assert (
+        cells(row_of(page, "Finance"))[8] == "Approved by the Director (Jane Smith, 14 July 2024)"
+    )
     assert cells(row_of(page, "Children&#x27;s Services"))[7] == "✓ Up to date (unchanged)"
     assert cells(row_of(page, "ICT &amp; Digital"))[7] == "⚠ Failed"
     assert cells(row_of(page, "Adult Social Care"))[7] == "Not run"
@@ -90,8 +94,12 @@ def test_statuses_are_words(rows):
 def test_failed_and_not_run_rows_show_no_figures_and_the_error(rows):
     page = render(rows)
     failed = cells(row_of(page, "ICT &amp; Digital"))
-    assert failed == [NO_FIGURE] * 7 + ["⚠ Failed", "cell 7: RuntimeError: analyst cell broke"]
-    assert cells(row_of(page, "Adult Social Care")) == [NO_FIGURE] * 7 + ["Not run", ""]
+    assert failed == [NO_FIGURE] * 7 + [
+        "⚠ Failed", NO_FIGURE, "cell 7: RuntimeError: analyst cell broke",
+    ]  # fmt: skip
+    assert cells(row_of(page, "Adult Social Care")) == [NO_FIGURE] * 7 + [
+        "Not run", NO_FIGURE, "",
+    ]  # fmt: skip
 
 
 def test_a_failed_service_with_a_summary_still_shows_no_figures(summaries):

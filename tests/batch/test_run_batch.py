@@ -220,7 +220,7 @@ def test_the_overview_counts_match_the_summaries(tmp_path):
     assert (
         '<tr><th scope="row"><a href="finance/finance.html">Finance</a></th>'
         "<td>3</td><td>6</td><td>2</td><td>0</td><td>0</td><td>0</td><td>6</td>"
-        "<td>✓ Up to date</td>"
+        "<td>✓ Up to date</td><td>Draft</td>"
         '<td><a href="finance/finance.pptx">Slides (Finance, PowerPoint)</a></td></tr>'
     ) in page
     assert (
@@ -257,7 +257,7 @@ def test_a_failed_service_goes_to_failed_with_its_error(tmp_path):
     assert data["waste-and-environment"]["status"] == "ok"
     page = (root / "index.html").read_text(encoding="utf-8")
     assert (
-        '<tr><th scope="row">Finance</th>' + "<td>–</td>" * 7 + "<td>⚠ Failed</td>"
+        '<tr><th scope="row">Finance</th>' + "<td>–</td>" * 7 + "<td>⚠ Failed</td><td>–</td>"
         f"<td>{error}</td></tr>"
     ) in page
     assert 'href="finance/' not in page

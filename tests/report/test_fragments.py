@@ -46,7 +46,8 @@ def test_title(reports):
     assert fragments.title(reports["Finance"]) == (
         '<header class="report-header"><h1>Finance: Corporate Performance Report, 2024/25 Q1'
         "</h1><p>Northfield Borough Council · Director: Director of Finance · Cabinet member: "
-        "Cllr S. Lewis · Report date 30 June 2024</p></header>"
+        "Cllr S. Lewis · Report date 30 June 2024</p>"
+        '<p class="draft">DRAFT: not yet approved by the Director</p></header>'
     )
 
 

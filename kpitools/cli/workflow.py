@@ -1,0 +1,384 @@
+"""The quarter's workflow on the command line: comments, sign-off, decisions, publishing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kpitools.cli.commands import (
+    _config_option,
+    _db_option,
+    _load,
+    _reports_errors,
+    _service_option,
+    _store,
+    cli,
+)
+from kpitools.contract.config_file import load_config
+from kpitools.core.dataset import Dataset
+from kpitools.core.workflow import FollowUp, SignOffState
+
+_workflow_data_option = click.option(
+    "--data",
+    "data",
+    type=click.Path(file_okay=False, path_type=str),
+    metavar="DIR",
+    help="The data folder the comments and records go into; or give --db.",
+)
+_period_option = click.option(
+    "--period",
+    metavar="PERIOD",
+    help="The report period: a quarter (2024/25 Q1), a month, a year or 'latest'.",
+)
+
+
+@contextmanager
+def recording(
+    data: str | None, db: str | None, config_path: str | None, reason: str
+) -> Iterator[tuple[Path, Dataset]]:
+    """The folder to record into and its data: ``--data`` itself, or (with ``--db``) the
+    store's latest data in a scratch folder, ingested again when the block ends well."""
+    if data and db:
+        raise click.UsageError("record into --data or into --db, not both")
+    if data:
+        yield Path(data), _load(data, config_path)
+        return
+    if not db:
+        raise click.UsageError("say where to record: --data DIR (or --db URL)")
+    store = _store(db)
+    config = load_config(config_path)
+    with tempfile.TemporaryDirectory(prefix="kpitools-record-") as scratch:
+        folder = store.export(store.ingest_as_of(None), Path(scratch) / "data")
+        yield folder, _load(str(folder), config_path)
+        report = store.ingest(folder, config, reason=reason)
+        click.echo(f"Recorded in the history store as ingest {report.ingest_id}.")
+
+
+def _period(dataset: Dataset, period: str | None) -> str:
+    from kpitools.batch.plan import resolve_quarter
+
+    if not period:
+        raise click.UsageError("say which period: --period 2024/25 Q1 (or latest)")
+    return resolve_quarter(dataset, period)
+
+
+def _services(dataset: Dataset, services: tuple[str, ...]) -> list[str]:
+    unknown = [s for s in services if s not in dataset.services]
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(unknown)} not among the services: {', '.join(dataset.services)}",
+            param_hint="--service",
+        )
+    return list(dict.fromkeys(services)) or list(dataset.services)
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    """``--at``: a date or date and time (UTC unless an offset is given)."""
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"'{text}' is not a date and time (2024-07-19T10:30)", param_hint="--at"
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def _day(option: str) -> Callable[[click.Context, click.Parameter, Any], dt.date | None]:
+    def parse(ctx: click.Context, param: click.Parameter, value: Any) -> dt.date | None:
+        if value is None:
+            return None
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise click.BadParameter(
+                f"'{value}' is not a date (2024-11-30)", param_hint=option
+            ) from None
+
+    return parse
+
+
+# -- comments --------------------------------------------------------------------------------
+@cli.command()
+@_workflow_data_option
+@_db_option
+@_period_option
+@_service_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Write each service's commentary workbook here.",
+)
+@click.option(
+    "--due",
+    default="",
+    metavar="TEXT",
+    help="When comments are due, shown on the workbook, e.g. '12 July 2024'.",
+)
+@click.option(
+    "--read",
+    "read",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Check returned workbooks and record their comments and actions "
+    "(repeatable; all or nothing).",
+)
+@click.option("--owed", is_flag=True, help="List who still owes which comments.")
+@_config_option
+@_reports_errors
+def comments(
+    data: str | None,
+    db: str | None,
+    period: str | None,
+    services: tuple[str, ...],
+    out_dir: Path | None,
+    due: str,
+    read: tuple[Path, ...],
+    owed: bool,
+    config_path: str | None,
+) -> None:
+    """Directors' commentary workbooks: write them (--out), record returned ones (--read),
+    or list who still owes comments (--owed)."""
+    from kpitools.workflow import commentary
+
+    if sum(bool(x) for x in (out_dir, read, owed)) != 1:
+        raise click.UsageError("say what to do: --out DIR, --read FILE... or --owed")
+    if read:
+        with recording(data, db, config_path, "Directors' commentary") as (folder, dataset):
+            chosen = _period(dataset, period) if period else None
+            done = commentary.record_workbooks(folder, dataset, read, chosen)
+        for name, service, label in done.workbooks:
+            click.echo(f"{name}: {service} {label}")
+        click.echo(
+            f"Recorded {done.comments} comment(s), {done.actions_updated} action(s) "
+            f"updated and {done.actions_added} added."
+        )
+        return
+    if db and not data:
+        raise click.UsageError("--out and --owed read --data (export the store first)")
+    if not data:
+        raise click.UsageError("say where the data is: --data DIR")
+    dataset = _load(data, config_path)
+    label = _period(dataset, period)
+    chosen_services = _services(dataset, services)
+    if out_dir is not None:
+        for path in commentary.write_workbooks(dataset, label, chosen_services, out_dir, due):
+            click.echo(str(path))
+        return
+    found = commentary.owed(dataset, label, chosen_services)
+    if not found:
+        click.echo(f"Every comment is in for {label}.")
+        return
+    for item in found:
+        who = f" ({item.director})" if item.director else ""
+        parts = []
+        if item.summary:
+            parts.append("the Director's summary")
+        if item.exceptions:
+            ids = ", ".join(m for m, _ in item.exceptions)
+            parts.append(f"comments on {len(item.exceptions)} exception(s): {ids}")
+        click.echo(f"{item.service}{who}: {'; '.join(parts)}")
+
+
+# -- sign-off --------------------------------------------------------------------------------
+@cli.command()
+@_workflow_data_option
+@_db_option
+@_period_option
+@_service_option
+@click.option(
+    "--state",
+    type=click.Choice([s.value for s in SignOffState if s.value != "published"]),
+    metavar="STATE",
+    help="The step to record: draft, comments_received, approved (by the Director) or noted "
+    "(by the cabinet member); without it, show where each service stands.",
+)
+@click.option("--by", default="", metavar="NAME", help="Who took the step.")
+@click.option("--at", "at", metavar="TIME", help="When (default: now), e.g. 2024-07-19T10:30.")
+@click.option("--note", default="", metavar="TEXT")
+@click.option("--force", is_flag=True, help="Record noting of a report not approved.")
+@click.option(
+    "--report-date",
+    default="",
+    metavar="DATE",
+    help="The report's date if the run gave one (kpitools run --report-date).",
+)
+@_config_option
+@_reports_errors
+def signoff(
+    data: str | None,
+    db: str | None,
+    period: str | None,
+    services: tuple[str, ...],
+    state: str | None,
+    by: str,
+    at: str | None,
+    note: str,
+    force: bool,
+    report_date: str,
+    config_path: str | None,
+) -> None:
+    """Record a sign-off step of a service's report (draft, comments received, approved by
+    the Director, noted by the cabinet member), or show where each service stands."""
+    from kpitools.workflow.signoff import current_signoff, record_step
+
+    if state is None:
+        if not data:
+            raise click.UsageError("say where the data is: --data DIR")
+        dataset = _load(data, config_path)
+        label = _period(dataset, period)
+        for service in _services(dataset, services):
+            click.echo(f"{service}: {current_signoff(dataset, service, label, report_date).text}")
+        return
+    if len(services) != 1:
+        raise click.UsageError("name the service whose report it is: --service NAME (once)")
+    with recording(data, db, config_path, f"sign-off: {state}") as (folder, dataset):
+        label = _period(dataset, period)
+        service = _services(dataset, services)[0]
+        result = record_step(
+            folder,
+            dataset,
+            service,
+            label,
+            SignOffState(state),
+            by,
+            at=_moment(at),
+            note=note,
+            force=force,
+        )
+    click.echo(f"{service} {label}: {result.text}")
+
+
+# -- committee decisions ---------------------------------------------------------------------
+@cli.command()
+@_workflow_data_option
+@_db_option
+@_period_option
+@click.option("--measure", "measure_id", required=True, metavar="ID")
+@click.option("--committee", default="", metavar="NAME", help="e.g. Scrutiny.")
+@click.option(
+    "--decision",
+    type=click.Choice([f.value for f in FollowUp]),
+    metavar="DECISION",
+    help="The follow-up the committee chose: approve_actions, other_actions, refer_dmt, "
+    "refer_task_and_finish, refer_leadership or refer_policy_committee.",
+)
+@click.option(
+    "--report-back",
+    callback=_day("--report-back"),
+    metavar="DATE",
+    help="When the service reports back, e.g. 2024-11-30.",
+)
+@click.option("--note", default="", metavar="TEXT")
+@click.option(
+    "--close",
+    callback=_day("--close"),
+    metavar="DATE",
+    help="Close the measure's open decisions on this date instead.",
+)
+@_config_option
+@_reports_errors
+def decide(
+    data: str | None,
+    db: str | None,
+    period: str | None,
+    measure_id: str,
+    committee: str,
+    decision: str | None,
+    report_back: dt.date | None,
+    note: str,
+    close: dt.date | None,
+    config_path: str | None,
+) -> None:
+    """Record a committee's follow-up decision on an exception (shown with the measure and
+    in the improvement plan until closed), or close the decisions on a measure."""
+    from kpitools.workflow.signoff import close_decisions, record_decision
+
+    if close is not None:
+        if decision:
+            raise click.UsageError("record a decision or --close decisions, not both")
+        with recording(data, db, config_path, "committee decision closed") as (folder, ds):
+            count = close_decisions(folder, ds, measure_id, close, committee)
+        click.echo(f"Closed {count} decision(s) on {measure_id}.")
+        return
+    if not decision:
+        raise click.UsageError("say what the committee decided: --decision CHOICE")
+    with recording(data, db, config_path, "committee decision") as (folder, dataset):
+        label = _period(dataset, period)
+        service = record_decision(
+            folder,
+            dataset,
+            measure_id,
+            label,
+            committee,
+            FollowUp(decision),
+            report_back=report_back,
+            note=note,
+        )
+    click.echo(f"{service} {label}, {measure_id}: {FollowUp(decision).words}.")
+
+
+# -- publishing ------------------------------------------------------------------------------
+@cli.command()
+@_workflow_data_option
+@_db_option
+@_period_option
+@_service_option
+@click.option(
+    "--out",
+    "out_dir",
+    default="outputs",
+    show_default=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where 'kpitools run' wrote the reports.",
+)
+@click.option("--by", default="", metavar="NAME", help="Who published.")
+@click.option("--force", is_flag=True, help="Publish reports not approved, saying so.")
+@_config_option
+@_reports_errors
+def publish(
+    data: str | None,
+    db: str | None,
+    period: str | None,
+    services: tuple[str, ...],
+    out_dir: Path,
+    by: str,
+    force: bool,
+    config_path: str | None,
+) -> None:
+    """Publish the period's built reports: refuses any not approved by the Director (unless
+    --force) and records what was published in published.json."""
+    with recording(data, db, config_path, "published") as (folder, dataset):
+        published = publish_period(folder, dataset, period, services, out_dir, by, force)
+    for item in published:
+        click.echo(f"Published {item.service}: {item.signoff}")
+
+
+def publish_period(
+    folder: Path,
+    dataset: Dataset,
+    period: str | None,
+    services: tuple[str, ...],
+    out_dir: Path,
+    by: str,
+    force: bool,
+) -> list[Any]:
+    """Publish (shared by ``publish`` and ``run --publish``)."""
+    from kpitools.workflow.signoff import publish as publish_reports
+
+    label = _period(dataset, period)
+    chosen = _services(dataset, services)
+    return publish_reports(folder, dataset, label, out_dir, chosen, by=by, force=force)

@@ -1,0 +1,96 @@
+"""The workflow commands as a performance officer types them."""
+
+from __future__ import annotations
+
+import openpyxl
+from click.testing import CliRunner
+
+from kpitools.cli import cli
+from tests.conftest import COUNCIL_CONFIG, QUARTER
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, [*args, "--config", str(COUNCIL_CONFIG)],
+                              catch_exceptions=False)  # fmt: skip
+
+
+def test_comments_out_fill_read_then_owed(folder, tmp_path):
+    result = run("comments", "--data", str(folder), "--period", QUARTER, "--service", "Finance",
+                 "--out", str(tmp_path / "wb"), "--due", "12 July 2024")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "wb" / "finance-2024-25-q1-comments.xlsx"
+    assert result.stdout.strip() == str(path)
+
+    owed = run("comments", "--data", str(folder), "--period", QUARTER, "--owed")
+    assert owed.exit_code == 0
+    assert ("Finance (Director of Finance): comments on 4 exception(s): FIN_FN_01, FIN_KPI_05, "
+            "FIN_KPI_03, FIN_KPI_02") in owed.stdout  # fmt: skip
+
+    workbook = openpyxl.load_workbook(path)
+    for row in range(3, 8):
+        workbook["Exceptions"][f"I{row}"] = f"Reason {row}."
+    workbook.save(path)
+    read = run("comments", "--data", str(folder), "--read", str(path))
+    assert read.exit_code == 0, read.output
+    assert read.stdout.splitlines()[0] == f"{path.name}: Finance {QUARTER}"
+    owed = run("comments", "--data", str(folder), "--period", QUARTER, "--owed")
+    assert "Finance" not in owed.stdout
+
+
+def test_a_bad_workbook_is_exit_2_naming_the_cell(folder, tmp_path):
+    run("comments", "--data", str(folder), "--period", QUARTER, "--service", "Finance",
+        "--out", str(tmp_path))  # fmt: skip
+    path = tmp_path / "finance-2024-25-q1-comments.xlsx"
+    workbook = openpyxl.load_workbook(path)
+    workbook["Exceptions"]["B3"] = "Something else"
+    workbook.save(path)
+    result = run("comments", "--data", str(folder), "--read", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0].startswith(
+        f"{path.name}[Exceptions]!B3: this cell is locked"
+    )
+    assert result.stderr.splitlines()[-1] == "1 problem found; nothing written."
+
+
+def test_signoff_shows_and_records_steps(folder):
+    shown = run("signoff", "--data", str(folder), "--period", QUARTER)
+    assert shown.stdout.splitlines()[0] == "Customer Services: Draft"
+    noted = run("signoff", "--data", str(folder), "--period", QUARTER, "--service", "Finance",
+                "--state", "noted", "--by", "Cllr S. Lewis")  # fmt: skip
+    assert noted.exit_code == 2
+    assert "is not approved by the Director" in noted.stderr
+    approved = run("signoff", "--data", str(folder), "--period", QUARTER, "--service",
+                   "Finance", "--state", "approved", "--by", "Jane Smith", "--at",
+                   "2024-07-14T11:30+01:00")  # fmt: skip
+    assert approved.exit_code == 0, approved.output
+    assert approved.stdout == (
+        "Finance 2024/25 Q1: Approved by the Director (Jane Smith, 14 July 2024)\n"
+    )
+    assert "2024-07-14T10:30:00" in (folder / "signoff.csv").read_text(encoding="utf-8")
+    twice = run("signoff", "--data", str(folder), "--period", QUARTER, "--state", "approved",
+                "--by", "x")  # fmt: skip
+    assert twice.exit_code == 2 and "--service NAME" in twice.stderr
+
+
+def test_decide_and_close(folder):
+    result = run("decide", "--data", str(folder), "--period", "2023/24 Q4", "--measure",
+                 "FIN_KPI_04", "--committee", "Scrutiny", "--decision", "refer_dmt",
+                 "--report-back", "2024-09-30")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "Finance 2023/24 Q4, FIN_KPI_04: referred to the departmental management team.\n"
+    )
+    bad = run("decide", "--data", str(folder), "--period", QUARTER, "--measure", "FIN_KPI_04",
+              "--decision", "refer_dmt", "--report-back", "soon")  # fmt: skip
+    assert bad.exit_code == 2 and "'soon' is not a date (2024-11-30)" in bad.stderr
+    closed = run("decide", "--data", str(folder), "--measure", "FIN_KPI_04", "--close",
+                 "2024-06-15")  # fmt: skip
+    assert closed.stdout == "Closed 1 decision(s) on FIN_KPI_04.\n"
+
+
+def test_publish_without_a_run_says_what_to_do(folder, tmp_path):
+    result = run("publish", "--data", str(folder), "--period", QUARTER, "--out",
+                 str(tmp_path / "out"), "--service", "Finance", "--force")  # fmt: skip
+    assert result.exit_code == 2
+    assert "no report of Finance for 2024/25 Q1" in result.stderr
+    assert "build it with 'kpitools run" in result.stderr
