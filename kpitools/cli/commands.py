@@ -189,9 +189,16 @@ def validate(data: str, config_path: str | None) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", "csv", "json"]),
+    type=click.Choice(["table", "csv", "json", "xlsx"]),
     default="table",
     show_default=True,
+)
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write to this file (needed for xlsx) instead of printing.",
 )
 @_config_option
 @_year_start_removed
@@ -204,9 +211,14 @@ def scorecard(
     by: str | None,
     services: tuple[str, ...],
     output_format: str,
+    output: Path | None,
     config_path: str | None,
 ) -> None:
     """Rate every measure: RAG, direction of travel and exceptions per period."""
+    if output_format == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx writes a workbook: give --output FILE.xlsx")
+    if output is not None and output_format == "table":
+        raise click.UsageError("--output writes csv, json or xlsx: give --format too")
     with tempfile.TemporaryDirectory(prefix="kpitools-scorecard-") as scratch:
         folder, _ = _data_folder(data, db, as_of, Path(scratch), config_path)
         dataset = _load(folder, config_path)
@@ -220,10 +232,18 @@ def scorecard(
         rows = rate(dataset, period=period, by=by, services=services or None)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--period") from None
-    if output_format == "csv":
-        click.echo(to_csv(rows), nl=False)
-    elif output_format == "json":
-        click.echo(to_json(rows))
+    if output_format == "xlsx" and output is not None:
+        _scorecard_workbook(rows, dataset, output, period)
+        click.echo(f"{len(rows)} rows -> {output}")
+    elif output_format in ("csv", "json"):
+        text = to_csv(rows) if output_format == "csv" else to_json(rows) + "\n"
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            from kpitools.core.files import write_atomic
+
+            write_atomic(output, text.encode("utf-8"))
+            click.echo(f"{len(rows)} rows -> {output}")
     else:
         from kpitools.cli.console import print_scorecard
 
@@ -374,6 +394,27 @@ def run(
             )
         for item in done:
             click.echo(f"Published {item.service}: {item.signoff}")
+
+
+def _scorecard_workbook(
+    rows: pd.DataFrame, dataset: Dataset, output: Path, period: str | None
+) -> None:
+    """The scorecard as an Excel workbook, dated by the data's reach (never the clock)."""
+    import datetime as dt
+
+    from kpitools.contract.excel_out import write_scorecard
+    from kpitools.report.words import rag_label
+
+    latest = dataset.latest_month
+    stamp = (
+        dt.datetime.combine(latest.end_time.date(), dt.time(0, 0))
+        if latest is not None
+        else dt.datetime(2000, 1, 1)
+    )
+    palette = dataset.config.palette
+    words = {rag: rag_label(rag) for rag in palette}
+    title = f"{dataset.config.council}: scorecard" + (f", {period}" if period else "")
+    write_scorecard(_rounded(rows), output, palette, words, stamp, title)
 
 
 def _record_publications(source: Any, period: str, result: Any) -> None:
@@ -568,9 +609,13 @@ def _rounded(rows: pd.DataFrame) -> pd.DataFrame:
 
 def to_csv(rows: pd.DataFrame) -> str:
     """The scorecard as CSV text (booleans as true/false, empty cells for no value)."""
+    from kpitools.core.files import defuse_formula
+
     out = _rounded(rows)
     for column in out.select_dtypes("bool").columns:
         out[column] = out[column].map({True: "true", False: "false"})
+    for column in out.select_dtypes(include=["object", "str"]).columns:
+        out[column] = out[column].map(lambda v: defuse_formula(v) if isinstance(v, str) else v)
     return out.to_csv(index=False, lineterminator="\n")
 
 

@@ -14,15 +14,14 @@ workbook fits the data is decided by :mod:`kpitools.workflow.commentary`.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kpitools.contract.excel_out import put, save
 from kpitools.core.errors import Problem
-from kpitools.core.files import reproducible_zip, write_atomic
 from kpitools.core.model import ActionStatus, Section
 from kpitools.core.workflow import PROMPTS
 
@@ -173,10 +172,7 @@ def write_form(form: CommentaryForm, path: Path) -> None:
     props = workbook.properties
     props.creator = props.lastModifiedBy = form.council
     props.title = f"{form.service}: commentary for {form.period_words}"
-    props.created = props.modified = form.stamp
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    write_atomic(path, reproducible_zip(buffer.getvalue(), form.stamp))
+    save(workbook, path, form.stamp)
 
 
 def _styles() -> dict[str, Any]:
@@ -205,13 +201,13 @@ def _protect(sheet: Any) -> None:
 
 
 def _lock(sheet: Any, ref: str, value: object, locked: dict[str, str]) -> None:
-    sheet[ref] = value
+    put(sheet[ref], value)
     locked[f"{sheet.title}!{ref}"] = _cell_text(sheet[ref].value)
 
 
 def _to_fill(sheet: Any, ref: str, value: str, styles: dict[str, Any]) -> None:
     cell = sheet[ref]
-    cell.value = value or None
+    put(cell, value)
     cell.fill = styles["fill"]
     cell.protection = styles["open"]
     cell.alignment = styles["wrap"]
@@ -377,7 +373,7 @@ def _actions(sheet: Any, form: CommentaryForm, locked: dict[str, str]) -> None:
         for column, value in zip("BCDEFG", values, strict=True):
             ref = f"{column}{r}"
             _to_fill(sheet, ref, "", styles)
-            sheet[ref].value = value if value not in ("", None) else None
+            put(sheet[ref], value)
         sheet[f"D{r}"].number_format = "dd/mm/yyyy"
         status.add(f"E{r}")
         dates.add(f"D{r}")

@@ -48,3 +48,13 @@ def reproducible_zip(blob: bytes, stamp: dt.datetime) -> bytes:
             entry.external_attr = 0o644 << 16
             target.writestr(entry, data)
     return out.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formula(text: str) -> str:
+    """Text for a CSV file a council will open in Excel: a cell that would start a formula
+    (``=``, ``+``, ``-``, ``@``, tab or carriage return) is prefixed with ``'``, so Excel shows
+    it as text instead of running it."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 
 from kpitools.cli import cli
@@ -94,3 +95,55 @@ def test_publish_without_a_run_says_what_to_do(folder, tmp_path):
     assert result.exit_code == 2
     assert "no report of Finance for 2024/25 Q1" in result.stderr
     assert "build it with 'kpitools run" in result.stderr
+
+
+def hostile(folder):
+    measures = folder / "measures.csv"
+    text = measures.read_text(encoding="utf-8")
+    measures.write_text(text.replace("Complaints responded to within 20 working days",
+                                     "=HYPERLINK(\"http://x\";\"y\")", 1), encoding="utf-8")  # fmt: skip
+    return folder
+
+
+def test_scorecard_xlsx_has_rag_fill_frozen_header_filter_and_formats(folder, tmp_path):
+    path = tmp_path / "scorecard.xlsx"
+    result = run("scorecard", "--data", str(hostile(folder)), "--period", QUARTER, "--format",
+                 "xlsx", "--output", str(path))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"67 rows -> {path}\n"
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet.freeze_panes == "B2" and sheet.auto_filter.ref == "A1:AI68"
+    header = [c.value for c in sheet[1]]
+    row = {name: cell for name, cell in zip(header, sheet[2], strict=True)}
+    assert row["measure_id"].value == "CSC_CX_01"
+    assert row["title"].value == '=HYPERLINK("http://x";"y")' and row["title"].data_type == "s"
+    assert row["rag"].value == "◆ amber" and row["rag"].fill.fgColor.rgb == "00B35C00"
+    assert row["value"].value == pytest.approx(88.793103) and row["value"].data_type == "n"
+    assert row["variance_pct"].number_format == "0.0%"
+    assert row["include"].value is True
+    again = tmp_path / "again.xlsx"
+    run("scorecard", "--data", str(folder), "--period", QUARTER, "--format", "xlsx", "--output",
+        str(again))  # fmt: skip
+    assert again.read_bytes() == path.read_bytes()
+
+
+def test_scorecard_csv_defuses_formulas(folder):
+    result = run("scorecard", "--data", str(hostile(folder)), "--period", QUARTER, "--format",
+                 "csv")  # fmt: skip
+    assert "'=HYPERLINK" in result.stdout and ",=HYPERLINK" not in result.stdout
+    assert ",-1.206897," in result.stdout  # numbers are left as numbers
+
+
+def test_xlsx_needs_an_output_file(folder):
+    result = run("scorecard", "--data", str(folder), "--format", "xlsx")
+    assert result.exit_code == 2 and "give --output FILE.xlsx" in result.stderr
+
+
+def test_a_comment_that_looks_like_a_formula_stays_text_in_the_workbook(folder, tmp_path):
+    with (folder / "comments.csv").open("a", encoding="utf-8") as file:
+        file.write("Finance,2024/25 Q1,FIN_KPI_02,why,Director,\"=cmd|' /C calc'!A0\"\n")
+    run("comments", "--data", str(folder), "--period", QUARTER, "--service", "Finance", "--out",
+        str(tmp_path))  # fmt: skip
+    sheet = openpyxl.load_workbook(tmp_path / "finance-2024-25-q1-comments.xlsx")["Exceptions"]
+    cell = next(c for c in sheet["I"] if c.value and str(c.value).startswith("=cmd"))
+    assert cell.data_type == "s"
