@@ -64,6 +64,8 @@ class BatchOptions:
     timeout: int | None = 600
     force: bool = False
     scheduler: str | None = None  # a Dask scheduler address: run there instead of locally
+    pack: bool = True  # write the board pack after the reports
+    pack_pdf: bool = False  # and its PDF, when LibreOffice is installed
 
 
 @dataclass
@@ -428,5 +430,11 @@ def run_batch(
                     outcome.status = ServiceStatus.NOT_RUN
             write_manifest(root, header, outcomes)
             write_overview(root, plan, outcomes)
+        if options.pack and not result.interrupted:
+            from kpitools.batch.pack import write_pack
+
+            built = [(o.service, o.run_id, o.cache_key) for o in outcomes if o.status.has_report]
+            left_out = [(o.service, o.status.words) for o in outcomes if not o.status.has_report]
+            write_pack(root, plan, built, left_out, pdf=options.pack_pdf)
     result.seconds = time.perf_counter() - started
     return result

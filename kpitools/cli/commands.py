@@ -327,6 +327,12 @@ def scorecard(
     is_flag=True,
     help="With --publish: publish reports not approved too, saying so.",
 )
+@click.option(
+    "--pack-pdf/--no-pack-pdf",
+    default=True,
+    show_default=True,
+    help="Make board-pack.pdf too, when LibreOffice is installed.",
+)
 @_year_start_removed
 @_reports_errors
 def run(
@@ -348,6 +354,7 @@ def run(
     notebook: str | None,
     publish: bool,
     publish_unapproved: bool,
+    pack_pdf: bool,
 ) -> None:
     """Build each service's CPR for a period: deck (.pptx), web page (.html), notebook."""
     from kpitools.batch.plan import plan_run
@@ -369,7 +376,8 @@ def run(
     )  # fmt: skip
     _warn(plan.dataset)
     workers = jobs or os.cpu_count() or 1
-    options = BatchOptions(jobs=workers, timeout=timeout, force=force, scheduler=scheduler)
+    options = BatchOptions(jobs=workers, timeout=timeout, force=force, scheduler=scheduler,
+                           pack_pdf=pack_pdf)  # fmt: skip
     where = f"Dask cluster {scheduler}" if scheduler else f"{workers} worker(s)"
     display = BatchDisplay(title=f"{period_words(plan.quarter)} CPRs on {where}")
     with display:

@@ -382,3 +382,72 @@ def publish_period(
     label = _period(dataset, period)
     chosen = _services(dataset, services)
     return publish_reports(folder, dataset, label, out_dir, chosen, by=by, force=force)
+
+
+# -- the board pack --------------------------------------------------------------------------
+@cli.command()
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=str),
+    help="The data folder.",
+)
+@_period_option
+@click.option(
+    "--out",
+    "out_dir",
+    default="outputs",
+    show_default=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder: the pack goes in <out>/<period>/.",
+)
+@click.option(
+    "--report-date",
+    default="",
+    metavar="DATE",
+    help="Date printed on the reports, as for kpitools run.",
+)
+@click.option("--run-id", default="", metavar="ID", help="Run id, as for kpitools run.")
+@click.option(
+    "--pdf/--no-pdf",
+    default=True,
+    show_default=True,
+    help="Make board-pack.pdf too, when LibreOffice is installed.",
+)
+@_config_option
+@_reports_errors
+def pack(
+    data: str,
+    period: str | None,
+    out_dir: Path,
+    report_date: str,
+    run_id: str,
+    pdf: bool,
+    config_path: str | None,
+) -> None:
+    """Write the period's board pack (board-pack.pptx, .html and .pdf): a cover, the corporate
+    summary, the RAG dashboard by month and every service's CPR slides."""
+    from kpitools.batch.pack import write_pack
+    from kpitools.batch.plan import plan_run
+    from kpitools.batch.run import BatchOptions, plan_outcomes
+    from kpitools.core.naming import quarter_folder
+
+    if not period:
+        raise click.UsageError("say which period: --period 2024/25 Q1 (or latest)")
+    plan = plan_run(
+        data,
+        period,
+        out_dir=out_dir,
+        config_path=config_path,
+        report_date=report_date,
+        run_id=run_id,
+    )
+    root = plan.out_dir / quarter_folder(plan.quarter)
+    root.mkdir(parents=True, exist_ok=True)
+    outcomes = plan_outcomes(plan, BatchOptions(), root)
+    built = [(o.service, o.run_id, o.cache_key) for o in outcomes]
+    for path in write_pack(root, plan, built, pdf=pdf):
+        click.echo(str(path))

@@ -124,6 +124,9 @@ def test_reports_manifest_and_overview_are_written(tmp_path):
     root = tmp_path / "out" / QUARTER_DIR
     assert result.root == root and result.failed == [] and result.interrupted == ""
     assert visible_tree(root) == [
+        "board-pack.html",
+        "board-pack.json",
+        "board-pack.pptx",
         "finance",
         "finance/finance.html",
         "finance/finance.ipynb",

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -297,3 +298,59 @@ def test_bad_input_writes_nothing(tmp_path, make_data):
     assert unknown.returncode == 2
     assert "unknown service 'Parks'" in unknown.stderr
     assert "Traceback" not in unknown.stderr + result.stderr
+
+
+def test_the_run_writes_the_board_pack(batch_root):
+    root = batch_root / QUARTER
+    from pptx import Presentation
+
+    deck = Presentation(str(root / "board-pack.pptx"))
+    titles = [slide.shapes.title.text for slide in deck.slides]
+    assert titles[1] == "Corporate summary, 2024/25 Q1"
+    assert "1. Children's Services" in titles and "2. Waste & Environment" in titles
+    record = json.loads((root / "board-pack.json").read_text(encoding="utf-8"))
+    assert record["services"] == SERVICES
+    require("soffice")
+    pdf = root / "board-pack.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    pages = subprocess.run([require("pdfinfo"), str(pdf)], capture_output=True, text=True,
+                           check=True)  # fmt: skip
+    if pages.returncode == 0:
+        assert re.search(rf"Pages:\s+{len(titles)}\n", pages.stdout), pages.stdout
+        assert re.search(r"CreationDate:\s+Sun Jun 30 00:00:00 2024", pages.stdout)
+
+
+def test_a_rerun_keeps_the_board_pack(batch_root):
+    root = batch_root / QUARTER
+    before = {p.name: p.read_bytes() for p in root.glob("board-pack.*")}
+    run_example(batch_root, *SERVICES)
+    assert {p.name: p.read_bytes() for p in root.glob("board-pack.*")} == before
+
+
+def test_axe_finds_no_serious_problems_in_the_board_pack(batch_root):
+    from axe_playwright_python.sync_playwright import Axe
+
+    with chromium_page((batch_root / QUARTER / "board-pack.html").as_uri()) as page:
+        results = Axe().run(page)
+    violations = results.response["violations"]
+    serious = [(v["id"], v["impact"], v["nodes"][0]["html"][:120]) for v in violations
+               if v["impact"] in ("serious", "critical")]  # fmt: skip
+    assert serious == []
+    assert results.response["passes"], "axe did not run"
+
+
+def test_the_pack_pdf_is_the_same_bytes_every_time(batch_root, tmp_path):
+    from kpitools.batch.pack import to_pdf
+
+    soffice = require("soffice")
+    deck = batch_root / QUARTER / "board-pack.pptx"
+    first, second = to_pdf(soffice, deck, "20240630"), to_pdf(soffice, deck, "20240630")
+    assert first is not None and first == second
+    (tmp_path / "pack.pdf").write_bytes(first)
+    # Still a sound PDF after its dates and id were fixed: poppler reads every page.
+    info = subprocess.run([require("pdfinfo"), str(tmp_path / "pack.pdf")], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    assert re.search(r"Pages:\s+19\n", info.stdout)
+    pages = subprocess.run([require("pdftoppm"), "-r", "10", "-png", str(tmp_path / "pack.pdf"),
+                            str(tmp_path / "p")], capture_output=True, check=True)  # fmt: skip
+    assert pages.returncode == 0 and len(list(tmp_path.glob("p-*.png"))) == 19
