@@ -48,7 +48,9 @@ def write_pack(
 ) -> list[Path]:
     """Write the board pack of ``built`` services ((service, run id, cache key), in order)
     into ``root``, unless the pack there is already of the same reports; returns the pack's
-    files. The PDF is made only when the deck changed."""
+    files. The PDF is made only when the deck changed. Without any report, no pack."""
+    if not built:
+        return []
     key = pack_key(plan, built, left_out)
     record = root / f"{PACK_NAME}.json"
     names = [f"{PACK_NAME}.pptx", f"{PACK_NAME}.html"] + ([f"{PACK_NAME}.pdf"] if pdf else [])

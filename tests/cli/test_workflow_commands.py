@@ -147,3 +147,24 @@ def test_a_comment_that_looks_like_a_formula_stays_text_in_the_workbook(folder, 
     sheet = openpyxl.load_workbook(tmp_path / "finance-2024-25-q1-comments.xlsx")["Exceptions"]
     cell = next(c for c in sheet["I"] if c.value and str(c.value).startswith("=cmd"))
     assert cell.data_type == "s"
+
+
+def test_recording_into_the_history_store(folder, tmp_path):
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    assert run("ingest", "--data", str(folder), "--db", db).exit_code == 0
+    result = run("signoff", "--db", db, "--period", QUARTER, "--service", "Finance", "--state",
+                 "approved", "--by", "Jane Smith", "--at", "2024-07-14T10:30")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Recorded in the history store as ingest 2." in result.stdout
+    assert not (folder / "signoff.csv").exists()  # the store, not the folder
+    exported = tmp_path / "exported"
+    from kpitools.store.history import HistoryStore
+
+    store = HistoryStore(db)
+    try:
+        store.export(store.ingest_as_of(None), exported)
+    finally:
+        store.close()
+    assert "Finance,2024/25 Q1,approved,Jane Smith,2024-07-14T10:30:00" in (
+        exported / "signoff.csv"
+    ).read_text(encoding="utf-8")

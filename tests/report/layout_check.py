@@ -167,8 +167,9 @@ def _misplaced_words(page: Page) -> list[Defect]:
 
 
 def _footer_zone_intruders(page: Page) -> list[Defect]:
-    """The footer zone holds one line, the footer (its longest): any other line is content
-    that has run down into it."""
+    """The footer zone holds one line, the footer (its longest), and beside it (to its right)
+    the DRAFT mark of a report not yet approved: any other line is content that has run down
+    into it."""
     footer_top = page.height * FOOTER_TOP_IN / SLIDE_HEIGHT_IN
     lines: dict[int, list[Word]] = defaultdict(list)
     for w in page.words:
@@ -177,6 +178,10 @@ def _footer_zone_intruders(page: Page) -> list[Defect]:
     if len(lines) <= 1:
         return []
     footer = max(lines, key=lambda n: sum(len(w.text) for w in lines[n]))
+    right = max(w.x1 for w in lines[footer])
+    for n in [n for n in lines if n != footer]:
+        if [w.text for w in lines[n]] == ["DRAFT"] and min(w.x0 for w in lines[n]) > right:
+            del lines[n]
     return _by_line(
         page, "in the footer zone, not the footer",
         [w for n, ws in lines.items() if n != footer for w in ws],
