@@ -80,7 +80,7 @@ class BatchDisplay:
             if awaited:
                 self._line(
                     f"warning: {outcome.service}: no Director's comment for {len(awaited)} "
-                    f"exception(s), shown as 'Comment awaited': {', '.join(awaited)}",
+                    f"exception(s), shown as drafted or 'Comment awaited': {', '.join(awaited)}",
                     style="yellow",
                 )
             if outcome.status is ServiceStatus.OK:

@@ -111,6 +111,8 @@ class CommentaryForm:
     texts: dict[str, str]  # service section -> text recorded
     actions: tuple[FormAction, ...]
     deadline: str = ""  # when comments are due, in words; '' if none is set
+    #: How cells holding drafted words begin ('' if the form has none).
+    drafted: str = ""
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,12 @@ def _instructions(sheet: Any, form: CommentaryForm, locked: dict[str, str]) -> N
         "Text already recorded is filled in: change it or leave it. An emptied cell removes "
         "the comment.",
     ]
+    if form.drafted:
+        lines.append(
+            f"Cells beginning '{form.drafted.strip()}' hold a sentence drafted from the figures: "
+            "delete those words to accept it, or write over it. A draft left as it is is not "
+            "recorded."
+        )
     for text in lines:
         _lock(sheet, f"A{row}", text, locked)
         sheet[f"A{row}"].alignment = styles["wrap"]

@@ -89,6 +89,9 @@ class MeasureLine:
     commentary: tuple[tuple[str, str], ...] = ()
     #: Committee decisions on the measure made on earlier reports, not yet closed.
     decisions: tuple[Decision, ...] = ()
+    #: For an exception: the factual sentence kpitools drafts from the figures, shown
+    #: (marked as drafted) only while nobody has written a comment.
+    draft: str = ""
     #: (month, RAG) for each month of the quarter of a measure reported monthly, oldest first:
     #: a failed month is never hidden inside its quarter.
     months: tuple[tuple[str, str], ...] = ()
@@ -268,6 +271,10 @@ class Cpr:
     signoff: SignOff = field(default_factory=SignOff)
     #: Open committee decisions on the service's measures (also on each line).
     decisions: tuple[Decision, ...] = ()
+    #: Drafted words for the Director's summary (what needs attention) and what's good,
+    #: shown marked as drafted only where nobody has written the text.
+    summary_draft: str = ""
+    whats_good_draft: str = ""
 
     # -- words every output shares -------------------------------------------------------
     @property
@@ -549,7 +556,8 @@ def build_cpr(
     service_config = config.service(service)
     warnings = tuple(
         f"{service} {label}: no Director's comment for exception {line.measure_id} "
-        f"({line.title}); the deck shows 'Comment awaited'"
+        f"({line.title}); the deck shows "
+        + ("kpitools' drafted words, marked as drafted" if line.available else "'Comment awaited'")
         for line in exceptions
         if not line.comment
     ) + _comment_warnings(service, label, comments, every)
@@ -588,8 +596,25 @@ def build_cpr(
         warnings=warnings,
         decisions=decisions,
     )
+    report = _with_drafts(report)
     return replace(report, signoff=sign_off(approval_steps(dataset.signoff), service, label,
                                             content_digest(report)))  # fmt: skip
+
+
+def _with_drafts(report: Cpr) -> Cpr:
+    """The report with kpitools' drafted words: for each exception, and for the service."""
+    from kpitools.report import drafts
+
+    noun = report.period_noun
+    drafted = {x.measure_id: replace(x, draft=drafts.exception_draft(x, noun))
+               for x in report.exceptions}  # fmt: skip
+    return replace(
+        report,
+        exceptions=tuple(drafted[x.measure_id] for x in report.exceptions),
+        all_lines=tuple(drafted.get(x.measure_id, x) for x in report.all_lines),
+        summary_draft=drafts.attention_draft(report),
+        whats_good_draft=drafts.whats_good_draft(report),
+    )
 
 
 def approval_steps(frame: pd.DataFrame) -> pd.DataFrame:

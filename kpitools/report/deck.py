@@ -33,6 +33,7 @@ from kpitools.core.errors import KpiToolsError
 from kpitools.core.files import reproducible_zip, write_atomic
 from kpitools.core.workflow import Decision
 from kpitools.report.content import ActionLine, Cpr, MeasureLine
+from kpitools.report.drafts import DRAFTED
 from kpitools.report.template import template_path
 from kpitools.report.textfit import CELL_PAD, LINE_SPACING, TextMeasure
 from kpitools.report.words import (
@@ -467,7 +468,9 @@ def add_infographic_slide(builder: DeckBuilder) -> None:
     summary_top = top + chart_h + 0.75
     summary_h = frame.bottom - summary_top
     who = f"Director's summary{f' ({report.director})' if report.director else ''}"
-    summary = report.summary_comment or "Summary awaited."
+    summary = report.summary_comment or (
+        f"{DRAFTED}{report.summary_draft}" if report.summary_draft else "Summary awaited."
+    )
     body = frame.measure.fit(
         summary, left_w, 11, summary_h - _heading_room(12), "(see the HTML report)"
     )
@@ -838,7 +841,8 @@ def add_whats_good_slide(builder: DeckBuilder) -> None:
             context=closest_to_target(
                 builder, report, report.closest_to_target, "Closest to target"
             ),
-            intro=report.whats_good_comment,
+            intro=report.whats_good_comment
+            or (f"{DRAFTED}{report.whats_good_draft}" if report.whats_good_draft else ""),
             caption=report.whats_good_caption,
             more=report.whats_good_more_than,
             hidden=report.whats_good_more,
@@ -858,7 +862,7 @@ MAX_COMMENT_HEIGHT = 3.0  # inches: a longer comment is cut, the HTML report has
 
 
 def _exception_cells(builder: DeckBuilder, line: MeasureLine) -> list[Cell]:
-    comment = line.comment or COMMENT_AWAITED
+    comment = line.comment or (f"{DRAFTED}{line.draft}" if line.draft else COMMENT_AWAITED)
     comment = builder.frame.measure.fit(
         comment, EXCEPTION_COLUMNS[5].width, EXCEPTION_COLUMNS[5].size, MAX_COMMENT_HEIGHT,
         "(full comment in the HTML report)",

@@ -16,6 +16,7 @@ from pathlib import Path
 from kpitools.core.colours import text_colour_on
 from kpitools.core.workflow import PROMPTS
 from kpitools.report.content import Cpr, MeasureLine
+from kpitools.report.drafts import DRAFTED
 from kpitools.report.words import (
     ACTION_STATUS_WORDS,
     COMMENT_AWAITED,
@@ -54,6 +55,11 @@ def _text(value: object) -> str:
 
 
 REPORT_BACK_DUE = "Report back due"
+
+
+def _drafted(text: str) -> str:
+    """kpitools' drafted words, marked as such until a person writes or accepts them."""
+    return f'<span class="drafted"><strong>{_text(DRAFTED.strip())}</strong> {_text(text)}</span>'
 
 
 def _commentary(line: MeasureLine) -> str:
@@ -164,7 +170,13 @@ def summary(report: Cpr) -> Fragment:
         f"<li>{_text(report.exceptions_empty)}</li>"
     )
     director = f" ({_text(report.director)})" if report.director else ""
-    comment = _text(report.summary_comment) if report.summary_comment else "Summary awaited."
+    comment = (
+        _text(report.summary_comment)
+        if report.summary_comment
+        else _drafted(report.summary_draft)
+        if report.summary_draft
+        else "Summary awaited."
+    )
     return Fragment(
         '<section class="summary">'
         f'<h3>Measures by RAG rating</h3><ul class="counts">{counts}</ul>'
@@ -179,7 +191,13 @@ def summary(report: Cpr) -> Fragment:
 def whats_good(report: Cpr) -> Fragment:
     """Slide 2: measures on or above target, or improving."""
     palette = report.palette
-    intro = _comment(report.whats_good_comment)
+    intro = (
+        _comment(report.whats_good_comment)
+        if report.whats_good_comment
+        else f'<p class="comment">{_drafted(report.whats_good_draft)}</p>'
+        if report.whats_good_draft
+        else ""
+    )
     if not report.whats_good:
         return Fragment(
             intro
@@ -241,6 +259,8 @@ def exceptions(report: Cpr) -> Fragment:
             _commentary(line)
             + (f'<p class="muted">{_text(line.comment_author)}</p>' if line.comment_author else "")
             if line.comment
+            else f'<p class="comment">{_drafted(line.draft)}</p>'
+            if line.draft
             else f'<p class="comment awaited">{COMMENT_AWAITED}</p>'
         )
         decisions = "".join(

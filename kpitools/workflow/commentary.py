@@ -31,6 +31,7 @@ from kpitools.core.model import Section
 from kpitools.core.naming import slugify
 from kpitools.core.workflow import MEASURE_SECTIONS, PROMPTS, SignOffState
 from kpitools.report.content import Cpr, build_cpr, figures_digest
+from kpitools.report.drafts import DRAFTED
 from kpitools.report.words import rag_label
 
 SERVICE_SECTION_VALUES = (Section.SUMMARY.value, Section.WHATS_GOOD.value, Section.APPROACH.value)
@@ -50,7 +51,7 @@ def form_of(dataset: Dataset, report: Cpr, deadline: str = "") -> CommentaryForm
             rag=rag_label(line.rag),
             direction=line.direction_text,
             reasons=line.reason_text,
-            answers={s: t for (m, s), t in recorded.items() if m == line.measure_id},
+            answers=_answers(recorded, line.measure_id, line.draft),
         )
         for line in report.exceptions
     )
@@ -79,10 +80,29 @@ def form_of(dataset: Dataset, report: Cpr, deadline: str = "") -> CommentaryForm
         digest=figures_digest(report),
         stamp=dt.datetime.combine(report.report_date, dt.time(0, 0)),
         measures=measures,
-        texts={s: t for (m, s), t in recorded.items() if not m},
+        texts=_texts(recorded, report),
         actions=actions,
         deadline=deadline,
+        drafted=DRAFTED,
     )
+
+
+def _answers(recorded: dict[tuple[str, str], str], measure_id: str, draft: str) -> dict[str, str]:
+    """An exception's recorded answers; without any, kpitools' draft as its comment."""
+    answers = {s: t for (m, s), t in recorded.items() if m == measure_id}
+    if not answers and draft:
+        answers[Section.EXCEPTION.value] = f"{DRAFTED}{draft}"
+    return answers
+
+
+def _texts(recorded: dict[tuple[str, str], str], report: Cpr) -> dict[str, str]:
+    texts = {s: t for (m, s), t in recorded.items() if not m}
+    drafts = {Section.SUMMARY.value: report.summary_draft,
+              Section.WHATS_GOOD.value: report.whats_good_draft}  # fmt: skip
+    for section, draft in drafts.items():
+        if not texts.get(section) and draft:
+            texts[section] = f"{DRAFTED}{draft}"
+    return texts
 
 
 def workbook_name(service: str, period: str) -> str:
@@ -263,7 +283,7 @@ def record_workbooks(
             ]
             author = form.completed_by or dataset.config.service(form.service).director
             for c in form.comments:
-                if c.text:
+                if c.text and not c.text.startswith(DRAFTED.strip()):
                     rows.append(
                         {
                             "service": form.service,

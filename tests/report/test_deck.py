@@ -81,10 +81,11 @@ def test_four_slides_with_the_right_measures(example, tmp_path):
     good = {row.cells[0].text.split("\n")[-1] for row in good_rows}
     assert good and not good & expected
     assert good <= set(finance.loc[finance["rag"].isin(["green", "amber"]), "measure_id"])
-    # The Director's comment, and the awaited one.
+    # The Director's comment, and kpitools' drafts (marked) where none is written yet.
     text = slide_texts(slides[2])
     assert "more residents on payment arrangements" in text
-    assert "Comment awaited" in text
+    assert text.count("Drafted by kpitools: ") == 4
+    assert "Drafted by kpitools: Forecast outturn as a share of budget rose from" in text
     # Variance told by polarity: savings 90.4% against 100% (bigger is better).
     assert "9.6 points worse than target" in text
     # The appendix lists every measure once, grouped by the council's categories in order.

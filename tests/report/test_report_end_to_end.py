@@ -170,7 +170,8 @@ def test_html_has_the_four_sections_and_the_full_scorecard(outputs):
     assert sum(page.table_rows[c] - 1 for c in captions) == 11
     body = "".join(page.text)
     assert "import kpitools" not in body  # code hidden
-    assert "Comment awaited" in body
+    assert "Comment awaited" in body  # the exception without a figure
+    assert "Drafted by kpitools:" in body
     assert "Why: vacancies and agency turnover" in body
     assert "CHS-A3" in body and "⚠ Overdue" in body
 

@@ -245,3 +245,27 @@ def test_who_owes_comments(example):
     assert not finance.summary
     assert [m for m, _ in finance.exceptions] == ["FIN_FN_01", "FIN_KPI_05", "FIN_KPI_03",
                                                   "FIN_KPI_02"]  # fmt: skip
+
+
+def test_drafts_fill_empty_cells_and_count_only_once_accepted(folder, load_folder, tmp_path):
+    from kpitools.report.content import build_cpr
+
+    path = finance_workbook(load_folder(folder), tmp_path)
+    sheet = openpyxl.load_workbook(path)["Exceptions"]
+    assert sheet["A3"].value == "FIN_FN_01"
+    draft = sheet["O3"].value
+    assert draft.startswith("Drafted by kpitools: Forecast outturn as a share of budget rose ")
+    assert openpyxl.load_workbook(path)["Service"]["C3"].value.startswith(
+        "Drafted by kpitools: 3 of 11 measures were on target"
+    )
+    # Returned untouched: the drafts are not recorded.
+    record_workbooks(folder, load_folder(folder), [path])
+    report = build_cpr(load_folder(folder), FINANCE, QUARTER)
+    assert not next(x for x in report.exceptions if x.measure_id == "FIN_FN_01").comment
+    assert not report.whats_good_comment
+    # Accepted (the marker deleted): recorded as the Director's words.
+    fill(path, **{"Exceptions!O3": draft.removeprefix("Drafted by kpitools: ")})
+    record_workbooks(folder, load_folder(folder), [path])
+    report = build_cpr(load_folder(folder), FINANCE, QUARTER)
+    line = next(x for x in report.exceptions if x.measure_id == "FIN_FN_01")
+    assert line.comment == draft.removeprefix("Drafted by kpitools: ")
