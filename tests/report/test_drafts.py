@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from itertools import pairwise
 from dataclasses import replace
 
 import pytest
@@ -146,7 +147,7 @@ def test_every_draft_of_the_example_council_agrees_with_its_figures(example):
                 assert run_length(values) == words[match["run"]] >= 2
                 sign = 1 if match["verb"] == "rose" else -1
                 tail = values[-words[match["run"]] - 1 :]
-                assert all((b - a) * sign > 0 for a, b in zip(tail, tail[1:], strict=False))
+                assert all((b - a) * sign > 0 for a, b in pairwise(tail))
             known = [v for v in values if not math.isnan(v)]
             if match["rank"]:
                 assert int(match["n"]) == len(known)
