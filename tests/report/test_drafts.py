@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 import re
-from itertools import pairwise
 from dataclasses import replace
+from itertools import pairwise
 
 import pytest
 
