@@ -196,7 +196,15 @@ def common_key_parts(plan: RunPlan) -> dict[str, Any]:
         "strict": plan.strict,
         "notebook": file_sha256(plan.notebook),
         # The logo and template are hashed by content below, not named by where they lie.
-        "config": config.model_dump_json(exclude={"logo", "template"}),
+        # Who gets mail changes no report: left out.
+        "config": config.model_dump_json(
+            exclude={
+                "logo": True,
+                "template": True,
+                "mail": True,
+                "services": {"__all__": {"director_email"}},
+            }
+        ),
         "template": file_sha256(template_path(config)),
         "logo": file_sha256(config.logo) if config.logo else "",
         "packages": package_versions(),

@@ -451,3 +451,89 @@ def pack(
     built = [(o.service, o.run_id, o.cache_key) for o in outcomes]
     for path in write_pack(root, plan, built, pdf=pdf):
         click.echo(str(path))
+
+
+# -- sending ---------------------------------------------------------------------------------
+@cli.command()
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=str),
+    help="The data folder.",
+)
+@_period_option
+@_service_option
+@click.option(
+    "--out",
+    "out_dir",
+    default="outputs",
+    show_default=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where 'kpitools run' wrote the decks.",
+)
+@click.option(
+    "--due",
+    default="",
+    metavar="TEXT",
+    help="When comments are due, e.g. '12 July 2024': in the note and the workbook.",
+)
+@click.option(
+    "--reminder", is_flag=True, help="Only to the Directors who still owe comments, as a reminder."
+)
+@click.option(
+    "--smtp",
+    "smtp",
+    is_flag=True,
+    help="Send through the configuration's mail.smtp_host (sign-in from "
+    "KPITOOLS_SMTP_USER and KPITOOLS_SMTP_PASSWORD); without it, a dry run.",
+)
+@click.option(
+    "--mail-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Dry run: write the messages here (default <out>/<period>/mail).",
+)
+@_config_option
+@_reports_errors
+def send(
+    data: str,
+    period: str | None,
+    services: tuple[str, ...],
+    out_dir: Path,
+    due: str,
+    reminder: bool,
+    smtp: bool,
+    mail_dir: Path | None,
+    config_path: str | None,
+) -> None:
+    """Give each Director their service's deck and commentary workbook with a covering note
+    (or, with --reminder, remind those who owe comments): as .eml files, or by SMTP."""
+    from kpitools.core.naming import quarter_folder
+    from kpitools.workflow import send as mail
+
+    if smtp and mail_dir is not None:
+        raise click.UsageError("--mail-dir is for the dry run; --smtp sends")
+    dataset = _load(data, config_path)
+    label = _period(dataset, period)
+    found = mail.letters(
+        dataset, label, _services(dataset, services), out_dir, due=due, reminder=reminder
+    )
+    if not found:
+        click.echo("Nobody to write to: every comment is in." if reminder else "No services.")
+        return
+    if smtp:
+        settings = dataset.config.mail
+        if not settings.smtp_host:
+            raise click.UsageError("--smtp needs mail.smtp_host in the configuration")
+        count = mail.send(found, settings.smtp_host, settings.smtp_port, settings.security)
+        for letter in found:
+            click.echo(f"Sent to {letter.to}: {letter.message['Subject']}")
+        click.echo(f"{count} message(s) sent through {settings.smtp_host}.")
+        return
+    folder = mail_dir or out_dir / quarter_folder(label) / "mail"
+    for path in mail.write_eml(found, folder):
+        click.echo(str(path))
+    click.echo(f"Dry run: {len(found)} message(s) written, none sent (--smtp sends them).")

@@ -10,9 +10,9 @@ the same way.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from kpitools.core import colours
 from kpitools.core.model import RAG
@@ -26,6 +26,37 @@ class ServiceConfig(BaseModel):
     director: str = ""
     cabinet_member: str = ""
     headline: tuple[str, ...] = ()  # measure ids for the slide-1 tiles, in order
+    #: Where ``kpitools send`` sends the Director's deck and commentary workbook.
+    director_email: str = Field("", pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+#: Settings no configuration may hold: mail credentials come from the environment.
+CREDENTIAL_KEYS = ("password", "smtp_password", "user", "username", "smtp_user", "login")
+
+
+class Mail(BaseModel):
+    """Where ``kpitools send`` sends from and through. The sign-in is read from the
+    environment (``KPITOOLS_SMTP_USER``, ``KPITOOLS_SMTP_PASSWORD``), never from here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sender: str = Field("", pattern=r"^$|^(.*<)?[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>?$")
+    reply_to: str = ""
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_credentials(cls, given: Any) -> Any:
+        if isinstance(given, dict):
+            for key in given:
+                if str(key).lower() in CREDENTIAL_KEYS:
+                    raise ValueError(
+                        f"{key}: mail credentials are never kept in the configuration; set "
+                        "KPITOOLS_SMTP_USER and KPITOOLS_SMTP_PASSWORD in the environment"
+                    )
+        return given
 
 
 class Category(BaseModel):
@@ -87,6 +118,8 @@ class CouncilConfig(BaseModel):
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     #: The balanced-scorecard categories, in the order reports group measures by them.
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
+    #: Sending decks and workbooks to the Directors (``kpitools send``).
+    mail: Mail = Mail()
     _source: Path | None = PrivateAttr(default=None)  # not a setting: never read or written
 
     @property
