@@ -328,6 +328,13 @@ def scorecard(
     help="With --publish: publish reports not approved too, saying so.",
 )
 @click.option(
+    "--public",
+    "public",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="With --publish: also write the public performance pages into this folder.",
+)
+@click.option(
     "--pack-pdf/--no-pack-pdf",
     default=True,
     show_default=True,
@@ -354,6 +361,7 @@ def run(
     notebook: str | None,
     publish: bool,
     publish_unapproved: bool,
+    public: Path | None,
     pack_pdf: bool,
 ) -> None:
     """Build each service's CPR for a period: deck (.pptx), web page (.html), notebook."""
@@ -363,8 +371,8 @@ def run(
 
     if period and quarter and period != quarter:
         raise click.UsageError("give the period once: --period or --quarter, not both")
-    if publish_unapproved and not publish:
-        raise click.UsageError("--publish-unapproved goes with --publish")
+    if (publish_unapproved or public) and not publish:
+        raise click.UsageError("--publish-unapproved and --public go with --publish")
     chosen = period or quarter
     if not chosen:
         raise click.UsageError("say which period to report: --period 2024/25 Q1 (or latest)")

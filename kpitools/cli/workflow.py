@@ -347,6 +347,14 @@ def decide(
 )
 @click.option("--by", default="", metavar="NAME", help="Who published.")
 @click.option("--force", is_flag=True, help="Publish reports not approved, saying so.")
+@click.option(
+    "--public",
+    "public",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Also write the public performance pages (measures marked "
+    "public, published reports only) into this folder.",
+)
 @_config_option
 @_reports_errors
 def publish(
@@ -357,14 +365,29 @@ def publish(
     out_dir: Path,
     by: str,
     force: bool,
+    public: Path | None,
     config_path: str | None,
 ) -> None:
     """Publish the period's built reports: refuses any not approved by the Director (unless
     --force) and records what was published in published.json."""
     with recording(data, db, config_path, "published") as (folder, dataset):
         published = publish_period(folder, dataset, period, services, out_dir, by, force)
+        if public is not None:
+            pages = public_site(dataset, published, public)
     for item in published:
         click.echo(f"Published {item.service}: {item.signoff}")
+    if public is not None:
+        click.echo(f"Public pages: {len(pages)} in {public}")
+
+
+def public_site(dataset: Dataset, published: list[Any], site: Path) -> list[Path]:
+    """Write the public pages after publishing (shared by ``publish`` and ``run``)."""
+    from kpitools.workflow.signoff import write_public
+
+    if not published:
+        return []
+    period = published[0].period
+    return write_public(dataset, period, site, [p.service for p in published])
 
 
 def publish_period(

@@ -394,6 +394,7 @@ def _measure_row(
         "data_owner": check.text(row, cells, "data_owner", required=False),
         "include": _yes_no(check, row, cells, "include", default=True),
         "seasonal": _yes_no(check, row, cells, "seasonal", default=False),
+        "public": _yes_no(check, row, cells, "public", default=False),
         "benchmark": check.text(row, cells, "benchmark", required=False),
         "basis": basis.value,
         "row": row,
@@ -504,7 +505,8 @@ def _check_levels(
 MEASURE_COLUMNS = (
     "measure_id", "service", "title", "short_title", "description", "polarity", "unit",
     "scale", "frequency", "aggregation", "category", "rag_method", "target", "tolerance", "tsl",
-    "msl", "lead_officer", "data_owner", "include", "seasonal", "benchmark", "basis", "row",
+    "msl", "lead_officer", "data_owner", "include", "seasonal", "public", "benchmark", "basis",
+    "row",
 )  # fmt: skip
 MEASURES = TableSpec(
     name="measures",
@@ -860,6 +862,7 @@ def _comment_row(
         "section": section.value,
         "author": cells.get("author", "").strip(),
         "comment": cells.get("comment", "").strip(),
+        "internal": _yes_no(check, row, cells, "internal", default=False),
         "row": row,
     }
 
@@ -867,7 +870,7 @@ def _comment_row(
 COMMENTS = TableSpec(
     name="comments",
     required=("service", "quarter", "comment"),
-    columns=("service", "quarter", "measure_id", "section", "author", "comment", "row"),
+    columns=("service", "quarter", "measure_id", "section", "author", "comment", "internal", "row"),
     read_row=_comment_row,
 )
 

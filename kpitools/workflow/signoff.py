@@ -158,6 +158,7 @@ class Publication:
     """What ``publish`` published for one service."""
 
     service: str
+    period: str
     signoff: str  # the sign-off it was published on, in words
     forced: bool
     files: dict[str, str]  # file (relative to the period folder) -> sha256
@@ -202,7 +203,7 @@ def publish(
             refused.append(f"{service} ({state.text})")
             continue
         sums = {name: file_sha256(root / name) for name in files if (root / name).is_file()}
-        found.append(Publication(service, state.text, not state.approved, sums))
+        found.append(Publication(service, period, state.text, not state.approved, sums))
     if missing:
         raise KpiToolsError(
             f"no report of {', '.join(missing)} for {period} in {root}: build it with "
@@ -266,3 +267,41 @@ def published_services(dataset: Dataset, period: str) -> list[str]:
         return []
     rows = rows_of(frame[(frame["period"] == period) & (frame["state"] == "published")])
     return list(dict.fromkeys(str(r.service) for r in rows))
+
+
+# -- public pages ----------------------------------------------------------------------------
+def write_public(dataset: Dataset, period: str, site: Path, also: Sequence[str] = ()) -> list[Path]:
+    """Write the public pages of ``period``'s published reports (those recorded as published,
+    and ``also``) into ``site/<period>/``, and the site's index of periods; returns the pages.
+    """
+    from kpitools.report.public import public_pages, public_services
+
+    names = list(dict.fromkeys([*published_services(dataset, period), *also]))
+    reports = [build_cpr(dataset, s, period) for s in dataset.services if s in names]
+    pages = public_pages(dataset.config.council, period, public_services(dataset, reports))
+    folder = site / quarter_folder(period)
+    written = []
+    for name, text in sorted(pages.items()):
+        write_atomic(folder / name, text.encode("utf-8"))
+        written.append(folder / name)
+    _site_index(site, dataset.config.council)
+    return written
+
+
+def _site_index(site: Path, council: str) -> None:
+    from html import escape
+
+    from kpitools.report.public import CSS
+
+    periods = sorted((p.name for p in site.iterdir() if (p / "index.html").is_file()),
+                     reverse=True)  # fmt: skip
+    items = "".join(f'<li><a href="{escape(p)}/index.html">{escape(p)}</a></li>' for p in periods)
+    page = (
+        '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>How we are doing - {escape(council)}</title><style>{CSS}</style></head><body>"
+        f'<main id="main"><h1>{escape(council)}: how we are doing</h1>'
+        f"<p>Our published performance, period by period.</p><ul>{items}</ul></main>"
+        "</body></html>\n"
+    )
+    write_atomic(site / "index.html", page.encode("utf-8"))

@@ -168,3 +168,45 @@ def test_recording_into_the_history_store(folder, tmp_path):
     assert "Finance,2024/25 Q1,approved,Jane Smith,2024-07-14T10:30:00" in (
         exported / "signoff.csv"
     ).read_text(encoding="utf-8")
+
+
+def test_publish_writes_public_pages_of_published_reports_only(folder, tmp_path):
+    from kpitools.core.naming import slugify
+    from kpitools.report.content import build_cpr
+    from kpitools.report.summary import ReportSummary
+
+    measures = folder / "measures.csv"
+    lines = measures.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",public"] + [x + (",yes" if x.startswith("FIN_KPI_0") else ",")
+                                       for x in lines[1:]]  # fmt: skip
+    measures.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import kpitools
+
+    dataset = kpitools.load(folder, config=kpitools.load_config(COUNCIL_CONFIG))
+    root = tmp_path / "out" / "2024-25-q1"
+    entries = {}
+    for service in ("Finance", "Adult Social Care"):
+        slug = slugify(service)
+        (root / slug).mkdir(parents=True)
+        (root / slug / f"{slug}.pptx").write_bytes(b"deck")
+        summary = ReportSummary.of(build_cpr(dataset, service, QUARTER))
+        (root / slug / "summary.json").write_bytes(summary.to_json())
+        entries[slug] = {"service": service, "status": "ok",
+                         "files": [f"{slug}/{slug}.pptx", f"{slug}/summary.json"]}  # fmt: skip
+    import json
+
+    (root / "manifest.json").write_text(json.dumps({"services": entries}), encoding="utf-8")
+    run("signoff", "--data", str(folder), "--period", QUARTER, "--service", "Finance",
+        "--state", "approved", "--by", "Jane Smith")  # fmt: skip
+    site = tmp_path / "site"
+    result = run("publish", "--data", str(folder), "--period", QUARTER, "--out",
+                 str(tmp_path / "out"), "--service", "Finance", "--public", str(site))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == f"Public pages: 2 in {site}"
+    assert sorted(p.name for p in (site / "2024-25-q1").iterdir()) == ["finance.html",
+                                                                       "index.html"]  # fmt: skip
+    assert '<a href="2024-25-q1/index.html">2024-25-q1</a>' in (site / "index.html").read_text(
+        encoding="utf-8"
+    )
+    page = (site / "2024-25-q1" / "finance.html").read_text(encoding="utf-8")
+    assert "Council tax collected" in page and "Undisputed invoices" not in page

@@ -355,3 +355,25 @@ def test_the_pack_pdf_is_the_same_bytes_every_time(batch_root, tmp_path):
     pages = subprocess.run([require("pdftoppm"), "-r", "10", "-png", str(tmp_path / "pack.pdf"),
                             str(tmp_path / "p")], capture_output=True, check=True)  # fmt: skip
     assert pages.returncode == 0 and len(list(tmp_path.glob("p-*.png"))) == 19
+
+
+def test_axe_finds_no_problems_in_the_public_pages(tmp_path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    import kpitools
+    from kpitools.report.content import build_cpr
+    from kpitools.report.public import public_pages, public_services
+
+    dataset = kpitools.load(EXAMPLE, config=kpitools.load_config(COUNCIL_CONFIG))
+    dataset.measures["public"] = dataset.measures.index.str.endswith(("01", "02"))
+    reports = [build_cpr(dataset, s, "2024/25 Q1") for s in SERVICES]
+    pages = public_pages("Northfield Borough Council", "2024/25 Q1",
+                         public_services(dataset, reports))  # fmt: skip
+    for name, text in pages.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    for name in ("index.html", "childrens-services.html"):
+        with chromium_page((tmp_path / name).as_uri()) as page:
+            results = Axe().run(page)
+        found = [(v["id"], v["nodes"][0]["html"][:120]) for v in results.response["violations"]]
+        assert found == [], name
+        assert results.response["passes"], "axe did not run"
