@@ -126,7 +126,10 @@ def attention_draft(report: Cpr) -> str:
     n = len(report.exceptions)
     measures = f"{n} measure{'s' if n != 1 else ''} need{'s' if n == 1 else ''}"
     text = f"{measures} attention {report.in_period}"
-    text += f", {red} of {'them' if n != 1 else 'it'} red." if red else "."
+    if red and n == 1:
+        text += ", and it is red."
+    else:
+        text += f", {red} of them red." if red else "."
     worst = report.exceptions[0]
     if worst.available and worst.reference:
         text += f" {worst.title} is {worst.show(worst.value)}, {worst.variance_text}."

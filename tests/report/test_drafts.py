@@ -158,3 +158,38 @@ def test_every_draft_of_the_example_council_agrees_with_its_figures(example):
                 assert lowest or highest
             checked += 1
     assert checked >= 25
+
+
+def test_the_service_drafts_say_what_the_counts_say(example):
+    from kpitools.report.drafts import attention_draft, whats_good_draft
+
+    finance = build_cpr(example, "Finance", QUARTER)
+    total = sum(finance.counts.values())
+    assert whats_good_draft(finance) == (
+        f"{len(finance.on_target)} of {total} measures were on target this quarter, and "
+        f"{len(finance.improving)} more improved. {finance.on_target[0].title}: "
+        f"{finance.on_target[0].show(finance.on_target[0].value)}, "
+        f"{finance.on_target[0].variance_text}."
+    )
+    assert attention_draft(finance).startswith(
+        "6 measures need attention this quarter, 2 of them red. "
+    )
+    waste = build_cpr(example, "Waste & Environment", QUARTER)
+    assert attention_draft(waste) == "No measures need attention this quarter."
+    children = build_cpr(example, "Children's Services", QUARTER)
+    assert whats_good_draft(children).startswith("0 of 11 measures were on target this quarter")
+
+
+@pytest.mark.parametrize(
+    ("exceptions", "red", "start"),
+    [(1, 1, "1 measure needs attention this quarter, and it is red."),
+     (1, 0, "1 measure needs attention this quarter."),
+     (3, 0, "3 measures need attention this quarter.")],
+)  # fmt: skip
+def test_attention_words_agree_in_number(example, exceptions, red, start):
+    from kpitools.report.drafts import attention_draft
+
+    report = build_cpr(example, "Finance", QUARTER)
+    lines = [replace(x, rag="red" if i < red else "amber")
+             for i, x in enumerate(report.exceptions[:exceptions])]  # fmt: skip
+    assert attention_draft(replace(report, exceptions=tuple(lines))).startswith(start)
