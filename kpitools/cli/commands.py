@@ -8,7 +8,8 @@ import os
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -402,14 +403,15 @@ def run(
             click.echo("Not published: some reports failed.", err=True)
         sys.exit(1)
     if publish:
-        from kpitools.cli.workflow import publish_period, recording
-
         with recording(data, db, config_path, "published") as (into, dataset):
             done = publish_period(
                 into, dataset, plan.quarter, services, Path(out_dir), "", publish_unapproved
             )
+            pages = public_site(dataset, done, public) if public is not None else []
         for item in done:
             click.echo(f"Published {item.service}: {item.signoff}")
+        if public is not None:
+            click.echo(f"Public pages: {len(pages)} in {public}")
 
 
 def _scorecard_workbook(
@@ -431,6 +433,74 @@ def _scorecard_workbook(
     words = {rag: rag_label(rag) for rag in palette}
     title = f"{dataset.config.council}: scorecard" + (f", {period}" if period else "")
     write_scorecard(_rounded(rows), output, palette, words, stamp, title)
+
+
+# -- shared with the workflow commands -----------------------------------------------------
+@contextmanager
+def recording(
+    data: str | None, db: str | None, config_path: str | None, reason: str
+) -> Iterator[tuple[Path, Dataset]]:
+    """The folder to record into and its data: ``--data`` itself, or (with ``--db``) the
+    store's latest data in a scratch folder, ingested again when the block ends well."""
+    if data and db:
+        raise click.UsageError("record into --data or into --db, not both")
+    if data:
+        yield Path(data), _load(data, config_path)
+        return
+    if not db:
+        raise click.UsageError("say where to record: --data DIR (or --db URL)")
+    store = _store(db)
+    config = load_config(config_path)
+    with tempfile.TemporaryDirectory(prefix="kpitools-record-") as scratch:
+        folder = store.export(store.ingest_as_of(None), Path(scratch) / "data")
+        yield folder, _load(str(folder), config_path)
+        report = store.ingest(folder, config, reason=reason)
+        click.echo(f"Recorded in the history store as ingest {report.ingest_id}.")
+
+
+def resolve_period(dataset: Dataset, period: str | None) -> str:
+    from kpitools.batch.plan import resolve_quarter
+
+    if not period:
+        raise click.UsageError("say which period: --period 2024/25 Q1 (or latest)")
+    return resolve_quarter(dataset, period)
+
+
+def chosen_services(dataset: Dataset, services: tuple[str, ...]) -> list[str]:
+    unknown = [s for s in services if s not in dataset.services]
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(unknown)} not among the services: {', '.join(dataset.services)}",
+            param_hint="--service",
+        )
+    return list(dict.fromkeys(services)) or list(dataset.services)
+
+
+def publish_period(
+    folder: Path,
+    dataset: Dataset,
+    period: str | None,
+    services: tuple[str, ...],
+    out_dir: Path,
+    by: str,
+    force: bool,
+) -> list[Any]:
+    """Publish (shared by ``publish`` and ``run --publish``)."""
+    from kpitools.workflow.signoff import publish as publish_reports
+
+    label = resolve_period(dataset, period)
+    chosen = chosen_services(dataset, services)
+    return publish_reports(folder, dataset, label, out_dir, chosen, by=by, force=force)
+
+
+def public_site(dataset: Dataset, published: list[Any], site: Path) -> list[Path]:
+    """Write the public pages after publishing (shared by ``publish`` and ``run``)."""
+    from kpitools.workflow.signoff import write_public
+
+    if not published:
+        return []
+    period = published[0].period
+    return write_public(dataset, period, site, [p.service for p in published])
 
 
 def _record_publications(source: Any, period: str, result: Any) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +15,13 @@ from kpitools.cli.commands import (
     _load,
     _reports_errors,
     _service_option,
-    _store,
+    chosen_services,
     cli,
+    public_site,
+    publish_period,
+    recording,
+    resolve_period,
 )
-from kpitools.contract.config_file import load_config
-from kpitools.core.dataset import Dataset
 from kpitools.core.workflow import FollowUp, SignOffState
 
 _workflow_data_option = click.option(
@@ -36,46 +36,6 @@ _period_option = click.option(
     metavar="PERIOD",
     help="The report period: a quarter (2024/25 Q1), a month, a year or 'latest'.",
 )
-
-
-@contextmanager
-def recording(
-    data: str | None, db: str | None, config_path: str | None, reason: str
-) -> Iterator[tuple[Path, Dataset]]:
-    """The folder to record into and its data: ``--data`` itself, or (with ``--db``) the
-    store's latest data in a scratch folder, ingested again when the block ends well."""
-    if data and db:
-        raise click.UsageError("record into --data or into --db, not both")
-    if data:
-        yield Path(data), _load(data, config_path)
-        return
-    if not db:
-        raise click.UsageError("say where to record: --data DIR (or --db URL)")
-    store = _store(db)
-    config = load_config(config_path)
-    with tempfile.TemporaryDirectory(prefix="kpitools-record-") as scratch:
-        folder = store.export(store.ingest_as_of(None), Path(scratch) / "data")
-        yield folder, _load(str(folder), config_path)
-        report = store.ingest(folder, config, reason=reason)
-        click.echo(f"Recorded in the history store as ingest {report.ingest_id}.")
-
-
-def _period(dataset: Dataset, period: str | None) -> str:
-    from kpitools.batch.plan import resolve_quarter
-
-    if not period:
-        raise click.UsageError("say which period: --period 2024/25 Q1 (or latest)")
-    return resolve_quarter(dataset, period)
-
-
-def _services(dataset: Dataset, services: tuple[str, ...]) -> list[str]:
-    unknown = [s for s in services if s not in dataset.services]
-    if unknown:
-        raise click.BadParameter(
-            f"{', '.join(unknown)} not among the services: {', '.join(dataset.services)}",
-            param_hint="--service",
-        )
-    return list(dict.fromkeys(services)) or list(dataset.services)
 
 
 def _moment(text: str | None) -> dt.datetime | None:
@@ -157,7 +117,7 @@ def comments(
         raise click.UsageError("say what to do: --out DIR, --read FILE... or --owed")
     if read:
         with recording(data, db, config_path, "Directors' commentary") as (folder, dataset):
-            chosen = _period(dataset, period) if period else None
+            chosen = resolve_period(dataset, period) if period else None
             done = commentary.record_workbooks(folder, dataset, read, chosen)
         for name, service, label in done.workbooks:
             click.echo(f"{name}: {service} {label}")
@@ -171,13 +131,13 @@ def comments(
     if not data:
         raise click.UsageError("say where the data is: --data DIR")
     dataset = _load(data, config_path)
-    label = _period(dataset, period)
-    chosen_services = _services(dataset, services)
+    label = resolve_period(dataset, period)
+    picked = chosen_services(dataset, services)
     if out_dir is not None:
-        for path in commentary.write_workbooks(dataset, label, chosen_services, out_dir, due):
+        for path in commentary.write_workbooks(dataset, label, picked, out_dir, due):
             click.echo(str(path))
         return
-    found = commentary.owed(dataset, label, chosen_services)
+    found = commentary.owed(dataset, label, picked)
     if not found:
         click.echo(f"Every comment is in for {label}.")
         return
@@ -238,15 +198,15 @@ def signoff(
         if not data:
             raise click.UsageError("say where the data is: --data DIR")
         dataset = _load(data, config_path)
-        label = _period(dataset, period)
-        for service in _services(dataset, services):
+        label = resolve_period(dataset, period)
+        for service in chosen_services(dataset, services):
             click.echo(f"{service}: {current_signoff(dataset, service, label, report_date).text}")
         return
     if len(services) != 1:
         raise click.UsageError("name the service whose report it is: --service NAME (once)")
     with recording(data, db, config_path, f"sign-off: {state}") as (folder, dataset):
-        label = _period(dataset, period)
-        service = _services(dataset, services)[0]
+        label = resolve_period(dataset, period)
+        service = chosen_services(dataset, services)[0]
         result = record_step(
             folder,
             dataset,
@@ -316,7 +276,7 @@ def decide(
     if not decision:
         raise click.UsageError("say what the committee decided: --decision CHOICE")
     with recording(data, db, config_path, "committee decision") as (folder, dataset):
-        label = _period(dataset, period)
+        label = resolve_period(dataset, period)
         service = record_decision(
             folder,
             dataset,
@@ -378,33 +338,6 @@ def publish(
         click.echo(f"Published {item.service}: {item.signoff}")
     if public is not None:
         click.echo(f"Public pages: {len(pages)} in {public}")
-
-
-def public_site(dataset: Dataset, published: list[Any], site: Path) -> list[Path]:
-    """Write the public pages after publishing (shared by ``publish`` and ``run``)."""
-    from kpitools.workflow.signoff import write_public
-
-    if not published:
-        return []
-    period = published[0].period
-    return write_public(dataset, period, site, [p.service for p in published])
-
-
-def publish_period(
-    folder: Path,
-    dataset: Dataset,
-    period: str | None,
-    services: tuple[str, ...],
-    out_dir: Path,
-    by: str,
-    force: bool,
-) -> list[Any]:
-    """Publish (shared by ``publish`` and ``run --publish``)."""
-    from kpitools.workflow.signoff import publish as publish_reports
-
-    label = _period(dataset, period)
-    chosen = _services(dataset, services)
-    return publish_reports(folder, dataset, label, out_dir, chosen, by=by, force=force)
 
 
 # -- the board pack --------------------------------------------------------------------------
@@ -540,9 +473,9 @@ def send(
     if smtp and mail_dir is not None:
         raise click.UsageError("--mail-dir is for the dry run; --smtp sends")
     dataset = _load(data, config_path)
-    label = _period(dataset, period)
+    label = resolve_period(dataset, period)
     found = mail.letters(
-        dataset, label, _services(dataset, services), out_dir, due=due, reminder=reminder
+        dataset, label, chosen_services(dataset, services), out_dir, due=due, reminder=reminder
     )
     if not found:
         click.echo("Nobody to write to: every comment is in." if reminder else "No services.")

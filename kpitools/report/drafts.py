@@ -13,11 +13,49 @@ edits them.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from kpitools.report.content import Cpr, MeasureLine
+
+class MeasureLine(Protocol):
+    """What a draft reads of a measure (:class:`kpitools.report.content.MeasureLine`)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def polarity(self) -> str: ...
+    @property
+    def rag(self) -> str: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def previous_value(self) -> float: ...
+    @property
+    def trend(self) -> tuple[tuple[str, float], ...]: ...
+    @property
+    def available(self) -> bool: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def variance_text(self) -> str: ...
+    def show(self, value: float) -> str: ...
+
+
+class Cpr(Protocol):
+    """What a draft reads of a report (:class:`kpitools.report.content.Cpr`)."""
+
+    @property
+    def counts(self) -> dict[str, int]: ...
+    @property
+    def on_target(self) -> Sequence[MeasureLine]: ...
+    @property
+    def improving(self) -> Sequence[MeasureLine]: ...
+    @property
+    def exceptions(self) -> Sequence[MeasureLine]: ...
+    @property
+    def in_period(self) -> str: ...
+
 
 DRAFTED = "Drafted by kpitools: "
 RANK_MIN = 4  # periods with figures before "the worst of the last N" is said

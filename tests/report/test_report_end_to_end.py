@@ -377,3 +377,27 @@ def test_axe_finds_no_problems_in_the_public_pages(tmp_path):
         found = [(v["id"], v["nodes"][0]["html"][:120]) for v in results.response["violations"]]
         assert found == [], name
         assert results.response["passes"], "axe did not run"
+
+
+def test_run_publish_records_and_writes_the_public_pages(tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(EXAMPLE, data)
+    out, site = tmp_path / "out", tmp_path / "site"
+    args = ["run", "--data", str(data), "--quarter", "2024/25 Q1", "--config",
+            str(COUNCIL_CONFIG), "--out", str(out), "--service", "Finance", "--publish",
+            "--public", str(site), "--no-pack-pdf"]  # fmt: skip
+    refused = kpitools(*args, check=False)
+    assert refused.returncode == 2
+    assert "not approved by the Director, so not published: Finance (Draft)" in refused.stderr
+    assert not site.exists() and not (data / "signoff.csv").exists()
+    kpitools("signoff", "--data", str(data), "--period", "2024/25 Q1", "--service",
+             "Finance", "--state", "approved", "--by", "Jane Smith", "--config",
+             str(COUNCIL_CONFIG))  # fmt: skip
+    done = kpitools(*args)
+    assert "Published Finance: Approved by the Director (Jane Smith" in done.stdout
+    assert sorted(p.name for p in (site / QUARTER).iterdir()) == ["finance.html", "index.html"]
+    record = json.loads((out / QUARTER / "published.json").read_text(encoding="utf-8"))
+    assert list(record["services"]) == ["Finance"]
+    assert "Finance,2024/25 Q1,published," in (data / "signoff.csv").read_text(encoding="utf-8")
