@@ -490,7 +490,12 @@ def publish_period(
 
     label = resolve_period(dataset, period)
     chosen = chosen_services(dataset, services)
-    return publish_reports(folder, dataset, label, out_dir, chosen, by=by, force=force)
+    notes: list[str] = []
+    done = publish_reports(folder, dataset, label, out_dir, chosen, by=by, force=force,
+                           notes=notes)  # fmt: skip
+    for text in notes:
+        click.echo(f"note: {text}", err=True)
+    return done
 
 
 def public_site(dataset: Dataset, published: list[Any], site: Path) -> list[Path]:

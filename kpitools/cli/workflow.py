@@ -38,6 +38,11 @@ _period_option = click.option(
 )
 
 
+def _notes(notes: list[str]) -> None:
+    for text in notes:
+        click.echo(f"note: {text}", err=True)
+
+
 def _moment(text: str | None) -> dt.datetime | None:
     """``--at``: a date or date and time (UTC unless an offset is given)."""
     if not text:
@@ -119,6 +124,7 @@ def comments(
         with recording(data, db, config_path, "Directors' commentary") as (folder, dataset):
             chosen = resolve_period(dataset, period) if period else None
             done = commentary.record_workbooks(folder, dataset, read, chosen)
+        _notes(list(done.notes))
         for name, service, label in done.workbooks:
             click.echo(f"{name}: {service} {label}")
         click.echo(
@@ -204,6 +210,7 @@ def signoff(
         return
     if len(services) != 1:
         raise click.UsageError("name the service whose report it is: --service NAME (once)")
+    notes: list[str] = []
     with recording(data, db, config_path, f"sign-off: {state}") as (folder, dataset):
         label = resolve_period(dataset, period)
         service = chosen_services(dataset, services)[0]
@@ -217,7 +224,10 @@ def signoff(
             at=_moment(at),
             note=note,
             force=force,
+            report_date=report_date,
+            notes=notes,
         )
+    _notes(notes)
     click.echo(f"{service} {label}: {result.text}")
 
 
@@ -266,11 +276,13 @@ def decide(
     in the improvement plan until closed), or close the decisions on a measure."""
     from kpitools.workflow.signoff import close_decisions, record_decision
 
+    notes: list[str] = []
     if close is not None:
         if decision:
             raise click.UsageError("record a decision or --close decisions, not both")
         with recording(data, db, config_path, "committee decision closed") as (folder, ds):
-            count = close_decisions(folder, ds, measure_id, close, committee)
+            count = close_decisions(folder, ds, measure_id, close, committee, notes)
+        _notes(notes)
         click.echo(f"Closed {count} decision(s) on {measure_id}.")
         return
     if not decision:
@@ -286,7 +298,9 @@ def decide(
             FollowUp(decision),
             report_back=report_back,
             note=note,
+            notes=notes,
         )
+    _notes(notes)
     click.echo(f"{service} {label}, {measure_id}: {FollowUp(decision).words}.")
 
 

@@ -131,6 +131,7 @@ class Recorded:
     comments: int  # comment rows now recorded for those services and periods
     actions_updated: int
     actions_added: int
+    notes: tuple[str, ...] = ()  # files carried over from Excel into CSV
 
 
 def check_workbooks(
@@ -352,7 +353,7 @@ def record_workbooks(
             )
         return rows
 
-    update_folder(
+    notes = update_folder(
         folder,
         {"comments": comments, "actions": actions, "signoff": signoff},
         {name: _columns(name) for name in ("comments", "actions", "signoff")},
@@ -363,6 +364,7 @@ def record_workbooks(
         comments=counts["comments"],
         actions_updated=counts["updated"],
         actions_added=counts["added"],
+        notes=tuple(notes),
     )
 
 

@@ -56,6 +56,7 @@ def record_step(
     note: str = "",
     force: bool = False,
     report_date: str = "",
+    notes: list[str] | None = None,
 ) -> SignOff:
     """Record a sign-off step and return the sign-off as it then stands.
 
@@ -79,7 +80,7 @@ def record_step(
     row = {"service": service, "period": period, "state": state.value, "by": by.strip(),
            "at": moment.isoformat(),
            "digest": digest if state is SignOffState.APPROVED else "", "note": note}  # fmt: skip
-    _append(folder, dataset, "signoff", [row])
+    _append(folder, dataset, "signoff", [row], notes)
     return sign_off(_with(dataset.signoff, row), service, period, digest)
 
 
@@ -89,10 +90,12 @@ def _with(frame: pd.DataFrame, row: dict[str, str]) -> pd.DataFrame:
     return pd.concat([frame, extra[frame.columns]] if not frame.empty else [extra])
 
 
-def _append(folder: Path, dataset: Dataset, name: str, rows: Rows) -> None:
+def _append(folder: Path, dataset: Dataset, name: str, rows: Rows, notes: list[str] | None) -> None:
     columns = tuple(c for c in SPECS[name].columns if c != "row")
-    update_folder(folder, {name: lambda existing: [*existing, *rows]}, {name: columns},
-                  dataset.config)  # fmt: skip
+    said = update_folder(folder, {name: lambda existing: [*existing, *rows]}, {name: columns},
+                         dataset.config)  # fmt: skip
+    if notes is not None:
+        notes += said
 
 
 # -- committee decisions ---------------------------------------------------------------------
@@ -106,6 +109,7 @@ def record_decision(
     *,
     report_back: dt.date | None = None,
     note: str = "",
+    notes: list[str] | None = None,
 ) -> str:
     """Record a committee's follow-up decision on a measure in a report; returns its service.
 
@@ -119,12 +123,17 @@ def record_decision(
            "committee": committee, "decision": decision.value,
            "report_back": report_back.isoformat() if report_back else "", "closed": "",
            "note": note}  # fmt: skip
-    _append(folder, dataset, "decisions", [row])
+    _append(folder, dataset, "decisions", [row], notes)
     return service
 
 
 def close_decisions(
-    folder: Path, dataset: Dataset, measure_id: str, closed: dt.date, committee: str = ""
+    folder: Path,
+    dataset: Dataset,
+    measure_id: str,
+    closed: dt.date,
+    committee: str = "",
+    notes: list[str] | None = None,
 ) -> int:
     """Close a measure's open decisions (of one committee, if named); returns how many.
 
@@ -148,7 +157,9 @@ def close_decisions(
         return rows
 
     columns = tuple(c for c in SPECS["decisions"].columns if c != "row")
-    update_folder(folder, {"decisions": close}, {"decisions": columns}, dataset.config)
+    said = update_folder(folder, {"decisions": close}, {"decisions": columns}, dataset.config)
+    if notes is not None:
+        notes += said
     return count
 
 
@@ -174,6 +185,7 @@ def publish(
     by: str = "",
     force: bool = False,
     at: dt.datetime | None = None,
+    notes: list[str] | None = None,
 ) -> list[Publication]:
     """Publish the period's built reports of ``services``: record a ``published`` step for
     each and write ``published.json`` in the period's output folder.
@@ -225,7 +237,7 @@ def publish(
              "by": by, "at": moment.isoformat(), "digest": "",
              "note": "published without approval (forced)" if p.forced else ""}
             for p in found]  # fmt: skip
-    _append(folder, dataset, "signoff", rows)
+    _append(folder, dataset, "signoff", rows, notes)
     _write_published(root, period, found, moment, by)
     return found
 

@@ -269,3 +269,67 @@ def test_drafts_fill_empty_cells_and_count_only_once_accepted(folder, load_folde
     report = build_cpr(load_folder(folder), FINANCE, QUARTER)
     line = next(x for x in report.exceptions if x.measure_id == "FIN_FN_01")
     assert line.comment == draft.removeprefix("Drafted by kpitools: ")
+
+
+def as_workbook(folder: Path, names: list[str], workbook_name: str | None = None) -> Path:
+    """Keep ``names`` as Excel: each in a workbook of its own, or all as sheets of one."""
+    import csv
+
+    one = openpyxl.Workbook() if workbook_name else None
+    if one is not None:
+        one.remove(one.active)
+    for name in names:
+        path = folder / f"{name}.csv"
+        with path.open(encoding="utf-8") as file:
+            rows = list(csv.reader(file))
+        book = one or openpyxl.Workbook()
+        sheet = book.create_sheet(name) if one is not None else book.active
+        for row in rows:
+            sheet.append(row)
+        if one is None:
+            book.save(folder / f"{name}.xlsx")
+        path.unlink()
+    if one is not None:
+        one.save(folder / workbook_name)
+    return folder
+
+
+def test_comments_kept_in_excel_are_carried_over_into_csv(folder, load_folder, tmp_path):
+    as_workbook(folder, ["comments", "actions"])
+    path = fill(finance_workbook(load_folder(folder), tmp_path), **{"Exceptions!I3": "Why."})
+    done = record_workbooks(folder, load_folder(folder), [path])
+    assert done.notes == (
+        "comments is kept in comments.csv from now on; comments.xlsx is set aside as "
+        "comments.before-kpitools.xlsx",
+        "actions is kept in actions.csv from now on; actions.xlsx is set aside as "
+        "actions.before-kpitools.xlsx",
+    )
+    assert (folder / "comments.csv").is_file() and not (folder / "comments.xlsx").exists()
+    dataset = load_folder(folder)  # loads: one file each
+    from kpitools.report.content import build_cpr
+
+    report = build_cpr(dataset, FINANCE, QUARTER)
+    assert next(x for x in report.exceptions if x.measure_id == "FIN_FN_01").comment == (
+        "Why: Why."
+    )
+    assert "CHS_KPI_06" in (folder / "comments.csv").read_text(encoding="utf-8")
+
+
+def test_a_whole_folder_workbook_keeps_its_sheets_and_csv_comes_first(folder, load_folder,
+                                                                      tmp_path):  # fmt: skip
+    names = [p.stem for p in sorted(folder.glob("*.csv"))]
+    as_workbook(folder, names, "council.xlsx")
+    path = fill(finance_workbook(load_folder(folder), tmp_path), **{"Exceptions!I3": "Why."})
+    done = record_workbooks(folder, load_folder(folder), [path])
+    assert (
+        "comments is kept in comments.csv from now on; the sheet council.xlsx[comments] is "
+        "no longer read (delete it from the workbook)"
+    ) in done.notes
+    assert sorted(p.name for p in folder.glob("*.csv")) == ["actions.csv", "comments.csv",
+                                                            "signoff.csv"]  # fmt: skip
+    from kpitools.report.content import build_cpr
+
+    report = build_cpr(load_folder(folder), FINANCE, QUARTER)
+    assert next(x for x in report.exceptions if x.measure_id == "FIN_FN_01").comment == (
+        "Why: Why."
+    )
