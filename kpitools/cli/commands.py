@@ -336,6 +336,12 @@ def scorecard(
     help="With --publish: also write the public performance pages into this folder.",
 )
 @click.option(
+    "--pack/--no-pack",
+    default=True,
+    show_default=True,
+    help="Write the board pack (board-pack.pptx and .html) after the reports.",
+)
+@click.option(
     "--pack-pdf/--no-pack-pdf",
     default=True,
     show_default=True,
@@ -363,6 +369,7 @@ def run(
     publish: bool,
     publish_unapproved: bool,
     public: Path | None,
+    pack: bool,
     pack_pdf: bool,
 ) -> None:
     """Build each service's CPR for a period: deck (.pptx), web page (.html), notebook."""
@@ -386,7 +393,7 @@ def run(
     _warn(plan.dataset)
     workers = jobs or os.cpu_count() or 1
     options = BatchOptions(jobs=workers, timeout=timeout, force=force, scheduler=scheduler,
-                           pack_pdf=pack_pdf)  # fmt: skip
+                           pack=pack, pack_pdf=pack_pdf)  # fmt: skip
     where = f"Dask cluster {scheduler}" if scheduler else f"{workers} worker(s)"
     display = BatchDisplay(title=f"{period_words(plan.quarter)} CPRs on {where}")
     with display:
