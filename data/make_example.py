@@ -1119,6 +1119,8 @@ def measure_rows(specs: list[Spec]) -> list[list[str]]:
             "" if s.tsl is None else f"{s.tsl:g}", "" if s.msl is None else f"{s.msl:g}",
             lead, f"{s.service} performance officer", "yes" if s.include else "no",
             "yes" if s.seasonal else "",
+            # Residents see the service and customer measures on the public pages.
+            "yes" if s.include and s.measure_id.split("_")[1] in ("KPI", "CX") else "",
         ])  # fmt: skip
     return rows
 
@@ -1147,6 +1149,7 @@ def generate(folder: Path) -> None:
             "data_owner",
             "include",
             "seasonal",
+            "public",
         ],
         measure_rows(specs),
     )
