@@ -101,6 +101,7 @@ class BatchResult:
     outcomes: list[ServiceOutcome]
     interrupted: str = ""
     seconds: float = 0.0
+    pack: list[Path] = field(default_factory=list)  # the board pack's files, if written
 
     @property
     def failed(self) -> list[ServiceOutcome]:
@@ -443,6 +444,6 @@ def run_batch(
 
             built = [(o.service, o.run_id, o.cache_key) for o in outcomes if o.status.has_report]
             left_out = [(o.service, o.status.words) for o in outcomes if not o.status.has_report]
-            write_pack(root, plan, built, left_out, pdf=options.pack_pdf)
+            result.pack = write_pack(root, plan, built, left_out, pdf=options.pack_pdf)
     result.seconds = time.perf_counter() - started
     return result

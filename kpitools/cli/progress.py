@@ -108,3 +108,6 @@ class BatchDisplay:
             )
         self.console.print(table)
         self.console.print(f"Overview: {result.root / 'index.html'}", markup=False)
+        if result.pack:
+            names = ", ".join(p.name for p in result.pack)
+            self.console.print(f"Board pack: {names} in {result.root}", markup=False)
