@@ -69,6 +69,7 @@ def sheets(config: CouncilConfig) -> tuple[Sheet, ...]:
                 "data_owner",
                 "include",
                 "seasonal",
+                "public",
                 "benchmark",
                 "basis",
             ),
@@ -93,6 +94,7 @@ def sheets(config: CouncilConfig) -> tuple[Sheet, ...]:
                 "Contact centre analyst",
                 "yes",
                 "no",
+                "yes",
                 "",
                 "period",
             ),
@@ -106,6 +108,7 @@ def sheets(config: CouncilConfig) -> tuple[Sheet, ...]:
                 "rag_method": tuple(m.value for m in RagMethod),
                 "include": YES_NO,
                 "seasonal": YES_NO,
+                "public": YES_NO,
                 "basis": tuple(b.value for b in Basis),
             },
         ),
@@ -139,7 +142,7 @@ def sheets(config: CouncilConfig) -> tuple[Sheet, ...]:
         ),
         Sheet(
             "comments",
-            ("service", "quarter", "measure_id", "section", "author", "comment"),
+            ("service", "quarter", "measure_id", "section", "author", "comment", "internal"),
             (
                 "Customer Services",
                 "2025/26 Q1",
@@ -147,8 +150,9 @@ def sheets(config: CouncilConfig) -> tuple[Sheet, ...]:
                 "summary",
                 "Director of Customer Services",
                 "Calls answered met the target service level in April.",
+                "no",
             ),
-            {"section": tuple(s.value for s in Section)},
+            {"section": tuple(s.value for s in Section), "internal": YES_NO},
         ),
         Sheet(
             "actions",
