@@ -11,6 +11,7 @@ import click
 
 from kpitools.cli.commands import (
     _config_option,
+    _data_option,
     _db_option,
     _load,
     _reports_errors,
@@ -22,6 +23,7 @@ from kpitools.cli.commands import (
     recording,
     resolve_period,
 )
+from kpitools.contract.validation import parse_moment
 from kpitools.core.workflow import FollowUp, SignOffState
 
 _workflow_data_option = click.option(
@@ -44,18 +46,16 @@ def _notes(notes: list[str]) -> None:
 
 
 def _moment(text: str | None) -> dt.datetime | None:
-    """``--at``: a date or date and time (UTC unless an offset is given)."""
+    """``--at``: a date or date and time (UTC unless an offset is given), read as
+    ``signoff.csv``'s ``at`` is."""
     if not text:
         return None
     try:
-        moment = dt.datetime.fromisoformat(text.strip())
+        return parse_moment(text)
     except ValueError:
         raise click.BadParameter(
             f"'{text}' is not a date and time (2024-07-19T10:30)", param_hint="--at"
         ) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-    return moment
 
 
 def _day(option: str) -> Callable[[click.Context, click.Parameter, Any], dt.date | None]:
@@ -356,14 +356,7 @@ def publish(
 
 # -- the board pack --------------------------------------------------------------------------
 @cli.command()
-@click.option(
-    "--data",
-    "data",
-    required=True,
-    metavar="DIR",
-    type=click.Path(file_okay=False, path_type=str),
-    help="The data folder.",
-)
+@_data_option
 @_period_option
 @click.option(
     "--out",
@@ -425,14 +418,7 @@ def pack(
 
 # -- sending ---------------------------------------------------------------------------------
 @cli.command()
-@click.option(
-    "--data",
-    "data",
-    required=True,
-    metavar="DIR",
-    type=click.Path(file_okay=False, path_type=str),
-    help="The data folder.",
-)
+@_data_option
 @_period_option
 @_service_option
 @click.option(

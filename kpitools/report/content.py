@@ -488,7 +488,7 @@ def build_cpr(
     reported = current[current["include"]]
     trends = _trends(history, label)
     # Comments are kept by quarter: a month's or a year's report takes its last quarter's.
-    comments = _comments(
+    comments = recorded_comments(
         dataset, service, calendar.label(calendar.containing(calendar.last_month(period),
                                                               Granularity.QUARTER))
     )  # fmt: skip
@@ -750,7 +750,7 @@ def _trends(history: pd.DataFrame, label: str) -> dict[str, tuple[tuple[str, flo
 _Comments = dict[tuple[str, str], tuple[str, str]]
 
 
-def _comments(dataset: Dataset, service: str, label: str) -> _Comments:
+def recorded_comments(dataset: Dataset, service: str, label: str) -> _Comments:
     """Comments for the service and quarter, by (measure id, section); several rows for one
     are joined, in the file's order."""
     comments = dataset.comments

@@ -30,7 +30,7 @@ from kpitools.core.errors import KpiToolsError, Problem, ValidationError
 from kpitools.core.model import Section
 from kpitools.core.naming import slugify
 from kpitools.core.workflow import MEASURE_SECTIONS, PROMPTS, SignOffState
-from kpitools.report.content import Cpr, build_cpr, figures_digest
+from kpitools.report.content import Cpr, build_cpr, figures_digest, recorded_comments
 from kpitools.report.drafts import DRAFTED
 from kpitools.report.words import rag_label
 
@@ -40,7 +40,10 @@ SERVICE_SECTION_VALUES = (Section.SUMMARY.value, Section.WHATS_GOOD.value, Secti
 def form_of(dataset: Dataset, report: Cpr, deadline: str = "") -> CommentaryForm:
     """The workbook's content for a built report: its exceptions with the answers already
     recorded, the service's texts and its actions."""
-    recorded = _recorded(dataset, report.service, report.quarter)
+    recorded = {
+        key: text
+        for key, (text, _) in recorded_comments(dataset, report.service, report.quarter).items()
+    }
     measures = tuple(
         FormMeasure(
             measure_id=line.measure_id,
@@ -389,20 +392,6 @@ def _next_ref(service: str, refs: list[str]) -> str:
         prefix = found[-1][0]
         return f"{prefix}{max(n for p, n in found if p == prefix) + 1}"
     return f"{slugify(service).upper()[:6]}-A1"
-
-
-def _recorded(dataset: Dataset, service: str, period: str) -> dict[tuple[str, str], str]:
-    """The comments recorded for a service and period, by (measure id, section)."""
-    frame = dataset.comments
-    found: dict[tuple[str, str], str] = {}
-    if frame.empty:
-        return found
-    for row in rows_of(frame[frame["service"] == service]):
-        if row.quarter is None or dataset.calendar.label(row.quarter) != period:
-            continue
-        key = (row.measure_id, row.section)
-        found[key] = f"{found[key]}\n\n{row.comment}" if key in found else row.comment
-    return found
 
 
 @dataclass(frozen=True)
