@@ -256,6 +256,88 @@ def scorecard(
 @_db_option
 @_as_of_option
 @click.option(
+    "--measure",
+    "measure_ids",
+    multiple=True,
+    metavar="ID",
+    help="Only this measure (repeat for more).",
+)
+@_service_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write csv or json to this file instead of printing.",
+)
+@_config_option
+@_reports_errors
+def spc(
+    data: str | None,
+    db: str | None,
+    as_of: str | None,
+    measure_ids: tuple[str, ...],
+    services: tuple[str, ...],
+    output_format: str,
+    output: Path | None,
+    config_path: str | None,
+) -> None:
+    """Statistical process control: every measure's XmR chart, point by point, with its
+    mean, process limits, variation (improvement, concern, neither, common_cause), the rule
+    that fired and the assurance against the target."""
+    from kpitools.core.variation import spc_table
+
+    if output is not None and output_format == "table":
+        raise click.UsageError("--output writes csv or json: give --format too")
+    with tempfile.TemporaryDirectory(prefix="kpitools-spc-") as scratch:
+        folder, _ = _data_folder(data, db, as_of, Path(scratch), config_path)
+        dataset = _load(folder, config_path)
+    unknown = [s for s in services if s not in dataset.services]
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(unknown)} not among the services: {', '.join(dataset.services)}",
+            param_hint="--service",
+        )
+    missing = [m for m in measure_ids if m not in dataset.measures.index]
+    if missing:
+        raise click.BadParameter(
+            f"{', '.join(missing)} not in the data dictionary", param_hint="--measure"
+        )
+    rows = spc_table(dataset, measures=measure_ids or None, services=services or None)
+    if output_format == "table":
+        from kpitools.cli.console import print_spc
+
+        print_spc(rows)
+        return
+    if output_format == "csv":
+        text = to_csv(rows)
+    else:
+        records = [
+            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            for r in _rounded(rows).to_dict(orient="records")
+        ]
+        text = json.dumps(records, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        from kpitools.core.files import write_atomic
+
+        write_atomic(output, text.encode("utf-8"))
+        click.echo(f"{len(rows)} rows -> {output}")
+
+
+@cli.command()
+@_data_or_db_option
+@_db_option
+@_as_of_option
+@click.option(
     "--period",
     metavar="PERIOD",
     help="The period to report: a month (2017-12), a financial quarter (2017/18 Q3), a "

@@ -146,3 +146,49 @@ def print_history(store: Any, measure_id: str) -> None:
         console.print(shown)
     else:
         console.print(f"No report of {service} has been published from the store yet.")
+
+
+SPC_STYLES = {
+    "improvement": "bold blue",
+    "concern": "bold dark_orange",
+    "neither": "bold magenta",
+    "common_cause": "dim",
+}
+
+
+def print_spc(rows: pd.DataFrame, console: Console | None = None) -> None:
+    """Print one table per measure: its points, lines and the words for each point."""
+    from kpitools.core.spc import VARIATION_WORDS, Variation
+
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
+    if rows.empty:
+        console.print("No measure has a point to chart.")
+        return
+    for measure_id, group in rows.groupby("measure_id", sort=False):
+        last = group.iloc[-1]
+        assurance = str(last["assurance"]).replace("_", " ") or "no assurance"
+        table = Table(
+            title=f"{measure_id} {last['title']} ({last['polarity']}): "
+            f"{VARIATION_WORDS[Variation(last['variation'])].lower()}, {assurance}",
+            title_justify="left",
+        )
+        for name in ("Period", "Value", "Mean", "Lower", "Upper", "Variation", "Rule"):
+            right = name in ("Value", "Mean", "Lower", "Upper")
+            table.add_column(name, justify="right" if right else "left", no_wrap=True)
+        for row in rows_of(group):
+            table.add_row(
+                row.period,
+                _number(row.value),
+                _number(row.mean),
+                _number(row.lower_limit),
+                _number(row.upper_limit),
+                Text(row.variation.replace("_", " "), style=SPC_STYLES[row.variation]),
+                row.rule.replace("_", " "),
+            )
+        console.print(table)
+
+
+def _number(value: float) -> str:
+    if value != value:  # NaN: no limits
+        return ""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")

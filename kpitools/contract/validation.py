@@ -397,8 +397,45 @@ def _measure_row(
         "public": _yes_no(check, row, cells, "public", default=False),
         "benchmark": check.text(row, cells, "benchmark", required=False),
         "basis": basis.value,
+        "spc_recalculate": ", ".join(_spc_periods(check, row, cells, "spc_recalculate", context)),
+        "spc_baseline": ", ".join(_spc_periods(check, row, cells, "spc_baseline", context)[:1]),
         "row": row,
     }
+
+
+_QUARTER_WORD = re.compile(r"^[Qq][1-4]$")
+
+
+def _spc_periods(
+    check: TableChecker, row: int, cells: dict[str, str], column: str, context: Context
+) -> list[str]:
+    """The periods an SPC column names, as labels: space-separated (a quarter's ``Q1`` kept
+    with its year), commas and semicolons allowed; one only for the baseline."""
+    raw = cells.get(column, "").strip()
+    tokens = raw.replace(",", " ").replace(";", " ").split()
+    joined: list[str] = []
+    for token in tokens:
+        if joined and _QUARTER_WORD.match(token):
+            joined[-1] = f"{joined[-1]} {token}"
+        else:
+            joined.append(token)
+    if column == "spc_baseline" and len(joined) > 1:
+        check.add(
+            row,
+            column,
+            f"{column} {quote(raw)} names {len(joined)} periods: give the last period of the "
+            "baseline only",
+        )
+        return []
+    labels = []
+    for text in joined:
+        try:
+            period = context.calendar.parse(text)
+        except ValueError as err:
+            check.add(row, column, f"{column} {err}")
+            continue
+        labels.append(context.calendar.label(period))
+    return labels
 
 
 def _category(check: TableChecker, row: int, cells: dict[str, str], config: CouncilConfig) -> str:
@@ -506,7 +543,7 @@ MEASURE_COLUMNS = (
     "measure_id", "service", "title", "short_title", "description", "polarity", "unit",
     "scale", "frequency", "aggregation", "category", "rag_method", "target", "tolerance", "tsl",
     "msl", "lead_officer", "data_owner", "include", "seasonal", "public", "benchmark", "basis",
-    "row",
+    "spc_recalculate", "spc_baseline", "row",
 )  # fmt: skip
 MEASURES = TableSpec(
     name="measures",

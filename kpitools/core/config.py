@@ -115,6 +115,8 @@ class CouncilConfig(BaseModel):
     stable_band: float = Field(0.0, ge=0, le=1)
     #: A monitored (neutral) measure changing by this fraction or more is noted on slide 1.
     notable_change: float = Field(0.25, ge=0)
+    #: Points in an SPC shift or trend: 6 as Making Data Count counts them, 7 in some councils.
+    spc_run_length: int = Field(6, ge=5, le=9)
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     #: The balanced-scorecard categories, in the order reports group measures by them.
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES

@@ -24,8 +24,11 @@ import pandas as pd
 
 from kpitools.core import rating
 from kpitools.core.dataset import Dataset
+from kpitools.core.levels import LEVELS as _LEVELS
+from kpitools.core.levels import levels_at
 from kpitools.core.model import Aggregation, Basis, Direction, Frequency, Status, Unit
 from kpitools.core.periods import FiscalCalendar, Granularity
+from kpitools.core.variation import labels_as_at
 
 SCORECARD_COLUMNS = [
     "measure_id", "service", "title", "short_title", "category", "polarity", "unit", "scale",
@@ -33,10 +36,9 @@ SCORECARD_COLUMNS = [
     "rag_method", "period", "value_period", "value", "numerator", "denominator", "target",
     "tolerance", "tsl", "msl", "variance", "variance_pct", "rag", "rag_calculated",
     "direction", "previous_value", "change_pct", "exception", "exception_reasons", "status",
-    "flags", "data_quality", "note", "basis", "coverage",
+    "flags", "data_quality", "note", "basis", "coverage", "variation", "assurance",
 ]  # fmt: skip
 
-_LEVELS = ["target", "tsl", "msl"]
 _MONTHS_IN = {Granularity.MONTH: 1, Granularity.QUARTER: 3, Granularity.YEAR: 12}
 _GAP_FILLED = {Frequency.MONTHLY.value, Frequency.QUARTERLY.value}
 
@@ -269,32 +271,6 @@ def measure_series(
     summary = _summarise(values, measures, native)
     grid = _fill_gaps(summary, measures, latest, tiling)
     return _rate_series(grid, dataset, tiling)
-
-
-def levels_at(
-    measures: pd.DataFrame, targets: pd.DataFrame, measure_ids: pd.Series, months: pd.Series
-) -> pd.DataFrame:
-    """Target, TSL and MSL in force for each (measure, month ordinal) pair.
-
-    A ``targets`` row covering the month overrides the measure's own levels it gives.
-    """
-    ids = measure_ids.to_numpy()
-    result = measures.loc[ids, _LEVELS].astype(float).reset_index(drop=True)
-    if not targets.empty:
-        ranges = targets.assign(
-            _start=[p.ordinal for p in targets["start"]],
-            _stop=[np.iinfo(np.int64).max if pd.isna(p) else p.ordinal for p in targets["end"]],
-        )
-        lookup = pd.DataFrame(
-            {"measure_id": ids, "_month": months.to_numpy(), "_i": range(len(ids))}
-        )
-        hits = lookup.merge(ranges, on="measure_id")
-        hits = hits[(hits["_start"] <= hits["_month"]) & (hits["_month"] <= hits["_stop"])]
-        for column in _LEVELS:
-            given = hits.loc[hits[column].notna(), ["_i", column]]
-            result.loc[given["_i"].to_numpy(), column] = given[column].to_numpy(dtype=float)
-    result.index = measure_ids.index
-    return result
 
 
 def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) -> pd.DataFrame:
@@ -691,6 +667,12 @@ def _present(rows: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     out["basis"] = ids.map(measures["basis"]).to_numpy()
     out["coverage"] = [
         coverage_text(c, b) for c, b in zip(rows["coverage"], rows["_bucket"], strict=True)
+    ]
+    labels = labels_as_at(dataset, zip(ids, rows["_bucket"], strict=True))
+    found = [labels.get(k) for k in zip(ids, rows["_bucket"], strict=True)]
+    out["variation"] = [label.variation.value if label else "" for label in found]
+    out["assurance"] = [
+        label.assurance.value if label and label.assurance else "" for label in found
     ]
     out["include"] = out["include"].astype(bool)
     out["exception"] = out["exception"].astype(bool)

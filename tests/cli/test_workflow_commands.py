@@ -112,7 +112,7 @@ def test_scorecard_xlsx_has_rag_fill_frozen_header_filter_and_formats(folder, tm
     assert result.exit_code == 0, result.output
     assert result.stdout == f"67 rows -> {path}\n"
     sheet = openpyxl.load_workbook(path).active
-    assert sheet.freeze_panes == "B2" and sheet.auto_filter.ref == "A1:AI68"
+    assert sheet.freeze_panes == "B2" and sheet.auto_filter.ref == "A1:AK68"
     header = [c.value for c in sheet[1]]
     row = {name: cell for name, cell in zip(header, sheet[2], strict=True)}
     assert row["measure_id"].value == "CSC_CX_01"

@@ -1,0 +1,35 @@
+"""The levels a measure is judged against in a month: its target, TSL and MSL, from the data
+dictionary or a ``targets`` row covering that month."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+LEVELS = ["target", "tsl", "msl"]
+
+
+def levels_at(
+    measures: pd.DataFrame, targets: pd.DataFrame, measure_ids: pd.Series, months: pd.Series
+) -> pd.DataFrame:
+    """Target, TSL and MSL in force for each (measure, month ordinal) pair.
+
+    A ``targets`` row covering the month overrides the measure's own levels it gives.
+    """
+    ids = measure_ids.to_numpy()
+    result = measures.loc[ids, LEVELS].astype(float).reset_index(drop=True)
+    if not targets.empty:
+        ranges = targets.assign(
+            _start=[p.ordinal for p in targets["start"]],
+            _stop=[np.iinfo(np.int64).max if pd.isna(p) else p.ordinal for p in targets["end"]],
+        )
+        lookup = pd.DataFrame(
+            {"measure_id": ids, "_month": months.to_numpy(), "_i": range(len(ids))}
+        )
+        hits = lookup.merge(ranges, on="measure_id")
+        hits = hits[(hits["_start"] <= hits["_month"]) & (hits["_month"] <= hits["_stop"])]
+        for column in LEVELS:
+            given = hits.loc[hits[column].notna(), ["_i", column]]
+            result.loc[given["_i"].to_numpy(), column] = given[column].to_numpy(dtype=float)
+    result.index = measure_ids.index
+    return result

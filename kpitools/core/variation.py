@@ -1,0 +1,222 @@
+"""Variation and assurance of a dataset's measures: each measure's own series (its months,
+quarters or years as supplied) read as an XmR chart (:mod:`kpitools.core.spc`).
+
+A measure's points are its values with a figure (a provisional or mitigated figure is a
+point; a period not expected, not available or pending without a figure is left out). Its
+``spc_recalculate`` periods start new limits at the first point in or after each; its
+``spc_baseline`` fixes the limits from the points up to the end of that period. The council's
+``spc_run_length`` counts the points of a shift or a trend.
+
+A chart *as at* a period stops at that period's end, as a report written then saw it: the
+variation a quarter's report shows does not change when later months come in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kpitools.core import spc
+from kpitools.core.dataset import Dataset
+from kpitools.core.levels import levels_at
+from kpitools.core.model import Status
+
+#: The columns of :func:`spc_table`, one row per measure per point.
+SPC_COLUMNS = [
+    "measure_id", "period", "value", "mean", "lower_limit", "upper_limit", "variation", "rule",
+    "side", "target", "assurance", "service", "title", "polarity",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Series:
+    """One measure's points in time order, with the target in force at each."""
+
+    measure_id: str
+    polarity: str
+    periods: tuple[pd.Period, ...]
+    ends: np.ndarray  # each point's last month, as a month ordinal
+    values: np.ndarray
+    targets: np.ndarray
+    recalculate: tuple[int, ...]  # positions that start new limits
+    baseline: int | None  # position of the baseline's last point
+
+    def chart(self, run_length: int, upto: int | None = None) -> spc.Chart:
+        """The chart of the first ``upto`` points (all of them by default)."""
+        stop = len(self.values) if upto is None else upto
+        baseline = self.baseline if self.baseline is not None and self.baseline < stop else None
+        return spc.xmr(
+            self.values[:stop],
+            self.polarity,
+            run_length=run_length,
+            recalculate=[i for i in self.recalculate if i < stop],
+            baseline=baseline,
+        )
+
+
+def measure_points(dataset: Dataset, measures: Iterable[str] | None = None) -> dict[str, Series]:
+    """Each measure's series of points (measures without any point are left out), in
+    data-dictionary order."""
+    calendar = dataset.calendar
+    table = dataset.measures
+    if measures is not None:
+        table = table[table.index.isin(set(measures))]
+    values = dataset.values
+    values = values[values["measure_id"].isin(table.index)]
+    native = values.groupby("measure_id")["granularity"].max()
+    points = values[
+        values["value"].notna()
+        & (values["status"] != Status.NOT_EXPECTED.value)
+        & (values["granularity"].to_numpy() == values["measure_id"].map(native).to_numpy())
+    ]
+    if points.empty:
+        return {}
+    ends = pd.Series([calendar.last_month(p).ordinal for p in points["period"]], index=points.index)
+    points = points.assign(_end=ends).sort_values(["measure_id", "_end"], kind="stable")
+    levels = levels_at(table, dataset.targets, points["measure_id"], points["_end"])
+    target = levels["target"].where(levels["target"].notna(), levels["tsl"])
+    points = points.assign(_target=target)
+    out: dict[str, Series] = {}
+    groups = dict(tuple(points.groupby("measure_id", sort=False)))
+    for measure_id, info in table.iterrows():
+        group = groups.get(str(measure_id))
+        if group is None:
+            continue
+        periods = tuple(group["period"])
+        firsts = [calendar.first_month(p).ordinal for p in periods]
+        ends_of = group["_end"].to_numpy()
+        out[str(measure_id)] = Series(
+            measure_id=str(measure_id),
+            polarity=str(info["polarity"]),
+            periods=periods,
+            ends=ends_of,
+            values=group["value"].to_numpy(dtype=float),
+            targets=group["_target"].to_numpy(dtype=float),
+            recalculate=_starts(dataset, str(info.get("spc_recalculate", "") or ""), firsts),
+            baseline=_baseline(dataset, str(info.get("spc_baseline", "") or ""), ends_of),
+        )
+    return out
+
+
+def _labels(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _starts(dataset: Dataset, text: str, firsts: list[int]) -> tuple[int, ...]:
+    """Positions of the first point in or after each recalculation period."""
+    calendar = dataset.calendar
+    starts = set()
+    for label in _labels(text):
+        month = calendar.first_month(calendar.parse(label)).ordinal
+        position = int(np.searchsorted(firsts, month, side="left"))
+        if 0 < position < len(firsts):
+            starts.add(position)
+    return tuple(sorted(starts))
+
+
+def _baseline(dataset: Dataset, text: str, ends: np.ndarray) -> int | None:
+    """Position of the last point that ends by the end of the baseline period."""
+    labels = _labels(text)
+    if not labels:
+        return None
+    calendar = dataset.calendar
+    month = calendar.last_month(calendar.parse(labels[0])).ordinal
+    position = int(np.searchsorted(ends, month, side="right")) - 1
+    return position if position >= 0 else None
+
+
+def spc_table(
+    dataset: Dataset, measures: Iterable[str] | None = None, services: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Every point of every measure's chart: columns :data:`SPC_COLUMNS`.
+
+    ``variation`` is the point's class on the whole chart; ``rule`` the rules that class it
+    (space-separated); ``assurance`` where the target in force at the point sits against
+    the limits the point is judged by.
+    """
+    run_length = dataset.config.spc_run_length
+    table = dataset.measures
+    if services is not None:
+        table = table[table["service"].isin(set(services))]
+    ids = list(table.index) if measures is None else [m for m in table.index if m in set(measures)]
+    rows = []
+    calendar = dataset.calendar
+    for measure_id, series in measure_points(dataset, ids).items():
+        chart = series.chart(run_length)
+        info = dataset.measures.loc[measure_id]
+        for i, period in enumerate(series.periods):
+            sure = spc.assurance(
+                float(series.targets[i]),
+                float(chart.lower[i]),
+                float(chart.upper[i]),
+                series.polarity,
+            )
+            rows.append(
+                {
+                    "measure_id": measure_id,
+                    "service": info["service"],
+                    "title": info["title"],
+                    "polarity": series.polarity,
+                    "period": calendar.label(period),
+                    "value": float(series.values[i]),
+                    "mean": float(chart.mean[i]),
+                    "lower_limit": float(chart.lower[i]),
+                    "upper_limit": float(chart.upper[i]),
+                    "variation": chart.variation[i].value,
+                    "side": chart.side[i],
+                    "rule": " ".join(r.value for r in chart.rules[i]),
+                    "target": float(series.targets[i]),
+                    "assurance": sure.value if sure is not None else "",
+                }
+            )
+    return pd.DataFrame(rows, columns=SPC_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Label:
+    """What a report as at a period says of a measure's variation and assurance."""
+
+    variation: spc.Variation
+    side: str
+    rules: tuple[spc.Rule, ...]
+    assurance: spc.Assurance | None
+    points: int  # how many points the chart had
+
+
+def labels_as_at(
+    dataset: Dataset, keys: Iterable[tuple[str, pd.Period]]
+) -> dict[tuple[str, pd.Period], Label]:
+    """For each (measure, period): the label of its chart stopped at the period's end, when
+    the chart's latest point falls in the period (a period without a figure has none)."""
+    calendar = dataset.calendar
+    wanted = list(dict.fromkeys(keys))
+    series = measure_points(dataset, {m for m, _ in wanted})
+    run_length = dataset.config.spc_run_length
+    charts: dict[tuple[str, int], spc.Chart] = {}
+    out: dict[tuple[str, pd.Period], Label] = {}
+    for measure_id, period in wanted:
+        points = series.get(measure_id)
+        if points is None:
+            continue
+        first = calendar.first_month(period).ordinal
+        last = calendar.last_month(period).ordinal
+        upto = int(np.searchsorted(points.ends, last, side="right"))
+        if upto == 0 or points.ends[upto - 1] < first:
+            continue
+        key = (measure_id, upto)
+        if key not in charts:
+            charts[key] = points.chart(run_length, upto)
+        chart = charts[key]
+        variation = chart.latest
+        assert variation is not None
+        out[(measure_id, period)] = Label(
+            variation=variation,
+            side=chart.side[-1],
+            rules=chart.rules[-1],
+            assurance=chart.assurance(float(points.targets[upto - 1]), points.polarity),
+            points=upto,
+        )
+    return out

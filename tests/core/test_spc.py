@@ -1,0 +1,247 @@
+"""Worked cases for the XmR chart: limits, each special-cause rule built to fire and not to
+fire, polarity, conflicts, recalculation, baselines and assurance."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from kpitools.core.spc import Assurance, Rule, Variation, assurance, xmr
+
+IMP, C, N, CC = Variation.IMPROVEMENT, Variation.CONCERN, Variation.NEITHER, Variation.COMMON_CAUSE
+
+
+def steady(n: int) -> list[float]:
+    """10, 11, 10, 11, ...: no shift (it crosses the mean every point), no trend."""
+    return [10.0 + (i % 2) for i in range(n)]
+
+
+def wide(n: int) -> list[float]:
+    """8, 14, 8, 14, ...: a wider steady process (mean 11, moving range 6)."""
+    return [8.0 + 6 * (i % 2) for i in range(n)]
+
+
+def test_limits_are_the_mean_plus_minus_2_66_mean_moving_ranges() -> None:
+    values = [12.0, 15, 11, 14, 13, 10, 16, 12, 13, 14, 11, 15, 12]
+    chart = xmr(values, "up")
+    mean = sum(values) / 13  # 12.923...
+    mr = sum(abs(b - a) for a, b in itertools.pairwise(values)) / 12  # 3.0
+    assert chart.mean[0] == pytest.approx(mean)
+    assert chart.lower[-1] == pytest.approx(mean - 2.66 * mr)
+    assert chart.upper[-1] == pytest.approx(mean + 2.66 * mr)
+    assert chart.upper_2s[0] == pytest.approx(mean + 2.66 * mr * 2 / 3)
+    # By hand: the points add up to 168 (mean 12.923), the moving ranges to 36 (mean 3).
+    assert chart.lower[0] == pytest.approx(12.923 - 7.98, abs=0.001)
+    assert chart.upper[0] == pytest.approx(12.923 + 7.98, abs=0.001)
+    assert set(chart.variation) == {CC}
+
+
+def test_no_limits_below_13_points_but_shift_and_trend_still_read() -> None:
+    chart = xmr(steady(12), "up")
+    assert np.isnan(chart.lower).all() and np.isnan(chart.upper).all()
+    assert chart.mean[0] == pytest.approx(10.5)
+    assert chart.assurance(5.0, "up") is None
+    # A far point is not "beyond a limit" without limits ...
+    far = xmr([*steady(11), 40.0], "up")
+    assert far.variation[-1] is CC
+    # ... but a run of six above the mean is a shift.
+    run = xmr([1.0, 2, 1, 2, 1, 2, 9, 9, 9, 9, 9, 9], "up")
+    assert run.variation[-6:] == (IMP,) * 6
+    assert run.rules[-1] == (Rule.SHIFT,)
+
+
+@pytest.mark.parametrize(
+    ("polarity", "expected"),
+    [("up", IMP), ("down", C), ("neutral", N)],
+)
+def test_a_point_beyond_the_upper_limit_by_polarity(polarity: str, expected: Variation) -> None:
+    # 8/14 alternating, then 40: mean 12.93, mean moving range 7.43, upper limit 32.7.
+    chart = xmr([*wide(14), 40.0], polarity)
+    assert chart.variation[-1] is expected
+    assert chart.side[-1] == "high"
+    assert chart.rules[-1] == (Rule.BEYOND_LIMIT,)
+    assert chart.variation[:-1] == (CC,) * 14  # the outlier widens the limits: no screening
+
+
+def test_a_point_below_the_lower_limit_is_concern_where_up_is_good() -> None:
+    chart = xmr([*wide(14), -18.0], "up")  # lower limit -10.7
+    assert chart.variation[-1] is C and chart.side[-1] == "low"
+    assert xmr([*wide(14), -18.0], "down").variation[-1] is IMP
+
+
+def test_a_point_exactly_on_a_limit_is_not_beyond_it() -> None:
+    fixed = xmr(steady(14), "up").upper[0]  # 13.16, held by the baseline
+    chart = xmr([*steady(14), fixed], "up", baseline=13)
+    assert Rule.BEYOND_LIMIT not in chart.rules[-1]
+    chart = xmr([*steady(14), fixed + 0.01], "up", baseline=13)
+    assert Rule.BEYOND_LIMIT in chart.rules[-1]
+
+
+@pytest.mark.parametrize(
+    ("run", "run_length", "fires"),
+    [(6, 6, True), (5, 6, False), (7, 7, True), (6, 7, False), (9, 6, True)],
+)
+def test_shift_of_points_on_one_side_of_the_mean(run: int, run_length: int, fires: bool) -> None:
+    # Alternating points ending below the mean, then `run` points just above it.
+    values = [*steady(15), *[11.0] * run]
+    chart = xmr(values, "up", run_length=run_length)
+    flagged = [Rule.SHIFT in r for r in chart.rules]
+    assert flagged[-run:] == [fires] * run
+    # Points 11 of the alternating stretch are above the mean only one at a time.
+    assert not any(flagged[:15])
+
+
+def test_a_point_on_the_mean_ends_a_shift() -> None:
+    # The mean of this series is 231 / 21 = 11: the 11 splits ten points above it in two.
+    values = [*[12.0] * 5, 11.0, *[12.0] * 5, *[10.0] * 10]
+    chart = xmr(values, "up")
+    assert chart.mean[0] == pytest.approx(11.0)
+    assert [Rule.SHIFT in r for r in chart.rules[:11]] == [False] * 11
+    assert all(Rule.SHIFT in r for r in chart.rules[11:])
+
+
+@pytest.mark.parametrize(
+    ("rising", "run_length", "fires"),
+    [(6, 6, True), (5, 6, False), (7, 7, True), (6, 7, False)],
+)
+def test_trend_of_points_each_higher_than_the_one_before(
+    rising: int, run_length: int, fires: bool
+) -> None:
+    # The rising points stay within the limits and do not sit on one side long enough
+    # for a shift of the same length: they start below the mean and end above it.
+    base = steady(16)
+    climb = [9.6 + 0.3 * k for k in range(rising)]
+    chart = xmr([*base, *climb, 10.0, 11.0], "up", run_length=run_length)
+    start = len(base)
+    flagged = [Rule.TREND in r for r in chart.rules]
+    assert flagged[start : start + rising] == [fires] * rising
+    assert not any(flagged[:start])
+    if fires:
+        assert chart.variation[start] is IMP and chart.side[start] == "high"
+
+
+def test_a_falling_trend_is_concern_where_up_is_good_and_an_equal_point_ends_it() -> None:
+    fall = [11.4, 11.1, 10.8, 10.5, 10.2, 9.9]
+    chart = xmr([*steady(16), *fall, 10.0, 11.0], "up")
+    assert [Rule.TREND in r for r in chart.rules[16:22]] == [True] * 6
+    assert chart.variation[16] is C and chart.side[16] == "low"
+    flat = [11.4, 11.1, 10.8, 10.8, 10.5, 10.2, 9.9]
+    chart = xmr([*steady(16), *flat, 10.0, 11.0], "up")
+    assert not any(Rule.TREND in r for r in chart.rules)
+
+
+def test_two_of_three_beyond_two_sigma_on_the_same_side() -> None:
+    base = steady(20)  # the baseline: mean 10.5, two sigma at 12.27, upper limit at 13.16
+    chart = xmr([*base, 12.7, 10.4, 12.8, 10.0, 11.0], "up", baseline=19)
+    upper_2s, upper = chart.upper_2s[0], chart.upper[0]
+    assert upper_2s < 12.7 < upper and upper_2s < 12.8 < upper
+    rules = chart.rules[20:23]
+    assert rules == ((Rule.TWO_OF_THREE,), (), (Rule.TWO_OF_THREE,))
+    assert chart.variation[20:23] == (IMP, CC, IMP)
+
+
+def test_two_of_three_needs_two_points_near_the_same_limit() -> None:
+    base = steady(20)
+    # One point near the upper limit, one near the lower: not the rule.
+    chart = xmr([*base, 12.7, 10.4, 8.3, 10.0, 11.0], "up", baseline=19)
+    assert not any(Rule.TWO_OF_THREE in r for r in chart.rules)
+    # Two near the limit but four points apart: not the rule either.
+    chart = xmr([*base, 12.7, 10.4, 10.6, 12.7, 10.0, 11.0], "up", baseline=19)
+    assert not any(Rule.TWO_OF_THREE in r for r in chart.rules)
+
+
+def test_a_point_beyond_three_sigma_does_not_count_for_two_of_three() -> None:
+    base = steady(24)
+    chart = xmr([*base, 12.7, 16.0, 10.0, 11.0], "up", baseline=23)
+    assert chart.upper[0] < 16.0
+    assert chart.rules[24] == ()  # 12.7 has only itself near the limit
+    assert chart.rules[25] == (Rule.BEYOND_LIMIT,)
+
+
+def test_improvement_wins_where_rules_on_both_sides_fire() -> None:
+    # Six points below the mean (a shift down: concern where up is good) that also rise
+    # each time (a trend up: improvement).
+    values = [*[12.0, 13.0] * 8, 8.0, 8.5, 9.0, 9.5, 10.0, 10.5, 13.0, 12.0]
+    chart = xmr(values, "up")
+    run = slice(16, 22)
+    assert all(Rule.TREND in r for r in chart.rules[run])
+    assert chart.variation[run] == (IMP,) * 6
+    assert chart.side[16] == "high"
+    # Where down is good the same points are improvement by the shift.
+    down = xmr(values, "down")
+    assert down.variation[run] == (IMP,) * 6
+    assert Rule.SHIFT in down.rules[16] and Rule.TREND not in down.rules[16]
+
+
+def test_recalculated_limits_start_afresh_and_the_rules_do_not_look_across() -> None:
+    before = steady(14)  # 10/11
+    after = [20.0 + 2 * (i % 2) for i in range(14)]  # 20/22
+    chart = xmr([*before, *after], "up", recalculate=[14])
+    assert chart.mean[0] == pytest.approx(10.5)
+    assert chart.mean[-1] == pytest.approx(21.0)
+    # The moving range across the change (11 -> 20) is not used: the new spread is 2.
+    assert chart.upper[-1] == pytest.approx(21.0 + 2.66 * 2)
+    assert set(chart.variation) == {CC}
+    # Without the recalculation the step is a shift up and points beyond the limits.
+    whole = xmr([*before, *after], "up")
+    assert whole.variation[-1] is IMP
+    assert Rule.SHIFT in whole.rules[-1]
+
+
+def test_a_recalculated_stretch_with_fewer_than_13_points_has_no_limits() -> None:
+    chart = xmr([*steady(14), *steady(6)], "up", recalculate=[14])
+    assert not math.isnan(chart.upper[0])
+    assert math.isnan(chart.upper[-1])
+    assert chart.mean[-1] == pytest.approx(10.5)
+
+
+def test_a_baseline_fixes_the_limits_from_its_points() -> None:
+    values = [*steady(14), *[13.0, 14.0] * 5]
+    chart = xmr(values, "up", baseline=13)
+    assert chart.mean[-1] == pytest.approx(10.5)
+    assert chart.upper[-1] == pytest.approx(10.5 + 2.66)
+    assert chart.variation[-1] is IMP
+    assert Rule.BEYOND_LIMIT in chart.rules[-1] and Rule.SHIFT in chart.rules[-1]
+    # Without the baseline the later points move the mean and the limits with them.
+    free = xmr(values, "up")
+    assert free.mean[-1] > 11
+    # A baseline of fewer than 13 points gives no limits.
+    assert math.isnan(xmr(values, "up", baseline=11).upper[-1])
+
+
+@pytest.mark.parametrize(
+    ("target", "polarity", "expected"),
+    [
+        (5.0, "up", Assurance.MET),
+        (20.0, "up", Assurance.MISSED),
+        (11.0, "up", Assurance.HIT_AND_MISS),
+        (5.0, "down", Assurance.MISSED),
+        (20.0, "down", Assurance.MET),
+        (11.0, "down", Assurance.HIT_AND_MISS),
+        (11.0, "neutral", None),
+        (math.nan, "up", None),
+    ],
+)
+def test_assurance_from_where_the_target_sits(
+    target: float, polarity: str, expected: Assurance | None
+) -> None:
+    assert assurance(target, 8.0, 13.0, polarity) is expected
+
+
+def test_assurance_uses_the_latest_limits() -> None:
+    before = steady(14)
+    after = [20.0 + 2 * (i % 2) for i in range(14)]
+    chart = xmr([*before, *after], "up", recalculate=[14])
+    assert chart.assurance(15.0, "up") is Assurance.MET  # below 21 - 5.32
+    assert xmr(before, "up").assurance(15.0, "up") is Assurance.MISSED
+
+
+def test_bad_series_are_refused() -> None:
+    with pytest.raises(ValueError, match="missing periods"):
+        xmr([1.0, math.nan, 2.0], "up")
+    with pytest.raises(ValueError, match="at least 2"):
+        xmr([1.0, 2.0], "up", run_length=1)
+    assert xmr([], "up").latest is None
