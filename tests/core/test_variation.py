@@ -76,7 +76,8 @@ def test_the_same_jump_by_polarity_recalculation_and_baseline(folder):
     assert latest.loc["RECALC", "mean"] == 14.5
     assert latest.loc["RECALC", "lower_limit"] != latest.loc["RECALC", "lower_limit"]  # NaN
     assert latest.loc["SIX", "rule"] == "shift"
-    # Limits fixed on 13 points 10/11 (mean 136 / 13 = 10.46, upper 10.46 + 2.66 = 13.12): 14 and 15 are beyond them.
+    # Limits fixed on 13 points 10/11 (mean 136 / 13 = 10.46, upper 10.46 + 2.66 = 13.12):
+    # 14 and 15 are beyond them.
     fixed = rows[rows["measure_id"] == "FIXED"]
     assert fixed["mean"].round(2).unique().tolist() == [10.46]
     assert fixed["upper_limit"].round(2).unique().tolist() == [13.12]
