@@ -13,7 +13,8 @@ from html import escape
 
 from kpitools.batch.status import ServiceStatus
 from kpitools.core.model import RAG
-from kpitools.report.fragments import rag_badge, report_css
+from kpitools.report.content import attention_key
+from kpitools.report.fragments import MATRIX_KEY, matrix_table, rag_badge, report_css
 from kpitools.report.summary import ReportSummary
 
 NO_FIGURE = "–"
@@ -110,6 +111,27 @@ def render_overview(
         )
         sections.append(f"<h3>{escape(row.service)}</h3><ul>{items}</ul>")
     exceptions_html = "".join(sections) or "<p>No measures meet the exception criteria.</p>"
+    matrix = sorted(
+        (
+            item
+            for row in rows
+            if row.summary is not None and row.status.has_report
+            for item in row.summary.matrix
+        ),
+        key=attention_key,
+    )
+    matrix_html = (
+        "<h2>Summary matrix: every measure, what needs attention first</h2>"
+        + matrix_table(
+            matrix,
+            palette,
+            f"Every measure of the council, {quarter}, by variation, assurance and RAG rating",
+            with_service=True,
+        )
+        + f'<p class="muted">{escape(MATRIX_KEY)}</p>'
+        if matrix
+        else ""
+    )
     return (
         '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -118,6 +140,6 @@ def render_overview(
         '<a class="skip-link" href="#main">Skip to main content</a><main id="main">'
         f"<h1>{escape(council)}: Corporate Performance Reports, {escape(quarter)}</h1>"
         f"<h2>Services at a glance</h2>{table}{by_category}"
-        f"<h2>Measures needing attention</h2>{exceptions_html}"
+        f"<h2>Measures needing attention</h2>{exceptions_html}{matrix_html}"
         f"</main><footer><p>{escape(footer)}</p></footer></body></html>\n"
     )

@@ -20,6 +20,15 @@ DEFAULT_RAG_COLOURS = {
     RAG.GREY.value: "#505A5F",
 }
 
+# Making Data Count's colours for SPC (blue improvement, orange concern, purple neither, grey
+# common cause), darkened so each passes 4.5:1 against white as text and as a marker.
+SPC_COLOURS = {
+    "improvement": "#1D70B8",
+    "concern": "#A94700",
+    "neither": "#5B2C86",
+    "common_cause": "#505A5F",
+}
+
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 

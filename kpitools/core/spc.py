@@ -82,13 +82,25 @@ class Rule(StrEnum):
 VARIATION_WORDS = {
     Variation.IMPROVEMENT: "Special cause improvement",
     Variation.CONCERN: "Special cause concern",
-    Variation.NEITHER: "Special cause (direction not judged)",
+    Variation.NEITHER: "Special cause variation, direction not judged",
     Variation.COMMON_CAUSE: "Common cause",
 }
 ASSURANCE_WORDS = {
     Assurance.MET: "Target consistently met",
     Assurance.MISSED: "Target consistently missed",
     Assurance.HIT_AND_MISS: "Target hit and miss",
+}
+#: Short words for a table cell or a slide.
+VARIATION_SHORT = {
+    Variation.IMPROVEMENT: "Improvement",
+    Variation.CONCERN: "Concern",
+    Variation.NEITHER: "Special cause",
+    Variation.COMMON_CAUSE: "Common cause",
+}
+ASSURANCE_SHORT = {
+    Assurance.MET: "Target met",
+    Assurance.MISSED: "Target missed",
+    Assurance.HIT_AND_MISS: "Hit and miss",
 }
 RULE_WORDS = {
     Rule.BEYOND_LIMIT: "a point beyond a process limit",

@@ -17,7 +17,8 @@ from typing import Any
 
 import plotly.io as pio
 
-from kpitools.core.colours import BLACK
+from kpitools.core.colours import BLACK, SPC_COLOURS
+from kpitools.core.spc import VARIATION_SHORT, Variation
 from kpitools.report.content import Cpr, MeasureLine
 from kpitools.report.fragments import data_table
 from kpitools.report.words import rag_label
@@ -216,3 +217,111 @@ def trend_chart(report: Cpr, line: MeasureLine) -> Chart:
             for p, v in zip(periods, values, strict=True)
         ),
     )
+
+
+_SPC_SYMBOLS = {"high": "triangle-up", "low": "triangle-down", "": "circle"}
+
+
+def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
+    """A measure's XmR chart to the report's period: its points coloured and shaped by
+    their variation (Making Data Count's colours, a triangle up or down for a special cause
+    high or low), the mean, the process limits and the target. None without points."""
+    if not line.xmr:
+        return None
+    periods = [p[0] for p in line.xmr]
+
+    def gaps(values: list[float]) -> list[float | None]:
+        return [None if math.isnan(v) else v for v in values]
+
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": periods,
+            "y": [p[1] for p in line.xmr],
+            "mode": "lines",
+            "line": {"color": "#6F777B", "width": 1.5},
+            "name": "Value",
+            "hoverinfo": "skip",
+            "showlegend": False,
+        },
+        _line_trace(periods, gaps([p[2] for p in line.xmr]), "Mean", "solid", BLACK),
+        _line_trace(periods, gaps([p[4] for p in line.xmr]), "Upper process limit", "dash",
+                    "#505A5F"),
+        _line_trace(periods, gaps([p[3] for p in line.xmr]), "Lower process limit", "dash",
+                    "#505A5F"),
+    ]  # fmt: skip
+    target = line.tsl if line.rag_method == "thresholds" else line.target
+    if not math.isnan(target):
+        data.append(_line_trace(periods, [target] * len(periods), "Target", "dot", "#D4351C"))
+    for variation in Variation:
+        shown = [i for i, p in enumerate(line.xmr) if p[5] == variation.value]
+        if not shown:
+            continue
+        data.append(
+            {
+                "type": "scatter",
+                "x": [periods[i] for i in shown],
+                "y": [line.xmr[i][1] for i in shown],
+                "mode": "markers",
+                "name": VARIATION_SHORT[variation],
+                "marker": {
+                    "size": 9,
+                    "color": SPC_COLOURS[variation.value],
+                    "symbol": [_SPC_SYMBOLS[line.xmr[i][6]] for i in shown],
+                    "line": {"color": BLACK, "width": 1},
+                },
+                "customdata": [line.show(line.xmr[i][1]) for i in shown],
+                "hovertemplate": f"%{{x}}: %{{customdata}} ({VARIATION_SHORT[variation]})"
+                "<extra></extra>",
+            }
+        )
+    last = line.xmr[-1]
+    latest = f"latest {line.show(last[1])} ({last[0]})"
+    words = line.spc_text or "no variation label for the period (no figure in it)"
+    limits = (
+        f"; process limits {line.show(last[3])} to {line.show(last[4])}, mean {line.show(last[2])}"
+        if not math.isnan(last[3])
+        else f"; mean {line.show(last[2])}, no process limits (fewer than 13 points)"
+    )
+    return Chart(
+        figure={
+            "data": data,
+            "layout": _layout(
+                300,
+                yaxis=_value_axis(line),
+                showlegend=True,
+                legend={"orientation": "h", "y": -0.25},
+                margin={"l": 60, "r": 20, "t": 30, "b": 90},
+            ),
+        },
+        chart_id=f"chart-{report.slug}-xmr-{_id_part(line.measure_id)}",
+        caption=(
+            f"Statistical process control (XmR chart) for {line.title} ({line.measure_id}), "
+            f"{len(line.xmr)} points: {latest}: {words}{limits}."
+        ),
+        table_head=("Period", "Value", "Mean", "Lower process limit", "Upper process limit",
+                    "Variation"),
+        table_rows=tuple(
+            (p[0], line.show(p[1]), line.show(p[2]), _or_dash(line, p[3]), _or_dash(line, p[4]),
+             VARIATION_SHORT[Variation(p[5])])
+            for p in line.xmr
+        ),
+    )  # fmt: skip
+
+
+def _or_dash(line: MeasureLine, value: float) -> str:
+    return "–" if math.isnan(value) else line.show(value)
+
+
+def _line_trace(
+    periods: list[str], values: list[float | None], name: str, dash: str, colour: str
+) -> dict[str, Any]:
+    return {
+        "type": "scatter",
+        "x": periods,
+        "y": values,
+        "mode": "lines",
+        "line": {"color": colour, "dash": dash, "width": 1.5},
+        "name": name,
+        "hoverinfo": "skip",
+    }

@@ -22,6 +22,15 @@ from kpitools.core.model import RAG, ActionStatus, Direction, ExceptionReason, S
 from kpitools.core.naming import slugify
 from kpitools.core.periods import FiscalCalendar, Granularity
 from kpitools.core.scorecard import rate
+from kpitools.core.spc import (
+    ASSURANCE_WORDS,
+    RULE_WORDS,
+    VARIATION_WORDS,
+    Assurance,
+    Rule,
+    Variation,
+)
+from kpitools.core.variation import measure_points
 from kpitools.core.workflow import (
     PROMPTS,
     Decision,
@@ -95,6 +104,16 @@ class MeasureLine:
     #: (month, RAG) for each month of the quarter of a measure reported monthly, oldest first:
     #: a failed month is never hidden inside its quarter.
     months: tuple[tuple[str, str], ...] = ()
+    #: SPC as the scorecard has it for the period: the latest point's variation
+    #: (improvement, concern, neither, common_cause; '' without a point in the period) and
+    #: the assurance against the target ('' without limits, a target or a direction).
+    variation: str = ""
+    assurance: str = ""
+    spc_side: str = ""  # high / low for a special cause
+    spc_rules: tuple[str, ...] = ()  # the rules that class the latest point
+    #: The XmR chart to the period's end: (period, value, mean, lower, upper, variation,
+    #: side), side high/low for a special cause.
+    xmr: tuple[tuple[str, float, float, float, float, str, str], ...] = ()
 
     def show(self, value: float) -> str:
         """A value of this measure in its unit and scale (``£110k``); '' if absent."""
@@ -208,6 +227,27 @@ class MeasureLine:
         return direction_label(self.direction, self.change_pct)
 
     @property
+    def variation_text(self) -> str:
+        """The variation in words (``Special cause concern``), '' without one."""
+        return VARIATION_WORDS[Variation(self.variation)] if self.variation else ""
+
+    @property
+    def assurance_text(self) -> str:
+        """The assurance in words (``Target hit and miss``), '' without one."""
+        return ASSURANCE_WORDS[Assurance(self.assurance)] if self.assurance else ""
+
+    @property
+    def spc_text(self) -> str:
+        """Variation, the rules behind it and assurance in one sentence, '' without SPC."""
+        if not self.variation:
+            return ""
+        rules = " and ".join(RULE_WORDS[Rule(r)] for r in self.spc_rules)
+        parts = [self.variation_text + (f" ({rules})" if rules else "")]
+        if self.assurance:
+            parts.append(self.assurance_text.lower())
+        return "; ".join(parts)
+
+    @property
     def data_text(self) -> str:
         """What a reader should know about the figures: a restatement since the last report,
         data quality and notes, or ''."""
@@ -230,6 +270,51 @@ class ActionLine:
     overdue: bool
     measures: tuple[str, ...]
     note: str
+
+
+_VARIATION_RANK = {"concern": 0, "neither": 1, "common_cause": 2, "": 2, "improvement": 3}
+_ASSURANCE_RANK = {"consistently_missed": 0, "hit_and_miss": 1, "": 2, "consistently_met": 3}
+_RAG_RANK = {"red": 0, "amber": 1, "white": 2, "grey": 3, "blue": 4, "green": 5}
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """One measure on the SPC summary matrix: its variation and assurance beside its RAG
+    and latest value (the service's report and the council's overview share it)."""
+
+    service: str
+    measure_id: str
+    title: str
+    value: str  # the latest value as the report shows it
+    period: str  # the period of that value
+    rag: str
+    variation: str
+    side: str
+    assurance: str
+
+    @classmethod
+    def of(cls, line: MeasureLine, service: str) -> MatrixRow:
+        return cls(
+            service=service,
+            measure_id=line.measure_id,
+            title=line.title,
+            value=line.value_text,
+            period=line.value_period,
+            rag=line.rag,
+            variation=line.variation,
+            side=line.spc_side,
+            assurance=line.assurance,
+        )
+
+
+def attention_key(row: MatrixRow) -> tuple[int, int, int]:
+    """What needs attention first: special cause concern, then a target the process
+    consistently misses, then by RAG (red first); improvement and assurance last."""
+    return (
+        _VARIATION_RANK.get(row.variation, 2),
+        _ASSURANCE_RANK.get(row.assurance, 2),
+        _RAG_RANK.get(row.rag, 3),
+    )
 
 
 @dataclass(frozen=True)
@@ -275,6 +360,13 @@ class Cpr:
     #: shown marked as drafted only where nobody has written the text.
     summary_draft: str = ""
     whats_good_draft: str = ""
+
+    @property
+    def matrix(self) -> tuple[MatrixRow, ...]:
+        """Every measure of the service as one row of the SPC summary matrix, what needs
+        attention first (data-dictionary order among equals)."""
+        rows = (MatrixRow.of(line, self.service) for line in self.all_lines)
+        return tuple(sorted(rows, key=attention_key))
 
     # -- words every output shares -------------------------------------------------------
     @property
@@ -512,6 +604,8 @@ def build_cpr(
         for row in records_of(reported)
     }
     lines = {key: _with_restatement(line, restated) for key, line in lines.items()}
+    charts = _xmr_charts(dataset, list(current["measure_id"]), period)
+    lines = {key: _with_xmr(line, charts) for key, line in lines.items()}
 
     # Reds first, then the furthest from target.
     exceptions = tuple(
@@ -545,9 +639,12 @@ def build_cpr(
         )
     ]
     every = tuple(
-        _with_restatement(
-            _measure_line(row, trends.get(row["measure_id"], ()), comments, (), decisions),
-            restated,
+        _with_xmr(
+            _with_restatement(
+                _measure_line(row, trends.get(row["measure_id"], ()), comments, (), decisions),
+                restated,
+            ),
+            charts,
         )
         if row["measure_id"] not in lines
         else lines[row["measure_id"]]
@@ -774,7 +871,7 @@ _LINE_FIELDS = ("measure_id", "title", "polarity", "unit", "rag_method", "value"
                 "msl", "rag", "direction", "variance", "variance_pct", "period", "value_period",
                 "data_quality", "note", "previous_value", "change_pct", "basis",
                 "coverage", "short_title", "scale", "status", "category",
-                "include")  # fmt: skip
+                "include", "variation", "assurance")  # fmt: skip
 
 
 def _measure_line(
@@ -804,6 +901,52 @@ def _measure_line(
         decisions=tuple(d for d in decisions if d.measure_id == measure_id),
         months=months,
     )
+
+
+_Xmr = tuple[tuple[str, float, float, float, float, str, str], ...]
+
+
+def _xmr_charts(
+    dataset: Dataset, measure_ids: list[str], period: pd.Period
+) -> dict[str, tuple[_Xmr, str, tuple[str, ...]]]:
+    """Each measure's XmR chart to the period's end (as the scorecard's labels read it),
+    with the latest point's side and rules."""
+    calendar = dataset.calendar
+    end = calendar.last_month(period).ordinal
+    out = {}
+    for measure_id, series in measure_points(dataset, measure_ids).items():
+        upto = int((series.ends <= end).sum())
+        if not upto:
+            continue
+        chart = series.chart(dataset.config.spc_run_length, upto)
+        points = tuple(
+            (
+                calendar.label(series.periods[i]),
+                float(chart.values[i]),
+                float(chart.mean[i]),
+                float(chart.lower[i]),
+                float(chart.upper[i]),
+                chart.variation[i].value,
+                chart.side[i],
+            )
+            for i in range(upto)
+        )
+        out[measure_id] = (points, chart.side[-1], tuple(r.value for r in chart.rules[-1]))
+    return out
+
+
+def _with_xmr(
+    line: MeasureLine, charts: dict[str, tuple[_Xmr, str, tuple[str, ...]]]
+) -> MeasureLine:
+    """The line with its chart; the side and rules only where the scorecard gives the
+    period a variation (its latest point lies in the period)."""
+    found = charts.get(line.measure_id)
+    if found is None:
+        return line
+    points, side, rules = found
+    if not line.variation:
+        return replace(line, xmr=points)
+    return replace(line, xmr=points, spc_side=side, spc_rules=rules)
 
 
 def _exception_ids(rows: pd.DataFrame) -> list[str]:

@@ -31,6 +31,7 @@ from kpitools.core.colours import BLACK, text_colour_on
 from kpitools.core.config import CouncilConfig
 from kpitools.core.errors import KpiToolsError
 from kpitools.core.files import reproducible_zip, write_atomic
+from kpitools.core.spc import ASSURANCE_SHORT, VARIATION_SHORT, Assurance, Variation
 from kpitools.core.workflow import Decision
 from kpitools.report.content import ActionLine, Cpr, MeasureLine
 from kpitools.report.drafts import DRAFTED
@@ -854,7 +855,7 @@ EXCEPTION_COLUMNS = [
     Column("Measure", 2.55, 10),
     Column("Value / target", 1.6, 10),
     Column("Variance", 1.0, 10),
-    Column("RAG / direction", 1.35, 10),
+    Column("RAG / direction / SPC", 1.35, 10),
     Column("Why it is an exception", 2.05, 9),
     Column("Director's comment", 3.88, 9),
 ]
@@ -873,10 +874,23 @@ def _exception_cells(builder: DeckBuilder, line: MeasureLine) -> list[Cell]:
         (f"{line.title}\n{line.measure_id}", {}),
         (f"{value}\n{line.target_text}", {}),
         (line.variance_text, {}),
-        (f"{rag_label(line.rag)}\n{direction}", builder.rag_fill(line.rag)),
+        (f"{rag_label(line.rag)}\n{direction}{_spc_lines(line)}", builder.rag_fill(line.rag)),
         (_why(line), {}),
         (comment, {"colour": MUTED} if not line.comment else {}),
     ]
+
+
+def _spc_lines(line: MeasureLine) -> str:
+    """The variation and assurance beside the RAG: ``SPC: concern (low)``, ``Hit and miss``."""
+    if not line.variation:
+        return ""
+    words = VARIATION_SHORT[Variation(line.variation)].lower()
+    if line.spc_side and line.variation != Variation.COMMON_CAUSE.value:
+        words += f" ({line.spc_side})"
+    text = f"\nSPC: {words}"
+    if line.assurance:
+        text += f"\n{ASSURANCE_SHORT[Assurance(line.assurance)]}"
+    return text
 
 
 def _why(line: MeasureLine) -> str:

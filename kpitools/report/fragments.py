@@ -13,9 +13,10 @@ from functools import cache
 from html import escape
 from pathlib import Path
 
-from kpitools.core.colours import text_colour_on
+from kpitools.core.colours import SPC_COLOURS, text_colour_on
+from kpitools.core.spc import ASSURANCE_SHORT, VARIATION_SHORT, Assurance, Variation
 from kpitools.core.workflow import PROMPTS
-from kpitools.report.content import Cpr, MeasureLine
+from kpitools.report.content import Cpr, MatrixRow, MeasureLine
 from kpitools.report.drafts import DRAFTED
 from kpitools.report.words import (
     ACTION_STATUS_WORDS,
@@ -442,3 +443,73 @@ def data_notes(report: Cpr) -> Fragment:
         return Fragment("<p>Every figure for the quarter was supplied in full, with no notes.</p>")
     items = "".join(f"<li>{_text(note)}</li>" for note in notes)
     return Fragment(f"<ul>{items}</ul>")
+
+
+#: A symbol for each side of a special cause and for common cause (never colour alone).
+SIDE_SYMBOLS = {"high": "▲", "low": "▼", "": "●"}
+ASSURANCE_SYMBOLS = {"consistently_met": "✓", "consistently_missed": "✗", "hit_and_miss": "?"}
+
+
+def variation_badge(variation: str, side: str) -> str:
+    """The variation as symbol and words in its Making Data Count colour."""
+    if not variation:
+        return '<span class="muted">– no figure</span>'
+    words = VARIATION_SHORT[Variation(variation)]
+    if side and variation != "common_cause":
+        words += f" ({side})"
+    symbol = SIDE_SYMBOLS[side if variation != "common_cause" else ""]
+    return (
+        f'<span class="spc" style="color:{SPC_COLOURS[variation]}">'
+        f'<span aria-hidden="true">{symbol}</span> {escape(words)}</span>'
+    )
+
+
+def assurance_badge(assurance: str) -> str:
+    """The assurance as symbol and words; a dash where there is none."""
+    if not assurance:
+        return '<span class="muted">– none</span>'
+    symbol = ASSURANCE_SYMBOLS[assurance]
+    return (
+        f'<span class="spc"><span aria-hidden="true">{symbol}</span> '
+        f"{escape(ASSURANCE_SHORT[Assurance(assurance)])}</span>"
+    )
+
+
+def matrix_table(
+    rows: Sequence[MatrixRow], palette: dict[str, str], caption: str, with_service: bool = False
+) -> str:
+    """The SPC summary matrix: one row per measure, what needs attention first."""
+    head = ["Measure", *(["Service"] if with_service else []), "Latest value", "RAG",
+            "Variation", "Assurance"]  # fmt: skip
+    body = [
+        (
+            f'{_text(row.title)}<br><span class="muted">{_text(row.measure_id)}</span>',
+            *([_text(row.service)] if with_service else []),
+            f'{_text(row.value)}<br><span class="muted">{_text(row.period)}</span>',
+            rag_badge(row.rag, palette),
+            variation_badge(row.variation, row.side),
+            assurance_badge(row.assurance),
+        )
+        for row in rows
+    ]
+    return data_table(caption, head, body, css="matrix")
+
+
+MATRIX_KEY = (
+    "Variation: is the latest figure a real change or noise (statistical process control, "
+    "XmR chart)? ▲/▼ special cause, high or low: improvement or concern by the measure's "
+    "polarity; ● common cause: no signal. Assurance: can the target be relied on? ✓ the "
+    "process limits all meet it, ✗ they all miss it, ? hit and miss; – no target, no "
+    "direction or fewer than 13 points."
+)
+
+
+def spc_matrix(report: Cpr) -> Fragment:
+    """Every measure of the service on one page: variation and assurance beside RAG and the
+    latest value, what needs attention first."""
+    table = matrix_table(
+        report.matrix,
+        report.palette,
+        f"Summary matrix for {report.service}, {report.period_words}: what needs attention first",
+    )
+    return Fragment(f'{table}<p class="muted">{escape(MATRIX_KEY)}</p>')

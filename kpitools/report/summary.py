@@ -19,7 +19,7 @@ from pydantic import ValidationError as PydanticError
 
 from kpitools._version import __version__
 from kpitools.core.files import write_atomic
-from kpitools.report.content import Cpr, content_digest
+from kpitools.report.content import Cpr, MatrixRow, content_digest
 
 SUMMARY_FILE = "summary.json"
 FORMAT = 1
@@ -71,6 +71,8 @@ class ReportSummary:
     categories: tuple[CategorySummary, ...] = ()  # in the council's order
     digest: str = ""  # what the report says (what a Director's approval is of)
     signoff: str = ""  # the report's sign-off as it shows it
+    #: Every measure on the SPC summary matrix, what needs attention first.
+    matrix: tuple[MatrixRow, ...] = ()
 
     @classmethod
     def of(cls, report: Cpr) -> ReportSummary:
@@ -97,6 +99,7 @@ class ReportSummary:
             ),
             digest=content_digest(report),
             signoff=report.signoff_text,
+            matrix=report.matrix,
         )
 
     @property

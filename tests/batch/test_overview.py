@@ -175,7 +175,9 @@ def test_the_page_has_its_landmarks_and_header_cells(rows):
         "<caption>Measures by RAG rating and exceptions, by service, 2024/25 Q1</caption>" in page
     )
     categories = kpitools.CouncilConfig.defaults().category_names
-    assert page.count('<th scope="row">') == len(rows) + len(categories)
+    measures = sum(len(row.summary.matrix) for row in rows if row.summary is not None)
+    assert measures > 0  # the council's summary matrix: one row per measure
+    assert page.count('<th scope="row">') == len(rows) + len(categories) + measures
     assert f"<footer><p>{FOOTER}</p></footer>" in page
     # RAG heads as badges in the council's colours, symbol and word.
     assert (
