@@ -14,7 +14,14 @@ from html import escape
 from pathlib import Path
 
 from kpitools.core.colours import SPC_COLOURS, text_colour_on
-from kpitools.core.spc import ASSURANCE_SHORT, VARIATION_SHORT, Assurance, Variation
+from kpitools.core.spc import (
+    ASSURANCE_SHORT,
+    RULE_WORDS,
+    VARIATION_SHORT,
+    Assurance,
+    Rule,
+    Variation,
+)
 from kpitools.core.workflow import PROMPTS
 from kpitools.report.content import Cpr, MatrixRow, MeasureLine
 from kpitools.report.drafts import DRAFTED
@@ -246,6 +253,19 @@ def _months(line: MeasureLine, palette: dict[str, str]) -> str:
     return f'<ul class="months">{items}</ul>'
 
 
+def _spc_paragraph(line: MeasureLine) -> str:
+    """Real change or noise: the exception's variation and assurance, with the rules."""
+    if not line.variation:
+        return ""
+    words = [RULE_WORDS[Rule(r)] for r in line.spc_rules] or ["no special cause"]
+    if line.assurance:
+        words.append(line.assurance_text.lower())
+    return (
+        f"<p><strong>Real change or noise (SPC):</strong> "
+        f"{variation_badge(line.variation, line.spc_side)}: {_text('; '.join(words))}.</p>"
+    )
+
+
 def exceptions(report: Cpr) -> Fragment:
     """Slide 3: every exception measure with the Director's comment."""
     palette = report.palette
@@ -288,6 +308,7 @@ def exceptions(report: Cpr) -> Fragment:
             f'<article class="exception"><h3>{_text(line.title)} '
             f'<span class="muted">({_text(line.measure_id)})</span></h3>{facts}'
             f"<p><strong>Why it is an exception:</strong> {_text(line.reason_text)}</p>"
+            + _spc_paragraph(line)
             + (
                 f"<p><strong>About the figures:</strong> {_text(line.data_text)}</p>"
                 if line.data_text
