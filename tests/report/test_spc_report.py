@@ -107,8 +107,8 @@ def test_slide_3_shows_the_labels_beside_the_rag(reports):
     assert text.split("\n")[-1] in ("Target met", "Target missed", "Hit and miss")
 
     class Builder:  # only what the cells need
-        class frame:  # noqa: N801
-            class measure:  # noqa: N801
+        class frame:
+            class measure:
                 @staticmethod
                 def fit(text, *args):
                     return text
