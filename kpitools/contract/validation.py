@@ -962,24 +962,30 @@ ACTIONS = TableSpec(
 def _benchmark_row(
     check: TableChecker, row: int, cells: dict[str, str], context: Context
 ) -> Record | None:
+    """One area's value; an empty value (or LG Inform's ``-``, ``..``, ``x``, ``c`` for not
+    reported or suppressed) is a peer that did not report, counted as such."""
     measure_id = check.known_measure(row, cells, context)
     period = check.period(row, cells, "period", context.calendar)
-    value = check.number(row, cells, "value")
-    if not cells.get("value", "").strip():
-        check.add(row, "value", "value is empty")
+    raw = cells.get("value", "").strip()
+    value = math.nan if raw.lower() in _NOT_REPORTED else check.number(row, cells, "value")
+    if not cells.get("area", "").strip():
+        check.add(row, "area", "area is empty: name the council the value is for")
     return {
         "measure_id": measure_id,
         "period": period,
         "area": cells.get("area", "").strip(),
-        "peer_group": cells.get("peer_group", "").strip(),
+        "peer_group": cells.get("peer_group", "").strip() or "peers",
         "value": value,
         "row": row,
     }
 
 
+_NOT_REPORTED = {"", "-", "–", "..", "…", "x", "c", ":", "*", "n/a", "na", "not available"}
+
+
 BENCHMARKS = TableSpec(
     name="benchmarks",
-    required=("measure_id", "period", "value"),
+    required=("measure_id", "period", "area", "value"),
     columns=("measure_id", "period", "area", "peer_group", "value", "row"),
     read_row=_benchmark_row,
 )

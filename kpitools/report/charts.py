@@ -17,6 +17,7 @@ from typing import Any
 
 import plotly.io as pio
 
+from kpitools.core.benchmarks import Position
 from kpitools.core.colours import BLACK, SPC_COLOURS
 from kpitools.core.spc import VARIATION_SHORT, Variation
 from kpitools.report.content import Cpr, MeasureLine
@@ -325,3 +326,86 @@ def _line_trace(
         "name": name,
         "hoverinfo": "skip",
     }
+
+
+PEER_COLOUR = "#6F777B"
+OWN_COLOUR = "#1D70B8"
+
+
+def peer_chart(report: Cpr, line: MeasureLine, position: Position) -> Chart:
+    """The council among one peer group: a bar per council, best first, the council's own
+    bar in blue with a hatched pattern and named, the peer median marked."""
+    own = f"{report.council} (this council)"
+    bars = list(position.peer_values)
+    if not math.isnan(position.value):
+        ordered = [*bars, (own, position.value)]
+        descending = line.polarity != "down"
+        ordered.sort(key=lambda item: (-item[1] if descending else item[1], item[0] != own))
+        bars = ordered
+    names = [area for area, _ in bars]
+    values = [value for _, value in bars]
+    is_own = [area == own for area in names]
+    figure = {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "y": names,
+                "x": values,
+                "text": [line.show(v) for v in values],
+                "textposition": "outside",
+                "cliponaxis": False,
+                "marker": {
+                    "color": [OWN_COLOUR if o else PEER_COLOUR for o in is_own],
+                    "pattern": {"shape": ["/" if o else "" for o in is_own]},
+                    "line": {"color": BLACK, "width": 1},
+                },
+                "hovertemplate": "%{y}: %{text}<extra></extra>",
+            }
+        ],
+        "layout": _layout(
+            80 + 26 * len(bars),
+            xaxis={**_value_axis(line), "rangemode": "tozero"},
+            yaxis={"autorange": "reversed", "automargin": True},
+            shapes=[
+                {
+                    "type": "line",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": position.peer_median,
+                    "x1": position.peer_median,
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": BLACK, "dash": "dash", "width": 1.5},
+                }
+            ]
+            if not math.isnan(position.peer_median)
+            else [],
+            margin={"l": 60, "r": 60, "t": 30, "b": 50},
+        ),
+    }
+    where = (
+        f"{report.council} {line.show(position.value)} ranks {position.rank} of "
+        f"{position.ranked}, quartile {position.quartile}"
+        if position.quartile
+        else f"{report.council} {line.show(position.value) or 'has no figure'}"
+    )
+    median = (
+        f"; peer median {line.show(position.peer_median)} (dashed line)"
+        if not math.isnan(position.peer_median)
+        else ""
+    )
+    note = f"; {position.note}" if position.note else ""
+    return Chart(
+        figure=figure,
+        chart_id=f"chart-{report.slug}-peers-{_id_part(line.measure_id)}-"
+        f"{_id_part(position.peer_group.replace(' ', '-'))}",
+        caption=(
+            f"{line.title} ({line.measure_id}) against {position.peer_group}, "
+            f"{position.period}: {where}{median}{note}."
+        ),
+        table_head=("Rank", "Council", "Value"),
+        table_rows=tuple(
+            (str(i + 1), name, line.show(value)) for i, (name, value) in enumerate(bars)
+        ),
+    )

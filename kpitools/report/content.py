@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from kpitools.core.benchmarks import Position, positions
 from kpitools.core.config import OTHER_CATEGORY, CouncilConfig
 from kpitools.core.dataset import Dataset, records_of, rows_of
 from kpitools.core.errors import KpiToolsError
@@ -114,6 +115,14 @@ class MeasureLine:
     #: The XmR chart to the period's end: (period, value, mean, lower, upper, variation,
     #: side), side high/low for a special cause.
     xmr: tuple[tuple[str, float, float, float, float, str, str], ...] = ()
+    #: Where the council stands among its peers: the latest benchmark period ending by the
+    #: report's period, one position per peer group (in the file's order).
+    benchmarks: tuple[Position, ...] = ()
+
+    @property
+    def headline_benchmark(self) -> Position | None:
+        """The position a headline tile marks: the first peer group with a quartile."""
+        return next((p for p in self.benchmarks if p.quartile is not None), None)
 
     def show(self, value: float) -> str:
         """A value of this measure in its unit and scale (``£110k``); '' if absent."""
@@ -605,7 +614,8 @@ def build_cpr(
     }
     lines = {key: _with_restatement(line, restated) for key, line in lines.items()}
     charts = _xmr_charts(dataset, list(current["measure_id"]), period)
-    lines = {key: _with_xmr(line, charts) for key, line in lines.items()}
+    peers = _latest_positions(dataset, list(current["measure_id"]), period)
+    lines = {key: _with_xmr(line, charts, peers) for key, line in lines.items()}
 
     # Reds first, then the furthest from target.
     exceptions = tuple(
@@ -645,6 +655,7 @@ def build_cpr(
                 restated,
             ),
             charts,
+            peers,
         )
         if row["measure_id"] not in lines
         else lines[row["measure_id"]]
@@ -935,11 +946,33 @@ def _xmr_charts(
     return out
 
 
+def _latest_positions(
+    dataset: Dataset, measure_ids: list[str], period: pd.Period
+) -> dict[str, tuple[Position, ...]]:
+    """Each measure's positions in its latest benchmark period ending by the report's."""
+    found: dict[str, dict[str, Position]] = {}
+    for position in positions(dataset, measure_ids, upto=period):
+        # Positions come in period order: a later period replaces an earlier one.
+        found.setdefault(position.measure_id, {})[position.peer_group] = position
+    out = {}
+    for measure_id, groups in found.items():
+        latest = max(dataset.calendar.last_month(dataset.calendar.parse(p.period))
+                     for p in groups.values())  # fmt: skip
+        out[measure_id] = tuple(
+            p for p in groups.values()
+            if dataset.calendar.last_month(dataset.calendar.parse(p.period)) == latest
+        )  # fmt: skip
+    return out
+
+
 def _with_xmr(
-    line: MeasureLine, charts: dict[str, tuple[_Xmr, str, tuple[str, ...]]]
+    line: MeasureLine,
+    charts: dict[str, tuple[_Xmr, str, tuple[str, ...]]],
+    peers: dict[str, tuple[Position, ...]],
 ) -> MeasureLine:
-    """The line with its chart; the side and rules only where the scorecard gives the
-    period a variation (its latest point lies in the period)."""
+    """The line with its chart and its benchmarks; the side and rules only where the
+    scorecard gives the period a variation (its latest point lies in the period)."""
+    line = replace(line, benchmarks=peers.get(line.measure_id, ()))
     found = charts.get(line.measure_id)
     if found is None:
         return line

@@ -553,6 +553,9 @@ def _add_rag_chart(
     )
 
 
+QUARTILE_W = 1.0  # inches of a tile kept for its quartile marker
+
+
 def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, float]) -> float:
     """Headline measure tiles in rows of three; returns the height used."""
     report, frame = builder.report, builder.frame
@@ -585,12 +588,30 @@ def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, flo
         set_alt_text(
             tile,
             f"{line.title}: {line.value_text}, {target}, "
-            f"rated {line.rag}, {direction_words(line.direction, line.change_pct)}.",
+            f"rated {line.rag}, {direction_words(line.direction, line.change_pct)}"
+            + (
+                f"; {line.headline_benchmark.quartile_text}, {line.headline_benchmark.period}."
+                if line.headline_benchmark is not None
+                else "."
+            ),
         )
         inner = tile_w - 0.08
         _add_text(slide, frame, (x + 0.04, y + 0.02, inner, 0.5), [(title, 10, {"bold": True})])
-        value = frame.measure.shortened(line.tile_value, inner, 20, 1, bold=True)
-        _add_text(slide, frame, (x + 0.04, y + 0.5, inner, 0.5), [(value, 20, {"bold": True})])
+        marker = line.headline_benchmark
+        value_w = inner - (QUARTILE_W if marker is not None else 0)
+        value = frame.measure.shortened(line.tile_value, value_w, 20, 1, bold=True)
+        _add_text(slide, frame, (x + 0.04, y + 0.5, value_w, 0.5), [(value, 20, {"bold": True})])
+        if marker is not None:
+            group = frame.measure.shortened(marker.peer_group, QUARTILE_W, 8, 1)
+            _add_text(
+                slide,
+                frame,
+                (x + 0.04 + value_w, y + 0.52, QUARTILE_W, 0.46),
+                [
+                    (f"Quartile {marker.quartile}", 9, {"bold": True, "align": PP_ALIGN.RIGHT}),
+                    (group, 8, {"colour": MUTED, "align": PP_ALIGN.RIGHT}),
+                ],
+            )
         rag_text = f"{rag_label(line.rag).upper()}  {line.direction_text}"
         detail = f"{target} · {line.qualifiers}" if line.qualifiers else target
         _add_text(

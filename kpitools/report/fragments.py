@@ -168,7 +168,8 @@ def summary(report: Cpr) -> Fragment:
         f'<p class="tile-value">{_text(line.tile_value)}</p>'
         f"<p>{rag_badge(line.rag, palette)} {_text(line.direction_text)}</p>"
         f'<p class="muted">{_text(line.target_text)}'
-        f"{' · ' + _text(line.qualifiers) if line.qualifiers else ''}</p></li>"
+        f"{' · ' + _text(line.qualifiers) if line.qualifiers else ''}</p>"
+        f"{_quartile_marker(line)}</li>"
         for line in report.headlines
     )
     successes = "".join(f"<li>{_text(s)}</li>" for s in report.successes) or (
@@ -534,3 +535,53 @@ def spc_matrix(report: Cpr) -> Fragment:
         f"Summary matrix for {report.service}, {report.period_words}: what needs attention first",
     )
     return Fragment(f'{table}<p class="muted">{escape(MATRIX_KEY)}</p>')
+
+
+def _quartile_marker(line: MeasureLine) -> str:
+    """A headline tile's benchmark: its quartile among the first peer group that has one."""
+    position = line.headline_benchmark
+    if position is None:
+        return ""
+    return (
+        f'<p class="quartile"><strong>Quartile {position.quartile}</strong> of '
+        f"{_text(position.peer_group)}, {_text(position.period)} (1 is best)</p>"
+    )
+
+
+BENCHMARK_KEY = (
+    "Rank 1 is the best value among the council and the peers that reported, by the measure's "
+    "polarity; quartile 1 is the best quarter of them, quartile 4 the worst."
+)
+
+
+def benchmarks(report: Cpr) -> Fragment:
+    """How the service's measures compare with similar councils: each measure's latest
+    benchmark per peer group, missing or partial peer data said."""
+    rows = []
+    for line in report.all_lines:
+        for p in line.benchmarks:
+            rows.append(
+                (
+                    _measure_cell(line),
+                    _text(p.peer_group),
+                    _text(p.period),
+                    _text(line.show(p.value) or "no figure"),
+                    _text(line.show(p.peer_median) or "–"),
+                    _text(f"{p.rank} of {p.ranked}" if p.rank else "–"),
+                    f"<strong>{p.quartile}</strong>" if p.quartile else "–",
+                    _text(f"{p.peers} of {p.peers_in_group}"),
+                    _text(p.note or "–"),
+                )
+            )
+    if not rows:
+        return Fragment(
+            f"<p>No benchmarks are held for {_text(report.service)}'s measures "
+            "(benchmarks.csv).</p>"
+        )
+    table = data_table(
+        f"Benchmarks for {report.service}: the latest peer comparison by {report.period_words}",
+        ["Measure", "Peer group", "Period", "Our value", "Peer median", "Rank", "Quartile",
+         "Peers reported", "Notes"],
+        rows,
+    )  # fmt: skip
+    return Fragment(f'{table}<p class="muted">{escape(BENCHMARK_KEY)}</p>')

@@ -135,6 +135,8 @@ def test_optional_files_are_checked(make_data):
         measure_id,period,area,peer_group,value
         M1,2023/24,Ashby,nearest neighbours,81.5
         M1,2023/24,Brook,nearest neighbours,n/a
+        M1,2023/24,Cole,nearest neighbours,about 80
+        M1,2023/24,,nearest neighbours,80
         """,
     )
     assert problems_of(data) == [
@@ -149,7 +151,8 @@ def test_optional_files_are_checked(make_data):
         "actions.csv:4: measures names 'M8', which is not in measures",
         "actions.csv:4: status 'stalled' is not one of not_started, on_track, at_risk, overdue, "
         "complete",
-        "benchmarks.csv:3: value 'n/a' is not a number",
+        "benchmarks.csv:4: value 'about 80' is not a number",
+        "benchmarks.csv:5: area is empty: name the council the value is for",
     ]
 
 
