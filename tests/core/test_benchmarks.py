@@ -39,10 +39,10 @@ def test_own_names() -> None:
 
 @pytest.fixture
 def data(make_data):
-    peers_up = "\n".join(f"UP,2023/24,{a},nearest neighbours,{v}"
-                         for a, v in zip(PEERS, [60, 70, 80, 90, 65, 75, 85], strict=True))  # fmt: skip
-    peers_down = "\n".join(f"DN,2023/24,{a},nearest neighbours,{v}"
-                           for a, v in zip(PEERS, [60, 70, 80, 90, 65, 75, 85], strict=True))  # fmt: skip
+    values = [60, 70, 80, 90, 65, 75, 85]
+    pairs = list(zip(PEERS, values, strict=True))
+    peers_up = "\n".join(f"UP,2023/24,{a},nearest neighbours,{v}" for a, v in pairs)
+    peers_down = "\n".join(f"DN,2023/24,{a},nearest neighbours,{v}" for a, v in pairs)
     return make_data(
         measures="""\
             measure_id,service,title,polarity,aggregation,frequency
