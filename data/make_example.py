@@ -485,7 +485,7 @@ def service_measures() -> list[Spec]:
             "down",
             "percent",
             target=15.0,
-            knots=[(0, 14.0), (24, 15.0), (38, 19.0)],
+            knots=[(0, 14.0), (24, 15.0), (27, 21.5), (38, 16.8)],
             noise=0.5,
         ),
         # Finance: stuck at amber.

@@ -252,8 +252,14 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
                     "#505A5F"),
     ]  # fmt: skip
     target = line.tsl if line.rag_method == "thresholds" else line.target
+    ahead = [f[0] for f in line.forecast]
     if not math.isnan(target):
-        data.append(_line_trace(periods, [target] * len(periods), "Target", "dot", "#D4351C"))
+        data.append(
+            _line_trace([*periods, *ahead], [target] * (len(periods) + len(ahead)), "Target",
+                        "dot", "#D4351C")
+        )  # fmt: skip
+    if line.forecast:
+        data.extend(_forecast_traces(line, periods[-1], line.xmr[-1][1]))
     for variation in Variation:
         shown = [i for i, p in enumerate(line.xmr) if p[5] == variation.value]
         if not shown:
@@ -284,6 +290,15 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
         if not math.isnan(last[3])
         else f"; mean {line.show(last[2])}, no process limits (fewer than 13 points)"
     )
+    forecast = (
+        f" Forecast ({line.forecast_method}, 80% interval): {line.show(line.forecast[-1][1])} "
+        f"by {line.forecast[-1][0]} ({line.show(line.forecast[-1][2])} to "
+        f"{line.show(line.forecast[-1][3])})"
+        + (f"; {line.back_on_track.lower()}" if line.back_on_track else "")
+        + "."
+        if line.forecast
+        else ""
+    )
     return Chart(
         figure={
             "data": data,
@@ -298,7 +313,7 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
         chart_id=f"chart-{report.slug}-xmr-{_id_part(line.measure_id)}",
         caption=(
             f"Statistical process control (XmR chart) for {line.title} ({line.measure_id}), "
-            f"{len(line.xmr)} points: {latest}: {words}{limits}."
+            f"{len(line.xmr)} points: {latest}: {words}{limits}.{forecast}"
         ),
         table_head=("Period", "Value", "Mean", "Lower process limit", "Upper process limit",
                     "Variation"),
@@ -308,6 +323,40 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
             for p in line.xmr
         ),
     )  # fmt: skip
+
+
+FORECAST_COLOUR = "#505A5F"
+
+
+def _forecast_traces(line: MeasureLine, start: str, last: float) -> list[dict[str, Any]]:
+    """The forecast from the latest point, dotted and named as a forecast, with its
+    interval as a shaded band."""
+    x = [start, *(f[0] for f in line.forecast)]
+    lower = [last, *(f[2] for f in line.forecast)]
+    upper = [last, *(f[3] for f in line.forecast)]
+    return [
+        {
+            "type": "scatter",
+            "x": [*x, *reversed(x)],
+            "y": [*upper, *reversed(lower)],
+            "fill": "toself",
+            "fillcolor": "rgba(80, 90, 95, 0.15)",
+            "line": {"width": 0},
+            "mode": "lines",
+            "name": "Forecast interval (80%)",
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "x": x,
+            "y": [last, *(f[1] for f in line.forecast)],
+            "mode": "lines",
+            "line": {"color": FORECAST_COLOUR, "dash": "dot", "width": 2},
+            "name": f"Forecast ({line.forecast_method})",
+            "customdata": ["latest", *(line.show(f[1]) for f in line.forecast)],
+            "hovertemplate": "%{x}: forecast %{customdata}<extra></extra>",
+        },
+    ]
 
 
 def _or_dash(line: MeasureLine, value: float) -> str:

@@ -19,6 +19,7 @@ from kpitools.core.benchmarks import Position, positions
 from kpitools.core.config import OTHER_CATEGORY, CouncilConfig
 from kpitools.core.dataset import Dataset, records_of, rows_of
 from kpitools.core.errors import KpiToolsError
+from kpitools.core.forecast import back_on_target, forecast
 from kpitools.core.model import RAG, ActionStatus, Direction, ExceptionReason, Section, Status
 from kpitools.core.naming import slugify
 from kpitools.core.periods import FiscalCalendar, Granularity
@@ -118,6 +119,13 @@ class MeasureLine:
     #: Where the council stands among its peers: the latest benchmark period ending by the
     #: report's period, one position per peer group (in the file's order).
     benchmarks: tuple[Position, ...] = ()
+    #: The forecast a year ahead from the period's end: (period, forecast, lower, upper),
+    #: and its method in words ('' without one: too few points).
+    forecast: tuple[tuple[str, float, float, float], ...] = ()
+    forecast_method: str = ""
+    #: For a red measure: "On current trend back on target by November 2024", or "Not back
+    #: on target on current trend (forecast to March 2025)"; '' otherwise.
+    back_on_track: str = ""
 
     @property
     def headline_benchmark(self) -> Position | None:
@@ -615,7 +623,8 @@ def build_cpr(
     lines = {key: _with_restatement(line, restated) for key, line in lines.items()}
     charts = _xmr_charts(dataset, list(current["measure_id"]), period)
     peers = _latest_positions(dataset, list(current["measure_id"]), period)
-    lines = {key: _with_xmr(line, charts, peers) for key, line in lines.items()}
+    outlooks = _outlooks(dataset, list(current["measure_id"]), period)
+    lines = {key: _with_xmr(line, charts, peers, outlooks) for key, line in lines.items()}
 
     # Reds first, then the furthest from target.
     exceptions = tuple(
@@ -656,6 +665,7 @@ def build_cpr(
             ),
             charts,
             peers,
+            outlooks,
         )
         if row["measure_id"] not in lines
         else lines[row["measure_id"]]
@@ -917,6 +927,51 @@ def _measure_line(
 _Xmr = tuple[tuple[str, float, float, float, float, str, str], ...]
 
 
+_PER_YEAR = {Granularity.MONTH: (12, "month"), Granularity.QUARTER: (4, "quarter"),
+             Granularity.YEAR: (1, "year")}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Outlook:
+    """What the report's period end says of a measure's future: its forecast, and when a
+    measure off target is back on it."""
+
+    steps: tuple[tuple[str, float, float, float], ...]
+    method: str
+    back: str  # the sentence for a measure off target
+
+
+def _outlooks(dataset: Dataset, measure_ids: list[str], period: pd.Period) -> dict[str, _Outlook]:
+    """Each measure's forecast from its points to the period's end."""
+    calendar = dataset.calendar
+    end = calendar.last_month(period).ordinal
+    seasonal = dataset.measures["seasonal"].astype(bool).to_dict()
+    out = {}
+    for measure_id, series in measure_points(dataset, measure_ids).items():
+        upto = int((series.ends <= end).sum())
+        if not upto:
+            continue
+        last = series.periods[upto - 1]
+        per_year, noun = _PER_YEAR.get(calendar.granularity(last), (12, "month"))
+        result = forecast(
+            series.values[:upto], per_year, seasonal=bool(seasonal.get(measure_id)), noun=noun
+        )
+        if result is None:
+            continue
+        steps = tuple(
+            (calendar.label(last + ahead), *step)
+            for ahead, step in enumerate(result.steps, start=1)
+        )
+        target = float(series.targets[upto - 1])
+        ahead = back_on_target(result, target, series.polarity)
+        if ahead is not None:
+            back = f"On current trend back on target by {period_words(steps[ahead - 1][0])}"
+        else:
+            back = f"Not back on target on current trend (forecast to {period_words(steps[-1][0])})"
+        out[measure_id] = _Outlook(steps=steps, method=result.method, back=back)
+    return out
+
+
 def _xmr_charts(
     dataset: Dataset, measure_ids: list[str], period: pd.Period
 ) -> dict[str, tuple[_Xmr, str, tuple[str, ...]]]:
@@ -969,10 +1024,20 @@ def _with_xmr(
     line: MeasureLine,
     charts: dict[str, tuple[_Xmr, str, tuple[str, ...]]],
     peers: dict[str, tuple[Position, ...]],
+    outlooks: dict[str, _Outlook],
 ) -> MeasureLine:
-    """The line with its chart and its benchmarks; the side and rules only where the
-    scorecard gives the period a variation (its latest point lies in the period)."""
+    """The line with its chart, benchmarks and forecast; the side and rules only where the
+    scorecard gives the period a variation (its latest point lies in the period); when it
+    is back on target only for a red measure."""
     line = replace(line, benchmarks=peers.get(line.measure_id, ()))
+    outlook = outlooks.get(line.measure_id)
+    if outlook is not None:
+        line = replace(
+            line,
+            forecast=outlook.steps,
+            forecast_method=outlook.method,
+            back_on_track=outlook.back if line.rag == RAG.RED else "",
+        )
     found = charts.get(line.measure_id)
     if found is None:
         return line

@@ -919,6 +919,8 @@ def _why(line: MeasureLine) -> str:
     parts = [line.reason_text]
     if line.months:
         parts.append(f"By month: {month_strip(line.months)}")
+    if line.back_on_track:
+        parts.append(f"Forecast: {line.back_on_track}")
     if line.data_text:
         parts.append(f"Data: {line.data_text}")
     parts.extend(f"Committee: {decision.text}" for decision in line.decisions)

@@ -311,6 +311,12 @@ def exceptions(report: Cpr) -> Fragment:
             f"<p><strong>Why it is an exception:</strong> {_text(line.reason_text)}</p>"
             + _spc_paragraph(line)
             + (
+                f"<p><strong>Forecast:</strong> {_text(line.back_on_track)} "
+                f"({_text(line.forecast_method)}; a forecast, not a commitment).</p>"
+                if line.back_on_track
+                else ""
+            )
+            + (
                 f"<p><strong>About the figures:</strong> {_text(line.data_text)}</p>"
                 if line.data_text
                 else ""

@@ -68,7 +68,7 @@ def test_validate_reports_ok():
     assert result.exit_code == 0
     assert result.stdout == (
         "OK: 67 measures in 6 services, 2184 values, 9 target ranges, 19 comments, 13 actions, "
-        "120 benchmarks.\nValues for months 2021-04 to 2024-06; quarters 2021/22 Q1 to "
+        "138 benchmarks.\nValues for months 2021-04 to 2024-06; quarters 2021/22 Q1 to "
         "2024/25 Q1; years 2021/22 to 2023/24. Latest finished quarter: 2024/25 Q1.\n"
     )
 

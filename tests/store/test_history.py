@@ -70,10 +70,10 @@ def test_ingest_records_a_folder_and_gives_it_back(store, store_url, data, confi
     report = store.ingest(data, config, now=T0)
     assert report.ingest_id == 1 and report.recorded
     assert report.added == {"measures": 67, "targets": 9, "values": 2184, "comments": 19,
-                            "actions": 13, "benchmarks": 120}  # fmt: skip
+                            "actions": 13, "benchmarks": 138}  # fmt: skip
     again = store.ingest(data, config, now=T1)
     assert not again.recorded and again.ingest_id == 1
-    assert contents(store_url) == (1, 2412, 0)
+    assert contents(store_url) == (1, 2430, 0)
     exported = kpitools.load(store.export(1, tmp_path / "out"), config=config)
     original = kpitools.load(data, config=config)
     for name in ("measures", "values", "targets", "comments", "actions", "benchmarks"):
@@ -89,7 +89,7 @@ def test_a_changed_value_is_a_restatement_and_as_of_gives_the_data_as_it_was(
     restate(data, "FIN_KPI_01,2024-06,", "80.00")
     report = store.ingest(data, config, reason="late return corrected", now=T1)
     assert (report.ingest_id, report.restated["values"], report.added["values"]) == (2, 1, 0)
-    assert sum(report.unchanged.values()) == 2411
+    assert sum(report.unchanged.values()) == 2429
     [(_, versions)] = store.versions_of("values", "FIN_KPI_01\x1f2024-06")
     assert [(v.ingest_id, v.cells["value"], v.reason) for v in versions] == [
         (1, "96.50", ""),
@@ -118,7 +118,7 @@ def test_bad_input_is_refused_with_the_usual_messages_and_nothing_recorded(
     assert [str(p) for p in raised.value.problems] == [
         "values.csv:1600: value 'lots' for FIN_KPI_01 2024-06 is not a number"
     ]
-    assert contents(store_url) == (1, 2412, 0)
+    assert contents(store_url) == (1, 2430, 0)
 
 
 def test_an_ingest_that_fails_half_way_leaves_the_store_as_it_was(
@@ -139,7 +139,7 @@ def test_an_ingest_that_fails_half_way_leaves_the_store_as_it_was(
     monkeypatch.setattr(history, "insert_rows", failing)
     with pytest.raises(OSError, match="No space left"):
         store.ingest(data, config, now=T1)
-    assert contents(store_url) == (1, 2412, 0)
+    assert contents(store_url) == (1, 2430, 0)
     assert store.ingest_as_of() == 1
 
 
@@ -178,7 +178,7 @@ def test_an_ingest_killed_half_way_leaves_the_store_as_it_was(store, store_url, 
     process.communicate(timeout=30)
     assert process.returncode == -signal.SIGKILL
     store.close()
-    assert contents(store_url) == (1, 2412, 0)
+    assert contents(store_url) == (1, 2430, 0)
     reopened = HistoryStore(store_url)
     assert reopened.ingest(data, config, now=T1).restated["values"] == 1
     reopened.close()
@@ -219,6 +219,6 @@ def test_two_ingests_at_once_are_serialised(store_url, data, tmp_path):
     # Whichever went first added everything; the second saw it and restated one value.
     assert sorted((added, restated) for _, added, restated in lines) == [
         ("0", "1"),
-        ("2412", "0"),
+        ("2430", "0"),
     ]
-    assert contents(store_url) == (2, 2413, 0)
+    assert contents(store_url) == (2, 2431, 0)

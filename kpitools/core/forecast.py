@@ -1,0 +1,121 @@
+"""Forecasts: where a measure is heading on its current trend, said plainly as a forecast.
+
+Two transparent methods, on a measure's own points (its months, quarters or years):
+
+``trend``
+    a straight line fitted (least squares) to the latest :data:`TREND_POINTS` points of the
+    measure's frequency (12 months, 8 quarters, 5 years; at least :data:`MIN_POINTS`),
+    carried forward; the interval is the line's 80% prediction interval (Student's t).
+``seasonal naive``
+    for a ``seasonal`` measure: each future period is the same period a year before (the
+    same month last year); the interval comes from how much each period differed from the
+    same period a year before (80%, widening by whole years ahead). It needs two years of
+    points; with less, the trend is used.
+
+For a measure that misses its target, :func:`back_on_target` says when the forecast first
+meets the target in force now: "on current trend back on target by November 2024", or "not
+back on target on current trend" within the horizon (a year ahead).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from kpitools.core.model import Polarity
+
+#: Points the trend is fitted to, by how many points make a year.
+TREND_POINTS = {12: 12, 4: 8, 1: 5}
+#: Fewest points a forecast is made from.
+MIN_POINTS = 4
+#: How far ahead: a year.
+HORIZON_YEARS = 1
+#: The interval's coverage.
+COVERAGE = 0.80
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A measure's forecast: the method in words, and each future step's point and interval."""
+
+    method: str  # "linear trend of the last 12 months"
+    steps: tuple[tuple[float, float, float], ...]  # (forecast, lower, upper) per period ahead
+
+    @property
+    def points(self) -> tuple[float, ...]:
+        return tuple(step[0] for step in self.steps)
+
+
+def forecast(
+    values: Sequence[float] | np.ndarray,
+    per_year: int,
+    *,
+    seasonal: bool = False,
+    noun: str = "month",
+) -> Forecast | None:
+    """The forecast of a series with ``per_year`` points a year (12, 4 or 1), a year ahead
+    (two periods for an annual measure); None with fewer than :data:`MIN_POINTS` points."""
+    y = np.asarray(values, dtype=float)
+    horizon = max(per_year * HORIZON_YEARS, 2)
+    if seasonal and per_year > 1 and len(y) >= 2 * per_year:
+        return _seasonal_naive(y, per_year, horizon, noun)
+    keep = TREND_POINTS.get(per_year, 12)
+    recent = y[-keep:]
+    if len(recent) < MIN_POINTS:
+        return None
+    n = len(recent)
+    x = np.arange(n, dtype=float)
+    slope, intercept = np.polyfit(x, recent, 1)
+    fitted = intercept + slope * x
+    dof = n - 2
+    residual = float(np.sqrt(((recent - fitted) ** 2).sum() / dof))
+    t = float(stats.t.ppf(0.5 + COVERAGE / 2, dof))
+    centre = x.mean()
+    spread = float(((x - centre) ** 2).sum())
+    steps = []
+    for h in range(1, horizon + 1):
+        x0 = n - 1 + h
+        point = float(intercept + slope * x0)
+        half = t * residual * math.sqrt(1 + 1 / n + (x0 - centre) ** 2 / spread)
+        steps.append((point, point - half, point + half))
+    plural = "s" if n != 1 else ""
+    return Forecast(method=f"linear trend of the last {n} {noun}{plural}", steps=tuple(steps))
+
+
+def _seasonal_naive(y: np.ndarray, m: int, horizon: int, noun: str) -> Forecast:
+    differences = y[m:] - y[:-m]
+    sigma = float(np.sqrt((differences**2).mean()))
+    z = float(stats.norm.ppf(0.5 + COVERAGE / 2))
+    steps = []
+    for h in range(1, horizon + 1):
+        years_back = (h - 1) // m + 1  # the same period in the last year observed
+        point = float(y[len(y) - 1 + h - m * years_back])
+        half = z * sigma * math.sqrt(years_back)
+        steps.append((point, point - half, point + half))
+    return Forecast(method=f"seasonal naive: the same {noun} a year before", steps=tuple(steps))
+
+
+def meets(value: float, target: float, polarity: Polarity | str) -> bool:
+    """Whether a value meets a target, for a measure of this polarity."""
+    polarity = Polarity(polarity)
+    close = 1e-9 * max(abs(target), 1.0)  # a fitted line's rounding is no miss
+    if polarity is Polarity.UP:
+        return value >= target - close
+    if polarity is Polarity.DOWN:
+        return value <= target + close
+    return False
+
+
+def back_on_target(result: Forecast, target: float, polarity: Polarity | str) -> int | None:
+    """How many periods ahead the forecast first meets the target (None: not within the
+    horizon, or no target or direction)."""
+    if math.isnan(target) or Polarity(polarity) is Polarity.NEUTRAL:
+        return None
+    for ahead, point in enumerate(result.points, start=1):
+        if meets(point, target, polarity):
+            return ahead
+    return None
