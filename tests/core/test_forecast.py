@@ -56,7 +56,7 @@ def test_seasonal_naive_repeats_the_same_month_a_year_before() -> None:
     assert result.points == pytest.approx(tuple(v + 1 for v in year))
     # Every month differed from a year before by exactly 1: the interval is +/- 1.2816.
     point, lower, upper = result.steps[0]
-    assert (upper - point) == pytest.approx(1.281552, abs=1e-5)
+    assert upper - point == pytest.approx(1.281552, abs=1e-5) == point - lower
     # Less than two years of points: the trend instead.
     short = forecast(series[:20], 12, seasonal=True)
     assert short is not None and short.method.startswith("linear trend")
