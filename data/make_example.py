@@ -67,6 +67,7 @@ class Spec:
     seasonal: bool = False
     description: str = ""
     polarity_word: str | None = None  # how the council's own sheet spells polarity
+    abatement_points: int = 0  # a contract KPI's share of the contract's points
 
 
 def month_label(t: int) -> str:
@@ -264,6 +265,7 @@ def service_measures() -> list[Spec]:
             msl=90.0,
             knots=[(0, 93.0), (20, 96.0), (38, 96.5)],
             noise=1.6,
+            abatement_points=50,
         ),
         Spec(
             "IMT_KPI_02",
@@ -276,6 +278,7 @@ def service_measures() -> list[Spec]:
             msl=75.0,
             knots=[(0, 84.0), (29, 86.0), (31, 66.0), (34, 82.0), (38, 87.0)],
             noise=1.5,
+            abatement_points=40,
         ),
         Spec(
             "IMT_KPI_03",
@@ -289,6 +292,7 @@ def service_measures() -> list[Spec]:
             knots=[(0, 99.6), (38, 99.7)],
             noise=0.25,
             decimals=2,
+            abatement_points=50,
         ),
         Spec(
             "IMT_KPI_04",
@@ -301,6 +305,7 @@ def service_measures() -> list[Spec]:
             msl=85.0,
             knots=[(0, 88.0), (38, 91.0)],
             noise=2.0,
+            abatement_points=30,
         ),
         Spec(
             "IMT_KPI_05",
@@ -315,6 +320,7 @@ def service_measures() -> list[Spec]:
             knots=[(0, 8.0), (38, 6.0)],
             noise=1.0,
             denominator=(2200, 250),
+            abatement_points=20,
         ),
         Spec(
             "IMT_KPI_06",
@@ -327,6 +333,7 @@ def service_measures() -> list[Spec]:
             msl=90.0,
             knots=[(0, 92.0), (30, 96.0), (36, 89.0), (38, 94.0)],
             noise=1.0,
+            abatement_points=40,
         ),
         # Adult Social Care: recovering.
         Spec(
@@ -1130,6 +1137,7 @@ def measure_rows(specs: list[Spec]) -> list[list[str]]:
             "yes" if s.seasonal else "",
             # Residents see the service and customer measures on the public pages.
             "yes" if s.include and s.measure_id.split("_")[1] in ("KPI", "CX") else "",
+            str(s.abatement_points) if s.abatement_points else "",
         ])  # fmt: skip
     return rows
 
@@ -1159,6 +1167,7 @@ def generate(folder: Path) -> None:
             "include",
             "seasonal",
             "public",
+            "abatement_points",
         ],
         measure_rows(specs),
     )

@@ -111,6 +111,14 @@ def render_overview(
         )
         sections.append(f"<h3>{escape(row.service)}</h3><ul>{items}</ul>")
     exceptions_html = "".join(sections) or "<p>No measures meet the exception criteria.</p>"
+    review_items = "".join(
+        f"<li><strong>{escape(item.title)}</strong> ({escape(item.measure_id)}, "
+        f"{escape(row.service)}): {escape(item.text)}</li>"
+        for row in rows
+        if row.summary is not None and row.status.has_report
+        for item in sorted(row.summary.reviews, key=lambda r: r.kind != "ambitious")
+    )
+    reviews_html = f"<h2>Targets to review</h2><ul>{review_items}</ul>" if review_items else ""
     matrix = sorted(
         (
             item
@@ -140,6 +148,6 @@ def render_overview(
         '<a class="skip-link" href="#main">Skip to main content</a><main id="main">'
         f"<h1>{escape(council)}: Corporate Performance Reports, {escape(quarter)}</h1>"
         f"<h2>Services at a glance</h2>{table}{by_category}"
-        f"<h2>Measures needing attention</h2>{exceptions_html}{matrix_html}"
+        f"<h2>Measures needing attention</h2>{exceptions_html}{matrix_html}{reviews_html}"
         f"</main><footer><p>{escape(footer)}</p></footer></body></html>\n"
     )

@@ -397,6 +397,7 @@ def _measure_row(
         "public": _yes_no(check, row, cells, "public", default=False),
         "benchmark": check.text(row, cells, "benchmark", required=False),
         "basis": basis.value,
+        "abatement_points": _abatement_points(check, row, cells),
         "spc_recalculate": ", ".join(_spc_periods(check, row, cells, "spc_recalculate", context)),
         "spc_baseline": ", ".join(_spc_periods(check, row, cells, "spc_baseline", context)[:1]),
         "row": row,
@@ -404,6 +405,17 @@ def _measure_row(
 
 
 _QUARTER_WORD = re.compile(r"^[Qq][1-4]$")
+
+
+def _abatement_points(check: TableChecker, row: int, cells: dict[str, str]) -> float:
+    """A contract KPI's abatement points (0 for a measure that is not a contract KPI)."""
+    points = check.number(row, cells, "abatement_points")
+    if math.isnan(points):
+        return 0.0
+    if points < 0:
+        check.add(row, "abatement_points", f"abatement_points {points:g} is negative")
+        return 0.0
+    return points
 
 
 def _spc_periods(
@@ -543,7 +555,7 @@ MEASURE_COLUMNS = (
     "measure_id", "service", "title", "short_title", "description", "polarity", "unit",
     "scale", "frequency", "aggregation", "category", "rag_method", "target", "tolerance", "tsl",
     "msl", "lead_officer", "data_owner", "include", "seasonal", "public", "benchmark", "basis",
-    "spc_recalculate", "spc_baseline", "row",
+    "abatement_points", "spc_recalculate", "spc_baseline", "row",
 )  # fmt: skip
 MEASURES = TableSpec(
     name="measures",

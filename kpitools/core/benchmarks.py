@@ -117,7 +117,7 @@ def positions(
     bench = bench[bench["measure_id"].isin(table.index)]
     if upto is not None:
         end = calendar.last_month(upto)
-        bench = bench[[calendar.last_month(p) <= end for p in bench["period"]]]
+        bench = bench[bench["period"].map(lambda p: calendar.last_month(p) <= end).astype(bool)]
     if bench.empty:
         return []
     own = own_names(dataset.config.council)
@@ -138,7 +138,7 @@ def positions(
     ):
         period = frame["period"].iloc[0]
         polarity = Polarity(polarities[str(measure_id)])
-        own_rows = frame[[_key(a) in own for a in frame["area"]]]
+        own_rows = frame[frame["area"].map(lambda a: _key(a) in own).astype(bool)]
         peer_rows = frame.drop(own_rows.index)
         if not own_rows.empty and not math.isnan(float(own_rows["value"].iloc[0])):
             value = float(own_rows["value"].iloc[0])

@@ -28,6 +28,8 @@ class ServiceConfig(BaseModel):
     headline: tuple[str, ...] = ()  # measure ids for the slide-1 tiles, in order
     #: Where ``kpitools send`` sends the Director's deck and commentary workbook.
     director_email: str = Field("", pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    #: Pounds of service credit per abatement point, for a service run under contract.
+    service_credit_per_point: float = Field(0.0, ge=0)
 
 
 #: Settings no configuration may hold: mail credentials come from the environment.
@@ -117,6 +119,10 @@ class CouncilConfig(BaseModel):
     notable_change: float = Field(0.25, ge=0)
     #: Points in an SPC shift or trend: 6 as Making Data Count counts them, 7 in some councils.
     spc_run_length: int = Field(6, ge=5, le=9)
+    #: Quarters running a target must be beaten by the margin (or missed) to be reviewed.
+    target_review_quarters: int = Field(4, ge=2, le=12)
+    #: How far better than target counts as "by a wide margin" (a fraction of the target).
+    target_review_margin: float = Field(0.10, gt=0, le=1)
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     #: The balanced-scorecard categories, in the order reports group measures by them.
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES

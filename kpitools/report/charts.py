@@ -22,7 +22,7 @@ from kpitools.core.colours import BLACK, SPC_COLOURS
 from kpitools.core.spc import VARIATION_SHORT, Variation
 from kpitools.report.content import Cpr, MeasureLine
 from kpitools.report.fragments import data_table
-from kpitools.report.words import rag_label
+from kpitools.report.words import CONTRACT_LEVELS, month_word, pounds, rag_label
 
 FONT = "Arial, Helvetica, sans-serif"
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -304,6 +304,7 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
             "data": data,
             "layout": _layout(
                 300,
+                xaxis={"nticks": 10, "tickangle": 0},
                 yaxis=_value_axis(line),
                 showlegend=True,
                 legend={"orientation": "h", "y": -0.25},
@@ -458,3 +459,88 @@ def peer_chart(report: Cpr, line: MeasureLine, position: Position) -> Chart:
             (str(i + 1), name, line.show(value)) for i, (name, value) in enumerate(bars)
         ),
     )
+
+
+_LEVEL_PATTERNS = {"at_tsl": "", "at_msl": "/", "below_msl": "x", "not_available": "+",
+                   "mitigated": ".", "pending": "-"}  # fmt: skip
+
+
+def contract_chart(report: Cpr) -> Chart | None:
+    """The contract's months: KPIs at each level as stacked bars (RAG colours, a pattern
+    each, named in the legend), and the abatement points as a line on the right axis."""
+    c = report.contract
+    if c is None:
+        return None
+    palette = report.palette
+    months = [f"{month_word(m.month)} {m.month[:4]}" for m in c.months]
+    data: list[dict[str, Any]] = []
+    for level, (rag, words) in CONTRACT_LEVELS.items():
+        counts = [getattr(m, level) for m in c.months]
+        if not any(counts):
+            continue
+        data.append(
+            {
+                "type": "bar",
+                "x": months,
+                "y": counts,
+                "name": f"{rag_label(rag).split()[0]} {words}",
+                "marker": {
+                    "color": palette[rag],
+                    "pattern": {
+                        "shape": _LEVEL_PATTERNS[level],
+                        "fgcolor": BLACK,
+                        "fillmode": "overlay",
+                        "size": 8,
+                    },
+                    "line": {"color": BLACK, "width": 1},
+                },
+                "hovertemplate": f"%{{x}}: %{{y}} KPIs {words.lower()}<extra></extra>",
+            }
+        )
+    data.append(
+        {
+            "type": "scatter",
+            "x": months,
+            "y": [m.abatement for m in c.months],
+            "yaxis": "y2",
+            "mode": "lines+markers",
+            "line": {"color": BLACK, "width": 2},
+            "marker": {"symbol": "diamond", "size": 8, "color": BLACK},
+            "name": "Abatement points (right axis)",
+            "hovertemplate": "%{x}: %{y} abatement points<extra></extra>",
+        }
+    )
+    total = sum(m.abatement for m in c.months)
+    credit = (
+        f" ({pounds(sum(m.credit for m in c.months))} in service credits)"
+        if (c.credit_per_point)
+        else ""
+    )
+    return Chart(
+        figure={
+            "data": data,
+            "layout": _layout(
+                360,
+                barmode="stack",
+                showlegend=True,
+                legend={"orientation": "h", "y": -0.2, "traceorder": "normal"},
+                yaxis={"title": {"text": "Contract KPIs"}, "rangemode": "tozero", "dtick": 1},
+                yaxis2={"title": {"text": "Abatement points"}, "overlaying": "y",
+                        "side": "right", "rangemode": "tozero", "showgrid": False,
+                        "showline": True, "linecolor": BLACK, "tickformat": ",.0f",
+                        "ticks": "outside"},
+                margin={"l": 60, "r": 70, "t": 30, "b": 90},
+            ),
+        },
+        chart_id=f"chart-{report.slug}-contract",
+        caption=(
+            f"{report.service}: contract KPIs by level and abatement points per month, "
+            f"{months[0]} to {months[-1]}: {total:,.0f} points in all{credit}."
+        ),
+        table_head=("Month", *(w for _, w in CONTRACT_LEVELS.values()), "Abatement points"),
+        table_rows=tuple(
+            (label, *(str(getattr(m, level)) for level in CONTRACT_LEVELS),
+             f"{m.abatement:,.0f}")
+            for label, m in zip(months, c.months, strict=True)
+        ),
+    )  # fmt: skip

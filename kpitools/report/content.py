@@ -17,6 +17,7 @@ import pandas as pd
 
 from kpitools.core.benchmarks import Position, positions
 from kpitools.core.config import OTHER_CATEGORY, CouncilConfig
+from kpitools.core.contracts import abatements, contract_summary
 from kpitools.core.dataset import Dataset, records_of, rows_of
 from kpitools.core.errors import KpiToolsError
 from kpitools.core.forecast import back_on_target, forecast
@@ -32,6 +33,7 @@ from kpitools.core.spc import (
     Rule,
     Variation,
 )
+from kpitools.core.target_review import TargetReview, target_reviews
 from kpitools.core.variation import measure_points
 from kpitools.core.workflow import (
     PROMPTS,
@@ -126,6 +128,10 @@ class MeasureLine:
     #: For a red measure: "On current trend back on target by November 2024", or "Not back
     #: on target on current trend (forecast to March 2025)"; '' otherwise.
     back_on_track: str = ""
+    #: "Consider a more ambitious target: ..." or "Review the target, the measure or the
+    #: resources: ..." for a target beaten by a wide margin (or missed) quarter after quarter.
+    target_review: str = ""
+    target_review_kind: str = ""  # ambitious or review
 
     @property
     def headline_benchmark(self) -> Position | None:
@@ -289,6 +295,60 @@ class ActionLine:
     note: str
 
 
+@dataclass(frozen=True)
+class ContractMonth:
+    """One month of a service's contract: how many KPIs stood at each level, the points and
+    the service credit."""
+
+    month: str
+    at_tsl: int
+    at_msl: int
+    below_msl: int
+    not_available: int
+    mitigated: int
+    pending: int
+    abatement: float
+    credit: float
+
+
+@dataclass(frozen=True)
+class ContractKpi:
+    """One contract KPI over the report's months: (month, level, multiplier, points)."""
+
+    measure_id: str
+    title: str
+    points: float  # its abatement points from the data dictionary
+    months: tuple[tuple[str, str, float, float], ...]
+
+    @property
+    def abatement(self) -> float:
+        return sum(m[3] for m in self.months)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A service's contract performance: the year of months to the report's period end,
+    and each KPI over the period's own months."""
+
+    months: tuple[ContractMonth, ...]
+    kpis: tuple[ContractKpi, ...]
+    period_months: tuple[str, ...]
+    credit_per_point: float
+
+    @property
+    def abatement(self) -> float:
+        """Points in the report's period."""
+        return sum(m.abatement for m in self.months if m.month in self.period_months)
+
+    @property
+    def credit(self) -> float:
+        """Service credit in the report's period."""
+        return sum(m.credit for m in self.months if m.month in self.period_months)
+
+
+CONTRACT_MONTHS = 12
+
+
 _VARIATION_RANK = {"concern": 0, "neither": 1, "common_cause": 2, "": 2, "improvement": 3}
 _ASSURANCE_RANK = {"consistently_missed": 0, "hit_and_miss": 1, "": 2, "consistently_met": 3}
 _RAG_RANK = {"red": 0, "amber": 1, "white": 2, "grey": 3, "blue": 4, "green": 5}
@@ -377,6 +437,14 @@ class Cpr:
     #: shown marked as drafted only where nobody has written the text.
     summary_draft: str = ""
     whats_good_draft: str = ""
+    #: Contract performance, for a service with contract KPIs (abatement points); else None.
+    contract: Contract | None = None
+
+    @property
+    def target_reviews(self) -> tuple[MeasureLine, ...]:
+        """Measures whose target should be looked at again: more ambitious first."""
+        flagged = [x for x in self.all_lines if x.target_review]
+        return tuple(sorted(flagged, key=lambda x: x.target_review_kind != "ambitious"))
 
     @property
     def matrix(self) -> tuple[MatrixRow, ...]:
@@ -624,7 +692,11 @@ def build_cpr(
     charts = _xmr_charts(dataset, list(current["measure_id"]), period)
     peers = _latest_positions(dataset, list(current["measure_id"]), period)
     outlooks = _outlooks(dataset, list(current["measure_id"]), period)
-    lines = {key: _with_xmr(line, charts, peers, outlooks) for key, line in lines.items()}
+    reviews = target_reviews(dataset, period, services=[service])
+    lines = {
+        key: _with_review(_with_xmr(line, charts, peers, outlooks), reviews)
+        for key, line in lines.items()
+    }
 
     # Reds first, then the furthest from target.
     exceptions = tuple(
@@ -658,14 +730,17 @@ def build_cpr(
         )
     ]
     every = tuple(
-        _with_xmr(
-            _with_restatement(
-                _measure_line(row, trends.get(row["measure_id"], ()), comments, (), decisions),
-                restated,
+        _with_review(
+            _with_xmr(
+                _with_restatement(
+                    _measure_line(row, trends.get(row["measure_id"], ()), comments, (), decisions),
+                    restated,
+                ),
+                charts,
+                peers,
+                outlooks,
             ),
-            charts,
-            peers,
-            outlooks,
+            reviews,
         )
         if row["measure_id"] not in lines
         else lines[row["measure_id"]]
@@ -713,10 +788,65 @@ def build_cpr(
         provisional=provisional,
         warnings=warnings,
         decisions=decisions,
+        contract=_contract(dataset, service, period),
     )
     report = _with_drafts(report)
     return replace(report, signoff=sign_off(approval_steps(dataset.signoff), service, label,
                                             content_digest(report)))  # fmt: skip
+
+
+_COUNTED = ("at_tsl", "at_msl", "below_msl", "not_available", "mitigated", "pending")
+
+
+def _contract(dataset: Dataset, service: str, period: pd.Period) -> Contract | None:
+    """The service's contract performance to the period's end (None without contract KPIs)."""
+    months = abatements(dataset, [service], upto=period)
+    if months.empty:
+        return None
+    calendar = dataset.calendar
+    first, last = calendar.first_month(period), calendar.last_month(period)
+    own = [calendar.label(m) for m in pd.period_range(first, last, freq="M")]
+    summary = contract_summary(months).tail(CONTRACT_MONTHS)
+    in_period = months[months["month"].isin(own)]
+    kpis = tuple(
+        ContractKpi(
+            measure_id=str(measure_id),
+            title=str(group["title"].iloc[0]),
+            points=float(group["points"].iloc[0]),
+            months=tuple(
+                (str(m), str(level), float(factor), float(points))
+                for m, level, factor, points in zip(
+                    group["month"], group["level"], group["multiplier"], group["abatement"],
+                    strict=True,
+                )
+            ),
+        )
+        for measure_id, group in in_period.groupby("measure_id", sort=False)
+    )  # fmt: skip
+    return Contract(
+        months=tuple(
+            ContractMonth(
+                month=str(r["month"]),
+                **{
+                    k: int(r[k])
+                    for k in (
+                        "at_tsl",
+                        "at_msl",
+                        "below_msl",
+                        "not_available",
+                        "mitigated",
+                        "pending",
+                    )
+                },
+                abatement=float(r["abatement"]),
+                credit=float(r["credit"]),
+            )
+            for r in summary.to_dict("records")
+        ),
+        kpis=kpis,
+        period_months=tuple(m for m in own if m in set(months["month"])),
+        credit_per_point=dataset.config.service(service).service_credit_per_point,
+    )
 
 
 def _with_drafts(report: Cpr) -> Cpr:
@@ -752,7 +882,7 @@ def content_digest(report: Cpr) -> str:
     parts = (
         report.council, report.service, report.quarter, report.counts, report.all_lines,
         report.summary_comment, report.whats_good_comment, report.approach_comment,
-        report.actions, report.decisions, report.provisional,
+        report.actions, report.decisions, report.provisional, report.contract,
     )  # fmt: skip
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:16]
 
@@ -999,6 +1129,13 @@ def _xmr_charts(
         )
         out[measure_id] = (points, chart.side[-1], tuple(r.value for r in chart.rules[-1]))
     return out
+
+
+def _with_review(line: MeasureLine, reviews: dict[str, TargetReview]) -> MeasureLine:
+    review = reviews.get(line.measure_id)
+    if review is None:
+        return line
+    return replace(line, target_review=review.text, target_review_kind=review.kind)
 
 
 def _latest_positions(

@@ -40,9 +40,13 @@ from kpitools.report.textfit import CELL_PAD, LINE_SPACING, TextMeasure
 from kpitools.report.words import (
     ACTION_STATUS_WORDS,
     COMMENT_AWAITED,
+    CONTRACT_LEVELS,
     POLARITY_WORDS,
+    contract_cell,
     direction_words,
     month_strip,
+    period_words,
+    pounds,
     rag_label,
     sparkline,
 )
@@ -378,6 +382,7 @@ class DeckBuilder:
         add_whats_good_slide(self)
         add_exception_slides(self)
         add_improvement_plan_slide(self)
+        add_contract_slide(self)
         add_scorecard_slides(self)
         self._add_footers(list(self.prs.slides)[first:], pack)
 
@@ -553,7 +558,7 @@ def _add_rag_chart(
     )
 
 
-QUARTILE_W = 1.0  # inches of a tile kept for its quartile marker
+QUARTILE_W = 1.05  # inches of a tile kept for its quartile marker
 
 
 def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, float]) -> float:
@@ -598,22 +603,30 @@ def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, flo
         inner = tile_w - 0.08
         _add_text(slide, frame, (x + 0.04, y + 0.02, inner, 0.5), [(title, 10, {"bold": True})])
         marker = line.headline_benchmark
-        value_w = inner - (QUARTILE_W if marker is not None else 0)
+        value_w = inner - QUARTILE_W
+        beside = marker is not None and frame.measure.fits(
+            line.tile_value, value_w, 20, 0.5, bold=True
+        )
+        if not beside:
+            value_w = inner
         value = frame.measure.shortened(line.tile_value, value_w, 20, 1, bold=True)
         _add_text(slide, frame, (x + 0.04, y + 0.5, value_w, 0.5), [(value, 20, {"bold": True})])
-        if marker is not None:
-            group = frame.measure.shortened(marker.peer_group, QUARTILE_W, 8, 1)
+        if marker is not None and beside:
+            # "Quartile 4" and the peer group, in two lines at most, beside the figure.
+            group = frame.measure.shortened(marker.peer_group, QUARTILE_W, 8, 2)
             _add_text(
                 slide,
                 frame,
-                (x + 0.04 + value_w, y + 0.52, QUARTILE_W, 0.46),
+                (x + 0.04 + value_w, y + 0.44, QUARTILE_W, 0.56),
                 [
-                    (f"Quartile {marker.quartile}", 9, {"bold": True, "align": PP_ALIGN.RIGHT}),
+                    (f"Quartile {marker.quartile} of", 9, {"bold": True, "align": PP_ALIGN.RIGHT}),
                     (group, 8, {"colour": MUTED, "align": PP_ALIGN.RIGHT}),
                 ],
             )
         rag_text = f"{rag_label(line.rag).upper()}  {line.direction_text}"
         detail = f"{target} · {line.qualifiers}" if line.qualifiers else target
+        if marker is not None and not beside:
+            detail = f"Q{marker.quartile} {marker.peer_group} · {detail}"
         _add_text(
             slide,
             frame,
@@ -876,7 +889,7 @@ EXCEPTION_COLUMNS = [
     Column("Measure", 2.55, 10),
     Column("Value / target", 1.6, 10),
     Column("Variance", 1.0, 10),
-    Column("RAG / direction / SPC", 1.35, 10),
+    Column("RAG / direction / SPC", 1.35, 9),
     Column("Why it is an exception", 2.05, 9),
     Column("Director's comment", 3.88, 9),
 ]
@@ -920,7 +933,8 @@ def _why(line: MeasureLine) -> str:
     if line.months:
         parts.append(f"By month: {month_strip(line.months)}")
     if line.back_on_track:
-        parts.append(f"Forecast: {line.back_on_track}")
+        # The slide's short form: the HTML report says how far the forecast looks.
+        parts.append(f"Forecast: {line.back_on_track.split(' (')[0].lower()}")
     if line.data_text:
         parts.append(f"Data: {line.data_text}")
     parts.extend(f"Committee: {decision.text}" for decision in line.decisions)
@@ -1053,6 +1067,64 @@ ACTION_COLUMNS = [
     Column("Status", 1.4, 12),
     Column("Measures", 2.23, 11),
 ]
+
+
+def add_contract_slide(builder: DeckBuilder) -> None:
+    """For a service with contract KPIs: each KPI's months in the period with its
+    abatement points, and the period's points and service credit."""
+    report = builder.report
+    contract = report.contract
+    if contract is None:
+        return
+    months = contract.period_months
+    short = len(months) > 3
+    month_width = 6.0 / max(len(months), 1)
+    columns = [
+        Column("Contract KPI", 4.2, 10),
+        Column("Points", 0.9, 10),
+        *(Column(period_words(m), month_width, 9 if not short else 8) for m in months),
+        Column("Period points", 1.33, 10),
+    ]
+    rows: list[list[Cell]] = []
+    for kpi in contract.kpis:
+        cells: list[Cell] = [(f"{kpi.title}\n{kpi.measure_id}", {}), (f"{kpi.points:,.0f}", {})]
+        by_month = {m: (level, factor, points) for m, level, factor, points in kpi.months}
+        for month in months:
+            if month in by_month:
+                level, factor, points = by_month[month]
+                rag = CONTRACT_LEVELS[level][0]
+                cells.append((contract_cell(level, factor, points, short=short),
+                              builder.rag_fill(rag)))  # fmt: skip
+            else:
+                cells.append(("–", {}))
+        cells.append((f"{kpi.abatement:,.0f}", {"bold": True}))
+        rows.append(cells)
+    credit = (
+        f", {pounds(contract.credit)} in service credits ({pounds(contract.credit_per_point)} "
+        "a point)"
+        if contract.credit_per_point
+        else ""
+    )
+    add_table_slides(
+        builder,
+        TableSlide(
+            title=f"{report.service}: contract performance",
+            columns=columns,
+            rows=rows,
+            describe=lambda first, last, total: (
+                f"Table of contract KPIs {first} to {last} of {total}: each month's level "
+                "(at TSL, at MSL only, below MSL, not available, mitigated, pending) and "
+                "abatement points, and the points in the period."
+            ),
+            empty="No contract KPI has figures for the period.",
+            intro=f"{report.period_words}: {contract.abatement:,.0f} abatement points{credit}. "
+            "Below TSL or no figure: the KPI's points, x1.5 in the second consecutive month, "
+            "x2 from the third; none when mitigated.",
+            intro_size=12,
+            intro_height=0.8,
+            continued=True,
+        ),
+    )
 
 
 def add_improvement_plan_slide(builder: DeckBuilder) -> None:

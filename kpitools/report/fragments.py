@@ -28,8 +28,11 @@ from kpitools.report.drafts import DRAFTED
 from kpitools.report.words import (
     ACTION_STATUS_WORDS,
     COMMENT_AWAITED,
+    CONTRACT_LEVELS,
     POLARITY_WORDS,
+    contract_cell,
     month_word,
+    pounds,
     rag_label,
     sparkline,
 )
@@ -591,3 +594,95 @@ def benchmarks(report: Cpr) -> Fragment:
         rows,
     )  # fmt: skip
     return Fragment(f'{table}<p class="muted">{escape(BENCHMARK_KEY)}</p>')
+
+
+CONTRACT_KEY = (
+    "A KPI below its TSL (at MSL only, or below MSL) or with no figure attracts its abatement "
+    "points: x1.5 in the second consecutive month, x2 from the third. A mitigated month "
+    "attracts none and ends the run; a pending month is judged when its figure comes."
+)
+
+
+def contract(report: Cpr) -> Fragment:
+    """Contract performance: each contract KPI's months in the period with its points, and
+    the monthly summary (KPIs at each level, points, service credit) for the last year."""
+    c = report.contract
+    if c is None:
+        return Fragment("")
+    credit = (
+        f", {pounds(c.credit)} in service credits at {pounds(c.credit_per_point)} a point"
+        if c.credit_per_point
+        else " (no service credit rate is set for this service)"
+    )
+    lead = (
+        f"<p>{_text(report.period_words)}: <strong>{c.abatement:,.0f} abatement points</strong>"
+        f"{_text(credit)}.</p>"
+    )
+    head = ["KPI", "Points", *(month_word(m) for m in c.period_months), "Period points"]
+    kpi_rows = [
+        (
+            _measure_cell_of(k.title, k.measure_id),
+            f"{k.points:,.0f}",
+            *(_text(contract_cell(level, factor, points)) for _, level, factor, points in k.months),
+            f"<strong>{k.abatement:,.0f}</strong>",
+        )
+        for k in c.kpis
+    ]
+    kpis = data_table(
+        f"Abatement points by contract KPI, {report.period_words}", head, kpi_rows, css="contract"
+    )
+    levels = list(CONTRACT_LEVELS)
+    month_rows = [
+        (
+            _text(period_words_short(m.month)),
+            *(str(getattr(m, level)) for level in levels),
+            f"{m.abatement:,.0f}",
+            _text(pounds(m.credit)) if c.credit_per_point else "–",
+        )
+        for m in c.months
+    ]
+    summary = data_table(
+        f"Contract summary by month for {report.service}: KPIs at each level, abatement "
+        "points and service credit",
+        ["Month", *(CONTRACT_LEVELS[level][1] for level in levels), "Abatement points",
+         "Service credit"],
+        month_rows,
+    )  # fmt: skip
+    return Fragment(f'{lead}{kpis}{summary}<p class="muted">{escape(CONTRACT_KEY)}</p>')
+
+
+def _measure_cell_of(title: str, measure_id: str) -> str:
+    return f'{_text(title)}<br><span class="muted">{_text(measure_id)}</span>'
+
+
+def period_words_short(month: str) -> str:
+    """``2024-06`` -> ``Jun 2024``."""
+    return f"{month_word(month)} {month[:4]}"
+
+
+def target_review(report: Cpr) -> Fragment:
+    """Targets to look at again: beaten by a wide margin quarter after quarter (consider a
+    more ambitious target), or missed quarter after quarter (review the target, the measure
+    or the resources)."""
+    if not report.target_reviews:
+        return Fragment(
+            "<p>No target has been beaten by a wide margin, or missed, for "
+            f"{report.config.target_review_quarters} quarters running.</p>"
+        )
+    rows = [
+        (
+            _measure_cell(line),
+            f"<strong>{_text(line.target_review.split(': ', 1)[0])}</strong>",
+            _text(line.target_review.split(": ", 1)[1]),
+            _text(line.value_text),
+            _text(line.target_text),
+        )
+        for line in report.target_reviews
+    ]
+    return Fragment(
+        data_table(
+            f"Targets to review for {report.service}, {report.period_words}",
+            ["Measure", "Flag", "Why", "Latest value", "Target"],
+            rows,
+        )
+    )

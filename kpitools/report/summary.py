@@ -43,6 +43,17 @@ class ExceptionSummary:
 
 @with_config(ConfigDict(extra="forbid"))
 @dataclass(frozen=True)
+class ReviewSummary:
+    """A measure whose target should be looked at again, as the overview lists it."""
+
+    measure_id: str
+    title: str
+    kind: str  # ambitious or review
+    text: str
+
+
+@with_config(ConfigDict(extra="forbid"))
+@dataclass(frozen=True)
 class CategorySummary:
     """A category's measures by RAG rating (measures counted in the summary only)."""
 
@@ -73,6 +84,8 @@ class ReportSummary:
     signoff: str = ""  # the report's sign-off as it shows it
     #: Every measure on the SPC summary matrix, what needs attention first.
     matrix: tuple[MatrixRow, ...] = ()
+    #: Targets to look at again (more ambitious, or target, measure or resources).
+    reviews: tuple[ReviewSummary, ...] = ()
 
     @classmethod
     def of(cls, report: Cpr) -> ReportSummary:
@@ -100,6 +113,10 @@ class ReportSummary:
             digest=content_digest(report),
             signoff=report.signoff_text,
             matrix=report.matrix,
+            reviews=tuple(
+                ReviewSummary(x.measure_id, x.title, x.target_review_kind, x.target_review)
+                for x in report.target_reviews
+            ),
         )
 
     @property

@@ -189,3 +189,31 @@ def period_words(label: str) -> str:
 
 def _is_month(label: str) -> bool:
     return len(label) == 7 and label[4] == "-" and label[:4].isdigit() and label[5:].isdigit()
+
+
+#: How a contract month stands, as the RAG it is shown with and its words.
+CONTRACT_LEVELS = {
+    "at_tsl": ("green", "At TSL"),
+    "at_msl": ("amber", "At MSL only"),
+    "below_msl": ("red", "Below MSL"),
+    "not_available": ("red", "Not available"),
+    "mitigated": ("blue", "Mitigated"),
+    "pending": ("white", "Pending"),
+}
+
+
+def contract_cell(level: str, multiplier: float, points: float, *, short: bool = False) -> str:
+    """A KPI's month: ``◆ At MSL only, x1.5: 60 points``; ``◆ 60`` when short."""
+    rag, words = CONTRACT_LEVELS[level]
+    symbol = RAG_SYMBOLS.get(rag, "")
+    if short:
+        return f"{symbol} {points:,.0f}" if points else f"{symbol} 0"
+    if not points:
+        return f"{symbol} {words}"
+    factor = f", x{multiplier:g}" if multiplier != 1 else ""
+    return f"{symbol} {words}{factor}: {points:,.0f} points"
+
+
+def pounds(amount: float) -> str:
+    """``£12,000``; pence only when there are any."""
+    return f"£{amount:,.0f}" if float(amount).is_integer() else f"£{amount:,.2f}"

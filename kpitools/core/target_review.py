@@ -1,0 +1,104 @@
+"""Target review: targets a measure keeps beating by a wide margin, or keeps missing.
+
+On the quarterly scorecard up to a period (the measure's own quarters: a monthly measure's
+quarters summarised as the scorecard does, a quarterly measure's own), counted back from
+the latest quarter:
+
+- beaten by the council's ``target_review_margin`` or more (10% better than the target or
+  TSL by default, by the measure's polarity) for ``target_review_quarters`` quarters running
+  (4 by default): **consider a more ambitious target**;
+- missed (worse than the target or TSL) for as many quarters running: **review the target,
+  the measure or the resources**.
+
+A quarter with no figure, mitigated or not rated ends the run. Annual measures, and measures
+without a target or direction, are not reviewed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kpitools.core.dataset import Dataset
+from kpitools.core.model import Polarity, Status
+from kpitools.core.periods import Granularity
+from kpitools.core.scorecard import rate
+
+AMBITIOUS = "ambitious"
+REVIEW = "review"
+WORDS = {
+    AMBITIOUS: "Consider a more ambitious target",
+    REVIEW: "Review the target, the measure or the resources",
+}
+
+
+@dataclass(frozen=True)
+class TargetReview:
+    """A measure whose target should be looked at again."""
+
+    measure_id: str
+    kind: str  # ambitious or review
+    quarters: int  # quarters running, to the latest
+    text: str  # the flag and why, in a sentence
+
+
+def target_reviews(
+    dataset: Dataset, upto: pd.Period | None = None, services: Iterable[str] | None = None
+) -> dict[str, TargetReview]:
+    """The measures to review as at ``upto`` (its quarter; the latest when None)."""
+    config = dataset.config
+    need, margin = config.target_review_quarters, config.target_review_margin
+    rows = rate(dataset, by=Granularity.QUARTER, services=services)
+    rows = rows[(rows["value_period"] == rows["period"]) & (rows["frequency"] != "annual")]
+    if upto is not None:
+        calendar = dataset.calendar
+        end = calendar.last_month(upto)
+        rows = rows[
+            rows["period"].map(lambda p: calendar.last_month(calendar.parse(p)) <= end).astype(bool)
+        ]
+    out = {}
+    for measure_id, group in rows.groupby("measure_id", sort=False):
+        polarity = Polarity(str(group["polarity"].iloc[0]))
+        if polarity is Polarity.NEUTRAL:
+            continue
+        sign = 1.0 if polarity is Polarity.UP else -1.0
+        kinds = [
+            _kind(sign * float(v), str(s), margin)
+            for v, s in zip(group["variance_pct"], group["status"], strict=True)
+        ]
+        latest = kinds[-1] if kinds else ""
+        if not latest:
+            continue
+        running = 0
+        for kind in reversed(kinds):
+            if kind != latest:
+                break
+            running += 1
+        if running < need:
+            continue
+        why = (
+            f"{margin:.0%} or more better than target for {running} quarters running"
+            if latest == AMBITIOUS
+            else f"worse than target for {running} quarters running"
+        )
+        out[str(measure_id)] = TargetReview(
+            measure_id=str(measure_id),
+            kind=latest,
+            quarters=running,
+            text=f"{WORDS[latest]}: {why}",
+        )
+    return out
+
+
+def _kind(favourable: float, status: str, margin: float) -> str:
+    """A quarter's part in a run: beaten by the margin, missed, or neither ('')."""
+    if math.isnan(favourable) or status not in (Status.REPORTED.value, Status.PENDING.value):
+        return ""
+    if favourable >= margin - 1e-12:
+        return AMBITIOUS
+    if favourable < 0:
+        return REVIEW
+    return ""
