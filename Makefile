@@ -10,7 +10,7 @@ DATA   ?= data/example
 OUT    ?= outputs
 CONFIG ?= params/council.yaml
 
-.PHONY: report scorecard check test static format bench example template docs wheel clean
+.PHONY: report explore scorecard check test static format bench example template docs wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ $(STAMP): pyproject.toml
 ## in outputs/<quarter>/<service>/, with outputs/<quarter>/index.html and manifest.json.
 report: $(STAMP)
 	$(BIN)/kpitools run --data $(DATA) --quarter latest --config $(CONFIG) --out $(OUT)
+
+## The analyst's exploration notebook for the example council's latest quarter:
+## outputs/<quarter>/explore.ipynb and explore.html.
+explore: $(STAMP)
+	$(BIN)/kpitools explore --data $(DATA) --period latest --config $(CONFIG) --out $(OUT)
 
 ## The example council's scorecard for its latest quarter, in the terminal.
 scorecard: $(STAMP)

@@ -53,6 +53,7 @@ def test_the_wheel_carries_the_notebook_templates_and_types(wheel: Path) -> None
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
         "kpitools/notebooks/cpr.ipynb",
+        "kpitools/notebooks/explore.ipynb",
         "kpitools/report/templates/cpr-16x9.pptx",
         "kpitools/report/templates/nbconvert/cpr/index.html.j2",
         "kpitools/report/templates/nbconvert/cpr/conf.json",

@@ -24,16 +24,16 @@ from kpitools.report.deck import check_template
 NOTEBOOK_NAME = "cpr.ipynb"
 
 
-def default_notebook() -> Path:
-    """The CPR notebook that ships with kpitools.
+def default_notebook(name: str = NOTEBOOK_NAME) -> Path:
+    """A notebook that ships with kpitools (the CPR notebook, or ``explore.ipynb``).
 
     An installed wheel carries it as package data (``kpitools/notebooks/cpr.ipynb``); in a
     source checkout (an editable install) it is ``notebooks/cpr.ipynb`` beside the package.
     """
-    packaged = Path(str(resources.files("kpitools"))) / "notebooks" / NOTEBOOK_NAME
+    packaged = Path(str(resources.files("kpitools"))) / "notebooks" / name
     if packaged.is_file():
         return packaged
-    return Path(__file__).resolve().parents[2] / "notebooks" / NOTEBOOK_NAME
+    return Path(__file__).resolve().parents[2] / "notebooks" / name
 
 
 @dataclass(frozen=True)

@@ -651,6 +651,69 @@ def history(measure_id: str, db: str | None) -> None:
 
 
 @cli.command()
+@_data_option
+@click.option(
+    "--period",
+    default="latest",
+    show_default=True,
+    metavar="PERIOD",
+    help="The period to explore: a quarter (2024/25 Q1), a month, a year or 'latest'.",
+)
+@_service_option
+@click.option(
+    "--out",
+    "out_dir",
+    default="outputs",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Folder for explore.ipynb and explore.html: <out>/<period>/.",
+)
+@click.option(
+    "--notebook",
+    "notebook_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    metavar="FILE",
+    help="Your own copy of the exploration notebook (default: the one kpitools ships).",
+)
+@_config_option
+@_reports_errors
+def explore(
+    data: str,
+    period: str,
+    services: tuple[str, ...],
+    out_dir: Path,
+    notebook_path: Path | None,
+    config_path: str | None,
+) -> None:
+    """Run the analyst's exploration notebook: every measure's XmR chart, benchmarks and
+    forecast across services, with an HTML copy."""
+    from kpitools.batch.explore import ExploreFailed, run_explore
+
+    dataset = _load(data, config_path)
+    unknown = [s for s in services if s not in dataset.services]
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(unknown)} not among the services: {', '.join(dataset.services)}",
+            param_hint="--service",
+        )
+    try:
+        written = run_explore(
+            dataset,
+            Path(data),
+            period,
+            out_dir,
+            services=services,
+            config_path=Path(config_path) if config_path else None,
+            notebook=notebook_path,
+        )
+    except ExploreFailed as err:
+        click.echo(f"error: {err}; nothing written", err=True)
+        sys.exit(1)
+    click.echo(f"Wrote {written.notebook} and {written.page}")
+
+
+@cli.command()
 @click.option(
     "--out",
     "out_path",

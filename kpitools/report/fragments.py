@@ -13,6 +13,8 @@ from functools import cache
 from html import escape
 from pathlib import Path
 
+import pandas as pd
+
 from kpitools.core.colours import SPC_COLOURS, text_colour_on
 from kpitools.core.spc import (
     ASSURANCE_SHORT,
@@ -686,3 +688,19 @@ def target_review(report: Cpr) -> Fragment:
             rows,
         )
     )
+
+
+def frame_table(frame: pd.DataFrame, caption: str) -> Fragment:
+    """A DataFrame as an accessible table: a caption, header cells, its first column heading
+    each row, every value escaped (numbers to six significant figures, '–' for none)."""
+    head = [str(c) for c in frame.columns]
+    rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
+    return Fragment(data_table(caption, head, rows))
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "–" if math.isnan(value) else escape(f"{value:,.6g}")
+    if value is None or value is pd.NA:
+        return "–"
+    return escape(str(value))
