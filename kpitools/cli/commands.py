@@ -223,12 +223,7 @@ def scorecard(
     with tempfile.TemporaryDirectory(prefix="kpitools-scorecard-") as scratch:
         folder, _ = _data_folder(data, db, as_of, Path(scratch), config_path)
         dataset = _load(folder, config_path)
-    unknown = [s for s in services if s not in dataset.services]
-    if unknown:
-        raise click.BadParameter(
-            f"{', '.join(unknown)} not among the services: {', '.join(dataset.services)}",
-            param_hint="--service",
-        )
+    chosen_services(dataset, services)
     try:
         rows = rate(dataset, period=period, by=by, services=services or None)
     except ValueError as err:
@@ -237,14 +232,7 @@ def scorecard(
         _scorecard_workbook(rows, dataset, output, period)
         click.echo(f"{len(rows)} rows -> {output}")
     elif output_format in ("csv", "json"):
-        text = to_csv(rows) if output_format == "csv" else to_json(rows) + "\n"
-        if output is None:
-            click.echo(text, nl=False)
-        else:
-            from kpitools.core.files import write_atomic
-
-            write_atomic(output, text.encode("utf-8"))
-            click.echo(f"{len(rows)} rows -> {output}")
+        _emit(to_csv(rows) if output_format == "csv" else to_json(rows) + "\n", output, len(rows))
     else:
         from kpitools.cli.console import print_scorecard
 
@@ -299,12 +287,7 @@ def spc(
     with tempfile.TemporaryDirectory(prefix="kpitools-spc-") as scratch:
         folder, _ = _data_folder(data, db, as_of, Path(scratch), config_path)
         dataset = _load(folder, config_path)
-    unknown = [s for s in services if s not in dataset.services]
-    if unknown:
-        raise click.BadParameter(
-            f"{', '.join(unknown)} not among the services: {', '.join(dataset.services)}",
-            param_hint="--service",
-        )
+    chosen_services(dataset, services)
     missing = [m for m in measure_ids if m not in dataset.measures.index]
     if missing:
         raise click.BadParameter(
@@ -324,13 +307,7 @@ def spc(
             for r in _rounded(rows).to_dict(orient="records")
         ]
         text = json.dumps(records, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        from kpitools.core.files import write_atomic
-
-        write_atomic(output, text.encode("utf-8"))
-        click.echo(f"{len(rows)} rows -> {output}")
+    _emit(text, output, len(rows))
 
 
 @cli.command()
@@ -691,12 +668,7 @@ def explore(
     from kpitools.batch.explore import ExploreFailed, run_explore
 
     dataset = _load(data, config_path)
-    unknown = [s for s in services if s not in dataset.services]
-    if unknown:
-        raise click.BadParameter(
-            f"{', '.join(unknown)} not among the services: {', '.join(dataset.services)}",
-            param_hint="--service",
-        )
+    chosen_services(dataset, services)
     try:
         written = run_explore(
             dataset,
@@ -848,6 +820,17 @@ def _rounded(rows: pd.DataFrame) -> pd.DataFrame:
     """Floats to 6 decimals so ratios print without binary noise (0.30000000000000004)."""
     floats = rows.select_dtypes("float").columns
     return rows.assign(**{c: rows[c].round(6) for c in floats})
+
+
+def _emit(text: str, output: Path | None, rows: int) -> None:
+    """Print ``text``, or write it to ``output`` (whole or not at all) and say so."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from kpitools.core.files import write_atomic
+
+    write_atomic(output, text.encode("utf-8"))
+    click.echo(f"{rows} rows -> {output}")
 
 
 def to_csv(rows: pd.DataFrame) -> str:

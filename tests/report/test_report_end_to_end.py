@@ -146,7 +146,8 @@ def test_html_is_self_contained_with_plotly_once(outputs):
     assert "<link" not in text
     assert text.count(get_plotlyjs()[:2000]) == 1
     assert sum(len(s) > 1_000_000 for s in page.scripts) == 1
-    assert text.count("Plotly.newPlot(") == 1 + 10  # RAG counts + a trend per exception
+    # RAG counts, a trend per exception, an XmR chart per measure, a peer chart per benchmark.
+    assert text.count("Plotly.newPlot(") == 1 + 10 + 11 + 1
 
 
 def test_html_has_the_four_sections_and_the_full_scorecard(outputs):
@@ -157,7 +158,10 @@ def test_html_has_the_four_sections_and_the_full_scorecard(outputs):
         "2. What's good",
         "3. Measures needing attention",
         "4. Performance improvement plan",
+        "Real change or noise? Statistical process control",
+        "How do we compare? Benchmarks",
         "Full scorecard",
+        "Targets to review",
         "About the data",
     ]
     assert ("h1", "Children's Services: Corporate Performance Report, 2024/25 Q1") in page.headings
@@ -351,10 +355,10 @@ def test_the_pack_pdf_is_the_same_bytes_every_time(batch_root, tmp_path):
     # Still a sound PDF after its dates and id were fixed: poppler reads every page.
     info = subprocess.run([require("pdfinfo"), str(tmp_path / "pack.pdf")], capture_output=True,
                           text=True, check=True)  # fmt: skip
-    assert re.search(r"Pages:\s+19\n", info.stdout)
+    assert re.search(r"Pages:\s+20\n", info.stdout)
     pages = subprocess.run([require("pdftoppm"), "-r", "10", "-png", str(tmp_path / "pack.pdf"),
                             str(tmp_path / "p")], capture_output=True, check=True)  # fmt: skip
-    assert pages.returncode == 0 and len(list(tmp_path.glob("p-*.png"))) == 19
+    assert pages.returncode == 0 and len(list(tmp_path.glob("p-*.png"))) == 20
 
 
 def test_axe_finds_no_problems_in_the_public_pages(tmp_path):
