@@ -206,7 +206,7 @@ def _own_figures(dataset: Dataset, bench: pd.DataFrame) -> dict[tuple[str, pd.Pe
     for measure_id, period in pairs:
         by_granularity.setdefault(calendar.granularity(period), set()).add(str(measure_id))
     for granularity, ids in by_granularity.items():
-        rows = rate(dataset, by=granularity, measures=ids)  # type: ignore[arg-type]
+        rows = rate(dataset, by=granularity, measures=ids, spc=False)  # type: ignore[arg-type]
         own = rows[rows["value_period"] == rows["period"]]
         for measure_id, label, value in zip(
             own["measure_id"], own["period"], own["value"].astype(float), strict=True

@@ -107,7 +107,7 @@ def abatements(
     if not ids:
         return pd.DataFrame(columns=ABATEMENT_COLUMNS)
     calendar = dataset.calendar
-    rows = rate(dataset, by=Granularity.MONTH, measures=ids)
+    rows = rate(dataset, by=Granularity.MONTH, measures=ids, spc=False)
     rows = rows[rows["value_period"] == rows["period"]]
     if upto is not None:
         end = calendar.last_month(upto)

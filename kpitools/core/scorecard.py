@@ -133,6 +133,7 @@ def rate(
     services: Iterable[str] | None = None,
     measures: Iterable[str] | None = None,
     carry_forward: bool = False,
+    spc: bool = True,
 ) -> pd.DataFrame:
     """The scorecard: every measure rated for every period (or one period).
 
@@ -153,6 +154,8 @@ def rate(
             one in a quarterly scorecard) in every period with its latest result, as a
             one-period scorecard does; by default each measure has one row per period of its
             own frequency.
+        spc: with False, leave ``variation`` and ``assurance`` empty (a caller that needs
+            only the ratings is spared reading every measure's XmR chart).
 
     Returns:
         One row per measure per period, columns :data:`SCORECARD_COLUMNS`, in data-dictionary
@@ -180,7 +183,7 @@ def rate(
         rows = _in_reporting_periods(series, dataset, granularity, latest, carry=carry)
     if target_period is not None:
         rows = rows[rows["_period"] == target_period]
-    return _present(rows, dataset)
+    return _present(rows, dataset, spc)
 
 
 def _restricted(dataset: Dataset, services: set[str] | None, ids: set[str] | None) -> Dataset:
@@ -638,7 +641,7 @@ def _in_reporting_periods(
     return combined.sort_values(["_order", "_end_key"], kind="stable").reset_index(drop=True)
 
 
-def _present(rows: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+def _present(rows: pd.DataFrame, dataset: Dataset, spc: bool = True) -> pd.DataFrame:
     """The public scorecard frame: labels for periods, measure attributes, plain columns."""
     calendar = dataset.calendar
     measures = dataset.measures
@@ -668,7 +671,7 @@ def _present(rows: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     out["coverage"] = [
         coverage_text(c, b) for c, b in zip(rows["coverage"], rows["_bucket"], strict=True)
     ]
-    labels = labels_as_at(dataset, zip(ids, rows["_bucket"], strict=True))
+    labels = labels_as_at(dataset, zip(ids, rows["_bucket"], strict=True)) if spc else {}
     found = [labels.get(k) for k in zip(ids, rows["_bucket"], strict=True)]
     out["variation"] = [label.variation.value if label else "" for label in found]
     out["assurance"] = [

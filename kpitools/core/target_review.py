@@ -51,7 +51,7 @@ def target_reviews(
     """The measures to review as at ``upto`` (its quarter; the latest when None)."""
     config = dataset.config
     need, margin = config.target_review_quarters, config.target_review_margin
-    rows = rate(dataset, by=Granularity.QUARTER, services=services)
+    rows = rate(dataset, by=Granularity.QUARTER, services=services, spc=False)
     rows = rows[(rows["value_period"] == rows["period"]) & (rows["frequency"] != "annual")]
     if upto is not None:
         calendar = dataset.calendar

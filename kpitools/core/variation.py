@@ -220,3 +220,17 @@ def labels_as_at(
             points=upto,
         )
     return out
+
+
+def with_labels(dataset: Dataset, rows: pd.DataFrame) -> pd.DataFrame:
+    """Scorecard rows with their ``variation`` and ``assurance`` as at each row's value
+    period (for rows rated with ``spc=False``)."""
+    calendar = dataset.calendar
+    keys = list(zip(rows["measure_id"], [calendar.parse(p) for p in rows["value_period"]],
+                    strict=True))  # fmt: skip
+    labels = labels_as_at(dataset, keys)
+    found = [labels.get(k) for k in keys]
+    return rows.assign(
+        variation=[label.variation.value if label else "" for label in found],
+        assurance=[label.assurance.value if label and label.assurance else "" for label in found],
+    )

@@ -34,7 +34,7 @@ from kpitools.core.spc import (
     Variation,
 )
 from kpitools.core.target_review import TargetReview, target_reviews
-from kpitools.core.variation import measure_points
+from kpitools.core.variation import measure_points, with_labels
 from kpitools.core.workflow import (
     PROMPTS,
     Decision,
@@ -655,13 +655,15 @@ def build_cpr(
 
     config = dataset.config
     by = period if granularity is Granularity.RANGE else granularity
-    history = rate(dataset, by=by, services=[service], carry_forward=True)
+    # Variation is read for the report's own period only (below): the earlier periods give
+    # the trends.
+    history = rate(dataset, by=by, services=[service], carry_forward=True, spc=False)
     if granularity in (Granularity.MONTH, Granularity.RANGE):
         # A measure's frequency decides which reports it is in: a month's (or a run of
         # months') report holds the measures with figures of their own for months, not
         # results carried from longer periods.
         history = history[history["value_period"] == history["period"]]
-    current = history[history["period"] == label].reset_index(drop=True)
+    current = with_labels(dataset, history[history["period"] == label].reset_index(drop=True))
     reported = current[current["include"]]
     trends = _trends(history, label)
     # Comments are kept by quarter: a month's or a year's report takes its last quarter's.
@@ -1198,7 +1200,7 @@ def _month_ratings(
     calendar = dataset.calendar
     first, last = calendar.first_month(quarter), calendar.last_month(quarter)
     labels = [calendar.label(m) for m in pd.period_range(first, last, freq="M")]
-    monthly = rate(dataset, by=Granularity.MONTH, measures=measure_ids)
+    monthly = rate(dataset, by=Granularity.MONTH, measures=measure_ids, spc=False)
     own = monthly[monthly["period"].isin(labels) & (monthly["value_period"] == monthly["period"])]
     return {
         str(measure_id): tuple(zip(group["period"], group["rag"], strict=True))

@@ -89,7 +89,7 @@ def build_pack(
     months = list(pd.period_range(last - DASHBOARD_MONTHS + 1, last, freq="M"))
     services = [r.service for r in reports]
     previous_counts, previous_label = _previous(dataset, current, services)
-    rated = rate(dataset, by=Granularity.MONTH, services=services) if services else None
+    rated = rate(dataset, by=Granularity.MONTH, services=services, spc=False) if services else None
     where: dict[tuple[str, pd.Period], str] = {}
     if rated is not None:
         for measure_id, label, rag in zip(

@@ -456,8 +456,10 @@ def restatements(
             then = then_by_ingest[item.ingest_id]
             if service not in now.services or service not in then.services:
                 continue
-            before = rate(then, period=period, services=[service]).set_index("measure_id")
-            after = rate(now, period=period, services=[service]).set_index("measure_id")
+            before = rate(then, period=period, services=[service], spc=False).set_index(
+                "measure_id"
+            )
+            after = rate(now, period=period, services=[service], spc=False).set_index("measure_id")
             for measure_id in after.index.intersection(before.index):
                 old, new = before.loc[measure_id], after.loc[measure_id]
                 same_value = (math.isnan(old["value"]) and math.isnan(new["value"])) or (
