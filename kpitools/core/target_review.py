@@ -46,12 +46,22 @@ class TargetReview:
 
 
 def target_reviews(
-    dataset: Dataset, upto: pd.Period | None = None, services: Iterable[str] | None = None
+    dataset: Dataset,
+    upto: pd.Period | None = None,
+    services: Iterable[str] | None = None,
+    quarterly: pd.DataFrame | None = None,
 ) -> dict[str, TargetReview]:
-    """The measures to review as at ``upto`` (its quarter; the latest when None)."""
+    """The measures to review as at ``upto`` (its quarter; the latest when None).
+
+    ``quarterly``: the services' quarterly scorecard, where the caller has it already.
+    """
     config = dataset.config
     need, margin = config.target_review_quarters, config.target_review_margin
-    rows = rate(dataset, by=Granularity.QUARTER, services=services, spc=False)
+    rows = (
+        quarterly
+        if quarterly is not None
+        else rate(dataset, by=Granularity.QUARTER, services=services, spc=False)
+    )
     rows = rows[(rows["value_period"] == rows["period"]) & (rows["frequency"] != "annual")]
     if upto is not None:
         calendar = dataset.calendar

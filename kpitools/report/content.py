@@ -694,7 +694,12 @@ def build_cpr(
     charts = _xmr_charts(dataset, list(current["measure_id"]), period)
     peers = _latest_positions(dataset, list(current["measure_id"]), period)
     outlooks = _outlooks(dataset, list(current["measure_id"]), period)
-    reviews = target_reviews(dataset, period, services=[service])
+    reviews = target_reviews(
+        dataset,
+        period,
+        services=[service],
+        quarterly=history if granularity is Granularity.QUARTER else None,
+    )
     lines = {
         key: _with_review(_with_xmr(line, charts, peers, outlooks), reviews)
         for key, line in lines.items()
