@@ -308,6 +308,8 @@ class TableSpec:
         read_row: turns one row's cells into a record (None to leave the row out), reporting
             its problems on the checker.
         finish: checks across rows, on the checked frame (overlapping ranges).
+        reshape: turns another shape of the file (a spreadsheet's own column names, a
+            column per period) into the contract's, before it is checked.
     """
 
     name: str
@@ -315,6 +317,7 @@ class TableSpec:
     columns: tuple[str, ...]
     read_row: RowReader
     finish: Finisher | None = None
+    reshape: Callable[[RawTable, Context], RawTable] | None = None
 
     def empty(self) -> pd.DataFrame:
         return _empty(self.columns)
@@ -324,6 +327,8 @@ def check_table(
     table: RawTable, spec: TableSpec, context: Context
 ) -> tuple[pd.DataFrame, list[Problem], list[Problem]]:
     """Check one table against its spec: the typed frame, every problem and every warning."""
+    if spec.reshape is not None:
+        table = spec.reshape(table, context)
     check = TableChecker(table)
     if check.missing_columns(spec.required):
         return spec.empty(), check.problems, check.warnings
@@ -995,11 +1000,50 @@ def _benchmark_row(
 _NOT_REPORTED = {"", "-", "–", "..", "…", "x", "c", ":", "*", "n/a", "na", "not available"}
 
 
+#: Column names LG Inform's downloads and councils' own benchmark sheets use.
+_BENCHMARK_COLUMNS = {
+    "area_name": "area", "name": "area", "authority": "area", "council": "area",
+    "local_authority": "area", "comparison_group": "peer_group", "comparator_group": "peer_group",
+    "group": "peer_group", "peer_group_name": "peer_group", "time_period": "period",
+    "year": "period", "data_value": "value", "figure": "value",
+}  # fmt: skip
+
+
+def _benchmark_shapes(table: RawTable, context: Context) -> RawTable:
+    """LG Inform's shapes as the contract's: its column names (``Area name``, ``Period``,
+    ``Value``), and a table with a column per period (``2022/23``, ``2023/24``) instead of
+    ``period`` and ``value`` columns, read as one row per area and period."""
+    renamed = {c: _BENCHMARK_COLUMNS.get(c, c) for c in table.columns}
+    if len(set(renamed.values())) < len(renamed) or renamed == {c: c for c in table.columns}:
+        renamed = {c: c for c in table.columns}  # a clash: checked as written
+    columns = tuple(renamed[c] for c in table.columns)
+    rows = tuple((n, {renamed.get(k, k): v for k, v in cells.items()}) for n, cells in table.rows)
+    if "period" in columns or "value" in columns:
+        return RawTable(file=table.file, columns=columns, rows=rows)
+    periods = {}
+    for column in columns:
+        try:
+            context.calendar.parse(column.replace("_", " "))
+        except ValueError:
+            continue
+        periods[column] = column.replace("_", " ")
+    if not periods:
+        return RawTable(file=table.file, columns=columns, rows=rows)
+    kept = tuple(c for c in columns if c not in periods)
+    melted = []
+    for number, cells in rows:
+        base = {k: v for k, v in cells.items() if k not in periods}
+        for column, label in periods.items():
+            melted.append((number, {**base, "period": label, "value": cells.get(column, "")}))
+    return RawTable(file=table.file, columns=(*kept, "period", "value"), rows=tuple(melted))
+
+
 BENCHMARKS = TableSpec(
     name="benchmarks",
     required=("measure_id", "period", "area", "value"),
     columns=("measure_id", "period", "area", "peer_group", "value", "row"),
     read_row=_benchmark_row,
+    reshape=_benchmark_shapes,
 )
 
 

@@ -118,3 +118,57 @@ def test_a_report_takes_the_latest_benchmark_by_its_period(example) -> None:
     ]
     assert line.headline_benchmark is not None
     assert "5 of 6 peers (region) reported" in line.benchmarks[1].note
+
+
+def test_lg_inform_shapes_are_read(make_data) -> None:
+    measures = """\
+        measure_id,service,title,polarity,frequency
+        NN,Housing,Homes let,up,annual
+        """
+    values = "measure_id,period,value\nNN,2022/23,50\nNN,2023/24,52\n"
+    # LG Inform's own column names, one row per area and period ...
+    long = make_data(
+        measures=measures,
+        values=values,
+        benchmarks="""\
+            Measure ID,Area name,Comparison group,Time period,Data value
+            NN,Ashby,nearest neighbours,2023/24,40
+            NN,Brook,nearest neighbours,2023/24,60
+            NN,Cole,nearest neighbours,2023/24,..
+            NN,Dale,nearest neighbours,2023/24,45
+            """,
+    )
+    # ... and a column per period.
+    wide = make_data(
+        measures=measures,
+        values=values,
+        benchmarks="""\
+            measure_id,area,peer_group,2022/23,2023/24
+            NN,Ashby,nearest neighbours,41,40
+            NN,Brook,nearest neighbours,59,60
+            NN,Cole,nearest neighbours,55,..
+            NN,Dale,nearest neighbours,44,45
+            """,
+    )
+    for folder in (long, wide):
+        found = {(p.period, p.peer_group): p for p in positions(kpitools.load(folder))}
+        latest = found[("2023/24", "nearest neighbours")]
+        assert (latest.value, latest.rank, latest.ranked, latest.quartile) == (52.0, 2, 4, 2)
+        assert latest.note == "3 of 4 peers (nearest neighbours) reported for 2023/24"
+    earlier = {p.period: p for p in positions(kpitools.load(wide))}["2022/23"]
+    assert (earlier.rank, earlier.peers) == (3, 4)  # 59 and 55 beat 50
+
+
+def test_a_bad_figure_in_a_period_column_is_named_by_row(make_data) -> None:
+    from click.testing import CliRunner
+
+    from kpitools.cli.commands import cli
+
+    folder = make_data(
+        measures="measure_id,service,title,polarity\nNN,Housing,Homes let,up\n",
+        values="measure_id,period,value\nNN,2023-04,50\n",
+        benchmarks="measure_id,area,2023/24\nNN,Ashby,forty\n",
+    )
+    result = CliRunner().invoke(cli, ["validate", "--data", str(folder)])
+    assert result.exit_code == 2
+    assert "benchmarks.csv:2: value 'forty' is not a number" in result.stderr
