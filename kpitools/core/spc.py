@@ -50,8 +50,8 @@ TWO_SIGMA_FACTOR = LIMIT_FACTOR * 2 / 3
 MIN_POINTS = 13
 #: Points in a shift or a trend, as Making Data Count's guidance counts them.
 DEFAULT_RUN_LENGTH = 6
-#: Two numbers this close (relative to the series' spread) are the same point.
-_CLOSE = 1e-9
+#: Two numbers this close (in units of the largest's precision, per point) are equal.
+_CLOSE = 64 * float(np.finfo(float).eps)
 
 
 class Variation(StrEnum):
@@ -180,7 +180,7 @@ def xmr(
     if run_length < 2:
         raise ValueError("a shift or trend needs a run of at least 2 points")
     y = np.asarray(values, dtype=float)
-    if np.isnan(y).any():
+    if not np.isfinite(y).all():
         raise ValueError("an XmR chart's points are numbers: leave missing periods out")
     n = len(y)
     polarity = Polarity(polarity)
@@ -208,7 +208,8 @@ def xmr(
             high[segment],
             low[segment],
         )
-    variation, side, rules = _classify(high, low, polarity)
+    where = ["high" if v >= m else "low" for v, m in zip(y, lines["mean"], strict=True)]
+    variation, side, rules = _classify(high, low, polarity, where)
     return Chart(
         values=y,
         mean=lines["mean"],
@@ -233,7 +234,9 @@ def _rules(
     n = len(y)
     if not n:
         return
-    scale = max(float(np.abs(y).max()), 1.0) * _CLOSE
+    # Rounding in the mean and the limits is no difference (a few ulps of the largest
+    # number), whatever the numbers' size.
+    scale = _CLOSE * n * float(np.abs(y).max())
     mean = lines["mean"]
     above = y > mean + scale
     below = y < mean - scale
@@ -287,13 +290,13 @@ def _strength(rules: set[Rule]) -> tuple[bool, int]:
 
 
 def _classify(
-    high: list[set[Rule]], low: list[set[Rule]], polarity: Polarity
+    high: list[set[Rule]], low: list[set[Rule]], polarity: Polarity, above: list[str]
 ) -> tuple[tuple[Variation, ...], tuple[str, ...], tuple[tuple[Rule, ...], ...]]:
     variation: list[Variation] = []
     side: list[str] = []
     rules: list[tuple[Rule, ...]] = []
     good = {Polarity.UP: "high", Polarity.DOWN: "low"}.get(polarity)
-    for up, down in zip(high, low, strict=True):
+    for up, down, where in zip(high, low, above, strict=True):
         fired = {"high": up, "low": down}
         if not up and not down:
             variation.append(Variation.COMMON_CAUSE)
@@ -301,8 +304,9 @@ def _classify(
             rules.append(())
             continue
         if good is None:
-            # Not judged: the side with the stronger evidence (a limit, then more rules).
-            chosen = max(("high", "low"), key=lambda s: _strength(fired[s]))
+            # Not judged: the side with the stronger evidence (a limit, then more rules),
+            # else the side of the mean the point is on.
+            chosen = max(("high", "low"), key=lambda s: (*_strength(fired[s]), s == where))
             variation.append(Variation.NEITHER)
         else:
             # Improvement wins where rules on both sides fire.

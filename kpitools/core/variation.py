@@ -1,8 +1,10 @@
 """Variation and assurance of a dataset's measures: each measure's own series (its months,
 quarters or years as supplied) read as an XmR chart (:mod:`kpitools.core.spc`).
 
-A measure's points are its values with a figure (a provisional or mitigated figure is a
-point; a period not expected, not available or pending without a figure is left out). Its
+A measure's points are its values with a figure for a whole period (a provisional or
+mitigated figure is a point; a period not expected, not available or pending without a
+figure, and a part-year figure, are left out). A year-to-date measure, a running total that
+starts again each year, has no chart. Its
 ``spc_recalculate`` periods start new limits at the first point in or after each; its
 ``spc_baseline`` fixes the limits from the points up to the end of that period. The council's
 ``spc_run_length`` counts the points of a shift or a trend.
@@ -22,7 +24,7 @@ import pandas as pd
 from kpitools.core import spc
 from kpitools.core.dataset import Dataset
 from kpitools.core.levels import levels_at
-from kpitools.core.model import Status
+from kpitools.core.model import Basis, Status
 
 #: The columns of :func:`spc_table`, one row per measure per point.
 SPC_COLUMNS = [
@@ -64,14 +66,20 @@ def measure_points(dataset: Dataset, measures: Iterable[str] | None = None) -> d
     table = dataset.measures
     if measures is not None:
         table = table[table.index.isin(set(measures))]
+    # A year-to-date figure is a running total that starts again each year: no chart.
+    table = table[table["basis"] != Basis.YTD.value]
     values = dataset.values
     values = values[values["measure_id"].isin(table.index)]
-    native = values.groupby("measure_id")["granularity"].max()
-    points = values[
+    # Points are figures for a whole period (a part-year figure is not like the others),
+    # of the measure's own length of period: the longest of its figures (a placeholder row
+    # without a figure says nothing of it).
+    values = values[
         values["value"].notna()
         & (values["status"] != Status.NOT_EXPECTED.value)
-        & (values["granularity"].to_numpy() == values["measure_id"].map(native).to_numpy())
+        & values["coverage"].astype(float).isna()
     ]
+    native = values.groupby("measure_id")["granularity"].max()
+    points = values[values["granularity"].to_numpy() == values["measure_id"].map(native).to_numpy()]
     if points.empty:
         return {}
     ends = pd.Series([calendar.last_month(p).ordinal for p in points["period"]], index=points.index)

@@ -239,9 +239,27 @@ def test_assurance_uses_the_latest_limits() -> None:
     assert xmr(before, "up").assurance(15.0, "up") is Assurance.MISSED
 
 
+def test_large_and_small_numbers_keep_their_signals() -> None:
+    big = xmr([1e12 + 100 * k for k in range(8)], "up")
+    assert big.rules[-1] == (Rule.TREND,)  # eight rising points, each 100 apart
+    small = xmr([1e-10 * k for k in range(8)], "up")
+    assert Rule.TREND in small.rules[-1]
+
+
+def test_a_neutral_point_with_signals_on_both_sides_takes_its_side_of_the_mean() -> None:
+    # A rising trend below the mean (high) and a shift below it (low): neither beyond a
+    # limit, one rule each; the points lie below the mean.
+    values = [*[12.0, 13.0] * 8, 8.0, 8.5, 9.0, 9.5, 10.0, 10.5, 13.0, 12.0]
+    chart = xmr(values, "neutral")
+    assert chart.variation[17] is N
+    assert chart.side[17] == "low"
+
+
 def test_bad_series_are_refused() -> None:
     with pytest.raises(ValueError, match="missing periods"):
         xmr([1.0, math.nan, 2.0], "up")
+    with pytest.raises(ValueError, match="missing periods"):
+        xmr([1.0, math.inf, 2.0], "up")
     with pytest.raises(ValueError, match="at least 2"):
         xmr([1.0, 2.0], "up", run_length=1)
     assert xmr([], "up").latest is None

@@ -150,3 +150,28 @@ def test_spc_command_csv_and_json(folder):
     table = runner.invoke(cli, ["spc", "--data", str(folder), "--measure", "DOWN"])
     assert table.exit_code == 0
     assert "special cause concern" in table.stdout
+
+
+def test_what_is_no_point(make_data):
+    months = [f"{2021 + (m + 3) // 12}-{(m + 3) % 12 + 1:02d}" for m in range(20)]
+    folder = make_data(
+        measures="""\
+            measure_id,service,title,polarity,frequency,basis
+            TERM,Schools,Attendance,up,termly,
+            YTD,Schools,Exclusions to date,down,monthly,ytd
+            PART,Schools,Places,up,annual,
+            """,
+        values="measure_id,period,value,status,coverage\n"
+        + "".join(f"TERM,{m},{90 + (i % 2)},,\n" for i, m in enumerate(months))
+        + "TERM,2022/23 Q4,,not_expected,\n"
+        + "".join(f"YTD,{m},{(i % 12 + 1) * 10},,\n" for i, m in enumerate(months))
+        + "".join(f"PART,{2010 + y}/{11 + y},{100 + y % 2},,\n" for y in range(12))
+        + "PART,2022/23,76,,Q3\n",
+    )
+    points = measure_points(kpitools.load(folder))
+    # A placeholder quarter without a figure does not hide the monthly figures.
+    assert len(points["TERM"].values) == 20
+    # A running total starting again each year has no chart.
+    assert "YTD" not in points
+    # A part-year figure is not a point among whole years.
+    assert len(points["PART"].values) == 12
