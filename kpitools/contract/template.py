@@ -72,6 +72,9 @@ def sheets(config: CouncilConfig) -> tuple[Sheet, ...]:
                 "public",
                 "benchmark",
                 "basis",
+                "abatement_points",
+                "spc_recalculate",
+                "spc_baseline",
             ),
             (
                 "CS_01",
@@ -97,6 +100,9 @@ def sheets(config: CouncilConfig) -> tuple[Sheet, ...]:
                 "yes",
                 "",
                 "period",
+                "",
+                "",
+                "",
             ),
             {
                 "polarity": tuple(p.value for p in Polarity),
@@ -172,7 +178,7 @@ def sheets(config: CouncilConfig) -> tuple[Sheet, ...]:
         Sheet(
             "benchmarks",
             ("measure_id", "period", "area", "peer_group", "value"),
-            ("CS_01", "2024/25", "Nearest neighbours average", "CIPFA nearest neighbours", 78.2),
+            ("CS_01", "2024/25", "Ashby", "nearest neighbours", 78.2),  # one row per peer council
             {},
         ),
     )
