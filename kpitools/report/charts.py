@@ -294,7 +294,7 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
         f" Forecast ({line.forecast_method}, 80% interval): {line.show(line.forecast[-1][1])} "
         f"by {line.forecast[-1][0]} ({line.show(line.forecast[-1][2])} to "
         f"{line.show(line.forecast[-1][3])})"
-        + (f"; {line.back_on_track.lower()}" if line.back_on_track else "")
+        + (f"; {_first_lower(line.back_on_track)}" if line.back_on_track else "")
         + "."
         if line.forecast
         else ""
@@ -327,6 +327,11 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
 
 
 FORECAST_COLOUR = "#505A5F"
+
+
+def _first_lower(text: str) -> str:
+    """A sentence continued mid-sentence: ``On current trend`` -> ``on current trend``."""
+    return text[:1].lower() + text[1:]
 
 
 def _forecast_traces(line: MeasureLine, start: str, last: float) -> list[dict[str, Any]]:

@@ -934,7 +934,8 @@ def _why(line: MeasureLine) -> str:
         parts.append(f"By month: {month_strip(line.months)}")
     if line.back_on_track:
         # The slide's short form: the HTML report says how far the forecast looks.
-        parts.append(f"Forecast: {line.back_on_track.split(' (')[0].lower()}")
+        short = line.back_on_track.split(" (")[0]
+        parts.append(f"Forecast: {short[:1].lower()}{short[1:]}")
     if line.data_text:
         parts.append(f"Data: {line.data_text}")
     parts.extend(f"Committee: {decision.text}" for decision in line.decisions)

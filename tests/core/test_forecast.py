@@ -93,6 +93,13 @@ def test_the_example_councils_red_measures(example) -> None:
     assert vacancies.back_on_track == "On current trend back on target by November 2024"
     assert vacancies.forecast[0][0] == "2024-07"
     assert vacancies.forecast_method == "linear trend of the last 12 months"
+    # Slide 3's line and the chart's caption keep the month's capital.
+    from kpitools.report.charts import xmr_chart
+    from kpitools.report.deck import _why
+
+    assert "Forecast: on current trend back on target by November 2024" in _why(vacancies)
+    chart = xmr_chart(report, vacancies)
+    assert chart is not None and chart.caption.endswith("back on target by November 2024.")
     assessments = lines["CHS_KPI_01"]
     assert assessments.back_on_track == (
         "Not back on target on current trend (forecast to June 2025)"
