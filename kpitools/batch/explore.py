@@ -8,7 +8,6 @@ Nothing is written until the notebook has run to its end.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +56,7 @@ def run_explore(
     from papermill.exceptions import PapermillExecutionError
 
     from kpitools.batch.plan import default_notebook
-    from kpitools.batch.portable import portable_notebook
+    from kpitools.batch.portable import portable_notebook, shown_path
     from kpitools.report.export import export_html
 
     source = notebook or default_notebook(EXPLORE_NOTEBOOK)
@@ -73,11 +72,11 @@ def run_explore(
         executed = Path(scratch) / EXPLORE_NOTEBOOK
         # Paths relative to the output folder: the executed notebook runs again where it is.
         parameters = {
-            "data_dir": os.path.relpath(data_dir.resolve(), here),
+            "data_dir": shown_path(data_dir, here),
             "quarter": period,
             "services": "|".join(services),
             "output_dir": ".",
-            "council_config": os.path.relpath(config_path.resolve(), here) if config_path else "",
+            "council_config": shown_path(config_path, here),
         }
         try:
             papermill.execute_notebook(

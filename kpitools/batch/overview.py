@@ -116,7 +116,7 @@ def render_overview(
         f"{escape(row.service)}): {escape(item.text)}</li>"
         for row in rows
         if row.summary is not None and row.status.has_report
-        for item in sorted(row.summary.reviews, key=lambda r: r.kind != "ambitious")
+        for item in row.summary.reviews  # the report's own order: more ambitious first
     )
     reviews_html = f"<h2>Targets to review</h2><ul>{review_items}</ul>" if review_items else ""
     matrix = sorted(

@@ -28,7 +28,7 @@ from kpitools.core.levels import LEVELS as _LEVELS
 from kpitools.core.levels import levels_at
 from kpitools.core.model import Aggregation, Basis, Direction, Frequency, Status, Unit
 from kpitools.core.periods import FiscalCalendar, Granularity
-from kpitools.core.variation import labels_as_at
+from kpitools.core.variation import label_columns
 
 SCORECARD_COLUMNS = [
     "measure_id", "service", "title", "short_title", "category", "polarity", "unit", "scale",
@@ -671,12 +671,10 @@ def _present(rows: pd.DataFrame, dataset: Dataset, spc: bool = True) -> pd.DataF
     out["coverage"] = [
         coverage_text(c, b) for c, b in zip(rows["coverage"], rows["_bucket"], strict=True)
     ]
-    labels = labels_as_at(dataset, zip(ids, rows["_bucket"], strict=True)) if spc else {}
-    found = [labels.get(k) for k in zip(ids, rows["_bucket"], strict=True)]
-    out["variation"] = [label.variation.value if label else "" for label in found]
-    out["assurance"] = [
-        label.assurance.value if label and label.assurance else "" for label in found
-    ]
+    keys = list(zip(ids, rows["_bucket"], strict=True)) if spc else []
+    labels = label_columns(dataset, keys) if spc else {}
+    for column in ("variation", "assurance"):
+        out[column] = labels.get(column, [""] * len(out))
     out["include"] = out["include"].astype(bool)
     out["exception"] = out["exception"].astype(bool)
     return out[SCORECARD_COLUMNS]

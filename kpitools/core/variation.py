@@ -195,13 +195,17 @@ class Label:
 
 
 def labels_as_at(
-    dataset: Dataset, keys: Iterable[tuple[str, pd.Period]]
+    dataset: Dataset,
+    keys: Iterable[tuple[str, pd.Period]],
+    series: dict[str, Series] | None = None,
 ) -> dict[tuple[str, pd.Period], Label]:
     """For each (measure, period): the label of its chart stopped at the period's end, when
-    the chart's latest point falls in the period (a period without a figure has none)."""
+    the chart's latest point falls in the period (a period without a figure has none).
+    ``series``: the measures' points, where the caller has read them already."""
     calendar = dataset.calendar
     wanted = list(dict.fromkeys(keys))
-    series = measure_points(dataset, {m for m, _ in wanted})
+    if series is None:
+        series = measure_points(dataset, {m for m, _ in wanted})
     run_length = dataset.config.spc_run_length
     charts: dict[tuple[str, int], spc.Chart] = {}
     out: dict[tuple[str, pd.Period], Label] = {}
@@ -230,15 +234,29 @@ def labels_as_at(
     return out
 
 
-def with_labels(dataset: Dataset, rows: pd.DataFrame) -> pd.DataFrame:
+def label_columns(
+    dataset: Dataset,
+    keys: list[tuple[str, pd.Period]],
+    series: dict[str, Series] | None = None,
+) -> dict[str, list[str]]:
+    """The scorecard's ``variation`` and ``assurance`` columns for these (measure, value
+    period) keys, '' where a period has no label."""
+    labels = labels_as_at(dataset, keys, series)
+    found = [labels.get(k) for k in keys]
+    return {
+        "variation": [label.variation.value if label else "" for label in found],
+        "assurance": [
+            label.assurance.value if label and label.assurance else "" for label in found
+        ],
+    }
+
+
+def with_labels(
+    dataset: Dataset, rows: pd.DataFrame, series: dict[str, Series] | None = None
+) -> pd.DataFrame:
     """Scorecard rows with their ``variation`` and ``assurance`` as at each row's value
     period (for rows rated with ``spc=False``)."""
     calendar = dataset.calendar
-    keys = list(zip(rows["measure_id"], [calendar.parse(p) for p in rows["value_period"]],
-                    strict=True))  # fmt: skip
-    labels = labels_as_at(dataset, keys)
-    found = [labels.get(k) for k in keys]
-    return rows.assign(
-        variation=[label.variation.value if label else "" for label in found],
-        assurance=[label.assurance.value if label and label.assurance else "" for label in found],
-    )
+    periods = [calendar.parse(p) for p in rows["value_period"]]
+    keys = list(zip(rows["measure_id"], periods, strict=True))
+    return rows.assign(**label_columns(dataset, keys, series))

@@ -22,7 +22,7 @@ from kpitools.core.colours import BLACK, SPC_COLOURS
 from kpitools.core.spc import VARIATION_SHORT, Variation
 from kpitools.report.content import Cpr, MeasureLine
 from kpitools.report.fragments import data_table
-from kpitools.report.words import CONTRACT_LEVELS, month_word, pounds, rag_label
+from kpitools.report.words import CONTRACT_LEVELS, mid_sentence, month_year, pounds, rag_label
 
 FONT = "Arial, Helvetica, sans-serif"
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -294,7 +294,7 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
         f" Forecast ({line.forecast_method}, 80% interval): {line.show(line.forecast[-1][1])} "
         f"by {line.forecast[-1][0]} ({line.show(line.forecast[-1][2])} to "
         f"{line.show(line.forecast[-1][3])})"
-        + (f"; {_first_lower(line.back_on_track)}" if line.back_on_track else "")
+        + (f"; {mid_sentence(line.back_on_track)}" if line.back_on_track else "")
         + "."
         if line.forecast
         else ""
@@ -327,11 +327,6 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
 
 
 FORECAST_COLOUR = "#505A5F"
-
-
-def _first_lower(text: str) -> str:
-    """A sentence continued mid-sentence: ``On current trend`` -> ``on current trend``."""
-    return text[:1].lower() + text[1:]
 
 
 def _forecast_traces(line: MeasureLine, start: str, last: float) -> list[dict[str, Any]]:
@@ -477,7 +472,7 @@ def contract_chart(report: Cpr) -> Chart | None:
     if c is None:
         return None
     palette = report.palette
-    months = [f"{month_word(m.month)} {m.month[:4]}" for m in c.months]
+    months = [month_year(m.month) for m in c.months]
     data: list[dict[str, Any]] = []
     for level, (rag, words) in CONTRACT_LEVELS.items():
         counts = [getattr(m, level) for m in c.months]

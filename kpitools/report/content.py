@@ -17,6 +17,7 @@ import pandas as pd
 
 from kpitools.core.benchmarks import Position, positions
 from kpitools.core.config import OTHER_CATEGORY, CouncilConfig
+from kpitools.core.contracts import LEVELS as CONTRACT_LEVELS
 from kpitools.core.contracts import abatements, contract_summary
 from kpitools.core.dataset import Dataset, records_of, rows_of
 from kpitools.core.errors import KpiToolsError
@@ -34,7 +35,7 @@ from kpitools.core.spc import (
     Variation,
 )
 from kpitools.core.target_review import TargetReview, target_reviews
-from kpitools.core.variation import measure_points, with_labels
+from kpitools.core.variation import Series, measure_points, with_labels
 from kpitools.core.workflow import (
     PROMPTS,
     Decision,
@@ -663,7 +664,11 @@ def build_cpr(
         # months') report holds the measures with figures of their own for months, not
         # results carried from longer periods.
         history = history[history["value_period"] == history["period"]]
-    current = with_labels(dataset, history[history["period"] == label].reset_index(drop=True))
+    # Each measure's points, read once: the labels, the XmR charts and the forecasts.
+    series = measure_points(dataset, list(history["measure_id"].unique()))
+    current = with_labels(
+        dataset, history[history["period"] == label].reset_index(drop=True), series
+    )
     reported = current[current["include"]]
     trends = _trends(history, label)
     # Comments are kept by quarter: a month's or a year's report takes its last quarter's.
@@ -691,19 +696,18 @@ def build_cpr(
         for row in records_of(reported)
     }
     lines = {key: _with_restatement(line, restated) for key, line in lines.items()}
-    charts = _xmr_charts(dataset, list(current["measure_id"]), period)
-    peers = _latest_positions(dataset, list(current["measure_id"]), period)
-    outlooks = _outlooks(dataset, list(current["measure_id"]), period)
-    reviews = target_reviews(
-        dataset,
-        period,
-        services=[service],
-        quarterly=history if granularity is Granularity.QUARTER else None,
+    insight = _Insight(
+        charts=_xmr_charts(dataset, series, period),
+        peers=_latest_positions(dataset, list(current["measure_id"]), period),
+        outlooks=_outlooks(dataset, series, period),
+        reviews=target_reviews(
+            dataset,
+            period,
+            services=[service],
+            quarterly=history if granularity is Granularity.QUARTER else None,
+        ),
     )
-    lines = {
-        key: _with_review(_with_xmr(line, charts, peers, outlooks), reviews)
-        for key, line in lines.items()
-    }
+    lines = {key: insight.on(line) for key, line in lines.items()}
 
     # Reds first, then the furthest from target.
     exceptions = tuple(
@@ -737,17 +741,11 @@ def build_cpr(
         )
     ]
     every = tuple(
-        _with_review(
-            _with_xmr(
-                _with_restatement(
-                    _measure_line(row, trends.get(row["measure_id"], ()), comments, (), decisions),
-                    restated,
-                ),
-                charts,
-                peers,
-                outlooks,
-            ),
-            reviews,
+        insight.on(
+            _with_restatement(
+                _measure_line(row, trends.get(row["measure_id"], ()), comments, (), decisions),
+                restated,
+            )
         )
         if row["measure_id"] not in lines
         else lines[row["measure_id"]]
@@ -802,9 +800,6 @@ def build_cpr(
                                             content_digest(report)))  # fmt: skip
 
 
-_COUNTED = ("at_tsl", "at_msl", "below_msl", "not_available", "mitigated", "pending")
-
-
 def _contract(dataset: Dataset, service: str, period: pd.Period) -> Contract | None:
     """The service's contract performance to the period's end (None without contract KPIs)."""
     months = abatements(dataset, [service], upto=period)
@@ -834,17 +829,7 @@ def _contract(dataset: Dataset, service: str, period: pd.Period) -> Contract | N
         months=tuple(
             ContractMonth(
                 month=str(r["month"]),
-                **{
-                    k: int(r[k])
-                    for k in (
-                        "at_tsl",
-                        "at_msl",
-                        "below_msl",
-                        "not_available",
-                        "mitigated",
-                        "pending",
-                    )
-                },
+                **{level: int(r[level]) for level in CONTRACT_LEVELS},
                 abatement=float(r["abatement"]),
                 credit=float(r["credit"]),
             )
@@ -1078,13 +1063,15 @@ class _Outlook:
     back: str  # the sentence for a measure off target
 
 
-def _outlooks(dataset: Dataset, measure_ids: list[str], period: pd.Period) -> dict[str, _Outlook]:
+def _outlooks(
+    dataset: Dataset, series_of: dict[str, Series], period: pd.Period
+) -> dict[str, _Outlook]:
     """Each measure's forecast from its points to the period's end."""
     calendar = dataset.calendar
     end = calendar.last_month(period).ordinal
     seasonal = dataset.measures["seasonal"].astype(bool).to_dict()
     out = {}
-    for measure_id, series in measure_points(dataset, measure_ids).items():
+    for measure_id, series in series_of.items():
         upto = int((series.ends <= end).sum())
         if not upto:
             continue
@@ -1110,14 +1097,14 @@ def _outlooks(dataset: Dataset, measure_ids: list[str], period: pd.Period) -> di
 
 
 def _xmr_charts(
-    dataset: Dataset, measure_ids: list[str], period: pd.Period
+    dataset: Dataset, series_of: dict[str, Series], period: pd.Period
 ) -> dict[str, tuple[_Xmr, str, tuple[str, ...]]]:
     """Each measure's XmR chart to the period's end (as the scorecard's labels read it),
     with the latest point's side and rules."""
     calendar = dataset.calendar
     end = calendar.last_month(period).ordinal
     out = {}
-    for measure_id, series in measure_points(dataset, measure_ids).items():
+    for measure_id, series in series_of.items():
         upto = int((series.ends <= end).sum())
         if not upto:
             continue
@@ -1136,13 +1123,6 @@ def _xmr_charts(
         )
         out[measure_id] = (points, chart.side[-1], tuple(r.value for r in chart.rules[-1]))
     return out
-
-
-def _with_review(line: MeasureLine, reviews: dict[str, TargetReview]) -> MeasureLine:
-    review = reviews.get(line.measure_id)
-    if review is None:
-        return line
-    return replace(line, target_review=review.text, target_review_kind=review.kind)
 
 
 def _latest_positions(
@@ -1164,31 +1144,37 @@ def _latest_positions(
     return out
 
 
-def _with_xmr(
-    line: MeasureLine,
-    charts: dict[str, tuple[_Xmr, str, tuple[str, ...]]],
-    peers: dict[str, tuple[Position, ...]],
-    outlooks: dict[str, _Outlook],
-) -> MeasureLine:
-    """The line with its chart, benchmarks and forecast; the side and rules only where the
-    scorecard gives the period a variation (its latest point lies in the period); when it
-    is back on target only for a red measure."""
-    line = replace(line, benchmarks=peers.get(line.measure_id, ()))
-    outlook = outlooks.get(line.measure_id)
-    if outlook is not None:
-        line = replace(
-            line,
-            forecast=outlook.steps,
-            forecast_method=outlook.method,
-            back_on_track=outlook.back if line.rag == RAG.RED else "",
-        )
-    found = charts.get(line.measure_id)
-    if found is None:
-        return line
-    points, side, rules = found
-    if not line.variation:
-        return replace(line, xmr=points)
-    return replace(line, xmr=points, spc_side=side, spc_rules=rules)
+@dataclass(frozen=True)
+class _Insight:
+    """What a report adds to its measures beyond the rating, worked out once per report."""
+
+    charts: dict[str, tuple[_Xmr, str, tuple[str, ...]]]
+    peers: dict[str, tuple[Position, ...]]
+    outlooks: dict[str, _Outlook]
+    reviews: dict[str, TargetReview]
+
+    def on(self, line: MeasureLine) -> MeasureLine:
+        """The line with its chart, benchmarks, forecast and target review; the side and
+        rules only where the scorecard gives the period a variation (its latest point lies
+        in the period); when it is back on target only for a red measure."""
+        changes: dict[str, Any] = {"benchmarks": self.peers.get(line.measure_id, ())}
+        outlook = self.outlooks.get(line.measure_id)
+        if outlook is not None:
+            changes.update(
+                forecast=outlook.steps,
+                forecast_method=outlook.method,
+                back_on_track=outlook.back if line.rag == RAG.RED else "",
+            )
+        found = self.charts.get(line.measure_id)
+        if found is not None:
+            points, side, rules = found
+            changes["xmr"] = points
+            if line.variation:
+                changes.update(spc_side=side, spc_rules=rules)
+        review = self.reviews.get(line.measure_id)
+        if review is not None:
+            changes.update(target_review=review.text, target_review_kind=review.kind)
+        return replace(line, **changes)
 
 
 def _exception_ids(rows: pd.DataFrame) -> list[str]:

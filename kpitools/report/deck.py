@@ -44,6 +44,7 @@ from kpitools.report.words import (
     POLARITY_WORDS,
     contract_cell,
     direction_words,
+    mid_sentence,
     month_strip,
     period_words,
     pounds,
@@ -934,8 +935,7 @@ def _why(line: MeasureLine) -> str:
         parts.append(f"By month: {month_strip(line.months)}")
     if line.back_on_track:
         # The slide's short form: the HTML report says how far the forecast looks.
-        short = line.back_on_track.split(" (")[0]
-        parts.append(f"Forecast: {short[:1].lower()}{short[1:]}")
+        parts.append(f"Forecast: {mid_sentence(line.back_on_track.split(' (')[0])}")
     if line.data_text:
         parts.append(f"Data: {line.data_text}")
     parts.extend(f"Committee: {decision.text}" for decision in line.decisions)

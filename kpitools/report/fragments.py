@@ -34,6 +34,7 @@ from kpitools.report.words import (
     POLARITY_WORDS,
     contract_cell,
     month_word,
+    month_year,
     pounds,
     rag_label,
     sparkline,
@@ -133,7 +134,7 @@ def data_table(
 
 
 def _measure_cell(line: MeasureLine) -> str:
-    return f'{_text(line.title)}<br><span class="muted">{_text(line.measure_id)}</span>'
+    return _measure_cell_of(line.title, line.measure_id)
 
 
 def title(report: Cpr) -> Fragment:
@@ -516,7 +517,7 @@ def matrix_table(
             "Variation", "Assurance"]  # fmt: skip
     body = [
         (
-            f'{_text(row.title)}<br><span class="muted">{_text(row.measure_id)}</span>',
+            _measure_cell_of(row.title, row.measure_id),
             *([_text(row.service)] if with_service else []),
             f'{_text(row.value)}<br><span class="muted">{_text(row.period)}</span>',
             rag_badge(row.rag, palette),
@@ -636,7 +637,7 @@ def contract(report: Cpr) -> Fragment:
     levels = list(CONTRACT_LEVELS)
     month_rows = [
         (
-            _text(period_words_short(m.month)),
+            _text(month_year(m.month)),
             *(str(getattr(m, level)) for level in levels),
             f"{m.abatement:,.0f}",
             _text(pounds(m.credit)) if c.credit_per_point else "–",
@@ -654,12 +655,8 @@ def contract(report: Cpr) -> Fragment:
 
 
 def _measure_cell_of(title: str, measure_id: str) -> str:
+    """A measure's title with its id beneath, muted."""
     return f'{_text(title)}<br><span class="muted">{_text(measure_id)}</span>'
-
-
-def period_words_short(month: str) -> str:
-    """``2024-06`` -> ``Jun 2024``."""
-    return f"{month_word(month)} {month[:4]}"
 
 
 def target_review(report: Cpr) -> Fragment:

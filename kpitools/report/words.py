@@ -157,6 +157,17 @@ def month_word(label: str) -> str:
     return _MONTH_NAMES[int(label[5:7]) - 1][:3]
 
 
+def mid_sentence(text: str) -> str:
+    """A sentence continued mid-sentence: ``On current trend`` -> ``on current trend``
+    (only its first letter: a month keeps its capital)."""
+    return text[:1].lower() + text[1:]
+
+
+def month_year(label: str) -> str:
+    """``2024-06`` -> ``Jun 2024``."""
+    return f"{month_word(label)} {label[:4]}"
+
+
 def month_strip(months: tuple[tuple[str, str], ...]) -> str:
     """Each month's RAG as symbol and word: ``Apr ▲ red · May ● green · Jun ● green``."""
     return " · ".join(f"{month_word(month)} {rag_label(rag)}" for month, rag in months)
