@@ -64,7 +64,7 @@ def load(path: str | Path, *, config: CouncilConfig | None = None) -> Dataset:
         _PARSED[key] = parsed
         while len(_PARSED) > _PARSED_SIZE:
             _PARSED.popitem(last=False)
-    return parsed.copy()
+    return parsed.view()
 
 
 def clear_parsed() -> None:

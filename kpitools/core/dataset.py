@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from kpitools.core.config import CouncilConfig
 from kpitools.core.errors import Problem
 from kpitools.core.periods import FiscalCalendar, Granularity
+
+_T = TypeVar("_T")
+
+RATED_FROM = ("measures", "values", "targets")
+"""The frames ratings and SPC are worked out from (with the configuration, which cannot
+change)."""
 
 FRAMES = (
     "measures", "values", "targets", "comments", "actions", "benchmarks", "signoff", "decisions",
@@ -24,9 +31,11 @@ class Dataset:
     """A council's validated performance data, as the loader hands it on.
 
     Every frame holds clean, typed columns (enums as their words, periods as pandas
-    ``Period``). Nothing is cached on a dataset or elsewhere from its frames: change a frame
-    (``dataset.values.loc[...] = ...``) and the next :func:`kpitools.rate` or
-    :func:`kpitools.build_cpr` rates the data as changed.
+    ``Period``). What is worked out from the frames once for the whole council (the ratings
+    every service's report starts from) is remembered with the frames it came from and used
+    again only while they are unchanged: change a frame (``dataset.values.loc[...] = ...``)
+    and the next :func:`kpitools.rate` or :func:`kpitools.build_cpr` rates the data as
+    changed.
 
     Attributes:
         measures: the data dictionary, indexed by ``measure_id``.
@@ -61,6 +70,9 @@ class Dataset:
     source: Path | None = None
     year_start_month: int = 4
     warnings: tuple[Problem, ...] = ()
+    _memo: dict[Any, tuple[_Stamp, Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.config.year_start_month != self.year_start_month:
@@ -78,6 +90,28 @@ class Dataset:
     def copy(self) -> Dataset:
         """A copy whose frames can be changed without touching this one."""
         return replace(self, **{name: getattr(self, name).copy() for name in FRAMES})
+
+    def view(self) -> Dataset:
+        """A copy that shares this one's memory and what it has worked out.
+
+        pandas copies a column on write (copy-on-write), so changing the view's frames leaves
+        this dataset's alone, and what was worked out from the old frames is not used for
+        the new ones.
+        """
+        shared = replace(self, **{name: getattr(self, name).copy(deep=False) for name in FRAMES})
+        object.__setattr__(shared, "_memo", self._memo)
+        return shared
+
+    def remembered(self, key: Any, work: Callable[[], _T], frames: tuple[str, ...]) -> _T:
+        """``work()``, done once while ``frames`` (names of this dataset's frames) hold the
+        data they held when it was done. Callers must not change what it returns."""
+        stamp = _Stamp.of(self, frames)
+        kept = self._memo.get(key)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]  # type: ignore[no-any-return]
+        result = work()
+        self._memo[key] = (stamp, result)
+        return result
 
     @property
     def services(self) -> list[str]:
@@ -164,3 +198,57 @@ def rows_of(frame: pd.DataFrame) -> Iterator[Any]:
 def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Each row of a checked frame as a dict keyed by column name."""
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+@dataclass(frozen=True, eq=False)
+class _Stamp:
+    """Where each column of some frames lives in memory, and shallow copies of the frames.
+
+    The copies keep the memory alive (no other array can take its address) and make pandas
+    copy a column before writing to it (copy-on-write), so a frame that has changed in any
+    way - a value written, a row or column added or dropped, the frame replaced - no longer
+    matches its stamp. A column whose memory cannot be located never matches.
+    """
+
+    frames: tuple[pd.DataFrame, ...]
+    where: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, dataset: Dataset, names: tuple[str, ...]) -> _Stamp:
+        frames = tuple(getattr(dataset, name) for name in names)
+        return cls(tuple(f.copy(deep=False) for f in frames), tuple(_where(f) for f in frames))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Stamp) and self.where == other.where and None not in self.where
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _where(frame: pd.DataFrame) -> Any:
+    """A frame's shape, labels and the addresses of its columns' memory (None if unknown)."""
+    index = frame.index
+    places: list[Any] = [
+        frame.shape,
+        tuple(frame.columns),
+        (index.start, index.stop, index.step)
+        if isinstance(index, pd.RangeIndex)
+        else _address(index.array),
+    ]
+    for name in frame.columns:
+        places.append(_address(frame[name].array))
+    return None if None in places else tuple(places)
+
+
+def _address(array: Any) -> tuple[Any, ...] | None:
+    data = getattr(array, "_ndarray", None)  # numpy-backed pandas arrays (periods, text)
+    if data is None and isinstance(array, np.ndarray):
+        data = array
+    if data is None:
+        for part in ("_data", "_codes"):  # masked and categorical arrays
+            data = getattr(array, part, None)
+            if isinstance(data, np.ndarray):
+                break
+        else:
+            return None
+    interface = data.__array_interface__
+    return (interface["data"][0], interface["shape"], interface["strides"])

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools.core import rating
-from kpitools.core.dataset import Dataset
+from kpitools.core.dataset import RATED_FROM, Dataset
 from kpitools.core.levels import LEVELS as _LEVELS
 from kpitools.core.levels import levels_at
 from kpitools.core.model import Aggregation, Basis, Direction, Frequency, Status, Unit
@@ -138,7 +138,8 @@ def rate(
     """The scorecard: every measure rated for every period (or one period).
 
     Rated from the dataset's frames as they are now, with the council configuration it
-    was loaded with; nothing is cached.
+    was loaded with. Without ``spc``, a scorecard of some services or measures is taken from
+    the whole council's, worked out once while the frames are unchanged.
 
     Args:
         dataset: a loaded dataset.
@@ -163,6 +164,24 @@ def rate(
         summarised to each run; a measure reported less often shows its latest result at the
         run's end (with ``carry_forward`` or for one run).
     """
+    if period is None and not spc and (services is not None or measures is not None):
+        # Every service's report starts from the same ratings: the whole council's are
+        # worked out once (while the data is unchanged) and each report takes its rows.
+        council, rows_of = dataset.remembered(
+            ("rate", by, carry_forward),
+            lambda: _by_measure(rate(dataset, by=by, carry_forward=carry_forward, spc=False)),
+            RATED_FROM,
+        )
+        table = dataset.measures
+        ids = set(table.index)
+        if services is not None:
+            ids &= set(table.index[table["service"].isin(set(services))])
+        if measures is not None:
+            ids &= set(measures)
+        kept = [rows_of[m] for m in ids if m in rows_of]
+        if not kept:
+            return council.iloc[:0].reset_index(drop=True)
+        return council.take(np.sort(np.concatenate(kept))).reset_index(drop=True)
     target_period, granularity = resolve_period(dataset, period, by)
     run = by if isinstance(by, pd.Period) else target_period
     tiling = _Tiling(dataset.calendar, run if granularity is Granularity.RANGE else None)
@@ -184,6 +203,12 @@ def rate(
     if target_period is not None:
         rows = rows[rows["_period"] == target_period]
     return _present(rows, dataset, spc)
+
+
+def _by_measure(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """A scorecard and the positions of each measure's rows in it."""
+    groups = frame.groupby("measure_id", sort=False).indices
+    return frame, {str(k): np.asarray(v) for k, v in groups.items()}
 
 
 def _restricted(dataset: Dataset, services: set[str] | None, ids: set[str] | None) -> Dataset:

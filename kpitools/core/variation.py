@@ -16,13 +16,13 @@ variation a quarter's report shows does not change when later months come in.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from kpitools.core import spc
-from kpitools.core.dataset import Dataset
+from kpitools.core.dataset import RATED_FROM, Dataset
 from kpitools.core.levels import levels_at
 from kpitools.core.model import Basis, Status
 
@@ -33,9 +33,10 @@ SPC_COLUMNS = [
 ]  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Series:
-    """One measure's points in time order, with the target in force at each."""
+    """One measure's points in time order, with the target in force at each (its charts
+    are drawn once each: the labels, the report's chart and the explorer share them)."""
 
     measure_id: str
     polarity: str
@@ -45,10 +46,23 @@ class Series:
     targets: np.ndarray
     recalculate: tuple[int, ...]  # positions that start new limits
     baseline: int | None  # position of the baseline's last point
+    _charts: dict[tuple[int, int], spc.Chart] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def chart(self, run_length: int, upto: int | None = None) -> spc.Chart:
         """The chart of the first ``upto`` points (all of them by default)."""
         stop = len(self.values) if upto is None else upto
+        key = (run_length, stop)
+        if key not in self._charts:
+            chart = self._drawn(run_length, stop)
+            for array in (chart.values, chart.mean, chart.lower, chart.upper, chart.lower_2s,
+                          chart.upper_2s):  # fmt: skip
+                array.setflags(write=False)  # shared: nobody may change it
+            self._charts[key] = chart
+        return self._charts[key]
+
+    def _drawn(self, run_length: int, stop: int) -> spc.Chart:
         baseline = self.baseline if self.baseline is not None and self.baseline < stop else None
         return spc.xmr(
             self.values[:stop],
@@ -61,11 +75,17 @@ class Series:
 
 def measure_points(dataset: Dataset, measures: Iterable[str] | None = None) -> dict[str, Series]:
     """Each measure's series of points (measures without any point are left out), in
-    data-dictionary order."""
+    data-dictionary order. The whole council's are read once while its data is unchanged."""
+    every = dataset.remembered("measure_points", lambda: _points(dataset), RATED_FROM)
+    if measures is None:
+        return dict(every)
+    chosen = set(measures)
+    return {key: series for key, series in every.items() if key in chosen}
+
+
+def _points(dataset: Dataset) -> dict[str, Series]:
     calendar = dataset.calendar
     table = dataset.measures
-    if measures is not None:
-        table = table[table.index.isin(set(measures))]
     # A year-to-date figure is a running total that starts again each year: no chart.
     table = table[table["basis"] != Basis.YTD.value]
     values = dataset.values

@@ -980,10 +980,7 @@ def _trends(history: pd.DataFrame, label: str) -> dict[str, tuple[tuple[str, flo
         periods[max(0, periods.index(label) - TREND_PERIODS + 1) : periods.index(label) + 1]
     )
     recent = history[history["period"].isin(window)]
-    return {
-        str(measure_id): tuple(zip(group["period"], group["value"].astype(float), strict=True))
-        for measure_id, group in recent.groupby("measure_id", sort=False)
-    }
+    return _by_measure(recent["measure_id"], recent["period"], recent["value"].astype(float))
 
 
 #: Comments by (measure id or '', section): (text, author).
@@ -1193,10 +1190,15 @@ def _month_ratings(
     labels = [calendar.label(m) for m in pd.period_range(first, last, freq="M")]
     monthly = rate(dataset, by=Granularity.MONTH, measures=measure_ids, spc=False)
     own = monthly[monthly["period"].isin(labels) & (monthly["value_period"] == monthly["period"])]
-    return {
-        str(measure_id): tuple(zip(group["period"], group["rag"], strict=True))
-        for measure_id, group in own.groupby("measure_id", sort=False)
-    }
+    return _by_measure(own["measure_id"], own["period"], own["rag"])
+
+
+def _by_measure(ids: pd.Series, *columns: pd.Series) -> dict[str, tuple[tuple[Any, ...], ...]]:
+    """Rows' values as tuples, grouped by measure in order of first appearance."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for measure_id, *row in zip(ids, *columns, strict=True):
+        out.setdefault(str(measure_id), []).append(tuple(row))
+    return {key: tuple(rows) for key, rows in out.items()}
 
 
 def _count(n: int) -> str:

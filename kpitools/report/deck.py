@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
@@ -23,6 +25,8 @@ from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
+from pptx.oxml import parse_xml
+from pptx.oxml.ns import nsdecls
 from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide
 from pptx.util import Emu, Pt
@@ -128,49 +132,48 @@ def _add_text(
     *,
     anchor: MSO_ANCHOR = MSO_ANCHOR.TOP,
 ) -> object:
-    """A text box of paragraphs ``(text, size_pt, {"bold": .., "colour": .., "align": ..})``."""
+    """A text box of paragraphs ``(text, size_pt, {"bold": .., "colour": .., "align": ..})``:
+    wrapped, not resized to its text, padded on every side."""
     x, y, w, h = box
     shape = slide.shapes.add_textbox(frame.emu(x), frame.emu(y), frame.emu(w), frame.emu(h))
-    text_frame = shape.text_frame
-    text_frame.word_wrap = True
-    text_frame.auto_size = MSO_AUTO_SIZE.NONE
-    text_frame.vertical_anchor = anchor
-    for margin in ("margin_left", "margin_right", "margin_top", "margin_bottom"):
-        setattr(text_frame, margin, frame.emu(CELL_PAD))
-    for i, (text, size, style) in enumerate(paragraphs):
-        paragraph = text_frame.paragraphs[0] if i == 0 else text_frame.add_paragraph()
-        _style_paragraph(paragraph, frame, text, size, style)
+    pad = frame.emu(CELL_PAD)
+    body = (
+        f'<p:txBody><a:bodyPr wrap="square" anchor="{MSO_ANCHOR.to_xml(anchor)}" '
+        f'lIns="{pad}" rIns="{pad}" tIns="{pad}" bIns="{pad}"><a:noAutofit/></a:bodyPr>'
+        "<a:lstStyle/>"
+        + "".join(_paragraph_xml(frame, text, size, style) for text, size, style in paragraphs)
+        + "</p:txBody>"
+    )
+    element = shape._element
+    element.replace(element.txBody, _parsed(body))
     return shape
 
 
-def _style_paragraph(
-    paragraph: Any, frame: Frame, text: str, size: float, style: dict[str, object]
-) -> None:
-    run = paragraph.add_run()
-    run.text = text
-    run.font.size = frame.pt(size)
-    run.font.bold = bool(style.get("bold"))
-    run.font.color.rgb = _rgb(str(style.get("colour", BLACK)))
-    if "align" in style:
-        paragraph.alignment = style["align"]
+def _parsed(xml: str) -> Any:
+    """An element from XML in the slide's namespaces (declared on a wrapper, so the element
+    carries no declarations of its own into the slide)."""
+    return parse_xml(f"<p:sp {nsdecls('a', 'p')}>{xml}</p:sp>")[0]
 
 
-def _set_cell(cell: Any, frame: Frame, text: str, size: float, **style: object) -> None:
-    cell.text = ""
-    text_frame = cell.text_frame
-    text_frame.word_wrap = True
-    for margin in ("margin_left", "margin_right", "margin_top", "margin_bottom"):
-        setattr(cell, margin, frame.emu(CELL_PAD))
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        paragraph = text_frame.paragraphs[0] if i == 0 else text_frame.add_paragraph()
-        _style_paragraph(paragraph, frame, line, size, style)
-    fill = style.get("fill")
-    if fill:
-        cell.fill.solid()
-        cell.fill.fore_color.rgb = _rgb(str(fill))
-    else:
-        cell.fill.background()
+def _paragraph_xml(frame: Frame, text: str, size: float, style: dict[str, object]) -> str:
+    """One paragraph of one run: size, bold, colour and (if given) alignment."""
+    align = style.get("align")
+    ppr = f'<a:pPr algn="{PP_ALIGN.to_xml(align)}"/>' if align is not None else ""  # type: ignore[arg-type]
+    bold = "1" if style.get("bold") else "0"
+    colour = _rgb(str(style.get("colour", BLACK)))
+    return (
+        f'<a:p>{ppr}<a:r><a:rPr sz="{frame.pt(size).centipoints}" b="{bold}"><a:solidFill>'
+        f'<a:srgbClr val="{colour}"/></a:solidFill></a:rPr><a:t>{_xml_text(text)}</a:t></a:r>'
+        "</a:p>"
+    )
+
+
+def _xml_text(text: str) -> str:
+    """Text for an ``a:t`` element: escaped, control characters as python-pptx writes them."""
+    return escape(_CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text))
+
+
+_CONTROL = re.compile(r"([\x00-\x08\x0B-\x1F])")
 
 
 Cell = tuple[str, dict[str, object]]
@@ -193,10 +196,16 @@ def _add_table(
     header_height: float,
     description: str,
 ) -> None:
-    """A table with a header row; cell styles may set ``bold``, ``colour`` and ``fill``."""
+    """A table with a header row; cell styles may set ``bold``, ``colour`` and ``fill``.
+
+    The rows are written as one piece of XML and parsed once: a deck has hundreds of cells,
+    and styling each through python-pptx's objects costs more than the rest of the deck. The
+    XML is what python-pptx writes when a cell is styled through its objects (a test holds
+    the two to the same XML).
+    """
     total_width = sum(c.width for c in columns)
     shape = slide.shapes.add_table(
-        len(rows) + 1,
+        1,
         len(columns),
         frame.emu(frame.left),
         frame.emu(top),
@@ -209,19 +218,51 @@ def _add_table(
     table.horz_banding = False
     for i, column in enumerate(columns):
         table.columns[i].width = frame.emu(column.width)
-        _set_cell(
-            table.cell(0, i), frame, column.heading, 11, bold=True, colour="#FFFFFF", fill=BLACK
-        )
-    table.rows[0].height = frame.emu(header_height)
-    for r, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
-        table.rows[r].height = frame.emu(height)
-        span = bool(row[0][1].pop("span", False))
+    xml = [_row_xml(frame, header_height,
+                    [(c.heading, 11.0, {"bold": True, "colour": "#FFFFFF", "fill": BLACK})
+                     for c in columns])]  # fmt: skip
+    for row, height in zip(rows, heights, strict=True):
+        cells = []
         for c, (text, style) in enumerate(row):
-            given = style.pop("size", columns[c].size)
+            given = style.get("size", columns[c].size)
             size = float(given) if isinstance(given, int | float) else columns[c].size
-            _set_cell(table.cell(r, c), frame, text, size, **style)
-        if span:  # a heading row across the table (a category of the full scorecard)
-            table.cell(r, 0).merge(table.cell(r, len(columns) - 1))
+            cells.append((text, size, style))
+        xml.append(_row_xml(frame, height, cells, span=bool(row[0][1].get("span"))))
+    tbl = table._tbl
+    for tr in tbl.tr_lst:
+        tbl.remove(tr)
+    parsed = parse_xml(f"<a:tbl {nsdecls('a')}>{''.join(xml)}</a:tbl>")
+    tbl.extend(list(parsed))
+
+
+def _row_xml(
+    frame: Frame, height: float, cells: Sequence[tuple[str, float, dict[str, object]]],
+    span: bool = False,
+) -> str:  # fmt: skip
+    """One table row's XML: a span row's first cell reaches across the others."""
+    out = [f'<a:tr h="{frame.emu(height)}">']
+    for c, (text, size, style) in enumerate(cells):
+        merge = "" if not span else f' gridSpan="{len(cells)}"' if c == 0 else ' hMerge="1"'
+        out.append(f"<a:tc{merge}>{_cell_xml(frame, text, size, style)}</a:tc>")
+    out.append("</a:tr>")
+    return "".join(out)
+
+
+def _cell_xml(frame: Frame, text: str, size: float, style: dict[str, object]) -> str:
+    """A table cell's text body and properties: wrapped text, one paragraph a line, the
+    cell padding on every side, and the fill (or none)."""
+    paragraphs = "".join(_paragraph_xml(frame, line, size, style) for line in text.split("\n"))
+    pad = frame.emu(CELL_PAD)
+    fill = style.get("fill")
+    fill_xml = (
+        f'<a:solidFill><a:srgbClr val="{_rgb(str(fill))}"/></a:solidFill>'
+        if fill
+        else "<a:noFill/>"
+    )
+    return (
+        f'<a:txBody><a:bodyPr wrap="square"/><a:lstStyle/>{paragraphs}</a:txBody>'
+        f'<a:tcPr marL="{pad}" marR="{pad}" marT="{pad}" marB="{pad}">{fill_xml}</a:tcPr>'
+    )
 
 
 def _row_height(frame: Frame, cells: Sequence[Cell], columns: Sequence[Column]) -> float:

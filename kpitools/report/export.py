@@ -16,6 +16,8 @@ from typing import Any
 
 import nbformat
 from nbconvert import HTMLExporter
+from nbconvert.exporters.templateexporter import TemplateExporter
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from traitlets.config import Config
 
@@ -95,11 +97,39 @@ def _plotly_js() -> str:
     return str(get_plotlyjs())
 
 
+class _PageExporter(HTMLExporter):
+    """nbconvert's HTML exporter without its last pass, which parses the whole page again
+    (plotly.js included) to give images a default alt text and JupyterLab's cell wrappers a
+    tab stop: the CPR template writes every image's alt text itself and has no such
+    wrappers, so the page is the template's output as it stands."""
+
+    def from_notebook_node(  # type: ignore[override]
+        self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[str, dict[str, Any]]:
+        resources = self._init_resources(resources)
+        self.register_filter("highlight_code", lambda text, *args, **kwargs: text)
+        self.register_filter(
+            "filter_data_type",
+            WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                  resources=resources),
+        )  # fmt: skip
+        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    def _preprocess(self, nb: Any, resources: Any) -> tuple[Any, Any]:
+        # The exporter copied the notebook already: the preprocessors work on that copy
+        # (nbconvert copies it a second time here), and it is validated once at the end.
+        _, nb = nbformat.validator.normalize(nb)
+        for preprocessor in self._preprocessors:
+            nb, resources = preprocessor(nb, resources)
+        self._validate_preprocessor(nb, "the CPR exporter's preprocessors")
+        return nb, resources
+
+
 @cache
 def _exporter() -> HTMLExporter:
     """One exporter per process: its templates are compiled once."""
     config = Config({"NbConvertBase": {"display_data_priority": DISPLAY_PRIORITY}})
-    exporter = HTMLExporter(
+    exporter = _PageExporter(
         config=config,
         template_name="cpr",
         extra_template_basedirs=[str(TEMPLATES)],

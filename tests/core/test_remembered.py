@@ -1,0 +1,110 @@
+"""What a dataset works out once (the council's ratings and XmR points) is used again only
+while its frames are unchanged: every kind of change rates the data as changed."""
+
+import pandas as pd
+import pytest
+
+import kpitools
+from kpitools.core.dataset import RATED_FROM
+from tests.conftest import EXAMPLE, QUARTER
+
+MEASURE = "FIN_FN_01"  # down is good; red in 2024/25 Q1 (101.3 against 100)
+
+
+def _finance_row(dataset) -> tuple[object, ...]:
+    card = kpitools.rate(dataset, by="quarter", services=["Finance"], spc=False)
+    row = card[(card["measure_id"] == MEASURE) & (card["period"] == QUARTER)].iloc[0]
+    return (row["rag"], row["value"], row["status"], row["data_quality"])
+
+
+def _finance_rag(dataset) -> str:
+    return str(_finance_row(dataset)[0])
+
+
+def test_the_council_is_rated_once_and_each_service_takes_its_rows(example):
+    whole = kpitools.rate(example, by="quarter", spc=False)
+    for service in example.services:
+        own = kpitools.rate(example, by="quarter", services=[service], spc=False)
+        expected = whole[whole["service"] == service].reset_index(drop=True)
+        pd.testing.assert_frame_equal(own, expected)
+    kept = [key for key in example._memo if key[0] == "rate"]
+    assert kept == [("rate", "quarter", False)]
+
+
+def test_measures_keep_data_dictionary_order_whatever_order_they_are_asked_in(example):
+    asked = ["FIN_KPI_06", "ASC_KPI_01"]
+    card = kpitools.rate(example, by="month", measures=asked, spc=False)
+    assert list(dict.fromkeys(card["measure_id"])) == ["ASC_KPI_01", "FIN_KPI_06"]
+    assert kpitools.rate(example, by="month", measures=["NOT_A_MEASURE"], spc=False).empty
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "a value written",
+        "a month marked not available",
+        "a column added",
+        "a target changed",
+        "a measure's polarity changed",
+    ],
+)
+def test_every_change_to_the_frames_is_rated_as_changed(example, change):
+    before = _finance_row(example)
+    assert before[0] == "red"
+    values = example.values
+    if change == "a value written":
+        # a figure far on the good side of every month's target: the quarter turns green
+        values.loc[(values["measure_id"] == MEASURE), "value"] = 50.0
+    elif change == "a month marked not available":
+        june = (values["measure_id"] == MEASURE) & (values["period"].astype(str) == "2024-06")
+        values.loc[june, ["value", "status"]] = [float("nan"), "not_available"]
+    elif change == "a column added":
+        values["extra"] = 1
+    elif change == "a target changed":
+        example.measures.loc[MEASURE, "target"] = 200.0
+    elif change == "a measure's polarity changed":
+        example.measures.loc[MEASURE, "polarity"] = "up"
+    after = kpitools.rate(example, by="quarter", services=["Finance"], spc=False)
+    fresh = kpitools.rate(example, by="quarter", spc=False)  # the unrestricted path: no memo
+    expected = fresh[fresh["service"] == "Finance"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(after, expected)
+    now = _finance_row(example)
+    if change == "a column added":
+        assert now == before
+    elif change == "a month marked not available":
+        assert now[1] != before[1]  # the quarter's figure is May's now
+    else:
+        assert now[0] == "green"
+
+
+def test_a_view_shares_the_work_but_not_the_changes(example, council_config):
+    loaded = kpitools.load(EXAMPLE, config=council_config)
+    again = kpitools.load(EXAMPLE, config=council_config)
+    assert loaded._memo is again._memo  # the loader's views share what was worked out
+    assert _finance_rag(loaded) == "red"
+    again.values.loc[again.values["measure_id"] == MEASURE, "value"] = 50.0
+    assert _finance_rag(again) == "green"
+    assert _finance_rag(loaded) == "red"  # the other view is untouched
+    fresh = kpitools.load(EXAMPLE, config=council_config)
+    assert _finance_rag(fresh) == "red"  # and so is the loader's own copy
+
+
+def test_a_stamp_never_matches_a_frame_it_cannot_locate(example):
+    from kpitools.core.dataset import _Stamp
+
+    first = _Stamp.of(example, RATED_FROM)
+    assert first == _Stamp.of(example, RATED_FROM)
+    # A sparse column has no one piece of numpy memory to locate: it never matches, so what
+    # was worked out is worked out again (slower, never stale).
+    example.values["coverage"] = example.values["coverage"].astype(pd.SparseDtype(float))
+    arrow = _Stamp.of(example, RATED_FROM)
+    assert arrow != first
+    assert arrow != _Stamp.of(example, RATED_FROM)
+
+
+def test_a_report_follows_an_edit_made_after_an_earlier_report(example):
+    report = kpitools.build_cpr(example, "Finance", QUARTER)
+    assert MEASURE in {line.measure_id for line in report.exceptions}
+    example.values.loc[example.values["measure_id"] == MEASURE, "value"] = 50.0
+    again = kpitools.build_cpr(example, "Finance", QUARTER)
+    assert MEASURE not in {line.measure_id for line in again.exceptions}
