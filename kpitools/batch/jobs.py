@@ -66,6 +66,8 @@ class ServiceJob:
     config: str
     notebook: str
     timeout: int | None = None
+    plotly_js: str = "inline"
+    """``inline`` (the page holds plotly.js) or ``folder`` (it loads ``../plotly.min.js``)."""
     bundle: Bundle | None = None
     shown_data_dir: str = ""
     shown_config: str = ""
@@ -159,7 +161,7 @@ def render_service(job: ServiceJob) -> ServiceResult:
     from papermill.exceptions import PapermillExecutionError
 
     from kpitools.batch.kernels import ENGINE
-    from kpitools.report.export import export_html
+    from kpitools.report.export import PLOTLY_FILE, export_html
     from kpitools.report.summary import SUMMARY_FILE
 
     started = time.perf_counter()
@@ -184,7 +186,12 @@ def render_service(job: ServiceJob) -> ServiceResult:
                 cwd=str(Path(notebook).parent),
             )
             summary_blob, summary = _summary_of(out / SUMMARY_FILE, job)
-            page = export_html(nb, title=summary.page_title, footer=summary.footer)
+            page = export_html(
+                nb,
+                title=summary.page_title,
+                footer=summary.footer,
+                plotly_src=f"../{PLOTLY_FILE}" if job.plotly_js == "folder" else "",
+            )
             decks = sorted(out.glob("*.pptx"))
             if len(decks) != 1:
                 raise NotebookOutputError(f"the notebook wrote {len(decks)} decks, not one")

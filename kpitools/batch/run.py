@@ -66,6 +66,7 @@ class BatchOptions:
     scheduler: str | None = None  # a Dask scheduler address: run there instead of locally
     pack: bool = True  # write the board pack after the reports
     pack_pdf: bool = False  # and its PDF, when LibreOffice is installed
+    plotly_js: str = "inline"  # or "folder": plotly.js once in the period's folder
 
 
 @dataclass
@@ -165,7 +166,9 @@ def plan_outcomes(plan: RunPlan, options: BatchOptions, root: Path) -> list[Serv
     for service in plan.services:
         slug = slugs[service]
         data = whole or service_fingerprint(plan.dataset, service)
-        key = cache_key({**common, "service": service, "data": data})
+        key = cache_key(
+            {**common, "service": service, "data": data, "plotly_js": options.plotly_js}
+        )
         run_id = plan.run_id or key[:12]
         outcome = ServiceOutcome(service, slug, ServiceStatus.PENDING, key, run_id)
         before = previous.get(slug, {})
@@ -227,10 +230,21 @@ def make_job(
         config=str(plan.config_path) if plan.config_path else "",
         notebook=str(plan.notebook),
         timeout=options.timeout,
+        plotly_js=options.plotly_js,
         shown_data_dir=shown_path(plan.data_dir, folder),
         shown_config=shown_path(plan.config_path, folder),
         shown_notebook=shown_notebook(plan.notebook, folder),
     )
+
+
+def write_plotly_js(root: Path) -> None:
+    """plotly.js, once in the period's folder, for web pages that load it from there."""
+    from kpitools.report.export import PLOTLY_FILE, plotly_js
+
+    target = root / PLOTLY_FILE
+    blob = plotly_js().encode("utf-8")
+    if not target.is_file() or target.read_bytes() != blob:
+        write_atomic(target, blob)
 
 
 def shown_notebook(notebook: Path, start: Path) -> str:
@@ -404,6 +418,8 @@ def run_batch(
     root = plan.out_dir / quarter_folder(plan.quarter)
     root.mkdir(parents=True, exist_ok=True)
     recover(root)
+    if options.plotly_js == "folder":
+        write_plotly_js(root)
     outcomes = plan_outcomes(plan, options, root)
     by_slug = {o.slug: o for o in outcomes}
     header = manifest_header(plan, options, root)

@@ -406,6 +406,15 @@ def spc(
     show_default=True,
     help="Make board-pack.pdf too, when LibreOffice is installed.",
 )
+@click.option(
+    "--plotly-js",
+    type=click.Choice(["inline", "folder"]),
+    default="inline",
+    show_default=True,
+    help="inline: each web page holds plotly.js (one self-contained file, ~4.8 MB); folder: "
+    "plotly.js is written once into the period's folder and the pages load it from there "
+    "(a few hundred kB each; keep the folder together, still offline).",
+)
 @_year_start_removed
 @_reports_errors
 def run(
@@ -430,6 +439,7 @@ def run(
     public: Path | None,
     pack: bool,
     pack_pdf: bool,
+    plotly_js: str,
 ) -> None:
     """Build each service's CPR for a period: deck (.pptx), web page (.html), notebook."""
     from kpitools.batch.plan import plan_run
@@ -452,7 +462,7 @@ def run(
     _warn(plan.dataset)
     workers = jobs or os.cpu_count() or 1
     options = BatchOptions(jobs=workers, timeout=timeout, force=force, scheduler=scheduler,
-                           pack=pack, pack_pdf=pack_pdf)  # fmt: skip
+                           pack=pack, pack_pdf=pack_pdf, plotly_js=plotly_js)  # fmt: skip
     where = f"Dask cluster {scheduler}" if scheduler else f"{workers} worker(s)"
     display = BatchDisplay(title=f"{period_words(plan.quarter)} CPRs on {where}")
     with display:

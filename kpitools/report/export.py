@@ -90,8 +90,13 @@ def _cell(value: Any) -> str:
     )
 
 
+PLOTLY_FILE = "plotly.min.js"
+"""plotly.js beside the reports, for pages that load it rather than hold it."""
+
+
 @cache
-def _plotly_js() -> str:
+def plotly_js() -> str:
+    """The plotly.js that ships with plotly (the same the pages hold inline)."""
     from plotly.offline import get_plotlyjs
 
     return str(get_plotlyjs())
@@ -146,7 +151,12 @@ def _exporter() -> HTMLExporter:
 
 
 def export_html(
-    notebook: nbformat.NotebookNode, *, title: str, footer: str, lang: str = "en-GB"
+    notebook: nbformat.NotebookNode,
+    *,
+    title: str,
+    footer: str,
+    lang: str = "en-GB",
+    plotly_src: str = "",
 ) -> str:
     """Render an executed CPR notebook as the report web page.
 
@@ -155,6 +165,8 @@ def export_html(
         title: the page title (``<title>``).
         footer: the footer line (council, report date, run id).
         lang: the page language.
+        plotly_src: where the page loads plotly.js from (a relative path such as
+            ``../plotly.min.js``); by default the page holds it.
     """
     from kpitools._version import __version__
 
@@ -165,7 +177,8 @@ def export_html(
             "footer": footer,
             "lang": lang,
             "css": report_css(),
-            "plotly_js": _plotly_js(),
+            "plotly_js": "" if plotly_src else plotly_js(),
+            "plotly_src": plotly_src,
             "version": __version__,
         }
     }

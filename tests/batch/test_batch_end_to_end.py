@@ -424,3 +424,23 @@ def test_an_analysts_cells_are_in_the_report_and_never_left_stale(tmp_path):
     assert statuses(out)["finance"] == "ok"
     before = text
     assert page.read_text(encoding="utf-8") != before  # Waste's new red is in Finance's chart
+
+
+def test_plotly_js_once_in_the_period_folder_draws_the_same_charts_offline(tmp_path):
+    run("--out", str(tmp_path), "--service", "Finance", "--no-pack")
+    inline = tmp_path / QUARTER / "finance" / "finance.html"
+    inline_size = inline.stat().st_size
+    run("--out", str(tmp_path), "--service", "Finance", "--no-pack", "--plotly-js", "folder")
+    assert statuses(tmp_path) == {"finance": "ok"}  # another way of writing: built again
+    shared = tmp_path / QUARTER / "plotly.min.js"
+    page = inline.read_text(encoding="utf-8")
+    assert '<script src="../plotly.min.js"></script>' in page
+    assert shared.stat().st_size > 3_000_000
+    assert inline.stat().st_size < inline_size - 3_000_000
+    assert inline.stat().st_size < 600_000
+    require(CHROMIUM)
+    with chromium_page(inline.as_uri()) as browser_page:
+        assert browser_page.locator(".plotly-graph-div .main-svg").count() >= 2
+    again = run("--out", str(tmp_path), "--service", "Finance", "--no-pack", "--plotly-js",
+                "folder")  # fmt: skip
+    assert statuses(tmp_path) == {"finance": "skipped"}, again.stdout
