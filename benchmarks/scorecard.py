@@ -7,11 +7,16 @@ shared and noisy, so every figure is compared with a baseline measured in the sa
 * kpitools: ``kpitools.load`` + ``kpitools.rate`` (every measure, every quarter);
 * the example council at 1x, to show how the work scales;
 * the command line: ``kpitools scorecard --period latest`` against ``python -c "import
-  kpitools.cli"`` in the same interpreter, so the difference is the command's own work.
+  kpitools.cli"`` in the same interpreter, so the difference is the command's own work;
+* a million monthly values (250 services x 40 measures x 100 months, a shared service's or a
+  national body's scale): ``kpitools scorecard`` as a whole process against a whole process
+  that only reads the same files with ``pandas.read_csv``, with the peak memory of each
+  (the target: at most 10x the bare read, within 1 GB). ``--no-million`` leaves it out.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import statistics
 import subprocess
@@ -93,7 +98,54 @@ def paired_command_seconds(
     return statistics.median(times[0]), statistics.median(times[1])
 
 
+READ_ONLY = """
+import sys, resource
+from pathlib import Path
+import pandas as pd
+for path in sorted(Path(sys.argv[1]).glob("*.csv")):
+    pd.read_csv(path, dtype=str, keep_default_na=False)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr)
+"""
+
+SCORECARD = """
+import sys, runpy, resource
+sys.argv = ["kpitools", "scorecard", "--data", sys.argv[1], "--format", "csv",
+            "--output", sys.argv[2]]
+try:
+    runpy.run_module("kpitools", run_name="__main__")
+except SystemExit as stop:
+    if stop.code:
+        raise
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr)
+"""
+
+
+def whole_process(script: str, *args: str) -> tuple[float, float]:
+    """Wall seconds and peak resident MB of ``python -c script args``."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", script, *args], check=True, text=True,
+                          capture_output=True, stdin=subprocess.DEVNULL)  # fmt: skip
+    return time.perf_counter() - start, float(done.stderr.strip().splitlines()[-1])
+
+
+def million() -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from synthetic import make_council
+
+    folder = make_council(WORK / "million", services=250, measures=40, months=100)
+    output = WORK / "million-scorecard.csv"
+    read_seconds, read_mb = whole_process(READ_ONLY, str(folder))  # warms the file cache
+    read_seconds, read_mb = whole_process(READ_ONLY, str(folder))
+    seconds, peak = whole_process(SCORECARD, str(folder), str(output))
+    print(f"1,000,000 values: read_csv only {read_seconds:6.1f} s, {read_mb:5.0f} MB peak")
+    print(f"1,000,000 values: kpitools scorecard {seconds:6.1f} s, {peak:5.0f} MB peak   "
+          f"ratio {seconds / read_seconds:5.1f}x   (target <= 10x, <= 1 GB)")  # fmt: skip
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-million", action="store_true", help="leave out 1,000,000 values")
+    args = parser.parse_args()
     big = WORK / f"council{COPIES}x"
     scale_council(EXAMPLE, big, COPIES)
     size = kpitools.load(big)
@@ -121,6 +173,8 @@ def main() -> None:
     print(f"python start-up + imports            : {startup * 1000:8.1f} ms")
     print(f"kpitools scorecard (example, latest) : {command * 1000:8.1f} ms"
           f"   own work {(command - startup) * 1000:6.1f} ms")  # fmt: skip
+    if not args.no_million:
+        million()
 
 
 if __name__ == "__main__":
