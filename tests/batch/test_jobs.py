@@ -171,7 +171,7 @@ def worker(monkeypatch):
         Worker.notebook(out, Path(executed))
         return nb
 
-    def export(nb, title, footer):
+    def export(nb, title, footer, plotly_src=""):
         return f"<title>{title}</title><footer>{footer}</footer>"
 
     monkeypatch.setattr(jobs, "_kernel", lambda cwd: Worker.kernel)
