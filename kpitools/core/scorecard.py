@@ -169,7 +169,7 @@ def rate(
         # worked out once (while the data is unchanged) and each report takes its rows.
         council, rows_of = dataset.remembered(
             ("rate", by, carry_forward),
-            lambda: _by_measure(rate(dataset, by=by, carry_forward=carry_forward, spc=False)),
+            lambda: _with_positions(rate(dataset, by=by, carry_forward=carry_forward, spc=False)),
             RATED_FROM,
         )
         table = dataset.measures
@@ -205,7 +205,7 @@ def rate(
     return _present(rows, dataset, spc)
 
 
-def _by_measure(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def _with_positions(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """A scorecard and the positions of each measure's rows in it."""
     groups = frame.groupby("measure_id", sort=False).indices
     return frame, {str(k): np.asarray(v) for k, v in groups.items()}

@@ -33,10 +33,18 @@ SPC_COLUMNS = [
 ]  # fmt: skip
 
 
+KEPT_CHARTS = 4
+"""Charts a series keeps: enough for one report's, bounded for a scorecard of every period."""
+
+
 @dataclass(frozen=True, eq=False)
 class Series:
-    """One measure's points in time order, with the target in force at each (its charts
-    are drawn once each: the labels, the report's chart and the explorer share them)."""
+    """One measure's points in time order, with the target in force at each.
+
+    It keeps the last few charts it drew (:data:`KEPT_CHARTS`), so a report's labels and
+    its XmR chart, or a measure carried forward over several periods, draw each once; a
+    scorecard of every period draws each prefix once without keeping them all.
+    """
 
     measure_id: str
     polarity: str
@@ -54,13 +62,17 @@ class Series:
         """The chart of the first ``upto`` points (all of them by default)."""
         stop = len(self.values) if upto is None else upto
         key = (run_length, stop)
-        if key not in self._charts:
-            chart = self._drawn(run_length, stop)
-            for array in (chart.values, chart.mean, chart.lower, chart.upper, chart.lower_2s,
-                          chart.upper_2s):  # fmt: skip
-                array.setflags(write=False)  # shared: nobody may change it
-            self._charts[key] = chart
-        return self._charts[key]
+        kept = self._charts.get(key)
+        if kept is not None:
+            return kept
+        chart = self._drawn(run_length, stop)
+        for array in (chart.values, chart.mean, chart.lower, chart.upper, chart.lower_2s,
+                      chart.upper_2s):  # fmt: skip
+            array.setflags(write=False)  # shared: nobody may change it
+        self._charts[key] = chart
+        if len(self._charts) > KEPT_CHARTS:
+            del self._charts[next(iter(self._charts))]  # the oldest
+        return chart
 
     def _drawn(self, run_length: int, stop: int) -> spc.Chart:
         baseline = self.baseline if self.baseline is not None and self.baseline < stop else None
@@ -227,7 +239,6 @@ def labels_as_at(
     if series is None:
         series = measure_points(dataset, {m for m, _ in wanted})
     run_length = dataset.config.spc_run_length
-    charts: dict[tuple[str, int], spc.Chart] = {}
     out: dict[tuple[str, pd.Period], Label] = {}
     for measure_id, period in wanted:
         points = series.get(measure_id)
@@ -238,10 +249,7 @@ def labels_as_at(
         upto = int(np.searchsorted(points.ends, last, side="right"))
         if upto == 0 or points.ends[upto - 1] < first:
             continue
-        key = (measure_id, upto)
-        if key not in charts:
-            charts[key] = points.chart(run_length, upto)
-        chart = charts[key]
+        chart = points.chart(run_length, upto)
         variation = chart.latest
         assert variation is not None
         out[(measure_id, period)] = Label(

@@ -108,3 +108,16 @@ def test_a_report_follows_an_edit_made_after_an_earlier_report(example):
     example.values.loc[example.values["measure_id"] == MEASURE, "value"] = 50.0
     again = kpitools.build_cpr(example, "Finance", QUARTER)
     assert MEASURE not in {line.measure_id for line in again.exceptions}
+
+
+def test_a_series_keeps_a_few_charts_not_one_per_prefix(example):
+    from kpitools.core.variation import KEPT_CHARTS, measure_points
+
+    series = measure_points(example, [MEASURE])[MEASURE]
+    first = series.chart(6, 13)
+    assert series.chart(6, 13) is first  # drawn once
+    for upto in range(14, len(series.values) + 1):
+        series.chart(6, upto)
+    assert len(series._charts) == KEPT_CHARTS
+    assert series.chart(6, 13) is not first  # drawn again when asked after many others
+    assert list(series.chart(6, 13).mean) == list(first.mean)
