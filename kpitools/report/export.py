@@ -1,11 +1,12 @@
 """The HTML report: the executed CPR notebook through nbconvert, code hidden.
 
 One self-contained file that works offline: plotly.js is embedded exactly once in the page
-head (no CDN; or, when asked, loaded from a file beside the reports), the page has a language, a title, landmarks and a skip link, and text that came
-from the data was escaped when the notebook displayed it. Every output an analyst's added cell
-makes is part of the page: plotly figures (drawn with the page's plotly.js, with a caption and
-their data as a table), images, tables (DataFrames), markdown and printed text. The exporter
-returns text and never writes files (the runner does).
+head (no CDN; or, when asked, loaded from a file beside the reports), the page has a
+language, a title, landmarks and a skip link, and text that came from the data was escaped
+when the notebook displayed it. Every output an analyst's added cell makes is part of the
+page: plotly figures (drawn with the page's plotly.js, with a caption and their data as a
+table), images, tables (DataFrames), markdown and printed text. The exporter returns text and
+never writes files (the runner does).
 """
 
 from __future__ import annotations
