@@ -6,8 +6,9 @@ the batch happened to be run) and the times each cell ran: the same inputs would
 bytes on another machine, or a minute later, and a published notebook would show the
 council's folder layout. :func:`portable_notebook` rewrites them as the published notebook
 should read: the data and the configuration relative to the notebook's own folder (so it can
-be run again where it is published), its output folder ``.``, no times and no random
-cell id.
+be run again where it is published), its output folder ``.``, no times, no random
+cell id, and each cell's printed text as one output per stream (the kernel sends it in
+pieces as its buffer happens to be flushed).
 :func:`shown_path` is the same rule for the manifest.
 """
 
@@ -54,6 +55,8 @@ def portable_notebook(
     nb = json.loads(blob)
     language = nb.get("metadata", {}).get("kernelspec", {}).get("language", "python")
     for cell in nb.get("cells", []):
+        if "outputs" in cell:
+            cell["outputs"] = _joined_streams(cell["outputs"])
         metadata = cell.get("metadata", {})
         metadata.pop("execution", None)
         for key in _TIMES:
@@ -70,3 +73,28 @@ def portable_notebook(
         record["output_path"] = output_path
         record["parameters"] = parameters
     return (json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _joined_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive pieces of one stream as one output, its text split at line ends."""
+    joined: list[dict[str, Any]] = []
+    for output in outputs:
+        previous = joined[-1] if joined else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            text = _text(previous) + _text(output)
+            previous["text"] = text.splitlines(keepends=True)
+            continue
+        if output.get("output_type") == "stream":
+            output = {**output, "text": _text(output).splitlines(keepends=True)}
+        joined.append(output)
+    return joined
+
+
+def _text(output: dict[str, Any]) -> str:
+    text = output.get("text", "")
+    return "".join(text) if isinstance(text, list) else str(text)

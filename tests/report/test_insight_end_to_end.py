@@ -66,6 +66,19 @@ def test_the_overview_passes_axe(run_root) -> None:
     assert [v["id"] for v in results.response["violations"]] == []
 
 
+def _first_difference(one: bytes, two: bytes) -> str:
+    """Where two files first differ, short enough to read in CI's tail of the log."""
+    at = next(
+        (i for i, (a, b) in enumerate(zip(one, two, strict=False)) if a != b),
+        min(len(one), len(two)),
+    )
+    line = one[:at].count(b"\n") + 1
+    return (
+        f"sizes {len(one)} and {len(two)}, first difference at byte {at} (line {line}): "
+        f"{one[max(at - 120, 0) : at + 80]!r} against {two[max(at - 120, 0) : at + 80]!r}"
+    )
+
+
 @pytest.fixture(scope="module")
 def explored(tmp_path_factory) -> tuple[Path, Path]:
     first, second = tmp_path_factory.mktemp("explore1"), tmp_path_factory.mktemp("explore2")
@@ -79,7 +92,9 @@ def explored(tmp_path_factory) -> tuple[Path, Path]:
 def test_the_exploration_notebook_runs_the_same_every_time(explored) -> None:
     first, second = explored
     for name in ("explore.ipynb", "explore.html"):
-        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+        one, two = (first / name).read_bytes(), (second / name).read_bytes()
+        if one != two:  # pytest's own diff of megabytes would hide where they differ
+            pytest.fail(f"{name}: {_first_difference(one, two)}")
     html = (first / "explore.html").read_text(encoding="utf-8")
     headings = [
         "Every measure on one page",
