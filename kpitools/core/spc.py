@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from kpitools.core.model import Polarity
 
@@ -177,39 +178,18 @@ def xmr(
         baseline: position of the last point of a baseline: the limits of the stretch it is
             in are worked out from its points up to here and held for the points after.
     """
-    if run_length < 2:
-        raise ValueError("a shift or trend needs a run of at least 2 points")
-    y = np.asarray(values, dtype=float)
-    if not np.isfinite(y).all():
-        raise ValueError("an XmR chart's points are numbers: leave missing periods out")
+    y, polarity, stretches = _stretches(values, polarity, run_length, recalculate, baseline)
     n = len(y)
-    polarity = Polarity(polarity)
-    starts = sorted({0, *(i for i in recalculate if 0 < i < n)})
-    bounds = list(zip(starts, [*starts[1:], n], strict=True)) if n else []
     lines = {k: np.full(n, np.nan) for k in ("mean", "lower", "upper", "lower_2s", "upper_2s")}
-    high: list[set[Rule]] = [set() for _ in range(n)]
-    low: list[set[Rule]] = [set() for _ in range(n)]
-    for start, stop in bounds:
-        last = stop - 1 if baseline is None or not start <= baseline < stop else baseline
-        basis = y[start : last + 1]
-        centre = float(basis.mean())
-        lines["mean"][start:stop] = centre
-        if len(basis) >= MIN_POINTS:
-            spread = float(np.abs(np.diff(basis)).mean())
-            lines["lower"][start:stop] = centre - LIMIT_FACTOR * spread
-            lines["upper"][start:stop] = centre + LIMIT_FACTOR * spread
-            lines["lower_2s"][start:stop] = centre - TWO_SIGMA_FACTOR * spread
-            lines["upper_2s"][start:stop] = centre + TWO_SIGMA_FACTOR * spread
-        segment = slice(start, stop)
-        _rules(
-            y[segment],
-            {k: v[segment] for k, v in lines.items()},
-            run_length,
-            high[segment],
-            low[segment],
-        )
-    where = ["high" if v >= m else "low" for v, m in zip(y, lines["mean"], strict=True)]
-    variation, side, rules = _classify(high, low, polarity, where)
+    high = np.zeros((n, len(_ORDER)), dtype=bool)
+    low = np.zeros((n, len(_ORDER)), dtype=bool)
+    for stretch in stretches:
+        at = slice(stretch.start, stretch.stop)
+        drawn = stretch.lines()
+        for name, line in lines.items():
+            line[at] = drawn[name][-1]  # the lines as the stretch's last point has them
+        high[at], low[at] = stretch.rules(run_length)
+    variation, side, rules = _classify(high, low, polarity, y >= lines["mean"])
     return Chart(
         values=y,
         mean=lines["mean"],
@@ -223,95 +203,245 @@ def xmr(
     )
 
 
-def _rules(
-    y: np.ndarray,
-    lines: dict[str, np.ndarray],
-    run_length: int,
-    high: list[set[Rule]],
-    low: list[set[Rule]],
-) -> None:
-    """Flag, on one stretch of constant lines, every point each rule covers."""
+@dataclass(frozen=True)
+class Latest:
+    """Each point as the chart stopped at it reads it: the chart of the first ``k + 1``
+    points has, at its latest point, ``mean[k]``, ``lower[k]``, ``upper[k]``,
+    ``variation[k]``, ``side[k]`` and ``rules[k]``. One pass for every period a scorecard
+    reports, and the same numbers as :func:`xmr` of each prefix."""
+
+    mean: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    variation: tuple[Variation, ...]
+    side: tuple[str, ...]
+    rules: tuple[tuple[Rule, ...], ...]
+
+    def assurance(self, k: int, target: float, polarity: Polarity | str) -> Assurance | None:
+        """The assurance of the chart stopped at point ``k`` for this target."""
+        return assurance(target, float(self.lower[k]), float(self.upper[k]), polarity)
+
+
+def as_at_each(
+    values: Sequence[float] | np.ndarray,
+    polarity: Polarity | str,
+    *,
+    run_length: int = DEFAULT_RUN_LENGTH,
+    recalculate: Sequence[int] = (),
+    baseline: int | None = None,
+) -> Latest:
+    """What the chart of the points up to each point says of that point (arguments as for
+    :func:`xmr`; a recalculation or the baseline counts once the chart reaches it)."""
+    y, polarity, stretches = _stretches(values, polarity, run_length, recalculate, baseline)
     n = len(y)
-    if not n:
-        return
-    # Rounding in the mean and the limits is no difference (a few ulps of the largest
-    # number), whatever the numbers' size.
-    scale = _CLOSE * n * float(np.abs(y).max())
-    mean = lines["mean"]
-    above = y > mean + scale
-    below = y < mean - scale
-    for flags, side in ((high, above), (low, below)):
-        for i in _in_runs(side, run_length):
-            flags[i].add(Rule.SHIFT)
-    steps = np.diff(y)
-    rising = np.concatenate([[False], steps > scale])
-    falling = np.concatenate([[False], steps < -scale])
-    for flags, step in ((high, rising), (low, falling)):
-        # A run of k steps covers k + 1 points: the one it starts from too.
-        for i in _in_runs(step, run_length - 1):
-            flags[i].add(Rule.TREND)
-            flags[i - 1].add(Rule.TREND)
-    if np.isnan(lines["upper"]).all():
-        return
-    beyond_high = y > lines["upper"] + scale
-    beyond_low = y < lines["lower"] - scale
-    near_high = (y > lines["upper_2s"] + scale) & ~beyond_high
-    near_low = (y < lines["lower_2s"] - scale) & ~beyond_low
-    for flags, beyond, near in ((high, beyond_high, near_high), (low, beyond_low, near_low)):
-        for point in np.flatnonzero(beyond).tolist():
-            flags[point].add(Rule.BEYOND_LIMIT)
-        for first in range(max(n - 2, 0)):
-            window = range(first, first + 3)
-            if sum(bool(near[i]) for i in window) >= 2:
-                for i in window:
-                    if near[i]:
-                        flags[i].add(Rule.TWO_OF_THREE)
+    mean, lower, upper = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    high = np.zeros((n, len(_ORDER)), dtype=bool)
+    low = np.zeros((n, len(_ORDER)), dtype=bool)
+    for stretch in stretches:
+        at = slice(stretch.start, stretch.stop)
+        lines = stretch.lines()
+        mean[at], lower[at], upper[at] = lines["mean"], lines["lower"], lines["upper"]
+        high[at], low[at] = stretch.latest_rules(run_length)
+    variation, side, rules = _classify(high, low, polarity, y >= mean)
+    return Latest(mean=mean, lower=lower, upper=upper, variation=variation, side=side,
+                  rules=rules)  # fmt: skip
 
 
-def _in_runs(flags: np.ndarray, length: int) -> list[int]:
-    """Positions inside runs of at least ``length`` consecutive true flags."""
-    inside: list[int] = []
-    run_start = None
-    for i, flag in enumerate([*flags.tolist(), False]):
-        if flag and run_start is None:
-            run_start = i
-        elif not flag and run_start is not None:
-            if i - run_start >= length:
-                inside.extend(range(run_start, i))
-            run_start = None
-    return inside
+def _stretches(
+    values: Sequence[float] | np.ndarray,
+    polarity: Polarity | str,
+    run_length: int,
+    recalculate: Sequence[int],
+    baseline: int | None,
+) -> tuple[np.ndarray, Polarity, list[_Stretch]]:
+    if run_length < 2:
+        raise ValueError("a shift or trend needs a run of at least 2 points")
+    y = np.asarray(values, dtype=float)
+    if not np.isfinite(y).all():
+        raise ValueError("an XmR chart's points are numbers: leave missing periods out")
+    n = len(y)
+    starts = sorted({0, *(i for i in recalculate if 0 < i < n)})
+    stretches = [] if not n else [
+        _Stretch(y, start, stop, baseline if baseline is not None and start <= baseline < stop
+                 else None)
+        for start, stop in zip(starts, [*starts[1:], n], strict=True)
+    ]  # fmt: skip
+    return y, Polarity(polarity), stretches
+
+
+@dataclass(frozen=True)
+class _Stretch:
+    """Points ``start`` to ``stop`` of a series: one set of limits.
+
+    Its sums are running sums, so the lines as at any of its points and as at its last come
+    from the same additions: a chart stopped early and the whole chart agree to the bit.
+    """
+
+    y: np.ndarray
+    start: int
+    stop: int
+    baseline: int | None
+
+    @property
+    def points(self) -> np.ndarray:
+        return self.y[self.start : self.stop]
+
+    def lines(self) -> dict[str, np.ndarray]:
+        """Each line as the chart stopped at each point of the stretch has it."""
+        points = self.points
+        m = len(points)
+        counts = np.arange(1, m + 1, dtype=float)
+        centre = np.cumsum(points) / counts
+        spread = np.full(m, np.nan)
+        if m >= MIN_POINTS:
+            moving = np.cumsum(np.abs(np.diff(points)))
+            spread[MIN_POINTS - 1 :] = moving[MIN_POINTS - 2 :] / counts[MIN_POINTS - 2 : m - 1]
+        if self.baseline is not None:  # held from the baseline's last point on
+            held = self.baseline - self.start
+            centre[held:] = centre[held]
+            spread[held:] = spread[held]
+        return {
+            "mean": centre,
+            "lower": centre - LIMIT_FACTOR * spread,
+            "upper": centre + LIMIT_FACTOR * spread,
+            "lower_2s": centre - TWO_SIGMA_FACTOR * spread,
+            "upper_2s": centre + TWO_SIGMA_FACTOR * spread,
+            # Rounding in the mean and the limits is no difference (a few ulps of the
+            # largest number), whatever the numbers' size.
+            "close": _CLOSE * counts * np.maximum.accumulate(np.abs(points)),
+        }
+
+    def rules(self, run_length: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every rule at every point, on the stretch's final lines: (high, low) flags by
+        point and rule (columns in :class:`Rule` order)."""
+        y = self.points
+        m = len(y)
+        last = {name: line[-1:] for name, line in self.lines().items()}
+        scale = last["close"]
+        steps = np.concatenate([[0.0], np.diff(y)])  # the first point has no step
+        flags = []
+        for side in (_HIGH, _LOW):
+            flag = np.zeros((m, len(_ORDER)), dtype=bool)
+            flag[:, _SHIFT] = _in_runs(side.past(y, last["mean"], scale), run_length)
+            # A run of k steps covers k + 1 points: the one it starts from too.
+            moving = side.past(steps, 0.0, scale)
+            moving[0] = False
+            inside = _in_runs(moving, run_length - 1)
+            flag[:, _TREND] = inside | np.append(inside[1:], False)
+            if not np.isnan(last["upper"]).all():
+                beyond = side.past(y, last[side.limit], scale)
+                near = side.past(y, last[side.two_sigma], scale) & ~beyond
+                flag[:, _BEYOND] = beyond
+                flag[:, _TWO_OF_THREE] = near & _in_two_of_three(near)
+            flags.append(flag)
+        return flags[0], flags[1]
+
+    def latest_rules(self, run_length: int) -> tuple[np.ndarray, np.ndarray]:
+        """The rules that flag each point of the stretch on the chart stopped at it."""
+        y = self.points
+        m = len(y)
+        lines = self.lines()
+        scale = lines["close"]
+        steps = np.diff(y)
+        flags = []
+        for side in (_HIGH, _LOW):
+            flag = np.zeros((m, len(_ORDER)), dtype=bool)
+            # A shift or a trend ends at the chart's latest point: its last points (or
+            # steps), against the lines as they stand then.
+            if m >= run_length:
+                ends = slice(run_length - 1, m)  # window w ends at point w + run_length - 1
+                close = scale[ends, None]
+                windows = sliding_window_view(y, run_length)
+                flag[ends, _SHIFT] = side.past(windows, lines["mean"][ends, None], close).all(1)
+                rises = sliding_window_view(steps, run_length - 1)
+                flag[ends, _TREND] = side.past(rises, 0.0, close).all(1)
+            flag[:, _BEYOND] = side.past(y, lines[side.limit], scale)  # NaN: no limits yet
+            if m >= 3:
+                ends = slice(2, m)
+                close = scale[ends, None]
+                windows = sliding_window_view(y, 3)
+                beyond = side.past(windows, lines[side.limit][ends, None], close)
+                near = side.past(windows, lines[side.two_sigma][ends, None], close) & ~beyond
+                flag[ends, _TWO_OF_THREE] = near[:, -1] & (near.sum(axis=1) >= 2)
+            flags.append(flag)
+        return flags[0], flags[1]
+
+
+@dataclass(frozen=True)
+class _Side:
+    """One side of the mean: which lines bound it and what is past them."""
+
+    limit: str
+    two_sigma: str
+    high: bool
+
+    def past(self, y: np.ndarray, line: np.ndarray | float, close: np.ndarray) -> np.ndarray:
+        """Points further out than ``line`` by more than ``close`` (NaN lines: none)."""
+        if self.high:
+            return np.asarray(y > line + close)
+        return np.asarray(y < line - close)
+
+
+_HIGH = _Side("upper", "upper_2s", high=True)
+_LOW = _Side("lower", "lower_2s", high=False)
+
+
+def _in_runs(flags: np.ndarray, length: int) -> np.ndarray:
+    """Which flags are inside runs of at least ``length`` consecutive true flags."""
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    long = stops - starts >= length
+    marks = np.zeros(len(flags) + 1, dtype=np.int32)
+    marks[starts[long]] += 1
+    marks[stops[long]] -= 1
+    return np.cumsum(marks[:-1]) > 0
+
+
+def _in_two_of_three(near: np.ndarray) -> np.ndarray:
+    """Which points are in a window of three consecutive points with two or more near."""
+    m = len(near)
+    covered = np.zeros(m, dtype=bool)
+    if m >= 3:
+        counted = near[:-2].astype(np.int8) + near[1:-1] + near[2:] >= 2
+        covered[: m - 2] |= counted
+        covered[1 : m - 1] |= counted
+        covered[2:] |= counted
+    return covered
 
 
 _ORDER = list(Rule)
-
-
-def _strength(rules: set[Rule]) -> tuple[bool, int]:
-    return Rule.BEYOND_LIMIT in rules, len(rules)
+_BEYOND, _SHIFT, _TREND, _TWO_OF_THREE = (_ORDER.index(r) for r in Rule)
+#: The rules a set of flags (a bit per rule, in :class:`Rule` order) names.
+_NAMED = [tuple(r for i, r in enumerate(_ORDER) if bits >> i & 1) for bits in range(16)]
+_BITS = np.array([1 << i for i in range(len(_ORDER))])
 
 
 def _classify(
-    high: list[set[Rule]], low: list[set[Rule]], polarity: Polarity, above: list[str]
+    high: np.ndarray, low: np.ndarray, polarity: Polarity, at_or_above: np.ndarray
 ) -> tuple[tuple[Variation, ...], tuple[str, ...], tuple[tuple[Rule, ...], ...]]:
-    variation: list[Variation] = []
-    side: list[str] = []
-    rules: list[tuple[Rule, ...]] = []
-    good = {Polarity.UP: "high", Polarity.DOWN: "low"}.get(polarity)
-    for up, down, where in zip(high, low, above, strict=True):
-        fired = {"high": up, "low": down}
-        if not up and not down:
-            variation.append(Variation.COMMON_CAUSE)
-            side.append("")
-            rules.append(())
-            continue
-        if good is None:
-            # Not judged: the side with the stronger evidence (a limit, then more rules),
-            # else the side of the mean the point is on.
-            chosen = max(("high", "low"), key=lambda s: (*_strength(fired[s]), s == where))
-            variation.append(Variation.NEITHER)
-        else:
-            # Improvement wins where rules on both sides fire.
-            chosen = good if fired[good] else ("low" if good == "high" else "high")
-            variation.append(Variation.IMPROVEMENT if chosen == good else Variation.CONCERN)
-        side.append(chosen)
-        rules.append(tuple(r for r in _ORDER if r in fired[chosen]))
-    return tuple(variation), tuple(side), tuple(rules)
+    fired_high, fired_low = high.any(axis=1), low.any(axis=1)
+    if polarity is Polarity.NEUTRAL:
+        # Not judged: the side with the stronger evidence (a limit, then more rules),
+        # else the side of the mean the point is on.
+        evidence_high = high[:, _BEYOND].astype(int) * 8 + high.sum(axis=1)
+        evidence_low = low[:, _BEYOND].astype(int) * 8 + low.sum(axis=1)
+        chose_high = (evidence_high > evidence_low) | (
+            (evidence_high == evidence_low) & at_or_above
+        )
+        special = np.where(fired_high | fired_low, 2, 0)
+    else:
+        # Improvement wins where rules on both sides fire.
+        chose_high = fired_high if polarity is Polarity.UP else ~fired_low
+        improving = chose_high if polarity is Polarity.UP else ~chose_high
+        special = np.where(fired_high | fired_low, np.where(improving, 1, 3), 0)
+    classes = [Variation.COMMON_CAUSE, Variation.IMPROVEMENT, Variation.NEITHER,
+               Variation.CONCERN]  # fmt: skip
+    codes = np.where(chose_high, high @ _BITS, low @ _BITS)
+    variation = tuple(classes[c] for c in special.tolist())
+    side = tuple(
+        "" if c == 0 else ("high" if h else "low")
+        for c, h in zip(special.tolist(), chose_high.tolist(), strict=True)
+    )
+    rules = tuple(_NAMED[code] if c else () for c, code in zip(special.tolist(), codes.tolist(),
+                  strict=True))  # fmt: skip
+    return variation, side, rules

@@ -34,16 +34,16 @@ SPC_COLUMNS = [
 
 
 KEPT_CHARTS = 4
-"""Charts a series keeps: enough for one report's, bounded for a scorecard of every period."""
+"""Charts a series keeps: enough for one report's, bounded however many are asked for."""
 
 
 @dataclass(frozen=True, eq=False)
 class Series:
     """One measure's points in time order, with the target in force at each.
 
-    It keeps the last few charts it drew (:data:`KEPT_CHARTS`), so a report's labels and
-    its XmR chart, or a measure carried forward over several periods, draw each once; a
-    scorecard of every period draws each prefix once without keeping them all.
+    Every period's label comes from one pass over the points (:meth:`as_at_each`, the same
+    numbers as the chart stopped at each point); it keeps the last few charts it drew
+    (:data:`KEPT_CHARTS`), so a report's charts are drawn once.
     """
 
     measure_id: str
@@ -57,6 +57,25 @@ class Series:
     _charts: dict[tuple[int, int], spc.Chart] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _as_at: dict[int, spc.Latest] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def as_at_each(self, run_length: int) -> spc.Latest:
+        """What the chart stopped at each point says of that point, worked out once."""
+        kept = self._as_at.get(run_length)
+        if kept is None:
+            kept = spc.as_at_each(
+                self.values,
+                self.polarity,
+                run_length=run_length,
+                recalculate=self.recalculate,
+                baseline=self.baseline,
+            )
+            for array in (kept.mean, kept.lower, kept.upper):
+                array.setflags(write=False)
+            self._as_at[run_length] = kept
+        return kept
 
     def chart(self, run_length: int, upto: int | None = None) -> spc.Chart:
         """The chart of the first ``upto`` points (all of them by default)."""
@@ -249,14 +268,13 @@ def labels_as_at(
         upto = int(np.searchsorted(points.ends, last, side="right"))
         if upto == 0 or points.ends[upto - 1] < first:
             continue
-        chart = points.chart(run_length, upto)
-        variation = chart.latest
-        assert variation is not None
+        latest = points.as_at_each(run_length)
+        at = upto - 1
         out[(measure_id, period)] = Label(
-            variation=variation,
-            side=chart.side[-1],
-            rules=chart.rules[-1],
-            assurance=chart.assurance(float(points.targets[upto - 1]), points.polarity),
+            variation=latest.variation[at],
+            side=latest.side[at],
+            rules=latest.rules[at],
+            assurance=latest.assurance(at, float(points.targets[at]), points.polarity),
             points=upto,
         )
     return out

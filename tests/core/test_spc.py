@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from kpitools.core.spc import Assurance, Rule, Variation, assurance, xmr
+from kpitools.core.spc import Assurance, Rule, Variation, as_at_each, assurance, xmr
 
 IMP, C, N, CC = Variation.IMPROVEMENT, Variation.CONCERN, Variation.NEITHER, Variation.COMMON_CAUSE
 
@@ -263,3 +263,67 @@ def test_bad_series_are_refused() -> None:
     with pytest.raises(ValueError, match="at least 2"):
         xmr([1.0, 2.0], "up", run_length=1)
     assert xmr([], "up").latest is None
+
+
+def _series(seed: int) -> tuple[np.ndarray, str, int, list[int], int | None]:
+    """A varied series: noise, small counts full of ties, drift, a constant, a step."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 45))
+    shapes = [
+        rng.normal(50, 5, n).round(1),
+        rng.integers(0, 4, n).astype(float),
+        np.cumsum(rng.normal(0.5, 1, n)).round(2),
+        np.full(n, 7.3),
+        np.concatenate([rng.normal(0, 1, n // 2), rng.normal(4, 1, n - n // 2)]).round(1) * 1e6,
+    ]
+    values = shapes[seed % len(shapes)]
+    polarity = ("up", "down", "neutral")[seed % 3]
+    run_length = (6, 7, 2, 3)[seed % 4]
+    recalculate = sorted({int(i) for i in rng.integers(1, max(n, 2), seed % 3)})
+    baseline = int(rng.integers(0, n)) if n and seed % 4 == 1 else None
+    return values, polarity, run_length, recalculate, baseline
+
+
+@pytest.mark.parametrize("seed", range(0, 300, 3))
+def test_each_points_reading_is_the_chart_stopped_there(seed: int) -> None:
+    values, polarity, run_length, recalculate, baseline = _series(seed)
+    latest = as_at_each(values, polarity, run_length=run_length, recalculate=recalculate,
+                        baseline=baseline)  # fmt: skip
+    for k in range(1, len(values) + 1):
+        chart = xmr(
+            values[:k],
+            polarity,
+            run_length=run_length,
+            recalculate=[i for i in recalculate if i < k],
+            baseline=baseline if baseline is not None and baseline < k else None,
+        )
+        at = k - 1
+        assert (latest.variation[at], latest.side[at], latest.rules[at]) == (
+            chart.variation[-1], chart.side[-1], chart.rules[-1]
+        ), k  # fmt: skip
+        # The same additions: equal to the bit, not merely close.
+        for mine, drawn in ((latest.mean, chart.mean), (latest.lower, chart.lower),
+                            (latest.upper, chart.upper)):  # fmt: skip
+            assert np.array_equal(mine[at : at + 1], drawn[-1:], equal_nan=True), k
+        assert latest.assurance(at, 50.0, polarity) == chart.assurance(50.0, polarity)
+
+
+def test_every_rule_is_read_as_at_each_point() -> None:
+    # Limits held from a steady baseline (mean 10.5, two sigma 12.27, limit 13.16): two of
+    # three near the upper limit, one beyond it, a shift below the mean, a rising trend.
+    values = [*steady(14), 12.9, 10.6, 12.9, 30.0, *[10.2] * 6, 10.3, 10.4, 10.5, 10.6, 10.7]
+    latest = as_at_each(values, "down", baseline=13)
+    readings = [(v, side, rules) for v, side, rules in
+                zip(latest.variation, latest.side, latest.rules, strict=True)][14:]  # fmt: skip
+    assert readings == [
+        (CC, "", ()),  # as at the first point near the limit: one of three, not yet
+        (CC, "", ()),
+        (C, "high", (Rule.TWO_OF_THREE,)),
+        (C, "high", (Rule.BEYOND_LIMIT,)),
+        *[(CC, "", ())] * 5,
+        (IMP, "low", (Rule.SHIFT,)), (IMP, "low", (Rule.SHIFT,)), (IMP, "low", (Rule.SHIFT,)),
+        (CC, "", ()),  # on the mean: the run is over
+        (CC, "", ()),
+        (C, "high", (Rule.TREND,)),  # six points, each higher than the one before
+    ]  # fmt: skip
+    assert xmr(values, "down", baseline=13).rules[14] == (Rule.TWO_OF_THREE,)  # seen later
