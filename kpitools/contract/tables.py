@@ -12,8 +12,9 @@ import csv
 import datetime as dt
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from kpitools.core.errors import KpiToolsError, Problem
@@ -30,20 +31,49 @@ REQUIRED_FILES = ("measures", "values")
 
 @dataclass(frozen=True)
 class RawTable:
-    """One input file as text cells.
+    """One input file as text cells, a column at a time.
 
     Attributes:
         file: the file's name, as messages should show it (``values.csv``).
         columns: normalised column names (lower case, stripped, spaces as ``_``).
-        rows: ``(row_number, cells)`` pairs; the header is row 1, blank rows are skipped.
+        numbers: each row's number as a spreadsheet shows it (the header is row 1; blank
+            rows are skipped).
+        cells: each column's cells, in the order of ``numbers``.
     """
 
     file: str
     columns: tuple[str, ...]
-    rows: tuple[tuple[int, dict[str, str]], ...]
+    numbers: tuple[int, ...]
+    cells: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def from_rows(
+        cls, file: str, columns: tuple[str, ...], rows: Iterable[tuple[int, dict[str, str]]]
+    ) -> RawTable:
+        """A table from ``(row_number, cells)`` pairs (a cell left out is empty)."""
+        listed = list(rows)
+        return cls(
+            file,
+            columns,
+            tuple(number for number, _ in listed),
+            {c: tuple(cells.get(c, "") for _, cells in listed) for c in columns},
+        )
+
+    @cached_property
+    def rows(self) -> tuple[tuple[int, dict[str, str]], ...]:
+        """``(row_number, cells)`` pairs, a dict of the row's cells by column."""
+        columns = [(c, self.cells[c]) for c in self.columns]
+        return tuple(
+            (number, {c: cells[i] for c, cells in columns}) for i, number in enumerate(self.numbers)
+        )
+
+    def column(self, name: str) -> tuple[str, ...]:
+        """A column's cells (all empty where the file has no such column)."""
+        found = self.cells.get(name)
+        return found if found is not None else ("",) * len(self.numbers)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.numbers)
 
 
 def stem_of(label: str) -> str:
@@ -166,27 +196,31 @@ def _to_table(
         if name and name in seen:
             problems.append(Problem(file, 1, name, f"column '{name}' appears twice in the header"))
         seen.add(name)
-    rows = []
+    width = len(columns)
+    numbers: list[int] = []
+    kept: list[list[str]] = []
     for number, cells in body:
+        if len(cells) != width:
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                problems.append(
+                    Problem(
+                        file,
+                        number,
+                        "",
+                        f"row has {len(cells)} cells but the header has {width} columns",
+                    )
+                )
+                continue
+            cells = [*cells[:width], *[""] * (width - len(cells))]
         if not any(cell.strip() for cell in cells):
             continue
-        if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
-            problems.append(
-                Problem(
-                    file,
-                    number,
-                    "",
-                    f"row has {len(cells)} cells but the header has {len(columns)} columns",
-                )
-            )
-            continue
-        record = {
-            name: (cells[i] if i < len(cells) else "") for i, name in enumerate(columns) if name
-        }
-        rows.append((number, record))
+        numbers.append(number)
+        kept.append(cells)
     if problems:
         return None, problems
-    return RawTable(file, tuple(c for c in columns if c), tuple(rows)), []
+    by_column = list(zip(*kept, strict=True)) if kept else [()] * width
+    named = {name: tuple(cells) for name, cells in zip(columns, by_column, strict=True) if name}
+    return RawTable(file, tuple(c for c in columns if c), tuple(numbers), named), []
 
 
 def _read_csv(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[str]]]]:

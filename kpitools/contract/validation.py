@@ -20,6 +20,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from kpitools.contract.tables import RawTable
@@ -295,6 +296,9 @@ class Context:
 
 RowReader = Callable[[TableChecker, int, dict[str, str], Context], Record | None]
 Finisher = Callable[[TableChecker, pd.DataFrame, Context], None]
+#: Reads the well-formed rows of a table a column at a time: their checked columns (by the
+#: spec's column names) and the positions of the rows left for ``read_row``.
+ColumnReader = Callable[[RawTable, Context], tuple[dict[str, np.ndarray], np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -310,6 +314,9 @@ class TableSpec:
         finish: checks across rows, on the checked frame (overlapping ranges).
         reshape: turns another shape of the file (a spreadsheet's own column names, a
             column per period) into the contract's, before it is checked.
+        read_columns: reads the rows that are plainly well formed at column speed, leaving
+            every other row to ``read_row`` (which finds and words its problems): the same
+            frame and messages as ``read_row`` alone, in a fraction of the time.
     """
 
     name: str
@@ -318,6 +325,7 @@ class TableSpec:
     read_row: RowReader
     finish: Finisher | None = None
     reshape: Callable[[RawTable, Context], RawTable] | None = None
+    read_columns: ColumnReader | None = None
 
     def empty(self) -> pd.DataFrame:
         return _empty(self.columns)
@@ -332,15 +340,45 @@ def check_table(
     check = TableChecker(table)
     if check.missing_columns(spec.required):
         return spec.empty(), check.problems, check.warnings
-    records = []
-    for row, cells in table.rows:
-        record = spec.read_row(check, row, cells, context)
-        if record is not None:
-            records.append(record)
-    frame = pd.DataFrame.from_records(records, columns=list(spec.columns))
+    if spec.read_columns is None or not len(table):
+        records = []
+        for row, cells in table.rows:
+            record = spec.read_row(check, row, cells, context)
+            if record is not None:
+                records.append(record)
+        frame = pd.DataFrame.from_records(records, columns=list(spec.columns))
+    else:
+        frame = _by_columns(check, table, spec, context)
     if spec.finish is not None:
         spec.finish(check, frame, context)
     return frame, check.problems, check.warnings
+
+
+def _by_columns(
+    check: TableChecker, table: RawTable, spec: TableSpec, context: Context
+) -> pd.DataFrame:
+    """The table read by ``spec.read_columns``, its other rows by ``spec.read_row`` in
+    order (so their problems are found and worded as ever), in the file's order."""
+    assert spec.read_columns is not None
+    plain, left = spec.read_columns(table, context)
+    positions = [np.flatnonzero(~np.isin(np.arange(len(table)), left))]
+    records = []
+    kept = []
+    columns = [(c, table.cells[c]) for c in table.columns]
+    for i in left.tolist():
+        cells = {c: cells[i] for c, cells in columns}
+        record = spec.read_row(check, table.numbers[i], cells, context)
+        if record is not None:
+            records.append(record)
+            kept.append(i)
+    positions.append(np.asarray(kept, dtype=np.intp))
+    order = np.argsort(np.concatenate(positions), kind="stable")
+    joined = {}
+    for name in spec.columns:
+        slow = np.empty(len(records), dtype=plain[name].dtype)
+        slow[:] = [record[name] for record in records]
+        joined[name] = np.concatenate([plain[name], slow])[order]
+    return pd.DataFrame(joined, columns=list(spec.columns))
 
 
 def _measures(context: Context) -> pd.DataFrame:
@@ -865,6 +903,178 @@ def _rag_override(check: TableChecker, row: int, cells: dict[str, str]) -> str:
         return ""
 
 
+# -- values.csv at column speed -----------------------------------------------------------
+class _Left:
+    """What a cell reads as when the row reader must see its row."""
+
+
+_LEFT = _Left()
+
+
+def _each_distinct(
+    cells: tuple[str, ...], read: Callable[[str], Any]
+) -> tuple[np.ndarray, list[Any]]:
+    """Each distinct cell read once: the cells' codes and what each distinct cell reads as."""
+    codes, uniques = pd.factorize(np.asarray(cells, dtype=object), use_na_sentinel=False)
+    return codes, [read(text) for text in uniques.tolist()]
+
+
+def _distinct(cells: tuple[str, ...]) -> list[str]:
+    """The distinct cells in the order :func:`_each_distinct` codes them."""
+    return list(pd.unique(np.asarray(cells, dtype=object)))
+
+
+def _quietly(
+    table: RawTable, column: str, read: Callable[[TableChecker, int, dict[str, str]], Any]
+) -> Callable[[str], Any]:
+    """A cell reader of the row reader's own; a cell it has anything to say of (a problem or
+    a warning) reads as ``_LEFT``."""
+    scratch = TableChecker(table)
+
+    def quiet(text: str) -> Any:
+        found = read(scratch, 0, {column: text})
+        if scratch.problems or scratch.warnings:
+            scratch.problems.clear()
+            scratch.warnings.clear()
+            return _LEFT
+        return found
+
+    return quiet
+
+
+def _values_by_column(
+    table: RawTable, context: Context
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The plainly well-formed rows of values.csv read a column at a time, as
+    :func:`_value_row` reads them: each distinct cell once, then whole columns at once. Any
+    row with something to say (a problem, a warning, a duplicate, a ratio or part-year
+    figure to work out) is left to :func:`_value_row`."""
+    calendar = context.calendar
+    measures = _measures(context)
+    n = len(table)
+    left = np.zeros(n, dtype=bool)
+
+    def read(name: str, reader: Callable[[str], Any]) -> tuple[np.ndarray, list[Any]]:
+        codes, found = _each_distinct(table.column(name), reader)
+        left[np.array([f is _LEFT for f in found], dtype=bool)[codes]] = True
+        return codes, found
+
+    def floats(found: list[Any]) -> np.ndarray:
+        return np.array([math.nan if f is _LEFT else f for f in found], dtype=float)
+
+    def texts(name: str, reader: Callable[[str], Any]) -> np.ndarray:
+        codes, found = read(name, reader)
+        distinct = np.array(["" if f is _LEFT else f for f in found], dtype=object)
+        return np.take(distinct, codes)
+
+    def numbers(name: str) -> np.ndarray:
+        codes, found = read(
+            name, _quietly(table, name, lambda c, r, cells: c.number(r, cells, name))
+        )
+        return np.take(floats(found), codes)
+
+    # The measure and the period: positions in the data dictionary and distinct periods.
+    position = {m: i for i, m in enumerate(measures.index)}
+    m_codes, m_found = read("measure_id", lambda t: position.get(t.strip(), _LEFT))
+    measure = np.array([-1 if f is _LEFT else f for f in m_found], dtype=np.intp)[m_codes]
+
+    def period(text: str) -> Any:
+        try:
+            return calendar.parse(text.strip()) if text.strip() else _LEFT
+        except ValueError:
+            return _LEFT
+
+    p_codes, p_found = read("period", period)
+    distinct = {p: i for i, p in enumerate(dict.fromkeys(f for f in p_found if f is not _LEFT))}
+    p_canon = np.array([-1 if f is _LEFT else distinct[f] for f in p_found], dtype=np.intp)
+    p_grain = np.array([0 if f is _LEFT else int(calendar.granularity(f)) for f in p_found])
+    p_objects = np.empty(len(p_found), dtype=object)
+    p_objects[:] = [None if f is _LEFT else f for f in p_found]
+    known = (measure >= 0) & (p_canon[p_codes] >= 0)
+
+    # A figure of a length of period its measure does not have is the row reader's.
+    frequencies = list(Frequency)
+    m_frequency = np.array([frequencies.index(Frequency(f)) for f in measures["frequency"]])
+    allowed = np.zeros((len(frequencies), max(int(g) for g in Granularity) + 1), dtype=bool)
+    for i, f in enumerate(frequencies):
+        for g in _ALLOWED_GRANULARITY[f]:
+            allowed[i, int(g)] = True
+    grain = p_grain[p_codes]
+    left[known & ~allowed[m_frequency[np.where(known, measure, 0)], grain]] = True
+    # A measure and period given twice: every row of it goes to the row reader, in order.
+    key = np.where(known, measure * (len(distinct) + 1) + p_canon[p_codes], -1 - np.arange(n))
+    left[pd.Series(key).duplicated(keep=False).to_numpy()] = True
+
+    s_codes, s_found = read("status", _quietly(table, "status", lambda c, r, cells: c.enum(
+        r, cells, "status", Status, Status.REPORTED, _STATUS_WORDS)))  # fmt: skip
+    s_found = [_LEFT if f is Status.MISSING else f for f in s_found]
+    left[np.array([f is _LEFT for f in s_found], dtype=bool)[s_codes]] = True
+    reported = np.array([f is Status.REPORTED for f in s_found], dtype=bool)[s_codes]
+    not_available = np.array([f is Status.NOT_AVAILABLE for f in s_found], dtype=bool)[s_codes]
+    statuses = np.array(["" if f is _LEFT else f.value for f in s_found], dtype=object)[s_codes]
+
+    def value(text: str) -> Any:
+        raw = text.strip()
+        if not raw:
+            return math.nan
+        if _RATIO.match(raw) or _PART_YEAR.match(raw):
+            return _LEFT  # a ratio or a part-year figure
+        try:
+            return parse_number(raw)[0]
+        except ValueError:
+            return _LEFT
+
+    v_codes, v_found = read("value", value)
+    values = floats(v_found)[v_codes]
+    v_texts = [t.strip() for t in _distinct(table.column("value"))]
+    # How far a written value may be from its numerator / denominator: half its last digit.
+    tolerance = np.array([0.5 * 10 ** -_decimals(t) for t in v_texts])[v_codes]
+    written = np.array([bool(t) for t in v_texts], dtype=bool)[v_codes]
+    numerators = numbers("numerator")
+    denominators = numbers("denominator")
+    read("coverage", lambda text: "" if not text.strip() else _LEFT)
+
+    left |= denominators == 0
+    scale = np.array([100.0 if Unit(u) is Unit.PERCENT else 1.0 for u in measures["unit"]])
+    row_scale = scale[np.where(measure >= 0, measure, 0)]
+    both = ~np.isnan(numerators) & ~np.isnan(denominators)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        computed = row_scale * numerators / denominators
+    worked_out = np.isnan(values) & both
+    values = np.where(worked_out, computed, values)
+    left |= reported & np.isnan(values)
+    left |= not_available & ~np.isnan(values)
+    checked = written & both & ~np.isnan(values)
+    with np.errstate(invalid="ignore"):
+        off = np.abs(values - computed) > tolerance + 1e-9 * np.maximum(1.0, np.abs(computed))
+    left |= checked & off  # the row reader words the warning
+
+    flag = "flag" if "flag" in table.columns else "flags"
+    columns = {
+        "measure_id": np.asarray(measures.index, dtype=object)[np.where(measure >= 0, measure, 0)],
+        "period": p_objects[p_codes],
+        "granularity": grain.astype(np.int64),
+        "value": values,
+        "numerator": numerators,
+        "denominator": denominators,
+        "status": statuses,
+        "note": texts("note", str.strip),
+        "flags": texts(flag, _quietly(table, flag, _flags)),
+        "restated_from": numbers("restated_from"),
+        "rag_override": texts("rag_override", _quietly(table, "rag_override", _rag_override)),
+        "coverage": np.full(n, math.nan),
+        "row": np.asarray(table.numbers, dtype=np.int64),
+    }
+    plain = ~left
+    return {name: array[plain] for name, array in columns.items()}, np.flatnonzero(left)
+
+
+def _decimals(text: str) -> int:
+    """Digits after the point of a value as written (``32.8%`` has one)."""
+    written = text.rstrip("%").replace(",", "")
+    return len(written.split(".", 1)[1]) if "." in written else 0
+
+
 VALUE_COLUMNS = (
     "measure_id", "period", "granularity", "value", "numerator", "denominator", "status",
     "note", "flags", "restated_from", "rag_override", "coverage", "row",
@@ -874,6 +1084,7 @@ VALUES = TableSpec(
     required=("measure_id", "period", "value"),
     columns=VALUE_COLUMNS,
     read_row=_value_row,
+    read_columns=_values_by_column,
 )
 
 
@@ -1019,7 +1230,7 @@ def _benchmark_shapes(table: RawTable, context: Context) -> RawTable:
     columns = tuple(renamed[c] for c in table.columns)
     rows = tuple((n, {renamed.get(k, k): v for k, v in cells.items()}) for n, cells in table.rows)
     if "period" in columns or "value" in columns:
-        return RawTable(file=table.file, columns=columns, rows=rows)
+        return RawTable.from_rows(table.file, columns, rows)
     periods = {}
     for column in columns:
         try:
@@ -1028,14 +1239,14 @@ def _benchmark_shapes(table: RawTable, context: Context) -> RawTable:
             continue
         periods[column] = column.replace("_", " ")
     if not periods:
-        return RawTable(file=table.file, columns=columns, rows=rows)
+        return RawTable.from_rows(table.file, columns, rows)
     kept = tuple(c for c in columns if c not in periods)
     melted = []
     for number, cells in rows:
         base = {k: v for k, v in cells.items() if k not in periods}
         for column, label in periods.items():
             melted.append((number, {**base, "period": label, "value": cells.get(column, "")}))
-    return RawTable(file=table.file, columns=(*kept, "period", "value"), rows=tuple(melted))
+    return RawTable.from_rows(table.file, (*kept, "period", "value"), melted)
 
 
 BENCHMARKS = TableSpec(

@@ -8,10 +8,13 @@ only the parsing and the labels councils use ("2023/24 Q1", "2023/24", "2017-08"
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import lru_cache
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 _MONTH_ABBR = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -156,6 +159,19 @@ class FiscalCalendar:
     def last_month(self, period: pd.Period) -> pd.Period:
         return period.asfreq("M", how="end")
 
+    # -- whole columns of periods ---------------------------------------------------------
+    def last_ordinals(self, periods: Iterable[pd.Period] | pd.Series) -> np.ndarray:
+        """Each period's last month, as a month ordinal."""
+        return each_period(periods, lambda p: self.last_month(p).ordinal, np.int64)
+
+    def first_ordinals(self, periods: Iterable[pd.Period] | pd.Series) -> np.ndarray:
+        """Each period's first month, as a month ordinal."""
+        return each_period(periods, lambda p: self.first_month(p).ordinal, np.int64)
+
+    def labels(self, periods: Iterable[pd.Period] | pd.Series) -> list[str]:
+        """Each period as councils write it (:meth:`label`)."""
+        return list(each_period(periods, self.label, object))
+
     def months(self, period: pd.Period) -> int:
         """How many months a period spans."""
         return (self.last_month(period) - self.first_month(period)).n + 1
@@ -258,3 +274,37 @@ def _parse_run(start_month: int, quarter_freq: str, year_freq: str, text: str) -
             )
         ends.append(end)
     return FiscalCalendar(start_month).run(ends[0], ends[1])
+
+
+def distinct_periods(periods: Iterable[pd.Period] | pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Codes of a column of periods and its distinct periods (``None`` for a missing one),
+    found from each period's frequency and ordinal: hashing a million ``Period`` objects
+    one by one would take seconds."""
+    if isinstance(periods, pd.Series) and isinstance(periods.dtype, pd.PeriodDtype):
+        index = pd.PeriodIndex(periods)
+        codes, ordinals = pd.factorize(index.asi8)
+        freq = index.freqstr
+        return codes, [pd.Period(ordinal=int(o), freq=freq) for o in ordinals]
+    items = periods.tolist() if isinstance(periods, pd.Series) else list(periods)
+    present = [p for p in items if isinstance(p, pd.Period)]
+    if len(present) < len(items):  # missing periods: few tables have them, read one by one
+        codes, uniques = pd.factorize(np.asarray(items, dtype=object), use_na_sentinel=False)
+        return codes, [p if isinstance(p, pd.Period) else None for p in uniques.tolist()]
+    freqs, names = pd.factorize(np.asarray([p.freqstr for p in items], dtype=object))
+    ordinals = np.fromiter((p.ordinal for p in items), dtype=np.int64, count=len(items))
+    codes, keys = pd.factorize(freqs.astype(np.int64) * (1 << 40) + ordinals + (1 << 39))
+    kinds = names.tolist()
+    return codes, [
+        pd.Period(ordinal=int(key % (1 << 40) - (1 << 39)), freq=kinds[int(key >> 40)])
+        for key in keys.tolist()
+    ]
+
+
+def each_period(
+    periods: Iterable[pd.Period] | pd.Series, work: Callable[[pd.Period], Any], dtype: Any
+) -> np.ndarray:
+    """``work`` of each period of a column, done once per distinct period."""
+    codes, distinct = distinct_periods(periods)
+    done = np.empty(len(distinct), dtype=dtype)
+    done[:] = [work(p) for p in distinct]
+    return np.take(done, codes)

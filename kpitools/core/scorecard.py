@@ -27,7 +27,7 @@ from kpitools.core.dataset import RATED_FROM, Dataset
 from kpitools.core.levels import LEVELS as _LEVELS
 from kpitools.core.levels import levels_at
 from kpitools.core.model import Aggregation, Basis, Direction, Frequency, Status, Unit
-from kpitools.core.periods import FiscalCalendar, Granularity
+from kpitools.core.periods import FiscalCalendar, Granularity, distinct_periods
 from kpitools.core.variation import label_columns
 
 SCORECARD_COLUMNS = [
@@ -256,7 +256,7 @@ def _in_runs(dataset: Dataset, tiling: _Tiling, latest: pd.Period, carry: bool) 
     combined = pd.concat([frame for frame in (own, carried) if not frame.empty],
                          ignore_index=True)  # fmt: skip
     order = combined["measure_id"].map(dataset.measures["row"])
-    ends = [calendar.last_month(p).ordinal for p in combined["_period"]]
+    ends = calendar.last_ordinals(combined["_period"])
     combined = combined.assign(_order=order, _end_key=ends)
     return combined.sort_values(["_order", "_end_key"], kind="stable").reset_index(drop=True)
 
@@ -275,22 +275,19 @@ def measure_series(
     tiling = tiling or _Tiling(calendar)
     measures = dataset.measures
     values = dataset.values.copy()
-    values["_end"] = [calendar.last_month(p).ordinal for p in values["period"]]
+    values["_end"] = calendar.last_ordinals(values["period"])
     native = values.groupby("measure_id")["granularity"].max()
     values["_eff"] = values["measure_id"].map(native).clip(lower=int(granularity))
-    buckets: dict[tuple[pd.Period, int], pd.Period] = {
-        key: tiling.bucket(key[0], key[1])
-        for key in set(zip(values["period"], values["_eff"], strict=True))
-    }
-    values["_bucket"] = pd.Series(
-        [buckets[k] for k in zip(values["period"], values["_eff"], strict=True)],
-        index=values.index,
-        dtype=object,
-    )
-    values["_bucket_end"] = [
-        calendar.last_month(buckets[k]).ordinal
-        for k in zip(values["period"], values["_eff"], strict=True)
-    ]
+    # Each distinct (period, length of period reported) once: a bucket and its last month.
+    codes, distinct = distinct_periods(values["period"])
+    effective = values["_eff"].to_numpy(dtype=np.int64)
+    pairs, keys = pd.factorize(codes * 64 + effective)
+    buckets = [tiling.bucket(distinct[int(k) // 64], int(k) % 64) for k in keys.tolist()]
+    bucket_objects = np.empty(len(buckets), dtype=object)
+    bucket_objects[:] = buckets
+    values["_bucket"] = pd.Series(np.take(bucket_objects, pairs), index=values.index, dtype=object)
+    bucket_ends = np.array([calendar.last_month(b).ordinal for b in buckets], dtype=np.int64)
+    values["_bucket_end"] = np.take(bucket_ends, pairs)
     levels = levels_at(measures, dataset.targets, values["measure_id"], values["_end"])
     for column in _LEVELS:
         # Summed quarters are judged against the sum of the targets of the months supplied.
@@ -647,7 +644,7 @@ def _in_reporting_periods(
             "measure_id": np.repeat(coarse["measure_id"].unique(), len(reporting)),
         }
     )
-    grid["_key"] = [calendar.last_month(p).ordinal for p in grid["_period"]]
+    grid["_key"] = calendar.last_ordinals(grid["_period"])
     # A part-year figure ("to Q3") is available from the end of what it covers.
     months_in = coarse["_eff"].map({int(g): n for g, n in _MONTHS_IN.items()})
     covered = coarse["coverage"].astype(float)
@@ -661,7 +658,7 @@ def _in_reporting_periods(
     ).dropna(subset=["_bucket"])
     combined = pd.concat([own, carried.drop(columns="_key")], ignore_index=True)
     order = combined["measure_id"].map(dataset.measures["row"])
-    ends = [calendar.last_month(p).ordinal for p in combined["_period"]]
+    ends = calendar.last_ordinals(combined["_period"])
     combined = combined.assign(_order=order, _end_key=ends)
     return combined.sort_values(["_order", "_end_key"], kind="stable").reset_index(drop=True)
 
@@ -675,8 +672,8 @@ def _present(rows: pd.DataFrame, dataset: Dataset, spc: bool = True) -> pd.DataF
     for column in ("service", "title", "short_title", "category", "polarity", "unit", "scale",
                    "frequency", "include", "rag_method"):  # fmt: skip
         out[column] = ids.map(measures[column]).to_numpy()
-    out["period"] = [calendar.label(p) for p in rows["_period"]]
-    out["value_period"] = [calendar.label(p) for p in rows["_bucket"]]
+    out["period"] = calendar.labels(rows["_period"])
+    out["value_period"] = calendar.labels(rows["_bucket"])
     for column in ("value", "numerator", "denominator", "target", "tolerance", "tsl", "msl",
                    "variance", "variance_pct"):  # fmt: skip
         out[column] = rows[column].to_numpy(dtype=float)

@@ -160,6 +160,27 @@ def assurance(
     return Assurance.HIT_AND_MISS
 
 
+def assurance_each(
+    targets: np.ndarray, lower: np.ndarray, upper: np.ndarray, polarity: Polarity | str
+) -> tuple[Assurance | None, ...]:
+    """:func:`assurance` of each point's target against that point's limits."""
+    polarity = Polarity(polarity)
+    if polarity is Polarity.NEUTRAL:
+        return (None,) * len(targets)
+    unknown = np.isnan(targets) | np.isnan(lower) | np.isnan(upper)
+    below = targets < lower
+    above = targets > upper
+    words = {
+        (True, False): Assurance.MET if polarity is Polarity.UP else Assurance.MISSED,
+        (False, True): Assurance.MISSED if polarity is Polarity.UP else Assurance.MET,
+        (False, False): Assurance.HIT_AND_MISS,
+    }
+    return tuple(
+        None if u else words[(b, a)]
+        for u, b, a in zip(unknown.tolist(), below.tolist(), above.tolist(), strict=True)
+    )
+
+
 def xmr(
     values: Sequence[float] | np.ndarray,
     polarity: Polarity | str,

@@ -77,6 +77,11 @@ class Series:
             self._as_at[run_length] = kept
         return kept
 
+    def assurances(self, run_length: int) -> tuple[spc.Assurance | None, ...]:
+        """The assurance of the chart stopped at each point, for the target then."""
+        latest = self.as_at_each(run_length)
+        return spc.assurance_each(self.targets, latest.lower, latest.upper, self.polarity)
+
     def chart(self, run_length: int, upto: int | None = None) -> spc.Chart:
         """The chart of the first ``upto`` points (all of them by default)."""
         stop = len(self.values) if upto is None else upto
@@ -133,8 +138,11 @@ def _points(dataset: Dataset) -> dict[str, Series]:
     points = values[values["granularity"].to_numpy() == values["measure_id"].map(native).to_numpy()]
     if points.empty:
         return {}
-    ends = pd.Series([calendar.last_month(p).ordinal for p in points["period"]], index=points.index)
-    points = points.assign(_end=ends).sort_values(["measure_id", "_end"], kind="stable")
+    points = points.assign(
+        _end=calendar.last_ordinals(points["period"]),
+        _first=calendar.first_ordinals(points["period"]),
+    )
+    points = points.sort_values(["measure_id", "_end"], kind="stable")
     levels = levels_at(table, dataset.targets, points["measure_id"], points["_end"])
     target = levels["target"].where(levels["target"].notna(), levels["tsl"])
     points = points.assign(_target=target)
@@ -145,7 +153,7 @@ def _points(dataset: Dataset) -> dict[str, Series]:
         if group is None:
             continue
         periods = tuple(group["period"])
-        firsts = [calendar.first_month(p).ordinal for p in periods]
+        firsts = group["_first"].tolist()
         ends_of = group["_end"].to_numpy()
         out[str(measure_id)] = Series(
             measure_id=str(measure_id),
@@ -258,25 +266,32 @@ def labels_as_at(
     if series is None:
         series = measure_points(dataset, {m for m, _ in wanted})
     run_length = dataset.config.spc_run_length
+    firsts = calendar.first_ordinals([p for _, p in wanted])
+    lasts = calendar.last_ordinals([p for _, p in wanted])
+    by_measure: dict[str, list[int]] = {}
+    for i, (measure_id, _) in enumerate(wanted):
+        by_measure.setdefault(measure_id, []).append(i)
     out: dict[tuple[str, pd.Period], Label] = {}
-    for measure_id, period in wanted:
+    for measure_id, chosen in by_measure.items():
         points = series.get(measure_id)
         if points is None:
             continue
-        first = calendar.first_month(period).ordinal
-        last = calendar.last_month(period).ordinal
-        upto = int(np.searchsorted(points.ends, last, side="right"))
-        if upto == 0 or points.ends[upto - 1] < first:
-            continue
+        at = np.asarray(chosen)
+        # The chart stops at the last point in or before the period, which must fall in it.
+        upto = np.searchsorted(points.ends, lasts[at], side="right")
+        inside = upto > 0
+        inside[inside] = points.ends[upto[inside] - 1] >= firsts[at][inside]
         latest = points.as_at_each(run_length)
-        at = upto - 1
-        out[(measure_id, period)] = Label(
-            variation=latest.variation[at],
-            side=latest.side[at],
-            rules=latest.rules[at],
-            assurance=latest.assurance(at, float(points.targets[at]), points.polarity),
-            points=upto,
-        )
+        sure = points.assurances(run_length)
+        for i, stop in zip(at[inside].tolist(), upto[inside].tolist(), strict=True):
+            k = stop - 1
+            out[wanted[i]] = Label(
+                variation=latest.variation[k],
+                side=latest.side[k],
+                rules=latest.rules[k],
+                assurance=sure[k],
+                points=stop,
+            )
     return out
 
 
