@@ -10,12 +10,16 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from kpitools.core.errors import KpiToolsError, Problem
 
@@ -44,7 +48,7 @@ class RawTable:
     file: str
     columns: tuple[str, ...]
     numbers: tuple[int, ...]
-    cells: dict[str, tuple[str, ...]]
+    cells: Mapping[str, Sequence[str] | np.ndarray]
 
     @classmethod
     def from_rows(
@@ -67,7 +71,7 @@ class RawTable:
             (number, {c: cells[i] for c, cells in columns}) for i, number in enumerate(self.numbers)
         )
 
-    def column(self, name: str) -> tuple[str, ...]:
+    def column(self, name: str) -> Sequence[str] | np.ndarray:
         """A column's cells (all empty where the file has no such column)."""
         found = self.cells.get(name)
         return found if found is not None else ("",) * len(self.numbers)
@@ -172,7 +176,11 @@ def read_table(source: Input | Path) -> tuple[RawTable | None, list[Problem]]:
         if path.suffix.lower() == ".xlsx":
             header, body, label = _read_xlsx(path, source.sheet)
         else:
-            header, body = _read_csv(path)
+            text = _csv_text(path)
+            by_columns = _csv_by_columns(label, text)
+            if by_columns is not None:
+                return by_columns
+            header, body = _csv_records(text)
     except _Unreadable as err:
         return None, [Problem(label, err.row, "", str(err))]
     return _to_table(label, header, body)
@@ -184,11 +192,8 @@ class _Unreadable(Exception):
         self.row = row
 
 
-def _to_table(
-    file: str, header: list[str] | None, body: Iterator[tuple[int, list[str]]]
-) -> tuple[RawTable | None, list[Problem]]:
-    if header is None:
-        return None, [Problem(file, None, "", "is empty: expected a header row")]
+def _header(file: str, header: list[str]) -> tuple[list[str], list[Problem]]:
+    """The normalised column names, and a problem for each name given twice."""
     columns = [normalise_column(name) for name in header]
     problems: list[Problem] = []
     seen: set[str] = set()
@@ -196,6 +201,15 @@ def _to_table(
         if name and name in seen:
             problems.append(Problem(file, 1, name, f"column '{name}' appears twice in the header"))
         seen.add(name)
+    return columns, problems
+
+
+def _to_table(
+    file: str, header: list[str] | None, body: Iterator[tuple[int, list[str]]]
+) -> tuple[RawTable | None, list[Problem]]:
+    if header is None:
+        return None, [Problem(file, None, "", "is empty: expected a header row")]
+    columns, problems = _header(file, header)
     width = len(columns)
     numbers: list[int] = []
     kept: list[list[str]] = []
@@ -224,6 +238,10 @@ def _to_table(
 
 
 def _read_csv(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[str]]]]:
+    return _csv_records(_csv_text(path))
+
+
+def _csv_text(path: Path) -> str:
     try:
         blob = path.read_bytes()
     except OSError as err:
@@ -231,6 +249,10 @@ def _read_csv(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[st
     text = decode_text(blob)
     if "\x00" in text:
         raise _Unreadable("contains NUL bytes: it is not a CSV text file")
+    return text
+
+
+def _csv_records(text: str) -> tuple[list[str] | None, Iterator[tuple[int, list[str]]]]:
     lines = text.splitlines(keepends=True)
     delimiter = _delimiter(lines[0] if lines else "")
     try:
@@ -241,6 +263,45 @@ def _read_csv(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[st
         return None, iter(())
     # Rows as a spreadsheet counts them: one per record, the header being row 1.
     return records[0], ((i, record) for i, record in enumerate(records[1:], start=2))
+
+
+#: Line ends other than CR and LF: the record reader splits lines at them too.
+_OTHER_LINE_ENDS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _csv_by_columns(file: str, text: str) -> tuple[RawTable | None, list[Problem]] | None:
+    """A plain CSV file (no quotes, a record a line, as many cells as the header or fewer)
+    read by pandas' C parser into the same table the record reader gives; None for any
+    other file, which the record reader reads and words the problems of."""
+    if '"' in text or not text.strip() or _OTHER_LINE_ENDS.search(text):
+        return None
+    first = re.match(r"[^\r\n]*", text)
+    delimiter = _delimiter(first.group(0) if first else "")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=delimiter, header=None, dtype=object, na_filter=False,
+            skip_blank_lines=False, engine="c", quoting=csv.QUOTE_NONE,
+        )  # fmt: skip
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None  # more cells than the header, or anything else odd
+    cells = [frame[c].to_numpy(dtype=object) for c in frame.columns]
+    columns, problems = _header(file, [str(c[0]) for c in cells])
+    if problems:
+        return None, problems
+    body = [c[1:] for c in cells]
+    numbers = np.arange(2, len(frame) + 1)
+    if body:
+        # Blank rows are skipped: most rows show it by their first cell.
+        lead = pd.Series(body[0]).str.strip().to_numpy() != ""
+        unsure = np.flatnonzero(~lead)
+        blank = [i for i in unsure.tolist() if not any(c[i].strip() for c in body)]
+        if blank:
+            kept = np.ones(len(numbers), dtype=bool)
+            kept[blank] = False
+            numbers = numbers[kept]
+            body = [c[kept] for c in body]
+    named = {name: c for name, c in zip(columns, body, strict=True) if name}
+    return RawTable(file, tuple(c for c in columns if c), tuple(numbers.tolist()), named), []
 
 
 def csv_rows(path: Path) -> list[list[str]]:

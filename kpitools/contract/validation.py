@@ -14,7 +14,7 @@ import datetime as dt
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -912,14 +912,14 @@ _LEFT = _Left()
 
 
 def _each_distinct(
-    cells: tuple[str, ...], read: Callable[[str], Any]
+    cells: Sequence[str] | np.ndarray, read: Callable[[str], Any]
 ) -> tuple[np.ndarray, list[Any]]:
     """Each distinct cell read once: the cells' codes and what each distinct cell reads as."""
     codes, uniques = pd.factorize(np.asarray(cells, dtype=object), use_na_sentinel=False)
     return codes, [read(text) for text in uniques.tolist()]
 
 
-def _distinct(cells: tuple[str, ...]) -> list[str]:
+def _distinct(cells: Sequence[str] | np.ndarray) -> list[str]:
     """The distinct cells in the order :func:`_each_distinct` codes them."""
     return list(pd.unique(np.asarray(cells, dtype=object)))
 

@@ -570,9 +570,11 @@ def _data_quality(grid: pd.DataFrame, tiling: _Tiling) -> list[str]:
     """What a reader should know about the data behind each row: months not supplied, not
     available, pending or mitigated inside a longer period, provisional and restated figures,
     changed ratings."""
-    notes = []
+    notes = np.full(len(grid), "", dtype=object)
     needed = [c for c in _QUALITY_COLUMNS if c in grid.columns]
-    for row in grid[needed].to_dict("records"):
+    chosen = np.flatnonzero(_may_have_notes(grid, tiling))
+    for at, row in zip(chosen.tolist(), grid[needed].iloc[chosen].to_dict("records"),
+                       strict=True):  # fmt: skip
         status, rows = row["status"], row["_rows"]
         parts = []
         if status == Status.MISSING.value:
@@ -609,8 +611,36 @@ def _data_quality(grid: pd.DataFrame, tiling: _Tiling) -> list[str]:
             parts.append("restated")
         if row["rag"] != row["rag_calculated"]:
             parts.append(f"rating changed from {row['rag_calculated']} to {row['rag']}")
-        notes.append("; ".join(parts))
-    return notes
+        notes[at] = "; ".join(parts)
+    return notes.tolist()
+
+
+def _may_have_notes(grid: pd.DataFrame, tiling: _Tiling) -> np.ndarray:
+    """Rows :func:`_data_quality` may have something to say of: every row it has a note for
+    and a few more (a whole period of plain figures, the most of a scorecard, has none)."""
+
+    def column(name: str) -> pd.Series:
+        return grid[name] if name in grid.columns else pd.Series(np.nan, index=grid.index)
+
+    status = column("status")
+    maybe = status.isin([Status.MISSING.value, Status.NOT_AVAILABLE.value,
+                         Status.PENDING.value])  # fmt: skip
+    maybe |= column("coverage").notna()
+    maybe |= column("_restated").fillna(True).astype(bool)
+    maybe |= column("rag") != column("rag_calculated")  # True where either is missing
+    summarised = ~column("_passthrough").fillna(False).astype(bool) & column("frequency").isin(
+        _GAP_FILLED
+    )
+    effective, native = column("_eff"), column("_native")
+    months = {int(g): tiling.months(int(g)) for g in pd.unique(effective.dropna())}
+    months.update({int(g): tiling.months(int(g)) for g in pd.unique(native.dropna())})
+    expected = effective.map(months) // native.map(months)
+    counts = ("_n_not_available", "_n_pending", "_n_mitigated", "_n_no_parts")
+    odd = ~(column("_rows") >= expected) | expected.isna()
+    for name in counts:
+        odd |= column(name).fillna(1) != 0
+    maybe |= summarised & odd
+    return maybe.to_numpy(dtype=bool)
 
 
 def _in_reporting_periods(

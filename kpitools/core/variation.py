@@ -15,7 +15,7 @@ variation a quarter's report shows does not change when later months come in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,6 +60,9 @@ class Series:
     _as_at: dict[int, spc.Latest] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _words: dict[int, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def as_at_each(self, run_length: int) -> spc.Latest:
         """What the chart stopped at each point says of that point, worked out once."""
@@ -75,6 +78,18 @@ class Series:
             for array in (kept.mean, kept.lower, kept.upper):
                 array.setflags(write=False)
             self._as_at[run_length] = kept
+        return kept
+
+    def label_words(self, run_length: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each point's variation and assurance as the scorecard writes them ('' for no
+        assurance), for the chart stopped at the point."""
+        kept = self._words.get(run_length)
+        if kept is None:
+            latest = self.as_at_each(run_length)
+            said = np.array([v.value for v in latest.variation], dtype=object)
+            sure = np.array([a.value if a else "" for a in self.assurances(run_length)],
+                            dtype=object)  # fmt: skip
+            kept = self._words[run_length] = (said, sure)
         return kept
 
     def assurances(self, run_length: int) -> tuple[spc.Assurance | None, ...]:
@@ -261,29 +276,13 @@ def labels_as_at(
     """For each (measure, period): the label of its chart stopped at the period's end, when
     the chart's latest point falls in the period (a period without a figure has none).
     ``series``: the measures' points, where the caller has read them already."""
-    calendar = dataset.calendar
     wanted = list(dict.fromkeys(keys))
-    if series is None:
-        series = measure_points(dataset, {m for m, _ in wanted})
     run_length = dataset.config.spc_run_length
-    firsts = calendar.first_ordinals([p for _, p in wanted])
-    lasts = calendar.last_ordinals([p for _, p in wanted])
-    by_measure: dict[str, list[int]] = {}
-    for i, (measure_id, _) in enumerate(wanted):
-        by_measure.setdefault(measure_id, []).append(i)
     out: dict[tuple[str, pd.Period], Label] = {}
-    for measure_id, chosen in by_measure.items():
-        points = series.get(measure_id)
-        if points is None:
-            continue
-        at = np.asarray(chosen)
-        # The chart stops at the last point in or before the period, which must fall in it.
-        upto = np.searchsorted(points.ends, lasts[at], side="right")
-        inside = upto > 0
-        inside[inside] = points.ends[upto[inside] - 1] >= firsts[at][inside]
+    for points, at, stops in _stops(dataset, wanted, series):
         latest = points.as_at_each(run_length)
         sure = points.assurances(run_length)
-        for i, stop in zip(at[inside].tolist(), upto[inside].tolist(), strict=True):
+        for i, stop in zip(at.tolist(), stops.tolist(), strict=True):
             k = stop - 1
             out[wanted[i]] = Label(
                 variation=latest.variation[k],
@@ -302,14 +301,43 @@ def label_columns(
 ) -> dict[str, list[str]]:
     """The scorecard's ``variation`` and ``assurance`` columns for these (measure, value
     period) keys, '' where a period has no label."""
-    labels = labels_as_at(dataset, keys, series)
-    found = [labels.get(k) for k in keys]
-    return {
-        "variation": [label.variation.value if label else "" for label in found],
-        "assurance": [
-            label.assurance.value if label and label.assurance else "" for label in found
-        ],
-    }
+    run_length = dataset.config.spc_run_length
+    variation = np.full(len(keys), "", dtype=object)
+    assurance = np.full(len(keys), "", dtype=object)
+    for points, at, stops in _stops(dataset, keys, series):
+        said, sure = points.label_words(run_length)
+        variation[at] = said[stops - 1]
+        assurance[at] = sure[stops - 1]
+    return {"variation": variation.tolist(), "assurance": assurance.tolist()}
+
+
+def _stops(
+    dataset: Dataset, keys: list[tuple[str, pd.Period]], series: dict[str, Series] | None
+) -> Iterator[tuple[Series, np.ndarray, np.ndarray]]:
+    """For each measure: its series, the positions of its keys that have a label and how
+    many points the chart stopped at each of their periods has (the last point in or before
+    the period, which must fall in it)."""
+    if not keys:
+        return
+    calendar = dataset.calendar
+    ids = np.empty(len(keys), dtype=object)
+    ids[:] = [m for m, _ in keys]
+    periods = [p for _, p in keys]
+    firsts, lasts = calendar.first_ordinals(periods), calendar.last_ordinals(periods)
+    codes, names = pd.factorize(ids)
+    if series is None:
+        series = measure_points(dataset, set(names.tolist()))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    for j, measure_id in enumerate(names.tolist()):
+        points = series.get(measure_id)
+        if points is None:
+            continue
+        at = order[bounds[j] : bounds[j + 1]]
+        stops = np.searchsorted(points.ends, lasts[at], side="right")
+        inside = stops > 0
+        inside[inside] = points.ends[stops[inside] - 1] >= firsts[at][inside]
+        yield points, at[inside], stops[inside]
 
 
 def with_labels(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import kpitools
+from kpitools.contract.loading import clear_parsed
 
 MEASURES = """\
 measure_id,service,title,polarity,unit,aggregation,target
@@ -80,3 +81,29 @@ def test_a_mitigated_month_does_not_excuse_failed_ones(make_data, aggregation):
     assert (row["status"], row["rag"]) == ("reported", "red")
     [line] = kpitools.build_cpr(dataset, "S", "2023/24 Q1").exceptions
     assert line.months == (("2023-04", "blue"), ("2023-05", "red"), ("2023-06", "red"))
+
+
+@pytest.mark.parametrize("aggregation", ["last", "sum", "mean", "ratio"])
+def test_data_quality_notes_skip_no_row_with_something_to_say(make_data, monkeypatch, aggregation):
+    """Notes are worded only for rows that may have one: every row gives the same notes."""
+    from kpitools.core import scorecard
+
+    rows = ["measure_id,period,value,numerator,denominator,status,restated_from,rag_override"]
+    months = [f"{2023 + (m + 3) // 12}-{(m + 3) % 12 + 1:02d}" for m in range(len(CASES) * 3)]
+    for i, (statuses, _, _) in enumerate(CASES):
+        for j, status in enumerate(statuses):
+            figure = "" if status in ("not_available", "not_expected") else "90"
+            parts = ",90,100" if figure and j != 1 else ",,"
+            restated = "85" if i % 4 == 1 and figure else ""
+            override = "amber" if i % 5 == 2 and j == 2 else ""
+            rows.append(f"M,{months[3 * i + j]},{figure}{parts},{status},{restated},{override}")
+    rows.pop(7)  # a month not supplied
+    data = make_data(measures=MEASURES.format(aggregation=aggregation),
+                     values="\n".join(rows) + "\n")  # fmt: skip
+    dataset = kpitools.load(data)
+    chosen = kpitools.rate(dataset)["data_quality"].tolist()
+    monkeypatch.setattr(scorecard, "_may_have_notes", lambda grid, tiling: [True] * len(grid))
+    clear_parsed()  # the scorecard is worked out again, not remembered
+    every = kpitools.rate(kpitools.load(data))["data_quality"].tolist()
+    assert chosen == every
+    assert sum(bool(note) for note in chosen) >= 8
