@@ -433,6 +433,32 @@ def _joined_text(values: pd.DataFrame, keys: list[str], column: str, sep: str) -
     return joined.rename(column)
 
 
+def _with_gaps(
+    summary: pd.DataFrame, measures: pd.DataFrame, latest: pd.Period, tiling: _Tiling
+) -> pd.DataFrame:
+    """The rows of the series (measure and length of period) :func:`_fill_gaps` has periods
+    to add to: fewer periods than there are from its first to the last ended (most series
+    have none missing, and are not gone through one by one)."""
+    if summary.empty:
+        return summary
+    grouped = summary.groupby(["measure_id", "_eff"], sort=False)["_bucket_end"]
+    size, first, last = (
+        grouped.transform("size"),
+        grouped.transform("min"),
+        grouped.transform("max"),
+    )
+    effective = summary["_eff"].astype(int)
+    kinds = pd.unique(effective).tolist()
+    months = effective.map({e: tiling.months(e) for e in kinds})
+    ended = effective.map(
+        {e: tiling.calendar.last_month(tiling.ended(latest, e)).ordinal for e in kinds}
+    )
+    expected = (np.maximum(last, ended) - first) // months + 1
+    filled = summary["measure_id"].map(measures["frequency"]).isin(_GAP_FILLED)
+    chosen: pd.DataFrame = summary[filled & (size < expected)]
+    return chosen
+
+
 def _fill_gaps(
     summary: pd.DataFrame, measures: pd.DataFrame, latest: pd.Period, tiling: _Tiling
 ) -> pd.DataFrame:
@@ -440,7 +466,9 @@ def _fill_gaps(
     every month or quarter; others (termly, annual) keep the periods they have."""
     additions = []
     frequency = measures["frequency"]
-    for key, group in summary.groupby(["measure_id", "_eff"], sort=False):
+    for key, group in _with_gaps(summary, measures, latest, tiling).groupby(
+        ["measure_id", "_eff"], sort=False
+    ):
         measure_id, eff = cast(tuple[str, int], key)
         if frequency[measure_id] not in _GAP_FILLED:
             continue
@@ -498,7 +526,7 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset, tiling: _Tiling) -> pd.Da
     # Seasonal and year-to-date figures compare with the same point of the year before (a
     # run of months that does not divide the year has no such point among its runs).
     same_point = grid["seasonal"].astype(bool) | (grid["basis"] == Basis.YTD.value)
-    per_year = grid["_eff"].map(lambda g: 12 / tiling.months(int(g)))
+    per_year = 12 / _months_of(grid["_eff"], tiling)
     yearly = same_point & grid["frequency"].isin(_GAP_FILLED)
     no_same_point = yearly & (per_year % 1 != 0)
     lags = np.where(yearly & ~no_same_point, per_year, 1).astype(int)
@@ -535,13 +563,17 @@ def _months_supplied(grid: pd.DataFrame, tiling: _Tiling) -> pd.Series:
     """For a summarised period with fewer rows than months (a month missing, a quarter not
     yet over), how many it has; NaN for a whole period. A part is never compared with a
     whole."""
-    expected = grid["_eff"].map(lambda g: tiling.months(int(g))) / grid["_native"].map(
-        lambda g: tiling.months(int(g))
-    )
+    expected = _months_of(grid["_eff"], tiling) / _months_of(grid["_native"], tiling)
     summarised = ~grid["_passthrough"].astype(bool) & grid["frequency"].isin(_GAP_FILLED)
     rows = grid["_rows"].astype(float)
     part = summarised & (rows < expected) & (rows > 0)
     return rows.where(part)
+
+
+def _months_of(granularity: pd.Series, tiling: _Tiling) -> pd.Series:
+    """How many months each period of these (effective) granularities spans."""
+    kinds = {int(g) for g in pd.unique(granularity.dropna())}
+    return granularity.map({g: tiling.months(g) for g in kinds}).astype(float)
 
 
 def coverage_text(months: Any, period: pd.Period) -> str:
@@ -635,10 +667,11 @@ def _may_have_notes(grid: pd.DataFrame, tiling: _Tiling) -> np.ndarray:
     months = {int(g): tiling.months(int(g)) for g in pd.unique(effective.dropna())}
     months.update({int(g): tiling.months(int(g)) for g in pd.unique(native.dropna())})
     expected = effective.map(months) // native.map(months)
-    counts = ("_n_not_available", "_n_pending", "_n_mitigated", "_n_no_parts")
     odd = ~(column("_rows") >= expected) | expected.isna()
-    for name in counts:
+    for name in ("_n_not_available", "_n_pending", "_n_mitigated"):
         odd |= column(name).fillna(1) != 0
+    # Months without numerator and denominator are said of a ratio only.
+    odd |= (column("_n_no_parts").fillna(1) != 0) & column("_ratio").fillna(True).astype(bool)
     maybe |= summarised & odd
     return maybe.to_numpy(dtype=bool)
 

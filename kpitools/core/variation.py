@@ -25,6 +25,7 @@ from kpitools.core import spc
 from kpitools.core.dataset import RATED_FROM, Dataset
 from kpitools.core.levels import levels_at
 from kpitools.core.model import Basis, Status
+from kpitools.core.periods import distinct_periods
 
 #: The columns of :func:`spc_table`, one row per measure per point.
 SPC_COLUMNS = [
@@ -161,23 +162,37 @@ def _points(dataset: Dataset) -> dict[str, Series]:
     levels = levels_at(table, dataset.targets, points["measure_id"], points["_end"])
     target = levels["target"].where(levels["target"].notna(), levels["tsl"])
     points = points.assign(_target=target)
+    # Each measure's points are one stretch of the sorted columns: sliced, not grouped.
+    codes, distinct = distinct_periods(points["period"])
+    shown = np.empty(len(distinct), dtype=object)
+    shown[:] = distinct
+    periods = np.take(shown, codes)  # shares one Period object per distinct period
+    ids = points["measure_id"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    where = dict(zip(ids[starts].tolist(), zip(starts.tolist(), [*starts[1:].tolist(), len(ids)],
+                                                strict=True), strict=True))  # fmt: skip
+    firsts, ends = points["_first"].to_numpy(), points["_end"].to_numpy()
+    figures = points["value"].to_numpy(dtype=float)
+    targets = points["_target"].to_numpy(dtype=float)
     out: dict[str, Series] = {}
-    groups = dict(tuple(points.groupby("measure_id", sort=False)))
-    for measure_id, info in table.iterrows():
-        group = groups.get(str(measure_id))
-        if group is None:
+    columns = ["polarity", "spc_recalculate", "spc_baseline"]
+    present = [c for c in columns if c in table.columns]
+    for measure_id, info in zip(table.index, table[present].to_dict("records"), strict=True):
+        found = where.get(str(measure_id))
+        if found is None:
             continue
-        periods = tuple(group["period"])
-        firsts = group["_first"].tolist()
-        ends_of = group["_end"].to_numpy()
+        lo, hi = found
+        ends_of = ends[lo:hi]
         out[str(measure_id)] = Series(
             measure_id=str(measure_id),
             polarity=str(info["polarity"]),
-            periods=periods,
+            periods=tuple(periods[lo:hi].tolist()),
             ends=ends_of,
-            values=group["value"].to_numpy(dtype=float),
-            targets=group["_target"].to_numpy(dtype=float),
-            recalculate=_starts(dataset, str(info.get("spc_recalculate", "") or ""), firsts),
+            values=figures[lo:hi],
+            targets=targets[lo:hi],
+            recalculate=_starts(
+                dataset, str(info.get("spc_recalculate", "") or ""), firsts[lo:hi].tolist()
+            ),
             baseline=_baseline(dataset, str(info.get("spc_baseline", "") or ""), ends_of),
         )
     return out
