@@ -17,6 +17,9 @@ The package is layered by stage (each imports only those before it):
 charts, HTML, deck), :mod:`kpitools.batch` (the quarterly run) and :mod:`kpitools.cli`.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from kpitools._version import __version__
 from kpitools.contract.config_file import load_config
 from kpitools.contract.loading import load
@@ -28,9 +31,32 @@ from kpitools.core.periods import FiscalCalendar, Granularity
 from kpitools.core.rating import rate_value
 from kpitools.core.scorecard import SCORECARD_COLUMNS, rate
 from kpitools.core.summaries import count_rag, count_service_levels
-from kpitools.report.content import Cpr, build_cpr
-from kpitools.report.deck import build_deck, write_deck
-from kpitools.report.summary import ReportSummary, write_summary
+
+if TYPE_CHECKING:
+    from kpitools.report.content import Cpr, build_cpr
+    from kpitools.report.deck import build_deck, write_deck
+    from kpitools.report.summary import ReportSummary, write_summary
+
+#: The report's names, imported when first used: a command that builds no report (a
+#: scorecard, a rerun with nothing to do) does not pay for python-pptx and plotly.
+_REPORT = {
+    "Cpr": "kpitools.report.content",
+    "build_cpr": "kpitools.report.content",
+    "build_deck": "kpitools.report.deck",
+    "write_deck": "kpitools.report.deck",
+    "ReportSummary": "kpitools.report.summary",
+    "write_summary": "kpitools.report.summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _REPORT.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kpitools' has no attribute {name!r}")
+    found = getattr(importlib.import_module(module), name)
+    globals()[name] = found
+    return found
+
 
 __all__ = [
     "RAG",

@@ -96,14 +96,14 @@ def _data_folder(
 ) -> tuple[str, Any]:
     """The data folder to read: ``--data``, or the history store's data as of a time written
     under ``root``; and the (store, ingest id, as-of) it came from, or None."""
-    from kpitools.store.history import parse_as_of, resolve_url, snapshot
-
     if data and db:
         raise click.UsageError("read the data from --data or from --db, not both")
     if data:
         if as_of:
             raise click.UsageError("--as-of needs --db: a folder has no history")
         return data, None
+    from kpitools.store.history import parse_as_of, resolve_url, snapshot  # SQLAlchemy: 0.2 s
+
     if resolve_url(db) is None:
         raise click.UsageError("say where the data is: --data DIR (or --db, or KPITOOLS_DB)")
     store = _store(db)

@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from kpitools.core.model import Polarity
 
@@ -73,6 +72,8 @@ def forecast(
     fitted = intercept + slope * x
     dof = n - 2
     residual = float(np.sqrt(((recent - fitted) ** 2).sum() / dof))
+    from scipy import stats  # here: importing kpitools must not pay for scipy (0.6 s)
+
     t = float(stats.t.ppf(0.5 + COVERAGE / 2, dof))
     centre = x.mean()
     spread = float(((x - centre) ** 2).sum())
@@ -89,6 +90,8 @@ def forecast(
 def _seasonal_naive(y: np.ndarray, m: int, horizon: int, noun: str) -> Forecast:
     differences = y[m:] - y[:-m]
     sigma = float(np.sqrt((differences**2).mean()))
+    from scipy import stats
+
     z = float(stats.norm.ppf(0.5 + COVERAGE / 2))
     steps = []
     for h in range(1, horizon + 1):
