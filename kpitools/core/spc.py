@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -206,7 +207,7 @@ def xmr(
     low = np.zeros((n, len(_ORDER)), dtype=bool)
     for stretch in stretches:
         at = slice(stretch.start, stretch.stop)
-        drawn = stretch.lines()
+        drawn = stretch.lines
         for name, line in lines.items():
             line[at] = drawn[name][-1]  # the lines as the stretch's last point has them
         high[at], low[at] = stretch.rules(run_length)
@@ -260,7 +261,7 @@ def as_at_each(
     low = np.zeros((n, len(_ORDER)), dtype=bool)
     for stretch in stretches:
         at = slice(stretch.start, stretch.stop)
-        lines = stretch.lines()
+        lines = stretch.lines
         mean[at], lower[at], upper[at] = lines["mean"], lines["lower"], lines["upper"]
         high[at], low[at] = stretch.latest_rules(run_length)
     variation, side, rules = _classify(high, low, polarity, y >= mean)
@@ -307,6 +308,7 @@ class _Stretch:
     def points(self) -> np.ndarray:
         return self.y[self.start : self.stop]
 
+    @cached_property
     def lines(self) -> dict[str, np.ndarray]:
         """Each line as the chart stopped at each point of the stretch has it."""
         points = self.points
@@ -337,7 +339,7 @@ class _Stretch:
         point and rule (columns in :class:`Rule` order)."""
         y = self.points
         m = len(y)
-        last = {name: line[-1:] for name, line in self.lines().items()}
+        last = {name: line[-1:] for name, line in self.lines.items()}
         scale = last["close"]
         steps = np.concatenate([[0.0], np.diff(y)])  # the first point has no step
         flags = []
@@ -361,7 +363,7 @@ class _Stretch:
         """The rules that flag each point of the stretch on the chart stopped at it."""
         y = self.points
         m = len(y)
-        lines = self.lines()
+        lines = self.lines
         scale = lines["close"]
         steps = np.diff(y)
         flags = []
