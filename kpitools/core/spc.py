@@ -269,6 +269,41 @@ def as_at_each(
                   rules=rules)  # fmt: skip
 
 
+def as_at_each_alike(
+    values: np.ndarray, polarity: Polarity | str, *, run_length: int = DEFAULT_RUN_LENGTH
+) -> list[Latest]:
+    """:func:`as_at_each` of several series at once: a row each, all of one length and one
+    polarity, none recalculated and none with a baseline (most of a council's measures).
+    The same additions in the same order as one at a time: the same numbers to the bit."""
+    if run_length < 2:
+        raise ValueError("a shift or trend needs a run of at least 2 points")
+    y = np.asarray(values, dtype=float)
+    if y.ndim != 2 or not np.isfinite(y).all():
+        raise ValueError("a row per series, of numbers: leave missing periods out")
+    count, n = y.shape
+    if not n:
+        return [as_at_each([], polarity, run_length=run_length) for _ in range(count)]
+    stretch = _Stretch(y, 0, n, None)
+    lines = stretch.lines
+    high, low = stretch.latest_rules(run_length)
+    width = len(_ORDER)
+    variation, side, rules = _classify(
+        high.reshape(-1, width), low.reshape(-1, width), Polarity(polarity),
+        (y >= lines["mean"]).reshape(-1),
+    )  # fmt: skip
+    return [
+        Latest(
+            mean=lines["mean"][i].copy(),
+            lower=lines["lower"][i].copy(),
+            upper=lines["upper"][i].copy(),
+            variation=variation[i * n : (i + 1) * n],
+            side=side[i * n : (i + 1) * n],
+            rules=rules[i * n : (i + 1) * n],
+        )
+        for i in range(count)
+    ]
+
+
 def _stretches(
     values: Sequence[float] | np.ndarray,
     polarity: Polarity | str,
@@ -306,23 +341,25 @@ class _Stretch:
 
     @property
     def points(self) -> np.ndarray:
-        return self.y[self.start : self.stop]
+        return self.y[..., self.start : self.stop]
 
     @cached_property
     def lines(self) -> dict[str, np.ndarray]:
         """Each line as the chart stopped at each point of the stretch has it."""
-        points = self.points
-        m = len(points)
+        points = self.points  # one series, or several of the same length (a row each)
+        m = points.shape[-1]
         counts = np.arange(1, m + 1, dtype=float)
-        centre = np.cumsum(points) / counts
-        spread = np.full(m, np.nan)
+        centre = np.cumsum(points, axis=-1) / counts
+        spread = np.full(points.shape, np.nan)
         if m >= MIN_POINTS:
-            moving = np.cumsum(np.abs(np.diff(points)))
-            spread[MIN_POINTS - 1 :] = moving[MIN_POINTS - 2 :] / counts[MIN_POINTS - 2 : m - 1]
+            moving = np.cumsum(np.abs(np.diff(points, axis=-1)), axis=-1)
+            spread[..., MIN_POINTS - 1 :] = (
+                moving[..., MIN_POINTS - 2 :] / counts[MIN_POINTS - 2 : m - 1]
+            )
         if self.baseline is not None:  # held from the baseline's last point on
             held = self.baseline - self.start
-            centre[held:] = centre[held]
-            spread[held:] = spread[held]
+            centre[..., held:] = centre[..., held : held + 1]
+            spread[..., held:] = spread[..., held : held + 1]
         return {
             "mean": centre,
             "lower": centre - LIMIT_FACTOR * spread,
@@ -331,7 +368,7 @@ class _Stretch:
             "upper_2s": centre + TWO_SIGMA_FACTOR * spread,
             # Rounding in the mean and the limits is no difference (a few ulps of the
             # largest number), whatever the numbers' size.
-            "close": _CLOSE * counts * np.maximum.accumulate(np.abs(points)),
+            "close": _CLOSE * counts * np.maximum.accumulate(np.abs(points), axis=-1),
         }
 
     def rules(self, run_length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -360,32 +397,35 @@ class _Stretch:
         return flags[0], flags[1]
 
     def latest_rules(self, run_length: int) -> tuple[np.ndarray, np.ndarray]:
-        """The rules that flag each point of the stretch on the chart stopped at it."""
+        """The rules that flag each point of the stretch on the chart stopped at it (for
+        several series at once too: flags by series, point and rule)."""
         y = self.points
-        m = len(y)
+        m = y.shape[-1]
         lines = self.lines
         scale = lines["close"]
-        steps = np.diff(y)
+        steps = np.diff(y, axis=-1)
         flags = []
         for side in (_HIGH, _LOW):
-            flag = np.zeros((m, len(_ORDER)), dtype=bool)
+            flag = np.zeros((*y.shape, len(_ORDER)), dtype=bool)
             # A shift or a trend ends at the chart's latest point: its last points (or
             # steps), against the lines as they stand then.
             if m >= run_length:
                 ends = slice(run_length - 1, m)  # window w ends at point w + run_length - 1
-                close = scale[ends, None]
-                windows = sliding_window_view(y, run_length)
-                flag[ends, _SHIFT] = side.past(windows, lines["mean"][ends, None], close).all(1)
-                rises = sliding_window_view(steps, run_length - 1)
-                flag[ends, _TREND] = side.past(rises, 0.0, close).all(1)
-            flag[:, _BEYOND] = side.past(y, lines[side.limit], scale)  # NaN: no limits yet
+                close = scale[..., ends, None]
+                windows = sliding_window_view(y, run_length, axis=-1)
+                mean = lines["mean"][..., ends, None]
+                flag[..., ends, _SHIFT] = side.past(windows, mean, close).all(-1)
+                rises = sliding_window_view(steps, run_length - 1, axis=-1)
+                flag[..., ends, _TREND] = side.past(rises, 0.0, close).all(-1)
+            flag[..., _BEYOND] = side.past(y, lines[side.limit], scale)  # NaN: no limits yet
             if m >= 3:
                 ends = slice(2, m)
-                close = scale[ends, None]
-                windows = sliding_window_view(y, 3)
-                beyond = side.past(windows, lines[side.limit][ends, None], close)
-                near = side.past(windows, lines[side.two_sigma][ends, None], close) & ~beyond
-                flag[ends, _TWO_OF_THREE] = near[:, -1] & (near.sum(axis=1) >= 2)
+                close = scale[..., ends, None]
+                windows = sliding_window_view(y, 3, axis=-1)
+                beyond = side.past(windows, lines[side.limit][..., ends, None], close)
+                two = lines[side.two_sigma][..., ends, None]
+                near = side.past(windows, two, close) & ~beyond
+                flag[..., ends, _TWO_OF_THREE] = near[..., -1] & (near.sum(axis=-1) >= 2)
             flags.append(flag)
         return flags[0], flags[1]
 

@@ -76,10 +76,14 @@ class Series:
                 recalculate=self.recalculate,
                 baseline=self.baseline,
             )
-            for array in (kept.mean, kept.lower, kept.upper):
-                array.setflags(write=False)
-            self._as_at[run_length] = kept
+            self.keep_as_at(run_length, kept)
         return kept
+
+    def keep_as_at(self, run_length: int, latest: spc.Latest) -> None:
+        """Keep what :meth:`as_at_each` gives (read with other series by :func:`read_alike`)."""
+        for array in (latest.mean, latest.lower, latest.upper):
+            array.setflags(write=False)
+        self._as_at[run_length] = latest
 
     def label_words(self, run_length: int) -> tuple[np.ndarray, np.ndarray]:
         """Each point's variation and assurance as the scorecard writes them ('' for no
@@ -326,6 +330,23 @@ def label_columns(
     return {"variation": variation.tolist(), "assurance": assurance.tolist()}
 
 
+def read_alike(series: Iterable[Series], run_length: int) -> None:
+    """Read the series that are alike - one length, one polarity, no recalculation and no
+    baseline - together (:func:`spc.as_at_each_alike`): a council's measures mostly are."""
+    groups: dict[tuple[int, str], list[Series]] = {}
+    for one in series:
+        if run_length in one._as_at or one.recalculate or one.baseline is not None:
+            continue
+        groups.setdefault((len(one.values), one.polarity), []).append(one)
+    for (_, polarity), alike in groups.items():
+        if len(alike) < 2:
+            continue
+        stacked = np.stack([one.values for one in alike])
+        read = spc.as_at_each_alike(stacked, polarity, run_length=run_length)
+        for one, latest in zip(alike, read, strict=True):
+            one.keep_as_at(run_length, latest)
+
+
 def _stops(
     dataset: Dataset, keys: list[tuple[str, pd.Period]], series: dict[str, Series] | None
 ) -> Iterator[tuple[Series, np.ndarray, np.ndarray]]:
@@ -342,6 +363,7 @@ def _stops(
     codes, names = pd.factorize(ids)
     if series is None:
         series = measure_points(dataset, set(names.tolist()))
+    read_alike([series[m] for m in names.tolist() if m in series], dataset.config.spc_run_length)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
     for j, measure_id in enumerate(names.tolist()):

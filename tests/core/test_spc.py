@@ -9,7 +9,15 @@ import math
 import numpy as np
 import pytest
 
-from kpitools.core.spc import Assurance, Rule, Variation, as_at_each, assurance, xmr
+from kpitools.core.spc import (
+    Assurance,
+    Rule,
+    Variation,
+    as_at_each,
+    as_at_each_alike,
+    assurance,
+    xmr,
+)
 
 IMP, C, N, CC = Variation.IMPROVEMENT, Variation.CONCERN, Variation.NEITHER, Variation.COMMON_CAUSE
 
@@ -327,3 +335,23 @@ def test_every_rule_is_read_as_at_each_point() -> None:
         (C, "high", (Rule.TREND,)),  # six points, each higher than the one before
     ]  # fmt: skip
     assert xmr(values, "down", baseline=13).rules[14] == (Rule.TWO_OF_THREE,)  # seen later
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_series_read_together_read_as_each_alone(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 40))
+    polarity = ("up", "down", "neutral")[seed % 3]
+    run_length = (6, 7, 2)[seed % 3]
+    rows = [_series(seed * 50 + k)[0] for k in range(40)]
+    rows = [np.resize(r, n) if len(r) else np.zeros(n) for r in rows]
+    together = as_at_each_alike(np.array(rows), polarity, run_length=run_length)
+    for row, read in zip(rows, together, strict=True):
+        alone = as_at_each(row, polarity, run_length=run_length)
+        assert (read.variation, read.side, read.rules) == (
+            alone.variation, alone.side, alone.rules
+        )  # fmt: skip
+        for mine, theirs in ((read.mean, alone.mean), (read.lower, alone.lower),
+                             (read.upper, alone.upper)):  # fmt: skip
+            assert np.array_equal(mine, theirs, equal_nan=True)
+    assert any(v is not CC for read in together for v in read.variation)
