@@ -919,11 +919,6 @@ def _each_distinct(
     return codes, [read(text) for text in uniques.tolist()]
 
 
-def _distinct(cells: Sequence[str] | np.ndarray) -> list[str]:
-    """The distinct cells in the order :func:`_each_distinct` codes them."""
-    return list(pd.unique(np.asarray(cells, dtype=object)))
-
-
 def _quietly(
     table: RawTable, column: str, read: Callable[[TableChecker, int, dict[str, str]], Any]
 ) -> Callable[[str], Any]:
@@ -1005,31 +1000,36 @@ def _values_by_column(
     key = np.where(known, measure * (len(distinct) + 1) + p_canon[p_codes], -1 - np.arange(n))
     left[pd.Series(key).duplicated(keep=False).to_numpy()] = True
 
-    s_codes, s_found = read("status", _quietly(table, "status", lambda c, r, cells: c.enum(
-        r, cells, "status", Status, Status.REPORTED, _STATUS_WORDS)))  # fmt: skip
-    s_found = [_LEFT if f is Status.MISSING else f for f in s_found]
-    left[np.array([f is _LEFT for f in s_found], dtype=bool)[s_codes]] = True
+    quiet_status = _quietly(table, "status", lambda c, r, cells: c.enum(
+        r, cells, "status", Status, Status.REPORTED, _STATUS_WORDS))  # fmt: skip
+
+    def status(text: str) -> Any:
+        found = quiet_status(text)
+        return _LEFT if found is Status.MISSING else found  # 'missing' is not an input
+
+    s_codes, s_found = read("status", status)
     reported = np.array([f is Status.REPORTED for f in s_found], dtype=bool)[s_codes]
     not_available = np.array([f is Status.NOT_AVAILABLE for f in s_found], dtype=bool)[s_codes]
     statuses = np.array(["" if f is _LEFT else f.value for f in s_found], dtype=object)[s_codes]
 
     def value(text: str) -> Any:
+        """The number and the text it is written as."""
         raw = text.strip()
         if not raw:
-            return math.nan
+            return math.nan, raw
         if _RATIO.match(raw) or _PART_YEAR.match(raw):
             return _LEFT  # a ratio or a part-year figure
         try:
-            return parse_number(raw)[0]
+            return parse_number(raw)[0], raw
         except ValueError:
             return _LEFT
 
     v_codes, v_found = read("value", value)
-    values = floats(v_found)[v_codes]
-    v_texts = [t.strip() for t in _distinct(table.column("value"))]
+    v_read = [(math.nan, "") if f is _LEFT else f for f in v_found]
+    values = np.array([number for number, _ in v_read], dtype=float)[v_codes]
     # How far a written value may be from its numerator / denominator: half its last digit.
-    tolerance = np.array([0.5 * 10 ** -_decimals(t) for t in v_texts])[v_codes]
-    written = np.array([bool(t) for t in v_texts], dtype=bool)[v_codes]
+    tolerance = np.array([0.5 * 10 ** -_decimals(raw) for _, raw in v_read])[v_codes]
+    written = np.array([bool(raw) for _, raw in v_read], dtype=bool)[v_codes]
     numerators = numbers("numerator")
     denominators = numbers("denominator")
     read("coverage", lambda text: "" if not text.strip() else _LEFT)

@@ -448,10 +448,12 @@ def _with_gaps(
         grouped.transform("max"),
     )
     effective = summary["_eff"].astype(int)
-    kinds = pd.unique(effective).tolist()
-    months = effective.map({e: tiling.months(e) for e in kinds})
+    months = _months_of(effective, tiling)
     ended = effective.map(
-        {e: tiling.calendar.last_month(tiling.ended(latest, e)).ordinal for e in kinds}
+        {
+            e: tiling.calendar.last_month(tiling.ended(latest, e)).ordinal
+            for e in pd.unique(effective).tolist()
+        }
     )
     expected = (np.maximum(last, ended) - first) // months + 1
     filled = summary["measure_id"].map(measures["frequency"]).isin(_GAP_FILLED)
@@ -465,13 +467,10 @@ def _fill_gaps(
     """Add a 'missing' row for each period that has ended with no value, for measures reported
     every month or quarter; others (termly, annual) keep the periods they have."""
     additions = []
-    frequency = measures["frequency"]
     for key, group in _with_gaps(summary, measures, latest, tiling).groupby(
         ["measure_id", "_eff"], sort=False
     ):
         measure_id, eff = cast(tuple[str, int], key)
-        if frequency[measure_id] not in _GAP_FILLED:
-            continue
         first = group["_bucket"].iloc[0]
         last = group["_bucket"].iloc[-1]
         stop = max(last, tiling.ended(latest, eff))
@@ -663,10 +662,7 @@ def _may_have_notes(grid: pd.DataFrame, tiling: _Tiling) -> np.ndarray:
     summarised = ~column("_passthrough").fillna(False).astype(bool) & column("frequency").isin(
         _GAP_FILLED
     )
-    effective, native = column("_eff"), column("_native")
-    months = {int(g): tiling.months(int(g)) for g in pd.unique(effective.dropna())}
-    months.update({int(g): tiling.months(int(g)) for g in pd.unique(native.dropna())})
-    expected = effective.map(months) // native.map(months)
+    expected = _months_of(column("_eff"), tiling) // _months_of(column("_native"), tiling)
     odd = ~(column("_rows") >= expected) | expected.isna()
     for name in ("_n_not_available", "_n_pending", "_n_mitigated"):
         odd |= column(name).fillna(1) != 0

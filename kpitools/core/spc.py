@@ -275,11 +275,9 @@ def as_at_each_alike(
     """:func:`as_at_each` of several series at once: a row each, all of one length and one
     polarity, none recalculated and none with a baseline (most of a council's measures).
     The same additions in the same order as one at a time: the same numbers to the bit."""
-    if run_length < 2:
-        raise ValueError("a shift or trend needs a run of at least 2 points")
-    y = np.asarray(values, dtype=float)
-    if y.ndim != 2 or not np.isfinite(y).all():
-        raise ValueError("a row per series, of numbers: leave missing periods out")
+    y = _checked(values, run_length)
+    if y.ndim != 2:
+        raise ValueError("a row per series, all of one length")
     count, n = y.shape
     if not n:
         return [as_at_each([], polarity, run_length=run_length) for _ in range(count)]
@@ -304,6 +302,16 @@ def as_at_each_alike(
     ]
 
 
+def _checked(values: Sequence[float] | np.ndarray, run_length: int) -> np.ndarray:
+    """The points as floats, refused when they cannot make a chart."""
+    if run_length < 2:
+        raise ValueError("a shift or trend needs a run of at least 2 points")
+    y = np.asarray(values, dtype=float)
+    if not np.isfinite(y).all():
+        raise ValueError("an XmR chart's points are numbers: leave missing periods out")
+    return y
+
+
 def _stretches(
     values: Sequence[float] | np.ndarray,
     polarity: Polarity | str,
@@ -311,11 +319,7 @@ def _stretches(
     recalculate: Sequence[int],
     baseline: int | None,
 ) -> tuple[np.ndarray, Polarity, list[_Stretch]]:
-    if run_length < 2:
-        raise ValueError("a shift or trend needs a run of at least 2 points")
-    y = np.asarray(values, dtype=float)
-    if not np.isfinite(y).all():
-        raise ValueError("an XmR chart's points are numbers: leave missing periods out")
+    y = _checked(values, run_length)
     n = len(y)
     starts = sorted({0, *(i for i in recalculate if 0 < i < n)})
     stretches = [] if not n else [

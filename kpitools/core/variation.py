@@ -172,9 +172,9 @@ def _points(dataset: Dataset) -> dict[str, Series]:
     shown[:] = distinct
     periods = np.take(shown, codes)  # shares one Period object per distinct period
     ids = points["measure_id"].to_numpy(dtype=object)
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    where = dict(zip(ids[starts].tolist(), zip(starts.tolist(), [*starts[1:].tolist(), len(ids)],
-                                                strict=True), strict=True))  # fmt: skip
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]).tolist()
+    stops = [*starts[1:], len(ids)]
+    where = {ids[lo]: (lo, hi) for lo, hi in zip(starts, stops, strict=True)}
     firsts, ends = points["_first"].to_numpy(), points["_end"].to_numpy()
     figures = points["value"].to_numpy(dtype=float)
     targets = points["_target"].to_numpy(dtype=float)
