@@ -58,29 +58,39 @@ def render_bundled(job: ServiceJob, bundle: Bundle) -> ServiceResult:
 
 
 class DaskExecutor:
-    """Runs the jobs on the Dask cluster whose scheduler is at ``address``."""
+    """Runs the jobs on the Dask cluster whose scheduler is at ``address``.
 
-    def __init__(self, address: str, bundle: Bundle, keys: dict[str, str] | None = None):
+    Args:
+        address: the scheduler, e.g. ``tcp://10.0.0.5:8786``.
+        bundles: each council's inputs, by :attr:`ServiceJob.council` ('' in a run of one),
+            sent to every worker once.
+        keys: job key -> a task key part (the cache key), for the dashboard.
+    """
+
+    def __init__(
+        self, address: str, bundles: dict[str, Bundle], keys: dict[str, str] | None = None
+    ):
         self.address = address
-        self.bundle = bundle
-        self.keys = keys or {}  # slug -> a task key part (the cache key), for the dashboard
+        self.bundles = bundles
+        self.keys = keys or {}
 
     def run(self, jobs: Sequence[ServiceJob], on_start: OnStart, on_result: OnResult) -> None:
         from distributed import Client, as_completed
 
         with Client(self.address, timeout="30s") as client:
-            bundle = client.scatter(self.bundle, broadcast=True)
+            needed = dict.fromkeys(job.council for job in jobs)
+            sent = {c: client.scatter(self.bundles[c], broadcast=True) for c in needed}
             futures = {
                 client.submit(
                     render_bundled,
                     job,
-                    bundle,
-                    key=f"kpitools-{job.slug}-{self.keys.get(job.slug, '')[:16]}",
+                    sent[job.council],
+                    key=f"kpitools-{job.key.replace('/', '-')}-{self.keys.get(job.key, '')[:16]}",
                     pure=False,
                 ): job
                 for job in jobs
             }
-            on_start([job.slug for job in futures.values()])
+            on_start([job.key for job in futures.values()])
             for future in as_completed(futures):
                 job = futures[future]
                 try:

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from kpitools.batch.jobs import ServiceJob, ServiceResult
 
-#: Called with the slugs of the jobs now running.
+#: Called with the keys of the jobs now running (:attr:`ServiceJob.key`).
 OnStart = Callable[[Sequence[str]], None]
 #: Called once per job with its result, in the order they finish.
 OnResult = Callable[[ServiceJob, ServiceResult], None]
@@ -85,9 +85,9 @@ class LocalExecutor:
 
     def run(self, jobs: Sequence[ServiceJob], on_start: OnStart, on_result: OnResult) -> None:
         pending = list(jobs)
-        kills = {job.slug: 0 for job in jobs}  # pool breaks while the job was running
+        kills = {job.key: 0 for job in jobs}  # pool breaks while the job was running
         while pending:
-            suspects = [job for job in pending if kills[job.slug]]
+            suspects = [job for job in pending if kills[job.key]]
             batch = suspects[:1] or pending  # a suspect runs alone
             size = min(self.workers, len(batch))
             before = set(multiprocessing.active_children())
@@ -117,13 +117,13 @@ class LocalExecutor:
                     on_start(running)
                 finished = True
             except BrokenProcessPool:
-                for slug in running:
-                    kills[slug] += 1
-                for job in [j for j in pending if kills[j.slug] >= MAX_ATTEMPTS]:
+                for key in running:
+                    kills[key] += 1
+                for job in [j for j in pending if kills[j.key] >= MAX_ATTEMPTS]:
                     pending.remove(job)
                     failure = ServiceResult(job.service, job.slug)
                     failure.error = (
-                        f"its worker process was killed {kills[job.slug]} times, the last "
+                        f"its worker process was killed {kills[job.key]} times, the last "
                         "time running alone"
                     )
                     on_result(job, failure)
@@ -133,7 +133,7 @@ class LocalExecutor:
 
 def _running(futures: dict[Future[ServiceResult], ServiceJob], size: int) -> list[str]:
     """The jobs a pool of ``size`` workers is running: it takes them in submission order."""
-    return [job.slug for future, job in futures.items() if not future.done()][:size]
+    return [job.key for future, job in futures.items() if not future.done()][:size]
 
 
 def _stop_pool(pool: ProcessPoolExecutor, graceful: bool, others: set[BaseProcess]) -> None:

@@ -74,6 +74,13 @@ class ServiceJob:
     shown_notebook: str = ""
     """How the published notebook names the data folder and the configuration (relative to
     the folder it is published in) and the notebook it was made from."""
+    council: str = ""
+    """The council's name in a run of several councils ('' in a run of one)."""
+
+    @property
+    def key(self) -> str:
+        """The job's name among all the jobs of one run (its slug, or council/slug)."""
+        return f"{self.council}/{self.slug}" if self.council else self.slug
 
     def parameters(self, data_dir: str, config: str, output_dir: str) -> dict[str, str]:
         """The notebook's parameters, with these paths."""

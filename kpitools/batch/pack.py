@@ -20,10 +20,8 @@ from pathlib import Path
 from kpitools.batch.manifest import file_sha256
 from kpitools.batch.plan import RunPlan
 from kpitools.core.files import write_atomic
-from kpitools.core.naming import slugify
+from kpitools.core.naming import PACK_NAME, slugify
 from kpitools.core.workflow import sign_off
-from kpitools.report.content import build_cpr, content_digest
-from kpitools.report.pack import PACK_NAME, build_pack, pack_deck_bytes, pack_html
 
 PDF_TIMEOUT = 600  # seconds LibreOffice may take to turn the pack into PDF
 
@@ -84,6 +82,10 @@ def _write(
     left_out: Sequence[tuple[str, str]],
     pdf: bool,
 ) -> list[Path]:
+    # The deck and page libraries load only when the pack is to be made again.
+    from kpitools.report.content import build_cpr, content_digest
+    from kpitools.report.pack import build_pack, pack_deck_bytes, pack_html
+
     dataset = plan.dataset
     reports = [
         build_cpr(

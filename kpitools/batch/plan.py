@@ -1,8 +1,9 @@
 """Planning a run: every input checked before any notebook starts.
 
-Bad data, a bad configuration or template, an unknown service or quarter stop the command
-here, with exit status 2 and nothing written. :func:`kpitools.batch.run.run_batch` then runs
-the plan.
+Bad data, a bad configuration, an unknown service or quarter stop the command here, with
+exit status 2 and nothing written. :func:`kpitools.batch.run.run_batch` then runs the plan;
+it checks the deck template (:meth:`RunPlan.check_template`) before building the first
+report, with the same exit status and nothing written.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from kpitools.core.dataset import Dataset
 from kpitools.core.errors import KpiToolsError
 from kpitools.core.periods import Granularity
 from kpitools.report.content import parse_report_date
-from kpitools.report.deck import check_template
 
 NOTEBOOK_NAME = "cpr.ipynb"
 
@@ -52,6 +52,18 @@ class RunPlan:
     notebook: Path
     dataset: Dataset = field(repr=False, compare=False)
 
+    def check_template(self) -> None:
+        """Open the deck template and find its layouts; called before the first report is
+        built, not when planning, so that a run with nothing to build never loads the deck
+        library.
+
+        Raises:
+            KpiToolsError: the template cannot be opened, is not 16:9, or lacks a layout.
+        """
+        from kpitools.report.deck import check_template
+
+        check_template(self.config)
+
 
 def plan_run(
     data_dir: str | Path,
@@ -67,12 +79,14 @@ def plan_run(
 ) -> RunPlan:
     """Validate the inputs of a run: data, configuration, services and quarter.
 
+    The deck template is checked later, by :meth:`RunPlan.check_template`, once there is a
+    report to build.
+
     Raises:
         kpitools.ValidationError: bad data or configuration (nothing has been written).
         KpiToolsError: an unknown service, a bad quarter or report date, a missing notebook.
     """
     config = load_config(config_path)
-    check_template(config)
     data = Path(data_dir).resolve()
     dataset = load(data, config=config)
     label = resolve_quarter(dataset, quarter)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +37,7 @@ from kpitools.batch.manifest import (
     manifest_bytes,
     package_versions,
     read_manifest,
-    service_fingerprint,
+    service_fingerprints,
     whole_fingerprint,
 )
 from kpitools.batch.outputs import FAILED_DIR, place_folder, recover, remove_failed
@@ -86,6 +86,17 @@ class ServiceOutcome:
     files: list[str] = field(default_factory=list)
     worker: str = ""
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    council: str = ""  # in a run of several councils
+
+    @property
+    def key(self) -> str:
+        """As :attr:`ServiceJob.key`: the slug, or council/slug in a run of several."""
+        return f"{self.council}/{self.slug}" if self.council else self.slug
+
+    @property
+    def label(self) -> str:
+        """How progress lines name the service ('council: service' in a run of several)."""
+        return f"{self.council}: {self.service}" if self.council else self.service
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -151,7 +162,9 @@ def read_summary(path: Path) -> ReportSummary | None:
         return None
 
 
-def plan_outcomes(plan: RunPlan, options: BatchOptions, root: Path) -> list[ServiceOutcome]:
+def plan_outcomes(
+    plan: RunPlan, options: BatchOptions, root: Path, council: str = ""
+) -> list[ServiceOutcome]:
     """Decide, per service, whether it runs or is already up to date."""
     previous = read_manifest(root).get("services", {})
     slugs = assign_slugs(plan.services)
@@ -162,15 +175,16 @@ def plan_outcomes(plan: RunPlan, options: BatchOptions, root: Path) -> list[Serv
         if cells_digest(plan.notebook) == cells_digest(default_notebook())
         else whole_fingerprint(plan.dataset)
     )
+    fingerprints = service_fingerprints(plan.dataset) if whole is None else {}
     outcomes = []
     for service in plan.services:
         slug = slugs[service]
-        data = whole or service_fingerprint(plan.dataset, service)
+        data = whole or fingerprints[service]
         key = cache_key(
             {**common, "service": service, "data": data, "plotly_js": options.plotly_js}
         )
         run_id = plan.run_id or key[:12]
-        outcome = ServiceOutcome(service, slug, ServiceStatus.PENDING, key, run_id)
+        outcome = ServiceOutcome(service, slug, ServiceStatus.PENDING, key, run_id, council=council)
         before = previous.get(slug, {})
         files = report_files(slug)
         summary = read_summary(root / slug / SUMMARY_FILE)
@@ -234,6 +248,7 @@ def make_job(
         shown_data_dir=shown_path(plan.data_dir, folder),
         shown_config=shown_path(plan.config_path, folder),
         shown_notebook=shown_notebook(plan.notebook, folder),
+        council=outcome.council,
     )
 
 
@@ -390,14 +405,62 @@ def write_overview(root: Path, plan: RunPlan, outcomes: list[ServiceOutcome]) ->
     write_atomic(root / "index.html", page.encode("utf-8"))
 
 
-# -- running -------------------------------------------------------------------------------
-def make_executor(plan: RunPlan, options: BatchOptions, keys: dict[str, str]) -> Executor:
+# -- running ------------------------------------------------------------------------------
+class _Batch:
+    """One council's part of a run: its plan, outcomes and files, fed results as they come."""
+
+    def __init__(self, plan: RunPlan, options: BatchOptions, council: str = ""):
+        self.plan = plan
+        self.options = options
+        self.council = council
+        self.root = plan.out_dir / quarter_folder(plan.quarter)
+        recover(self.root)  # what an interrupted run left, before judging what is up to date
+        self.outcomes = plan_outcomes(plan, options, self.root, council)
+        self.header = manifest_header(plan, options, self.root)
+        self.result = BatchResult(root=self.root, outcomes=self.outcomes)
+
+    def prepare(self) -> None:
+        """The period's folder made (and plotly.js put in it, if the pages load it)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.options.plotly_js == "folder":
+            write_plotly_js(self.root)
+
+    @property
+    def jobs(self) -> list[ServiceJob]:
+        return [o.job for o in self.outcomes if o.job is not None]
+
+    def store(self, outcome: ServiceOutcome, service_result: ServiceResult) -> None:
+        store_result(self.root, self.plan, outcome, service_result)
+        write_manifest(self.root, self.header, self.outcomes)
+
+    def finish(self) -> None:
+        """Every service not run marked so; the manifest and the overview written."""
+        for outcome in self.outcomes:
+            if outcome.status in (ServiceStatus.PENDING, ServiceStatus.RUNNING):
+                outcome.status = ServiceStatus.NOT_RUN
+        write_manifest(self.root, self.header, self.outcomes)
+        write_overview(self.root, self.plan, self.outcomes)
+
+    def write_pack(self) -> None:
+        from kpitools.batch.pack import write_pack
+
+        outcomes = self.outcomes
+        built = [(o.service, o.run_id, o.cache_key) for o in outcomes if o.status.has_report]
+        left_out = [(o.service, o.status.words) for o in outcomes if not o.status.has_report]
+        self.result.pack = write_pack(
+            self.root, self.plan, built, left_out, pdf=self.options.pack_pdf
+        )
+
+
+def make_executor(batches: list[_Batch], options: BatchOptions) -> Executor:
     """The executor ``options`` ask for: a Dask cluster, or local worker processes."""
     if options.scheduler:
         from kpitools.batch.cluster import DaskExecutor, make_bundle
 
-        return DaskExecutor(options.scheduler, make_bundle(plan), keys)
-    return LocalExecutor(options.jobs, str(plan.notebook.parent))
+        bundles = {b.council: make_bundle(b.plan) for b in batches if b.jobs}
+        keys = {o.key: o.cache_key for b in batches for o in b.outcomes}
+        return DaskExecutor(options.scheduler, bundles, keys)
+    return LocalExecutor(options.jobs, str(batches[0].plan.notebook.parent))
 
 
 def run_batch(
@@ -414,52 +477,82 @@ def run_batch(
         progress: called with (event, the outcome it is about or None, every outcome).
         executor: where the jobs run (default: as ``options`` say).
     """
+    return _run([_Batch(plan, options)], options, progress, executor)[0]
+
+
+def run_councils(
+    plans: Sequence[tuple[str, RunPlan]],
+    options: BatchOptions,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+) -> list[BatchResult]:
+    """Several councils' batches as one: every service of every council on one set of
+    workers (or one Dask cluster), each council's files in its own plan's folder.
+
+    Args:
+        plans: (council name, its validated run), the names distinct; the jobs run council
+            by council, so that a worker mostly reads one council's data in a row.
+        options: as for :func:`run_batch`, the same for every council.
+        progress: called with (event, the outcome it is about or None, every council's
+            outcomes); each outcome's ``council`` names its council.
+        executor: where the jobs run (default: as ``options`` say).
+
+    Returns:
+        Each council's result, in the order of ``plans``.
+    """
+    names = [name for name, _ in plans]
+    if len(set(names)) != len(names) or any(not name or "/" in name for name in names):
+        raise ValueError(f"council names must be distinct, not empty, without '/': {names}")
+    return _run([_Batch(plan, options, name) for name, plan in plans], options, progress,
+                executor)  # fmt: skip
+
+
+def _run(
+    batches: list[_Batch],
+    options: BatchOptions,
+    progress: Progress | None,
+    executor: Executor | None,
+) -> list[BatchResult]:
     started = time.perf_counter()
-    root = plan.out_dir / quarter_folder(plan.quarter)
-    root.mkdir(parents=True, exist_ok=True)
-    recover(root)
-    if options.plotly_js == "folder":
-        write_plotly_js(root)
-    outcomes = plan_outcomes(plan, options, root)
-    by_slug = {o.slug: o for o in outcomes}
-    header = manifest_header(plan, options, root)
+    for batch in batches:
+        if batch.jobs:  # a deck will be built: its template must open (nothing written yet)
+            batch.plan.check_template()
+    for batch in batches:
+        batch.prepare()
+    owner = {o.key: (batch, o) for batch in batches for o in batch.outcomes}
+    outcomes = [o for batch in batches for o in batch.outcomes]
     notify = progress or (lambda *_: None)
     notify(BatchEvent.START, None, outcomes)
-    result = BatchResult(root=root, outcomes=outcomes)
-    jobs = [o.job for o in outcomes if o.job is not None]
+    jobs = [job for batch in batches for job in batch.jobs]
+    interrupted = ""
 
     def on_result(job: ServiceJob, service_result: ServiceResult) -> None:
-        outcome = by_slug[job.slug]
-        store_result(root, plan, outcome, service_result)
-        write_manifest(root, header, outcomes)
+        batch, outcome = owner[job.key]
+        batch.store(outcome, service_result)
         notify(BatchEvent.DONE, outcome, outcomes)
 
-    def on_start(running: Any) -> None:
-        for slug in running:
-            if by_slug[slug].status is ServiceStatus.PENDING:
-                by_slug[slug].status = ServiceStatus.RUNNING
+    def on_start(running: Sequence[str]) -> None:
+        for key in running:
+            outcome = owner[key][1]
+            if outcome.status is ServiceStatus.PENDING:
+                outcome.status = ServiceStatus.RUNNING
         notify(BatchEvent.RUNNING, None, outcomes)
 
     with _signals_raise():
         try:
             if jobs:
-                runner = executor or make_executor(
-                    plan, options, {o.slug: o.cache_key for o in outcomes}
-                )
+                runner = executor or make_executor(batches, options)
                 runner.run(jobs, on_start, on_result)
         except Interrupted as stop:
-            result.interrupted = stop.name
+            interrupted = stop.name
         finally:
-            for outcome in outcomes:
-                if outcome.status in (ServiceStatus.PENDING, ServiceStatus.RUNNING):
-                    outcome.status = ServiceStatus.NOT_RUN
-            write_manifest(root, header, outcomes)
-            write_overview(root, plan, outcomes)
-        if options.pack and not result.interrupted:
-            from kpitools.batch.pack import write_pack
-
-            built = [(o.service, o.run_id, o.cache_key) for o in outcomes if o.status.has_report]
-            left_out = [(o.service, o.status.words) for o in outcomes if not o.status.has_report]
-            result.pack = write_pack(root, plan, built, left_out, pdf=options.pack_pdf)
-    result.seconds = time.perf_counter() - started
-    return result
+            for batch in batches:
+                batch.finish()
+        for batch in batches:
+            batch.result.interrupted = interrupted
+            if options.pack and not interrupted:
+                batch.write_pack()
+    seconds = time.perf_counter() - started
+    for batch in batches:
+        batch.result.seconds = seconds
+    return [batch.result for batch in batches]

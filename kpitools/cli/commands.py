@@ -156,6 +156,87 @@ def _warn(dataset: Dataset) -> None:
         click.echo(f"warning: {warning}", err=True)
 
 
+def _options(options: tuple[Callable[..., Any], ...]) -> Callable[..., Any]:
+    """Options shared by several commands, in the order ``--help`` lists them."""
+
+    def apply(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
+def _reports_out(layout: str) -> Callable[..., Any]:
+    """``--out``: where a batch writes its reports, laid out as ``layout``."""
+    return click.option(
+        "--out",
+        "out_dir",
+        default="outputs",
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=str),
+        metavar="DIR",
+        help=f"Folder for the reports: {layout}.",
+    )
+
+
+def _stop_if_interrupted(signal_name: str) -> None:
+    """After a batch stopped by a signal: say so and exit 130 (SIGINT) or 143 (SIGTERM)."""
+    if signal_name:
+        click.echo(f"Stopped by {signal_name}: finished reports are in place; run the same "
+                   "command again to finish the rest.", err=True)  # fmt: skip
+        sys.exit(130 if signal_name == "SIGINT" else 143)
+
+
+#: Workers, time limit, caching and cluster: shared by run and run-councils.
+_BATCH_OPTIONS = (
+    click.option(
+        "--jobs",
+        type=click.IntRange(1),
+        metavar="N",
+        help="Parallel workers (default: CPU cores).",
+    ),
+    click.option(
+        "--timeout",
+        type=click.IntRange(1),
+        default=600,
+        show_default=True,
+        metavar="SECONDS",
+        help="Seconds a notebook cell may run before its service fails.",
+    ),
+    click.option("--force", is_flag=True, help="Rerun services whose inputs have not changed."),
+    click.option(
+        "--scheduler", metavar="ADDRESS", help="Run on a Dask cluster, e.g. tcp://10.0.0.5:8786."
+    ),
+)
+
+
+#: The board pack and plotly.js: shared by run and run-councils.
+_OUTPUT_OPTIONS = (
+    click.option(
+        "--pack/--no-pack",
+        default=True,
+        show_default=True,
+        help="Write the board pack (board-pack.pptx and .html) after the reports.",
+    ),
+    click.option(
+        "--pack-pdf/--no-pack-pdf",
+        default=True,
+        show_default=True,
+        help="Make board-pack.pdf too, when LibreOffice is installed.",
+    ),
+    click.option(
+        "--plotly-js",
+        type=click.Choice(["inline", "folder"]),
+        default="inline",
+        show_default=True,
+        help="inline: each web page holds plotly.js (one self-contained file, ~4.8 MB); folder: "
+        "plotly.js is written once into the period's folder and the pages load it from there "
+        "(a few hundred kB each; keep the folder together, still offline).",
+    ),
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kpitools")
 def cli() -> None:
@@ -328,34 +409,9 @@ def spc(
     help="The same as --period (kept for scripts written for quarters).",
 )
 @_service_option
-@click.option(
-    "--out",
-    "out_dir",
-    default="outputs",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=str),
-    metavar="DIR",
-    help="Folder for the reports: <out>/<quarter>/<service>/.",
-)
+@_reports_out("<out>/<quarter>/<service>/")
 @_config_option
-@click.option(
-    "--jobs",
-    type=click.IntRange(1),
-    metavar="N",
-    help="Parallel workers (default: CPU cores).",
-)
-@click.option(
-    "--timeout",
-    type=click.IntRange(1),
-    default=600,
-    show_default=True,
-    metavar="SECONDS",
-    help="Seconds a notebook cell may run before its service fails.",
-)
-@click.option("--force", is_flag=True, help="Rerun services whose inputs have not changed.")
-@click.option(
-    "--scheduler", metavar="ADDRESS", help="Run on a Dask cluster, e.g. tcp://10.0.0.5:8786."
-)
+@_options(_BATCH_OPTIONS)
 @click.option(
     "--report-date",
     default="",
@@ -395,27 +451,7 @@ def spc(
     metavar="DIR",
     help="With --publish: also write the public performance pages into this folder.",
 )
-@click.option(
-    "--pack/--no-pack",
-    default=True,
-    show_default=True,
-    help="Write the board pack (board-pack.pptx and .html) after the reports.",
-)
-@click.option(
-    "--pack-pdf/--no-pack-pdf",
-    default=True,
-    show_default=True,
-    help="Make board-pack.pdf too, when LibreOffice is installed.",
-)
-@click.option(
-    "--plotly-js",
-    type=click.Choice(["inline", "folder"]),
-    default="inline",
-    show_default=True,
-    help="inline: each web page holds plotly.js (one self-contained file, ~4.8 MB); folder: "
-    "plotly.js is written once into the period's folder and the pages load it from there "
-    "(a few hundred kB each; keep the folder together, still offline).",
-)
+@_options(_OUTPUT_OPTIONS)
 @_year_start_removed
 @_reports_errors
 def run(
@@ -461,20 +497,16 @@ def run(
         report_date=report_date, run_id=run_id, strict=strict, notebook=notebook,
     )  # fmt: skip
     _warn(plan.dataset)
-    workers = jobs or os.cpu_count() or 1
-    options = BatchOptions(jobs=workers, timeout=timeout, force=force, scheduler=scheduler,
-                           pack=pack, pack_pdf=pack_pdf, plotly_js=plotly_js)  # fmt: skip
-    where = f"Dask cluster {scheduler}" if scheduler else f"{workers} worker(s)"
-    display = BatchDisplay(title=f"{period_words(plan.quarter)} CPRs on {where}")
+    options = BatchOptions(jobs=jobs or os.cpu_count() or 1, timeout=timeout, force=force,
+                           scheduler=scheduler, pack=pack, pack_pdf=pack_pdf,
+                           plotly_js=plotly_js)  # fmt: skip
+    display = BatchDisplay(title=f"{period_words(plan.quarter)} CPRs on {_where(options)}")
     with display:
         result = run_batch(plan, options, progress=display.update)
     display.summary(result)
     if source is not None:
         _record_publications(source, plan.quarter, result)
-    if result.interrupted:
-        click.echo(f"Stopped by {result.interrupted}: finished reports are in place; run the "
-                   "same command again to finish the rest.", err=True)  # fmt: skip
-        sys.exit(130 if result.interrupted == "SIGINT" else 143)
+    _stop_if_interrupted(result.interrupted)
     if result.failed:
         if publish:
             click.echo("Not published: some reports failed.", err=True)
@@ -489,6 +521,94 @@ def run(
             click.echo(f"Published {item.service}: {item.signoff}")
         if public is not None:
             click.echo(f"Public pages: {len(pages)} in {public}")
+
+
+def _where(options: Any) -> str:
+    return f"Dask cluster {options.scheduler}" if options.scheduler else f"{options.jobs} worker(s)"
+
+
+@cli.command(name="run-councils")
+@click.argument("councils_file", metavar="COUNCILS", type=click.Path(dir_okay=False, path_type=str))
+@click.option(
+    "--period",
+    required=True,
+    metavar="PERIOD",
+    help="The period to report, as for 'kpitools run' ('latest': each council's own latest "
+    "finished quarter).",
+)
+@_reports_out("<out>/<council>/<quarter>/<service>/")
+@_options(_BATCH_OPTIONS)
+@click.option("--strict", is_flag=True, help="Treat warnings (missing comments) as failures.")
+@_options(_OUTPUT_OPTIONS)
+@_reports_errors
+def run_councils(
+    councils_file: str,
+    period: str,
+    out_dir: str,
+    jobs: int | None,
+    timeout: int,
+    force: bool,
+    scheduler: str | None,
+    strict: bool,
+    pack: bool,
+    pack_pdf: bool,
+    plotly_js: str,
+) -> None:
+    """Build the CPRs of many councils in one run (a shared service, a national body).
+
+    COUNCILS is a YAML file naming each council's data folder (and configuration and notebook,
+    when it has its own). Every council's services run on one set of workers, or one Dask
+    cluster; each council's reports, manifest, overview and board pack go into
+    <out>/<council>/<quarter>/, as 'kpitools run' writes them for one. A council whose inputs
+    are bad is refused with its problems (file, row, column) and the others still run; the
+    exit status is then 2.
+    """
+    from kpitools.batch.plan import plan_run
+    from kpitools.batch.run import BatchOptions, run_councils
+    from kpitools.cli.progress import BatchDisplay
+    from kpitools.contract.councils_file import load_councils
+
+    entries = load_councils(councils_file)
+    plans, refused = [], []
+    for entry in entries:
+        try:
+            plan = plan_run(
+                entry.data, period, out_dir=Path(out_dir) / entry.folder,
+                config_path=entry.config, strict=strict, notebook=entry.notebook,
+            )  # fmt: skip
+            plan.check_template()
+        except ValidationError as err:
+            refused.append(entry.name)
+            click.echo(f"{entry.name}: refused, {len(err.problems)} problem(s) in its inputs; "
+                       "nothing written for it:", err=True)  # fmt: skip
+            click.echo(err.report(), err=True)
+            continue
+        except KpiToolsError as err:
+            refused.append(entry.name)
+            click.echo(f"{entry.name}: refused: {err}", err=True)
+            continue
+        for warning in plan.dataset.warnings:
+            click.echo(f"warning: {entry.name}: {warning}", err=True)
+        plans.append((entry.name, plan))
+    if not plans:
+        click.echo("No council's inputs could be used; nothing written.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    options = BatchOptions(jobs=jobs or os.cpu_count() or 1, timeout=timeout, force=force,
+                           scheduler=scheduler, pack=pack, pack_pdf=pack_pdf,
+                           plotly_js=plotly_js)  # fmt: skip
+    display = BatchDisplay(title=f"{len(plans)} councils' CPRs on {_where(options)}")
+    with display:
+        results = run_councils(plans, options, progress=display.update)
+    display.councils_summary(
+        [(name, result) for (name, _), result in zip(plans, results, strict=True)]
+    )
+    if refused:
+        click.echo(f"Refused for bad inputs: {', '.join(refused)}.", err=True)
+    _stop_if_interrupted(next((r.interrupted for r in results if r.interrupted), ""))
+    if refused:
+        sys.exit(EXIT_BAD_INPUT)
+    if any(r.failed for r in results):
+        sys.exit(1)
 
 
 def _scorecard_workbook(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from types import TracebackType
 
 from rich.console import Console
@@ -61,7 +62,7 @@ class BatchDisplay:
         done = sum(o.status.has_report for o in outcomes)
         failed = sum(o.status is ServiceStatus.FAILED for o in outcomes)
         remaining = len(outcomes) - done - failed
-        running = [o.service for o in outcomes if o.status is ServiceStatus.RUNNING]
+        running = [o.label for o in outcomes if o.status is ServiceStatus.RUNNING]
         self.progress.update(
             self.task,
             total=len(outcomes),
@@ -72,21 +73,21 @@ class BatchDisplay:
             else "",
         )
         if event is BatchEvent.START:
-            skipped = [o.service for o in outcomes if o.status is ServiceStatus.SKIPPED]
+            skipped = [o.label for o in outcomes if o.status is ServiceStatus.SKIPPED]
             if skipped:
                 self._line(f"up to date, skipped: {', '.join(skipped)}")
         if event is BatchEvent.DONE and outcome is not None:
             awaited = outcome.summary.awaiting_comment if outcome.summary is not None else []
             if awaited:
                 self._line(
-                    f"warning: {outcome.service}: no Director's comment for {len(awaited)} "
+                    f"warning: {outcome.label}: no Director's comment for {len(awaited)} "
                     f"exception(s), shown as drafted or 'Comment awaited': {', '.join(awaited)}",
                     style="yellow",
                 )
             if outcome.status is ServiceStatus.OK:
-                self._line(f"{outcome.service}: done in {outcome.seconds:.1f} s")
+                self._line(f"{outcome.label}: done in {outcome.seconds:.1f} s")
             else:
-                self._line(f"{outcome.service}: FAILED: {outcome.error}", style="bold red")
+                self._line(f"{outcome.label}: FAILED: {outcome.error}", style="bold red")
 
     def _line(self, text: str, style: str = "") -> None:
         self.console.print(text, style=style, markup=False, highlight=False)
@@ -111,3 +112,24 @@ class BatchDisplay:
         if result.pack:
             names = ", ".join(p.name for p in result.pack)
             self.console.print(f"Board pack: {names} in {result.root}", markup=False)
+
+    def councils_summary(self, results: list[tuple[str, BatchResult]]) -> None:
+        """A line per council: its services built, up to date and failed, and its folder."""
+        seconds = max((r.seconds for _, r in results), default=0.0)
+        total = sum(len(r.outcomes) for _, r in results)
+        table = Table(title=f"{len(results)} councils, {total} services in {seconds:.1f} s",
+                      title_justify="left")  # fmt: skip
+        for column in ("Council", "Built", "Up to date", "Failed", "Warnings", "Folder"):
+            table.add_column(column, overflow="fold")
+        for name, result in results:
+            count = Counter(o.status for o in result.outcomes)
+            failed = len(result.failed)
+            table.add_row(
+                name,
+                str(count[ServiceStatus.OK]),
+                str(count[ServiceStatus.SKIPPED]),
+                f"[bold red]{failed}[/]" if failed else "0",
+                str(sum(len(o.warnings) for o in result.outcomes)),
+                str(result.root),
+            )
+        self.console.print(table)

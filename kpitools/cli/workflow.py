@@ -408,6 +408,7 @@ def pack(
         report_date=report_date,
         run_id=run_id,
     )
+    plan.check_template()
     root = plan.out_dir / quarter_folder(plan.quarter)
     root.mkdir(parents=True, exist_ok=True)
     outcomes = plan_outcomes(plan, BatchOptions(), root)

@@ -36,18 +36,7 @@ def load_config(path: str | Path | None) -> CouncilConfig:
         return CouncilConfig.defaults()
     path = Path(path)
     name = path.name
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ValidationError([Problem(name, None, "", f"cannot be read: {err}")]) from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(err, "problem", None) or str(err)
-        raise ValidationError([Problem(name, line, "", f"is not valid YAML: {reason}")]) from None
+    root, raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ValidationError(
             [Problem(name, None, "", "must be a mapping of settings (council: ...)")]
@@ -55,16 +44,41 @@ def load_config(path: str | Path | None) -> CouncilConfig:
     try:
         config = CouncilConfig.model_validate(raw)
     except PydanticError as err:
-        problems = []
-        for error in err.errors():
-            location = ".".join(str(part) for part in error["loc"])
-            message = error["msg"].removeprefix("Value error, ")
-            problems.append(
-                Problem(name, _line_of(root, error["loc"]), location, f"{location}: {message}")
-            )
-        raise ValidationError(problems) from None
+        raise ValidationError(setting_problems(err, name, root)) from None
     config = _resolve_paths(config, path.parent, name, root)
     return config.read_from(path)
+
+
+def read_yaml(path: Path) -> tuple[Any, Any]:
+    """A YAML file's node tree (for line numbers) and its value, read with the safe loader.
+
+    Raises:
+        kpitools.ValidationError: the file cannot be read, or is not YAML (with its line).
+    """
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValidationError([Problem(name, None, "", f"cannot be read: {err}")]) from None
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(err, "problem", None) or str(err)
+        raise ValidationError([Problem(name, line, "", f"is not valid YAML: {reason}")]) from None
+
+
+def setting_problems(err: PydanticError, name: str, root: Any) -> list[Problem]:
+    """A settings file's pydantic errors as problems naming the file and the YAML line."""
+    problems = []
+    for error in err.errors():
+        location = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(
+            Problem(name, line_of(root, error["loc"]), location, f"{location}: {message}")
+        )
+    return problems
 
 
 def check_names(config: CouncilConfig, measures: pd.DataFrame) -> list[Problem]:
@@ -94,7 +108,7 @@ def check_names(config: CouncilConfig, measures: pd.DataFrame) -> list[Problem]:
     if not found:
         return []
     root = _root_of(config.source)  # read again only to name the lines of what was found
-    return [Problem(name, _line_of(root, where), column, text) for where, column, text in found]
+    return [Problem(name, line_of(root, where), column, text) for where, column, text in found]
 
 
 def _root_of(path: Path | None) -> Any:
@@ -130,18 +144,18 @@ def _resolve_paths(config: CouncilConfig, folder: Path, name: str, root: Any) ->
                     f" (looked for {resolved}; paths are relative to the configuration "
                     "file's folder)"
                 )
-            problems.append(Problem(name, _line_of(root, (field,)), field, message))
+            problems.append(Problem(name, line_of(root, (field,)), field, message))
         updates[field] = resolved
     if config.logo is not None and updates["logo"].suffix.lower() not in IMAGE_SUFFIXES:
         problems.append(
-            Problem(name, _line_of(root, ("logo",)), "logo", "logo: must be a PNG or JPEG image")
+            Problem(name, line_of(root, ("logo",)), "logo", "logo: must be a PNG or JPEG image")
         )
     if problems:
         raise ValidationError(problems)
     return config.model_copy(update=updates)
 
 
-def _line_of(node: Any, location: tuple[Any, ...]) -> int | None:
+def line_of(node: Any, location: tuple[Any, ...]) -> int | None:
     """The 1-based line of the YAML node at ``location`` (or of its nearest parent)."""
     line: int | None = node.start_mark.line + 1 if node is not None else None
     for part in location:

@@ -16,6 +16,9 @@ from collections.abc import Iterable
 MAX_LENGTH = 60
 RESERVED = {"index", "manifest", "failed", "con", "nul", "prn", "aux"}
 
+#: The board pack's files in a period's folder: board-pack.pptx, .html, .pdf, .json.
+PACK_NAME = "board-pack"
+
 
 def _hash(name: str) -> str:
     return hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]

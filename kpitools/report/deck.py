@@ -1229,10 +1229,26 @@ def _decision_cells(builder: DeckBuilder, decision: Decision) -> list[Cell]:
 def check_template(config: CouncilConfig) -> None:
     """Open the configured template and find its layout, before any report is built.
 
+    A template found good is not opened again while its file and the layouts asked of it
+    stay the same (a run of many councils mostly shares one).
+
     Raises:
         KpiToolsError: the template cannot be opened, is not 16:9, or lacks the layout.
     """
+    path = template_path(config)
+    try:
+        stat = path.stat()
+        key = f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0{config.layouts}"
+    except OSError:
+        key = ""
+    if key and key in _GOOD_TEMPLATES:
+        return
     DeckBuilder(config)
+    if key:
+        _GOOD_TEMPLATES.add(key)
+
+
+_GOOD_TEMPLATES: set[str] = set()
 
 
 # -- saving --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from pptx.slide import Slide
 from kpitools.core.dataset import Dataset
 from kpitools.core.files import reproducible_zip
 from kpitools.core.model import RAG
+from kpitools.core.naming import PACK_NAME
 from kpitools.core.periods import Granularity
 from kpitools.core.scorecard import rate
 from kpitools.report.content import Cpr
@@ -35,7 +36,6 @@ from kpitools.report.deck import (
 from kpitools.report.words import POLARITY_WORDS, RAG_SYMBOLS, period_words, rag_label
 
 DASHBOARD_MONTHS = 13
-PACK_NAME = "board-pack"
 AUDIENCE = "Management Board · Leadership Board · Scrutiny"
 
 

@@ -14,14 +14,11 @@ import io
 import sys
 from pathlib import Path
 
-from pptx import Presentation
-from pptx.util import Emu, Inches
-
 from kpitools.core.config import CouncilConfig
 from kpitools.core.files import reproducible_zip, write_atomic
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "templates" / "cpr-16x9.pptx"
-WIDE = Inches(13.333)
+WIDE = int(13.333 * 914400)  # EMU: 13.333 inches, 16:9 at the default height
 STAMP = dt.datetime(2024, 1, 1)
 
 
@@ -32,6 +29,9 @@ def template_path(config: CouncilConfig) -> Path:
 
 def make_default_template() -> bytes:
     """The default template's bytes (the same every time)."""
+    from pptx import Presentation  # loaded only to make the template
+    from pptx.util import Emu, Inches
+
     prs = Presentation()
     scale = WIDE / prs.slide_width
     prs.slide_width = Emu(int(WIDE))

@@ -444,3 +444,65 @@ def test_plotly_js_once_in_the_period_folder_draws_the_same_charts_offline(tmp_p
     again = run("--out", str(tmp_path), "--service", "Finance", "--no-pack", "--plotly-js",
                 "folder")  # fmt: skip
     assert statuses(tmp_path) == {"finance": "skipped"}, again.stdout
+
+
+def councils_file(tmp_path: Path, broken: bool = False) -> Path:
+    """Two councils on the example data (one with its configuration, one on the defaults),
+    and with ``broken`` a third whose data folder has no values file."""
+    text = (f"councils:\n  - name: North Shire\n    data: {EXAMPLE}\n    config: {COUNCIL_CONFIG}\n"
+            f"  - name: South Vale\n    data: {EXAMPLE}\n")  # fmt: skip
+    if broken:
+        (tmp_path / "broken").mkdir(exist_ok=True)
+        (tmp_path / "broken" / "measures.csv").write_text("measure_id,service\n", encoding="utf-8")
+        text += "  - name: Broken Borough\n    data: broken\n"
+    path = tmp_path / "councils.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_councils(path: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kpitools", "run-councils", str(path),
+                           "--period", "2024/25 Q1", "--out", str(out), "--no-pack-pdf", *args],
+                          capture_output=True, text=True, env=ENV, stdin=subprocess.DEVNULL,
+                          timeout=900, check=False)  # fmt: skip
+
+
+def test_a_run_of_councils_refuses_a_bad_one_and_builds_the_others(tmp_path):
+    out = tmp_path / "out"
+    result = run_councils(councils_file(tmp_path, broken=True), out, "--jobs", "2")
+    assert result.returncode == 2, result.stderr
+    assert "Broken Borough: refused, 3 problem(s) in its inputs; nothing written for it:" in (
+        result.stderr
+    )
+    assert "values.csv: is missing: it is required" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["north-shire", "south-vale"]
+    for council in ("north-shire", "south-vale"):
+        assert set(statuses(out / council).values()) == {"ok"}
+        assert len(statuses(out / council)) == 6
+        assert (out / council / QUARTER / "board-pack.pptx").is_file()
+    north = (out / "north-shire" / QUARTER / "index.html").read_text(encoding="utf-8")
+    south = (out / "south-vale" / QUARTER / "index.html").read_text(encoding="utf-8")
+    assert "Northfield" in north and "Northfield" not in south  # each its own configuration
+    # The second run finds everything up to date (exit 2 again: the bad council is still bad).
+    again = run_councils(councils_file(tmp_path, broken=True), out, "--jobs", "2")
+    assert again.returncode == 2 and "│ North Shire │ 0     │ 6 " in again.stderr
+    assert leftovers(out) == []
+
+
+@pytest.mark.slow
+def test_a_run_of_councils_on_a_dask_cluster_sends_each_council_its_own_inputs(
+    tmp_path, dask_cluster
+):
+    address, _ = dask_cluster
+    out = tmp_path / "out"
+    result = run_councils(councils_file(tmp_path), out, "--scheduler", address, "--no-pack")
+    assert result.returncode == 0, result.stderr
+    local = tmp_path / "local"
+    run("--out", str(local), "--service", "Finance")
+    name = "finance/finance.pptx"
+    north = (out / "north-shire" / QUARTER / name).read_bytes()
+    assert north == (local / QUARTER / name).read_bytes()
+    assert (out / "south-vale" / QUARTER / name).read_bytes() != north  # no logo, other name
+    for council in ("north-shire", "south-vale"):
+        assert set(statuses(out / council).values()) == {"ok"}

@@ -36,3 +36,23 @@ def test_a_job_that_kills_its_worker_fails_alone(workers: int) -> None:
         "its worker process was killed 2 times, the last time running alone"
     )
     assert ["finance"] in started  # run alone before it was given up
+
+
+def test_jobs_of_several_councils_are_told_apart_by_their_key() -> None:
+    from dataclasses import replace
+
+    jobs = [replace(job(slug), council=council) for council in ("A", "B") for slug in SLUGS[:2]]
+    results: dict[str, ServiceResult] = {}
+    started: list[list[str]] = []
+    executor = LocalExecutor(
+        2, ".", task=fake_tasks.kill_worker_for_finance, initializer=fake_tasks.no_kernel
+    )
+    executor.run(
+        jobs,
+        on_start=lambda running: started.append(list(running)),
+        on_result=lambda j, result: results.setdefault(j.key, result),
+    )
+    assert sorted(results) == ["A/customer-services", "A/finance", "B/customer-services",
+                               "B/finance"]  # fmt: skip
+    assert sorted(key for key, r in results.items() if not r.ok) == ["A/finance", "B/finance"]
+    assert ["A/finance"] in started and ["B/finance"] in started  # each run alone

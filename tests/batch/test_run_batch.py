@@ -58,7 +58,7 @@ class FakeExecutor:
         for count, job in enumerate(jobs):
             if self.stop_after is not None and count == self.stop_after:
                 raise Interrupted("SIGINT")
-            on_start([job.slug])
+            on_start([job.key])
             on_result(job, self.result(job))
 
     def result(self, job: ServiceJob) -> ServiceResult:
@@ -383,3 +383,77 @@ def test_a_service_without_warnings_passes_either_way(tmp_path, strict):
     plan = make_plan(tmp_path, services=["Waste & Environment"], strict=strict)
     [outcome] = run(plan).outcomes
     assert outcome.status is ServiceStatus.OK and outcome.warnings == ()
+
+
+# -- several councils in one run -----------------------------------------------------------
+def test_councils_run_as_one_batch_each_in_its_own_folder(tmp_path):
+    from kpitools.batch.run import run_councils
+
+    north = make_plan(tmp_path / "north")
+    south = make_plan(tmp_path / "south", services=("Finance",))
+    executor = FakeExecutor(north.dataset, fail={"Waste & Environment": "cell 5: boom"})
+    seen = []
+    results = run_councils(
+        [("North Shire", north), ("South Vale", south)],
+        BatchOptions(),
+        progress=lambda event, outcome, outcomes: seen.append(
+            (event, outcome.label if outcome else None, len(outcomes))
+        ),
+        executor=executor,
+    )
+    assert [j.key for j in executor.jobs] == [
+        "North Shire/finance", "North Shire/waste-and-environment", "South Vale/finance",
+    ]  # fmt: skip
+    assert [(e, label) for e, label, _ in seen if e == "done"] == [
+        ("done", "North Shire: Finance"),
+        ("done", "North Shire: Waste & Environment"),
+        ("done", "South Vale: Finance"),
+    ]
+    assert {count for *_, count in seen} == {3}  # every council's outcomes, together
+    north_root, south_root = (r.root for r in results)
+    assert north_root == tmp_path / "north" / "out" / QUARTER_DIR
+    assert south_root == tmp_path / "south" / "out" / QUARTER_DIR
+    assert [o.status for o in results[0].outcomes] == [ServiceStatus.OK, ServiceStatus.FAILED]
+    assert [o.status for o in results[1].outcomes] == [ServiceStatus.OK]
+    assert sorted(manifest_of(north_root)["services"]) == ["finance", "waste-and-environment"]
+    assert sorted(manifest_of(south_root)["services"]) == ["finance"]
+    assert (north_root / "failed" / "waste-and-environment").is_dir()
+    assert not (south_root / "failed").exists()
+    assert (south_root / "finance" / "finance.pptx").read_bytes() == real_deck("Finance")
+    again = FakeExecutor(north.dataset)
+    rerun = run_councils([("North Shire", north), ("South Vale", south)], BatchOptions(),
+                         executor=again)  # fmt: skip
+    assert [j.key for j in again.jobs] == ["North Shire/waste-and-environment"]
+    assert [o.status for r in rerun for o in r.outcomes] == [ServiceStatus.SKIPPED,
+                                                               ServiceStatus.OK,
+                                                               ServiceStatus.SKIPPED]  # fmt: skip
+
+
+def test_council_names_must_be_distinct(tmp_path):
+    from kpitools.batch.run import run_councils
+
+    plan = make_plan(tmp_path)
+    with pytest.raises(ValueError, match="distinct"):
+        run_councils([("A", plan), ("A", plan)], BatchOptions(), executor=FakeExecutor(None))
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_template_is_opened_only_when_a_deck_is_to_be_built(tmp_path, monkeypatch):
+    plan = make_plan(tmp_path)
+    run(plan)
+    opened = []
+    monkeypatch.setattr(type(plan), "check_template", lambda self: opened.append(self.quarter))
+    run(plan)  # nothing to do
+    assert opened == []
+    run(plan, options=BatchOptions(force=True))
+    assert opened == [plan.quarter]
+
+
+def test_a_bad_template_stops_the_run_before_anything_is_written(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("council: X\nlayouts:\n  content: No Such Layout\n", encoding="utf-8")
+    plan = plan_run(EXAMPLE, QUARTER, services=("Finance",), out_dir=tmp_path / "out",
+                    config_path=config)  # fmt: skip
+    with pytest.raises(kpitools.KpiToolsError, match="no layout named 'No Such Layout'"):
+        run(plan)
+    assert not (tmp_path / "out").exists()
