@@ -8,7 +8,10 @@ On a synthetic council of 30 services x 40 measures x 36 months it measures, in 
 (c) the in-process floor: the library's own work for each deck and its HTML report (the
     council loaded and rated once beforehand, as the batch's warm kernels do), no notebooks;
 (d) the same batch on a local Dask cluster of 1 and of 2 workers (throughput per worker);
-(e) the board pack alone.
+(e) the board pack alone;
+(f) a run of several councils in one command (``kpitools run-councils``: 3 councils of 10
+    services, as many decks as (b)), with ``--jobs 2`` and on the 2-worker Dask cluster,
+    per deck against the one-council run on the same workers.
 
 It prints wall time per deck, the ratios b/a and b/c, peak memory per worker, the size of
 an HTML report with plotly.js inline and with plotly.js once in the period's folder, and the
@@ -159,12 +162,34 @@ def dask_cluster(workers: int) -> Iterator[str]:
             process.wait(timeout=60)
 
 
-def on_dask(data: Path, out: Path, workers: int) -> float:
-    """(d) the batch on a local Dask cluster: wall seconds (the cluster started beforehand)."""
+def on_dask(
+    data: Path, out: Path, workers: int, councils: Path | None = None
+) -> tuple[float, float]:
+    """(d) the batch on a local Dask cluster: wall seconds (the cluster started beforehand);
+    and (f) with ``councils``, the run of several councils on the same cluster (else 0)."""
     with dask_cluster(workers) as address:
         kpitools_run(data, out, "--scheduler", address)  # warms the workers' kernels
         seconds, _ = kpitools_run(data, out, "--scheduler", address)
-    return seconds
+        many = councils_run(councils, out / "councils", "--scheduler", address) if councils else 0.0
+    return seconds, many
+
+
+def make_councils(folder: Path, count: int, services: int, measures: int, months: int) -> Path:
+    """(f) ``count`` synthetic councils (each its own data) and the councils file naming them."""
+    lines = ["councils:"]
+    for number in range(1, count + 1):
+        data = make_council(folder / f"council-{number}", services, measures, months,
+                            seed=100 + number)  # fmt: skip
+        lines += [f"  - name: Council {number}", f"    data: {data}"]
+    path = folder / "councils.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def councils_run(councils: Path, out: Path, *extra: str) -> float:
+    """(f) kpitools run-councils for every council, whole process: wall seconds."""
+    return timed([sys.executable, "-m", "kpitools", "run-councils", str(councils), "--period",
+                  QUARTER, "--out", str(out), "--force", "--no-pack", *extra])  # fmt: skip
 
 
 def html_sizes(data: Path, out: Path) -> tuple[int, int]:
@@ -234,14 +259,25 @@ def main() -> None:
     shared = (inline - folder) / 1e6
     print(f"HTML report, plotly.js inline: {inline / 1e6:.2f} MB; --plotly-js folder: "
           f"{folder / 1e3:.0f} kB (+ {shared:.2f} MB once per period)")  # fmt: skip
+    councils = make_councils(WORK / "batch" / "councils", 3, max(1, args.services // 3),
+                             args.measures, args.months)  # fmt: skip
+    many_decks = 3 * max(1, args.services // 3)
+    many = councils_run(councils, WORK / "batch" / "councils-out", "--jobs", str(args.jobs))
+    per_deck = many / many_decks
+    print(f"(f) run-councils --jobs {args.jobs}, 3 councils: {per_deck:.3f} s per deck "
+          f"({many:.1f} s for {many_decks}; {per_deck / b:.2f}x one council's (b))")  # fmt: skip
     if args.no_dask:
         return
-    one = on_dask(data, WORK / "batch" / "dask1", 1)
-    two = on_dask(data, WORK / "batch" / "dask2", 2)
+    one, _ = on_dask(data, WORK / "batch" / "dask1", 1)
+    two, many_dask = on_dask(data, WORK / "batch" / "dask2", 2, councils)
     print(f"(d) Dask, 1 worker:  {one / decks:.3f} s per deck, {decks / one:5.2f} decks/s per "
           "worker")  # fmt: skip
     print(f"(d) Dask, 2 workers: {two / decks:.3f} s per deck, {decks / two / 2:5.2f} decks/s per "
           f"worker (scaling {one / two:.2f}x of 2x)")  # fmt: skip
+    per_deck = many_dask / many_decks
+    print(f"(f) run-councils on 2 Dask workers, 3 councils: {per_deck:.3f} s per deck "
+          f"({many_dask:.1f} s for {many_decks}; {per_deck / (two / decks):.2f}x one council's "
+          "on the same cluster)")  # fmt: skip
 
 
 if __name__ == "__main__":

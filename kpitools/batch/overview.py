@@ -14,7 +14,8 @@ from html import escape
 from kpitools.batch.status import ServiceStatus
 from kpitools.core.model import RAG
 from kpitools.report.content import attention_key
-from kpitools.report.fragments import MATRIX_KEY, matrix_table, rag_badge, report_css
+from kpitools.report.fragments import MATRIX_KEY, matrix_table, rag_badge
+from kpitools.report.styles import report_css
 from kpitools.report.summary import ReportSummary
 
 NO_FIGURE = "–"

@@ -44,6 +44,7 @@ from kpitools.core.workflow import (
     open_decisions,
     sign_off,
 )
+from kpitools.report.matrix import MatrixRow
 from kpitools.report.words import (
     BASIS_WORDS,
     STATUS_WORDS,
@@ -353,36 +354,6 @@ CONTRACT_MONTHS = 12
 _VARIATION_RANK = {"concern": 0, "neither": 1, "common_cause": 2, "": 2, "improvement": 3}
 _ASSURANCE_RANK = {"consistently_missed": 0, "hit_and_miss": 1, "": 2, "consistently_met": 3}
 _RAG_RANK = {"red": 0, "amber": 1, "white": 2, "grey": 3, "blue": 4, "green": 5}
-
-
-@dataclass(frozen=True)
-class MatrixRow:
-    """One measure on the SPC summary matrix: its variation and assurance beside its RAG
-    and latest value (the service's report and the council's overview share it)."""
-
-    service: str
-    measure_id: str
-    title: str
-    value: str  # the latest value as the report shows it
-    period: str  # the period of that value
-    rag: str
-    variation: str
-    side: str
-    assurance: str
-
-    @classmethod
-    def of(cls, line: MeasureLine, service: str) -> MatrixRow:
-        return cls(
-            service=service,
-            measure_id=line.measure_id,
-            title=line.title,
-            value=line.value_text,
-            period=line.value_period,
-            rag=line.rag,
-            variation=line.variation,
-            side=line.spc_side,
-            assurance=line.assurance,
-        )
 
 
 def attention_key(row: MatrixRow) -> tuple[int, int, int]:

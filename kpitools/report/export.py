@@ -22,7 +22,7 @@ from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from traitlets.config import Config
 
-from kpitools.report.fragments import TEMPLATES, report_css
+from kpitools.report.styles import TEMPLATES, report_css
 
 NOTEBOOK_ONLY_TAG = "notebook-only"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"

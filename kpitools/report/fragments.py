@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from functools import cache
 from html import escape
-from pathlib import Path
 
 import pandas as pd
 
@@ -25,8 +23,9 @@ from kpitools.core.spc import (
     Variation,
 )
 from kpitools.core.workflow import PROMPTS
-from kpitools.report.content import Cpr, MatrixRow, MeasureLine
+from kpitools.report.content import Cpr, MeasureLine
 from kpitools.report.drafts import DRAFTED
+from kpitools.report.matrix import MatrixRow
 from kpitools.report.words import (
     ACTION_STATUS_WORDS,
     COMMENT_AWAITED,
@@ -39,14 +38,6 @@ from kpitools.report.words import (
     rag_label,
     sparkline,
 )
-
-TEMPLATES = Path(__file__).resolve().parent / "templates" / "nbconvert"
-
-
-@cache
-def report_css() -> str:
-    """The reports' stylesheet (shared by the service reports and the overview page)."""
-    return (TEMPLATES / "cpr" / "report.css").read_text(encoding="utf-8")
 
 
 class Fragment(str):

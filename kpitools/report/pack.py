@@ -33,6 +33,7 @@ from kpitools.report.deck import (
     _add_text,
     add_table_slides,
 )
+from kpitools.report.styles import report_css
 from kpitools.report.words import POLARITY_WORDS, RAG_SYMBOLS, period_words, rag_label
 
 DASHBOARD_MONTHS = 13
@@ -426,7 +427,7 @@ def pack_html(pack: BoardPack, links: dict[str, str]) -> str:
         '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(pack.title)}: board pack</title>"
-        f"<style>{fragments.report_css()}</style></head><body>"
+        f"<style>{report_css()}</style></head><body>"
         '<a class="skip-link" href="#main">Skip to main content</a><main id="main">'
         f"<h1>{escape(pack.title)}</h1><p>Board pack for {escape(AUDIENCE)} · Report date "
         f"{pack.report_date:%-d %B %Y}</p>{left}"

@@ -12,14 +12,17 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, TypeAdapter, with_config
 from pydantic import ValidationError as PydanticError
 
 from kpitools._version import __version__
 from kpitools.core.files import write_atomic
-from kpitools.report.content import Cpr, MatrixRow, content_digest
+from kpitools.report.matrix import MatrixRow
+
+if TYPE_CHECKING:
+    from kpitools.report.content import Cpr
 
 SUMMARY_FILE = "summary.json"
 FORMAT = 1
@@ -90,6 +93,8 @@ class ReportSummary:
     @classmethod
     def of(cls, report: Cpr) -> ReportSummary:
         """The summary of a built report."""
+        from kpitools.report.content import content_digest
+
         return cls(
             council=report.council,
             service=report.service,

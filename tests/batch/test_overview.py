@@ -8,7 +8,7 @@ import pytest
 import kpitools
 from kpitools.batch.overview import NO_FIGURE, OverviewRow, render_overview
 from kpitools.batch.status import ServiceStatus
-from kpitools.report.fragments import report_css
+from kpitools.report.styles import report_css
 from kpitools.report.summary import ReportSummary
 from tests.conftest import COUNCIL_CONFIG, EXAMPLE, QUARTER
 

@@ -11,8 +11,9 @@ import kpitools
 from kpitools.core.variation import spc_table
 from kpitools.report import charts
 from kpitools.report import fragments as show
-from kpitools.report.content import MatrixRow, attention_key
+from kpitools.report.content import attention_key
 from kpitools.report.deck import _exception_cells, _spc_lines
+from kpitools.report.matrix import MatrixRow
 from kpitools.report.summary import ReportSummary
 
 QUARTER = "2024/25 Q1"
