@@ -55,8 +55,7 @@ def run_explore(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from kpitools.batch.plan import default_notebook
-    from kpitools.batch.portable import portable_notebook, shown_path
+    from kpitools.batch.portable import default_notebook, portable_notebook, shown_path
     from kpitools.report.export import export_html
 
     source = notebook or default_notebook(EXPLORE_NOTEBOOK)

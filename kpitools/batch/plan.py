@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
+from kpitools.batch.portable import default_notebook
 from kpitools.contract.config_file import load_config
 from kpitools.contract.loading import load
 from kpitools.core.config import CouncilConfig
@@ -20,20 +20,6 @@ from kpitools.core.dataset import Dataset
 from kpitools.core.errors import KpiToolsError
 from kpitools.core.periods import Granularity
 from kpitools.report.content import parse_report_date
-
-NOTEBOOK_NAME = "cpr.ipynb"
-
-
-def default_notebook(name: str = NOTEBOOK_NAME) -> Path:
-    """A notebook that ships with kpitools (the CPR notebook, or ``explore.ipynb``).
-
-    An installed wheel carries it as package data (``kpitools/notebooks/cpr.ipynb``); in a
-    source checkout (an editable install) it is ``notebooks/cpr.ipynb`` beside the package.
-    """
-    packaged = Path(str(resources.files("kpitools"))) / "notebooks" / name
-    if packaged.is_file():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "notebooks" / name
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,26 @@ from __future__ import annotations
 
 import json
 import os
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 SHIPPED_NOTEBOOK = "kpitools:cpr.ipynb"
+NOTEBOOK_NAME = "cpr.ipynb"
+
+
+def default_notebook(name: str = NOTEBOOK_NAME) -> Path:
+    """A notebook that ships with kpitools (the CPR notebook, or ``explore.ipynb``).
+
+    An installed wheel carries it as package data (``kpitools/notebooks/cpr.ipynb``); in a
+    source checkout (an editable install) it is ``notebooks/cpr.ipynb`` beside the package.
+    """
+    packaged = Path(str(resources.files("kpitools"))) / "notebooks" / name
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "notebooks" / name
+
+
 """How a run using the notebook that ships with kpitools names it."""
 
 _TIMES = ("start_time", "end_time", "duration")

@@ -21,12 +21,12 @@ import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kpitools._version import __version__
 from kpitools.batch.executors import Executor, LocalExecutor
+from kpitools.batch.fingerprints import service_fingerprints, whole_fingerprint
 from kpitools.batch.jobs import ServiceJob, ServiceResult
 from kpitools.batch.manifest import (
     MANIFEST,
@@ -37,13 +37,18 @@ from kpitools.batch.manifest import (
     manifest_bytes,
     package_versions,
     read_manifest,
-    service_fingerprints,
-    whole_fingerprint,
+)
+from kpitools.batch.outcomes import (
+    BatchOptions,
+    BatchResult,
+    ServiceOutcome,
+    read_summary,
+    report_files,
 )
 from kpitools.batch.outputs import FAILED_DIR, place_folder, recover, remove_failed
 from kpitools.batch.overview import OverviewRow, render_overview
-from kpitools.batch.plan import RunPlan, default_notebook
-from kpitools.batch.portable import SHIPPED_NOTEBOOK, shown_path
+from kpitools.batch.plan import RunPlan
+from kpitools.batch.portable import SHIPPED_NOTEBOOK, default_notebook, shown_path
 from kpitools.batch.status import BatchEvent, ServiceStatus
 from kpitools.contract.tables import input_files
 from kpitools.core.files import write_atomic
@@ -52,75 +57,6 @@ from kpitools.core.workflow import sign_off
 from kpitools.report.summary import SUMMARY_FILE, ReportSummary, SummaryError
 from kpitools.report.template import template_path
 from kpitools.report.words import period_words
-
-REPORT_SUFFIXES = (".pptx", ".html", ".ipynb")
-
-
-@dataclass(frozen=True)
-class BatchOptions:
-    """How to run: workers, limits, caching, where."""
-
-    jobs: int = 1
-    timeout: int | None = 600
-    force: bool = False
-    scheduler: str | None = None  # a Dask scheduler address: run there instead of locally
-    pack: bool = True  # write the board pack after the reports
-    pack_pdf: bool = False  # and its PDF, when LibreOffice is installed
-    plotly_js: str = "inline"  # or "folder": plotly.js once in the period's folder
-
-
-@dataclass
-class ServiceOutcome:
-    """One service's line in the batch summary and the manifest."""
-
-    service: str
-    slug: str
-    status: ServiceStatus
-    cache_key: str
-    run_id: str
-    job: ServiceJob | None = None
-    summary: ReportSummary | None = None  # what the service's own run wrote
-    seconds: float = 0.0
-    error: str = ""
-    failed_cell: int | None = None
-    files: list[str] = field(default_factory=list)
-    worker: str = ""
-    peak_rss_mb: dict[str, float] = field(default_factory=dict)
-    council: str = ""  # in a run of several councils
-
-    @property
-    def key(self) -> str:
-        """As :attr:`ServiceJob.key`: the slug, or council/slug in a run of several."""
-        return f"{self.council}/{self.slug}" if self.council else self.slug
-
-    @property
-    def label(self) -> str:
-        """How progress lines name the service ('council: service' in a run of several)."""
-        return f"{self.council}: {self.service}" if self.council else self.service
-
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        return self.summary.warnings if self.summary is not None else ()
-
-    @property
-    def exception_count(self) -> int | None:
-        return len(self.summary.exceptions) if self.summary is not None else None
-
-
-@dataclass
-class BatchResult:
-    root: Path
-    outcomes: list[ServiceOutcome]
-    interrupted: str = ""
-    seconds: float = 0.0
-    pack: list[Path] = field(default_factory=list)  # the board pack's files, if written
-
-    @property
-    def failed(self) -> list[ServiceOutcome]:
-        return [
-            o for o in self.outcomes if o.status in (ServiceStatus.FAILED, ServiceStatus.NOT_RUN)
-        ]
-
 
 Progress = Callable[[BatchEvent, "ServiceOutcome | None", list["ServiceOutcome"]], None]
 
@@ -149,19 +85,6 @@ def _signals_raise() -> Iterator[None]:
 
 
 # -- planning ------------------------------------------------------------------------------
-def report_files(slug: str) -> list[str]:
-    """A service's published files, relative to the quarter's folder."""
-    return [f"{slug}/{slug}{ext}" for ext in REPORT_SUFFIXES] + [f"{slug}/{SUMMARY_FILE}"]
-
-
-def read_summary(path: Path) -> ReportSummary | None:
-    """A summary written by an earlier run, or None if it is missing or unreadable."""
-    try:
-        return ReportSummary.from_json(path.read_bytes())
-    except (OSError, SummaryError):
-        return None
-
-
 def plan_outcomes(
     plan: RunPlan, options: BatchOptions, root: Path, council: str = ""
 ) -> list[ServiceOutcome]:

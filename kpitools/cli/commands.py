@@ -12,20 +12,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
-import pandas as pd
 
 from kpitools._version import __version__
-from kpitools.contract.config_file import load_config
-from kpitools.contract.loading import load
-from kpitools.core.dataset import Dataset
 from kpitools.core.errors import KpiToolsError, ValidationError
-from kpitools.core.periods import Granularity
-from kpitools.core.scorecard import coverage_text, rate
 from kpitools.report.words import period_words
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kpitools.core.dataset import Dataset
 
 EXIT_BAD_INPUT = 2
 
@@ -97,6 +95,8 @@ def _data_folder(
 ) -> tuple[str, Any]:
     """The data folder to read: ``--data``, or the history store's data as of a time written
     under ``root``; and the (store, ingest id, as-of) it came from, or None."""
+    from kpitools.contract.config_file import load_config
+
     if data and db:
         raise click.UsageError("read the data from --data or from --db, not both")
     if data:
@@ -146,6 +146,9 @@ _year_start_removed = click.option(
 def _load(data: str, config_path: str | None) -> Dataset:
     """The data folder read with the council's settings: the one way every command loads.
     What the loader warns about goes to stderr."""
+    from kpitools.contract.config_file import load_config
+    from kpitools.contract.loading import load
+
     dataset = load(data, config=load_config(config_path))
     _warn(dataset)
     return dataset
@@ -298,6 +301,8 @@ def scorecard(
     config_path: str | None,
 ) -> None:
     """Rate every measure: RAG, direction of travel and exceptions per period."""
+    from kpitools.core.scorecard import rate
+
     if output_format == "xlsx" and output is None:
         raise click.UsageError("--format xlsx writes a workbook: give --output FILE.xlsx")
     if output is not None and output_format == "table":
@@ -479,8 +484,8 @@ def run(
     plotly_js: str,
 ) -> None:
     """Build each service's CPR for a period: deck (.pptx), web page (.html), notebook."""
-    from kpitools.batch.plan import plan_run
-    from kpitools.batch.run import BatchOptions, run_batch
+    from kpitools.batch.outcomes import BatchOptions
+    from kpitools.batch.status import BatchEvent
     from kpitools.cli.progress import BatchDisplay
 
     if period and quarter and period != quarter:
@@ -490,6 +495,32 @@ def run(
     chosen = period or quarter
     if not chosen:
         raise click.UsageError("say which period to report: --period 2024/25 Q1 (or latest)")
+    options = BatchOptions(jobs=jobs or os.cpu_count() or 1, timeout=timeout, force=force,
+                           scheduler=scheduler, pack=pack, pack_pdf=pack_pdf,
+                           plotly_js=plotly_js)  # fmt: skip
+
+    request = key = None
+    if data and not db and not force and not publish:
+        from kpitools.batch.uptodate import RunRequest, recall
+
+        request = RunRequest.of(data, config_path, notebook, chosen, services, report_date,
+                                run_id, strict, pack, pack_pdf, plotly_js)  # fmt: skip
+        key = request.key()
+        recalled = recall(Path(out_dir), request, key) if key else None
+        if recalled is not None:  # nothing has changed since the same command last ran
+            last, warnings = recalled
+            for warning in warnings:
+                click.echo(f"warning: {warning}", err=True)
+            quarter_label = last.outcomes[0].summary.quarter if last.outcomes[0].summary else ""
+            shown = BatchDisplay(title=f"{period_words(quarter_label)} CPRs: nothing has changed "
+                                 "since the last run")  # fmt: skip
+            with shown:
+                shown.update(BatchEvent.START, None, last.outcomes)
+            shown.summary(last)
+            return
+
+    from kpitools.batch.plan import plan_run
+    from kpitools.batch.run import run_batch
 
     folder, source = _data_folder(data, db, as_of, Path(out_dir), config_path)
     plan = plan_run(
@@ -497,13 +528,16 @@ def run(
         report_date=report_date, run_id=run_id, strict=strict, notebook=notebook,
     )  # fmt: skip
     _warn(plan.dataset)
-    options = BatchOptions(jobs=jobs or os.cpu_count() or 1, timeout=timeout, force=force,
-                           scheduler=scheduler, pack=pack, pack_pdf=pack_pdf,
-                           plotly_js=plotly_js)  # fmt: skip
     display = BatchDisplay(title=f"{period_words(plan.quarter)} CPRs on {_where(options)}")
     with display:
         result = run_batch(plan, options, progress=display.update)
     display.summary(result)
+    if request is not None and key:
+        from kpitools.batch.uptodate import remember
+        from kpitools.report.template import template_path
+
+        named = [template_path(plan.config), *([plan.config.logo] if plan.config.logo else [])]
+        remember(Path(out_dir), request, key, result, named)
     if source is not None:
         _record_publications(source, plan.quarter, result)
     _stop_if_interrupted(result.interrupted)
@@ -563,8 +597,9 @@ def run_councils(
     are bad is refused with its problems (file, row, column) and the others still run; the
     exit status is then 2.
     """
+    from kpitools.batch.outcomes import BatchOptions
     from kpitools.batch.plan import plan_run
-    from kpitools.batch.run import BatchOptions, run_councils
+    from kpitools.batch.run import run_councils
     from kpitools.cli.progress import BatchDisplay
     from kpitools.contract.councils_file import load_councils
 
@@ -639,6 +674,8 @@ def recording(
 ) -> Iterator[tuple[Path, Dataset]]:
     """The folder to record into and its data: ``--data`` itself, or (with ``--db``) the
     store's latest data in a scratch folder, ingested again when the block ends well."""
+    from kpitools.contract.config_file import load_config
+
     if data and db:
         raise click.UsageError("record into --data or into --db, not both")
     if data:
@@ -731,6 +768,8 @@ def _record_publications(source: Any, period: str, result: Any) -> None:
 def ingest(data: str, db: str | None, config_path: str | None, reason: str) -> None:
     """Validate a data folder and record it in the history store: new values added,
     unchanged ones skipped, changed ones kept as restatements."""
+    from kpitools.contract.config_file import load_config
+
     store = _store(db)
     config = load_config(config_path)
     report = store.ingest(Path(data), config, reason=reason)
@@ -832,7 +871,7 @@ def notebook(out_path: str) -> None:
 
     Run it with 'kpitools run ... --notebook FILE'.
     """
-    from kpitools.batch.plan import default_notebook
+    from kpitools.batch.portable import default_notebook
 
     target = Path(out_path)
     if target.exists():
@@ -854,6 +893,7 @@ def init(folder: Path, as_csv: bool, config_path: str | None) -> None:
     Fill it in (or replace the example rows) and check it with 'kpitools validate --data DIR'.
     With --config, the categories dropdown lists the council's own categories.
     """
+    from kpitools.contract.config_file import load_config
     from kpitools.contract.template import write_template
 
     written = write_template(folder, load_config(config_path), csv=as_csv)
@@ -881,6 +921,7 @@ def import_(workbooks: tuple[Path, ...], out_dir: Path, mapping: Path | None,
 
     Re-run it on next month's workbook: ids are kept (ids.csv), other months' values stay.
     """
+    from kpitools.contract.config_file import load_config
     from kpitools.contract.importer import import_workbooks
 
     config = load_config(config_path)
@@ -921,6 +962,9 @@ def _count(n: int, noun: str) -> str:
 def _reach(dataset: Dataset) -> str:
     """How far the data really reaches: its months, quarters and years, and the latest
     finished quarter (what ``--quarter latest`` builds)."""
+    from kpitools.core.periods import Granularity
+    from kpitools.core.scorecard import coverage_text
+
     calendar = dataset.calendar
     values = dataset.values
     spans = []
@@ -966,6 +1010,9 @@ def _emit(text: str, output: Path | None, rows: int) -> None:
 
 def to_csv(rows: pd.DataFrame) -> str:
     """The scorecard as CSV text (booleans as true/false, empty cells for no value)."""
+    import numpy as np
+    import pandas as pd
+
     from kpitools.core.files import defuse_formula
 
     out = _rounded(rows)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kpitools.batch.run import BatchResult, ServiceOutcome
+from kpitools.batch.outcomes import BatchResult, ServiceOutcome
 from kpitools.batch.status import BatchEvent, ServiceStatus
 
 STATUS_STYLE = {

@@ -23,7 +23,6 @@ from kpitools.cli.commands import (
     recording,
     resolve_period,
 )
-from kpitools.contract.validation import parse_moment
 from kpitools.core.workflow import FollowUp, SignOffState
 
 _workflow_data_option = click.option(
@@ -50,6 +49,8 @@ def _moment(text: str | None) -> dt.datetime | None:
     ``signoff.csv``'s ``at`` is."""
     if not text:
         return None
+    from kpitools.contract.validation import parse_moment
+
     try:
         return parse_moment(text)
     except ValueError:
@@ -393,9 +394,10 @@ def pack(
 ) -> None:
     """Write the period's board pack (board-pack.pptx, .html and .pdf): a cover, the corporate
     summary, the RAG dashboard by month and every service's CPR slides."""
+    from kpitools.batch.outcomes import BatchOptions
     from kpitools.batch.pack import write_pack
     from kpitools.batch.plan import plan_run
-    from kpitools.batch.run import BatchOptions, plan_outcomes
+    from kpitools.batch.run import plan_outcomes
     from kpitools.core.naming import quarter_folder
 
     if not period:

@@ -14,10 +14,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from kpitools.core.model import Section
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -220,10 +222,12 @@ def open_decisions(
     """
     if frame.empty:
         return ()
+    import pandas  # only with decisions to read: the command line starts without pandas
+
     found = []
     for r in frame[frame["service"] == service].itertuples():
         period = r.period
-        if not isinstance(period, pd.Period) or period.asfreq("M", how="end") >= period_start:
+        if not isinstance(period, pandas.Period) or period.asfreq("M", how="end") >= period_start:
             continue
         closed = r.closed if isinstance(r.closed, dt.date) else None
         if closed is not None and closed <= report_date:

@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 
-from kpitools.batch.run import report_files
+from kpitools.batch.outcomes import report_files
 from kpitools.core.dataset import Dataset
 from kpitools.core.errors import KpiToolsError
 from kpitools.core.files import write_atomic

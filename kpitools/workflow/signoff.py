@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools.batch.manifest import MANIFEST, file_sha256
-from kpitools.batch.run import read_summary
+from kpitools.batch.outcomes import read_summary
 from kpitools.contract.records import Rows, update_folder
 from kpitools.contract.validation import SPECS
 from kpitools.core.dataset import Dataset, rows_of

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -506,3 +507,36 @@ def test_a_run_of_councils_on_a_dask_cluster_sends_each_council_its_own_inputs(
     assert (out / "south-vale" / QUARTER / name).read_bytes() != north  # no logo, other name
     for council in ("north-shire", "south-vale"):
         assert set(statuses(out / council).values()) == {"ok"}
+
+
+def test_the_same_command_again_with_nothing_changed_answers_at_once(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(EXAMPLE, data)
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "kpitools", "run", "--data", str(data), "--quarter",
+            "2024/25 Q1", "--config", str(COUNCIL_CONFIG), "--out", str(out), "--service",
+            "Finance", "--no-pack-pdf"]  # fmt: skip
+
+    def again() -> subprocess.CompletedProcess:
+        result = subprocess.run(args, capture_output=True, text=True, env=ENV,
+                                stdin=subprocess.DEVNULL, timeout=900, check=False)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return result
+
+    first = again()
+    assert "nothing has changed" not in first.stderr
+    deck = (out / QUARTER / "finance" / "finance.pptx").read_bytes()
+    second = again()
+    assert "2024/25 Q1 CPRs: nothing has changed since the last run" in second.stderr
+    assert "up to date, skipped: Finance" in second.stderr
+    assert "│ Finance │ skipped │" in second.stderr
+    # The file's bytes changed (its line ends), not its rows: the whole run, which finds
+    # Finance's rows unchanged and skips it.
+    values = data / "values.csv"
+    values.write_text(values.read_text(encoding="utf-8").replace("\n", "\r\n"), encoding="utf-8")
+    third = again()
+    assert "nothing has changed" not in third.stderr
+    assert "up to date, skipped: Finance" in third.stderr
+    assert (out / QUARTER / "finance" / "finance.pptx").read_bytes() == deck
+    assert "nothing has changed" in again().stderr
+    assert leftovers(out) == []

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 import kpitools
-from kpitools.batch.manifest import MANIFEST, manifest_bytes, service_fingerprint
+from kpitools.batch.fingerprints import service_fingerprint
+from kpitools.batch.manifest import MANIFEST, manifest_bytes
 from kpitools.batch.plan import default_notebook, plan_run
 from kpitools.batch.run import BatchOptions, plan_outcomes, report_files
 from kpitools.batch.status import ServiceStatus

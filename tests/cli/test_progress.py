@@ -7,7 +7,7 @@ import pytest
 from rich.console import Console
 
 import kpitools
-from kpitools.batch.run import BatchResult, ServiceOutcome
+from kpitools.batch.outcomes import BatchResult, ServiceOutcome
 from kpitools.batch.status import BatchEvent, ServiceStatus
 from kpitools.cli.progress import BatchDisplay
 from kpitools.report.summary import ReportSummary

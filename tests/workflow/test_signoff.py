@@ -87,7 +87,7 @@ def test_noting_needs_an_approved_report_and_a_name(folder, load_folder):
 
 
 def test_noting_and_publishing_do_not_change_the_report(folder, load_folder):
-    from kpitools.batch.manifest import service_fingerprint
+    from kpitools.batch.fingerprints import service_fingerprint
     from kpitools.report.content import content_digest
 
     record_step(folder, load_folder(folder), FINANCE, QUARTER, SignOffState.APPROVED, "J. Smith",
