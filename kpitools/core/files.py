@@ -8,6 +8,7 @@ import os
 import re
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -32,18 +33,25 @@ _CORE_DATES = re.compile(
 
 def reproducible_zip(blob: bytes, stamp: dt.datetime) -> bytes:
     """Rewrite an Office zip (and the workbooks embedded in it) with fixed timestamps."""
+    source = zipfile.ZipFile(io.BytesIO(blob))
+    return zip_members(((info.filename, source.read(info.filename))
+                        for info in source.infolist()), stamp)  # fmt: skip
+
+
+def zip_members(members: Iterable[tuple[str, bytes]], stamp: dt.datetime) -> bytes:
+    """An Office zip of ``members`` (name, bytes), in their order, the same bytes for the same
+    members: every entry dated ``stamp``, the document's created and modified times set to
+    it, and the workbooks embedded in it (a chart's data) made the same way."""
     iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     date_time = (max(stamp.year, 1980), stamp.month, stamp.day, 0, 0, 0)
-    source = zipfile.ZipFile(io.BytesIO(blob))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename.lower().endswith((".xlsx", ".xlsm")):
+        for name, data in members:
+            if name.lower().endswith((".xlsx", ".xlsm")):
                 data = reproducible_zip(data, stamp)
-            elif info.filename == "docProps/core.xml":
+            elif name == "docProps/core.xml":
                 data = _CORE_DATES.sub(rb"\g<1>" + iso + rb"\g<2>", data)
-            entry = zipfile.ZipInfo(info.filename, date_time=date_time)
+            entry = zipfile.ZipInfo(name, date_time=date_time)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
             target.writestr(entry, data)

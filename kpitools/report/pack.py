@@ -11,7 +11,6 @@ service's CPR slides after a section heading. Each service's slides are built fr
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 from html import escape
 
@@ -19,7 +18,6 @@ import pandas as pd
 from pptx.slide import Slide
 
 from kpitools.core.dataset import Dataset
-from kpitools.core.files import reproducible_zip
 from kpitools.core.model import RAG
 from kpitools.core.naming import PACK_NAME
 from kpitools.core.periods import Granularity
@@ -32,6 +30,7 @@ from kpitools.report.deck import (
     TableSlide,
     _add_text,
     add_table_slides,
+    saved_bytes,
 )
 from kpitools.report.styles import report_css
 from kpitools.report.words import POLARITY_WORDS, RAG_SYMBOLS, period_words, rag_label
@@ -207,9 +206,7 @@ def pack_deck_bytes(pack: BoardPack) -> bytes:
     props.keywords = "CPR; board pack; performance"
     props.revision = 1
     props.created = props.modified = props.last_printed = stamp
-    buffer = io.BytesIO()
-    builder.prs.save(buffer)
-    return reproducible_zip(buffer.getvalue(), stamp)
+    return saved_bytes(builder.prs, stamp)
 
 
 def _cover(builder: DeckBuilder, pack: BoardPack) -> None:

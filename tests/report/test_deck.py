@@ -345,3 +345,26 @@ def test_table_cells_are_written_as_python_pptx_writes_them(text, style):
 def _canonical(xml: str) -> str:
     """XML without namespace declarations; an empty text element written one way."""
     return re.sub(r' xmlns:\w+="[^"]+"', "", xml).replace("<a:t></a:t>", "<a:t/>")
+
+
+def test_a_deck_is_zipped_once_with_the_bytes_of_saving_and_rewriting_it(example, monkeypatch):
+    import datetime as dt
+
+    from kpitools.core.files import reproducible_zip
+    from kpitools.report.deck import build_deck, saved_bytes
+
+    stamp = dt.datetime(2024, 7, 19)
+    for service in ("Finance", "Waste & Environment"):
+        report = build_cpr(example, service, "2024/25 Q1")
+        buffer = io.BytesIO()
+        build_deck(report).save(buffer)
+        rewritten = reproducible_zip(buffer.getvalue(), stamp)
+        prs = build_deck(report)
+        # The members come from python-pptx's writer, not from a saved file.
+        monkeypatch.setattr(type(prs), "save", lambda *_: pytest.fail("saved and rewritten"))
+        assert saved_bytes(prs, stamp) == rewritten
+        monkeypatch.undo()
+        with zipfile.ZipFile(io.BytesIO(rewritten)) as deck:
+            assert {info.date_time for info in deck.infolist()} == {(2024, 7, 19, 0, 0, 0)}
+            core = deck.read("docProps/core.xml").decode()
+            assert "2024-07-19T00:00:00Z</dcterms:modified>" in core
