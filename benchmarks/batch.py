@@ -45,9 +45,9 @@ BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 FLOOR = r"""
-import sys, time
+import itertools, sys, time
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_markdown_cell, new_notebook
 import kpitools
 from kpitools.report import charts, fragments as show
 from kpitools.report.deck import deck_bytes
@@ -58,10 +58,18 @@ dataset = kpitools.load(data, config=kpitools.load_config(None))
 kpitools.build_cpr(dataset, dataset.services[0], quarter)  # rates the council once
 
 
+NUMBERS = itertools.count()
+
+
 def shown(value):
+    # A cell as the kernel returns it; the notebook is checked once, as a whole, at the end
+    # (nbformat's constructors would check every cell and output on its own).
     bundle = value._repr_mimebundle_() if hasattr(value, "_repr_mimebundle_") else {
         "text/html": str(value), "text/plain": ""}
-    return new_code_cell(outputs=[new_output("display_data", data=bundle)])
+    output = {"output_type": "display_data", "data": bundle, "metadata": {}}
+    return nbformat.from_dict({"id": f"shown-{next(NUMBERS)}", "cell_type": "code",
+                               "execution_count": None, "metadata": {}, "outputs": [output],
+                               "source": ""})
 
 
 started = time.perf_counter()
@@ -77,7 +85,9 @@ for service in dataset.services:
     cells += [new_markdown_cell("## 4. Performance improvement plan"),
               shown(show.improvement_plan(report)), new_markdown_cell("## Full scorecard"),
               shown(show.scorecard(report)), shown(show.data_notes(report))]
-    page = export_html(new_notebook(cells=cells), title=report.page_title, footer=report.footer)
+    notebook = new_notebook(cells=cells)
+    nbformat.validate(notebook)
+    page = export_html(notebook, title=report.page_title, footer=report.footer)
     open(f"{out}/{report.slug}.html", "w", encoding="utf-8").write(page)
 print(time.perf_counter() - started)
 """
