@@ -8,6 +8,7 @@ Nothing is written until the notebook has run to its end.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,7 +93,8 @@ def run_explore(
                 f"{source.name} cell {err.cell_index + 1}: {err.ename}: {err.evalue}"
             ) from None
         shown = "kpitools:" + EXPLORE_NOTEBOOK if notebook is None else source.name
-        blob = portable_notebook(executed.read_bytes(), parameters, shown, EXPLORE_NOTEBOOK)
+        blob = portable_notebook(json.loads(executed.read_bytes()), parameters, shown,
+                                 EXPLORE_NOTEBOOK)  # fmt: skip
     council = dataset.config.council
     page = export_html(
         nbformat.reads(blob.decode("utf-8"), as_version=4),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -94,12 +95,13 @@ class ServiceJob:
             "run_id": self.run_id,
         }
 
-    def published(self, blob: bytes) -> bytes:
-        """An executed notebook as it is published: no worker's paths, no run times."""
+    def published(self, nb: dict[str, Any]) -> bytes:
+        """An executed notebook (read from its file, or as it ran) as it is published: no
+        worker's paths, no run times. It is changed on the way."""
         from kpitools.batch.portable import portable_notebook
 
         shown = self.parameters(self.shown_data_dir, self.shown_config, ".")
-        return portable_notebook(blob, shown, self.shown_notebook, f"{self.slug}.ipynb")
+        return portable_notebook(nb, shown, self.shown_notebook, f"{self.slug}.ipynb")
 
 
 @dataclass
@@ -163,12 +165,11 @@ def render_service(job: ServiceJob) -> ServiceResult:
     past ``job.timeout`` seconds come back as a failed result naming the cell, with the
     executed notebook (as far as it got) for debugging.
     """
-    import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
-    from kpitools.batch.kernels import ENGINE
-    from kpitools.report.export import PLOTLY_FILE, export_html
+    from kpitools.core.naming import PLOTLY_FILE
+    from kpitools.report.export import export_html
     from kpitools.report.summary import SUMMARY_FILE
 
     started = time.perf_counter()
@@ -180,18 +181,8 @@ def render_service(job: ServiceJob) -> ServiceResult:
         out = Path(scratch)
         executed = out / f"{job.slug}.ipynb"
         try:
-            nb = papermill.execute_notebook(
-                notebook,
-                str(executed),
-                parameters=job.parameters(data_dir, config, str(out)),
-                engine_name=ENGINE,
-                warm=kernel.ready(),
-                kernel_name="python3",
-                progress_bar=False,
-                request_save_on_cell_execute=False,
-                execution_timeout=job.timeout,
-                cwd=str(Path(notebook).parent),
-            )
+            nb = _execute(notebook, executed, job.parameters(data_dir, config, str(out)),
+                          kernel.ready(), job.timeout)  # fmt: skip
             summary_blob, summary = _summary_of(out / SUMMARY_FILE, job)
             page = export_html(
                 nb,
@@ -205,7 +196,7 @@ def render_service(job: ServiceJob) -> ServiceResult:
             result.files = {
                 f"{job.slug}.pptx": decks[0].read_bytes(),
                 f"{job.slug}.html": page.encode("utf-8"),
-                f"{job.slug}.ipynb": job.published(executed.read_bytes()),
+                f"{job.slug}.ipynb": job.published(nb),
                 SUMMARY_FILE: summary_blob,
             }
             result.ok = True
@@ -238,11 +229,60 @@ def render_service(job: ServiceJob) -> ServiceResult:
             result.error = f"{type(err).__name__}: {err}"
             log += ["status: failed", ANSI.sub("", traceback.format_exc())]
         if not result.ok and executed.exists():
-            result.files = {f"{job.slug}.ipynb": job.published(executed.read_bytes())}
+            result.files = {f"{job.slug}.ipynb": job.published(json.loads(executed.read_bytes()))}
     result.seconds = time.perf_counter() - started
     result.peak_rss_mb = _peak_memory(kernel)
     result.log = "\n".join(log) + "\n"
     return result
+
+
+def _execute(
+    notebook: str, executed: Path, parameters: dict[str, str], kernel: Any, timeout: int | None
+) -> Any:
+    """Run the notebook in the warm kernel, as ``papermill.execute_notebook`` does, and
+    return the executed notebook without writing it.
+
+    papermill's own steps, in its order: read, inject the parameters, record them in the
+    metadata, run every cell (in the notebook's folder), and on a failed cell write the
+    notebook (``executed``) with papermill's error marks and raise. A notebook that ran is
+    not written: the batch publishes it from memory (:func:`portable_notebook`), sparing a
+    pass through nbformat's writer - a deep copy of every output and a check of the schema -
+    that costs more than most of its cells.
+    """
+    from papermill.engines import papermill_engines
+    from papermill.execute import (
+        prepare_notebook_metadata,
+        raise_for_execution_errors,
+        remove_error_markers,
+    )
+    from papermill.iorw import load_notebook_node, local_file_io_cwd
+    from papermill.parameterize import parameterize_notebook
+    from papermill.utils import chdir
+
+    from kpitools.batch.kernels import ENGINE
+
+    with local_file_io_cwd():
+        nb = load_notebook_node(notebook)
+        nb = parameterize_notebook(nb, parameters, kernel_name="python3", engine_name=ENGINE)
+        nb = prepare_notebook_metadata(nb, notebook, str(executed))
+        nb = remove_error_markers(nb)
+        with chdir(str(Path(notebook).parent)):
+            nb = papermill_engines.execute_notebook_with_engine(
+                ENGINE,
+                nb,
+                kernel_name="python3",
+                input_path=notebook,
+                output_path=None,
+                progress_bar=False,
+                log_output=False,
+                start_timeout=60,
+                stdout_file=None,
+                stderr_file=None,
+                warm=kernel,
+                execution_timeout=timeout,
+            )
+        raise_for_execution_errors(nb, str(executed))
+    return nb
 
 
 class NotebookOutputError(Exception):

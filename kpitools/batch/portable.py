@@ -56,19 +56,26 @@ def shown_path(path: Path | str | None, start: Path) -> str:
 
 
 def portable_notebook(
-    blob: bytes, parameters: dict[str, Any], input_path: str, output_path: str
+    nb: dict[str, Any], parameters: dict[str, Any], input_path: str, output_path: str
 ) -> bytes:
-    """The executed notebook with the parameters it is published with and without run times.
+    """The executed notebook with the parameters it is published with and without run times,
+    in nbformat's file layout (text as lists of lines, keys sorted, no transient data): the
+    same bytes whether it comes from papermill's file or from memory.
 
     Args:
-        blob: the executed notebook as papermill wrote it.
+        nb: the executed notebook (a ``NotebookNode`` or the JSON of its file); changed.
         parameters: the parameters as the published notebook should show them.
         input_path: how the notebook it was made from is named.
         output_path: the published notebook's file name.
     """
+    import nbformat
+    from nbformat.v4 import rwbase
     from papermill.translators import translate_parameters
 
-    nb = json.loads(blob)
+    layout: Any = rwbase  # nbformat's writer's own steps (untyped)
+    convert: Any = nbformat.from_dict
+    node = nb if isinstance(nb, nbformat.NotebookNode) else convert(nb)
+    nb = layout.strip_transient(layout.split_lines(node))
     language = nb.get("metadata", {}).get("kernelspec", {}).get("language", "python")
     for cell in nb.get("cells", []):
         if "outputs" in cell:

@@ -27,7 +27,7 @@ from kpitools.batch.outcomes import BatchResult, ServiceOutcome, read_summary
 from kpitools.batch.portable import default_notebook
 from kpitools.batch.status import ServiceStatus
 from kpitools.core.files import write_atomic
-from kpitools.core.naming import PACK_NAME
+from kpitools.core.naming import PACK_NAME, PLOTLY_FILE
 from kpitools.report.summary import SUMMARY_FILE
 
 RUNS_FILE = "runs.json"
@@ -160,6 +160,8 @@ def recall(out_dir: Path, request: RunRequest, key: str) -> tuple[BatchResult, l
                                                              if request.pdf else set())  # fmt: skip
     if not outcomes or not all(p.is_file() for p in pack):
         return None
+    if request.plotly_js == "folder" and not (root / PLOTLY_FILE).is_file():
+        return None  # the pages load plotly.js from beside them
     if request.pack and not expected <= {p.name for p in pack}:
         return None
     return BatchResult(root=root, outcomes=outcomes, pack=pack), list(

@@ -18,6 +18,8 @@ RESERVED = {"index", "manifest", "failed", "con", "nul", "prn", "aux"}
 
 #: The board pack's files in a period's folder: board-pack.pptx, .html, .pdf, .json.
 PACK_NAME = "board-pack"
+#: plotly.js, once in a period's folder, for web pages that load it from there.
+PLOTLY_FILE = "plotly.min.js"
 
 
 def _hash(name: str) -> str:

@@ -91,7 +91,6 @@ def _cell(value: Any) -> str:
     )
 
 
-PLOTLY_FILE = "plotly.min.js"
 """plotly.js beside the reports, for pages that load it rather than hold it."""
 
 
@@ -183,5 +182,32 @@ def export_html(
             "version": __version__,
         }
     }
-    body, _ = exporter.from_notebook_node(notebook, resources=resources)
+    body, _ = exporter.from_notebook_node(_for_page(notebook), resources=resources)
     return body
+
+
+def _for_page(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook without what the page never shows: a chart's plotly figure where the
+    output carries the chart's page HTML too (a CPR chart; an analyst's figure keeps it,
+    and becomes a chart on the page). The exporter copies and checks the notebook it is
+    given, output by output: the figures' data is most of it. The notebook itself is left
+    as it is."""
+    convert: Any = nbformat.from_dict
+    cells = []
+    for cell in notebook.get("cells", []):
+        outputs = cell.get("outputs")
+        if outputs and any(_shown_twice(o) for o in outputs):
+            slim = [
+                {**o, "data": {k: v for k, v in o["data"].items() if k != PLOTLY_MIME}}
+                if _shown_twice(o)
+                else o
+                for o in outputs
+            ]
+            cell = convert({**cell, "outputs": slim})
+        cells.append(cell)
+    return nbformat.NotebookNode({**notebook, "cells": cells})
+
+
+def _shown_twice(output: Any) -> bool:
+    data = output.get("data", {})
+    return PLOTLY_MIME in data and "text/html" in data

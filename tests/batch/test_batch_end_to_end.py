@@ -194,9 +194,11 @@ def test_sigterm_leaves_no_partial_files_and_a_rerun_finishes(tmp_path):
     assert set(statuses(out).values()) == {"ok", "skipped"}
     assert {s for s, v in statuses(out).items() if v == "skipped"} == done
     assert "up to date, skipped" in rerun.stderr
-    # And another rerun has nothing to do.
-    run("--out", str(out))
-    assert set(statuses(out).values()) == {"skipped"}
+    # And another rerun has nothing to do: it says so and leaves the record as it was.
+    before = (root / "manifest.json").read_bytes()
+    again = run("--out", str(out))
+    assert "nothing has changed since the last run" in again.stderr
+    assert (root / "manifest.json").read_bytes() == before
     # Changing one service's data reruns that service only; --force reruns all.
     run("--out", str(out), "--force", "--service", "Finance")
     assert statuses(out) == {"finance": "ok"}
@@ -220,7 +222,8 @@ def test_safe_folder_names(tmp_path, make_data):
     assert sum(f.startswith("childrens-services-") for f in folders) == 2
     assert all(f.startswith("service-") or f[0].isalnum() for f in folders)
     assert "index" not in folders and not any(f.startswith(".") for f in folders)
-    assert sorted(p.name for p in out.iterdir()) == [QUARTER]  # nothing escaped --out
+    # Nothing escaped --out (runs.json records the command, for a rerun with nothing to do).
+    assert sorted(p.name for p in out.iterdir()) == [QUARTER, "runs.json"]
     assert not (tmp_path / "etc").exists()
 
 
@@ -442,9 +445,13 @@ def test_plotly_js_once_in_the_period_folder_draws_the_same_charts_offline(tmp_p
     require(CHROMIUM)
     with chromium_page(inline.as_uri()) as browser_page:
         assert browser_page.locator(".plotly-graph-div .main-svg").count() >= 2
-    again = run("--out", str(tmp_path), "--service", "Finance", "--no-pack", "--plotly-js",
-                "folder")  # fmt: skip
+    folder = ["--out", str(tmp_path), "--service", "Finance", "--no-pack", "--plotly-js", "folder"]
+    assert "nothing has changed since the last run" in run(*folder).stderr
+    shared.unlink()  # the pages' plotly.js gone: the whole run, which puts it back
+    again = run(*folder)
+    assert "nothing has changed" not in again.stderr
     assert statuses(tmp_path) == {"finance": "skipped"}, again.stdout
+    assert shared.stat().st_size > 3_000_000
 
 
 def councils_file(tmp_path: Path, broken: bool = False) -> Path:

@@ -135,7 +135,7 @@ def test_a_bundle_path_cannot_leave_the_bundle(private_temp, name):
     assert bundle.digest not in jobs._UNPACKED
 
 
-# -- render_service's error mapping, with papermill and the kernel replaced ---------------
+# -- render_service's error mapping, with the notebook run and the kernel replaced ---------------
 class FakeKernel:
     def __init__(self):
         self.replaced = 0
@@ -149,13 +149,11 @@ class FakeKernel:
 
 @pytest.fixture
 def worker(monkeypatch):
-    """render_service with a fake kernel, a fake papermill and a fake HTML exporter.
+    """render_service with a fake kernel, a fake notebook run and a fake HTML exporter.
 
     Set ``worker.notebook`` to a function of (output folder, executed notebook path) that
     does what the 'notebook' does.
     """
-    import papermill
-
     import kpitools.report.export
 
     class Worker:
@@ -163,7 +161,7 @@ def worker(monkeypatch):
         notebook = None
         parameters: ClassVar[dict] = {}
 
-    def execute(notebook, executed, parameters, **kwargs):
+    def execute(notebook, executed, parameters, kernel, timeout):
         Worker.parameters = parameters
         out = Path(parameters["output_dir"])
         nb = nbformat.v4.new_notebook()
@@ -175,7 +173,7 @@ def worker(monkeypatch):
         return f"<title>{title}</title><footer>{footer}</footer>"
 
     monkeypatch.setattr(jobs, "_kernel", lambda cwd: Worker.kernel)
-    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    monkeypatch.setattr(jobs, "_execute", execute)
     monkeypatch.setattr(kpitools.report.export, "export_html", export)
     return Worker
 

@@ -9,6 +9,11 @@ from kpitools.batch.portable import portable_notebook
 PARAMETERS = {"data_dir": "../data", "quarter": "2024/25 Q1"}
 
 
+def published(blob: bytes) -> bytes:
+    """The notebook of a file as the batch publishes it."""
+    return portable_notebook(json.loads(blob), PARAMETERS, "kpitools:cpr.ipynb", "cpr.ipynb")
+
+
 def _notebook(outputs: list[dict[str, object]]) -> bytes:
     cell = {
         "cell_type": "code",
@@ -53,8 +58,10 @@ def test_printed_text_is_one_output_however_the_kernel_flushed_it() -> None:
         _stream("stdout", "vices\nRAG and SPC"),
         _stream("stdout", [" agree.", "\n"]),
     ])  # fmt: skip
-    one = portable_notebook(whole, PARAMETERS, "kpitools:cpr.ipynb", "cpr.ipynb")
-    assert portable_notebook(pieces, PARAMETERS, "kpitools:cpr.ipynb", "cpr.ipynb") == one
+    one = portable_notebook(json.loads(whole), PARAMETERS, "kpitools:cpr.ipynb", "cpr.ipynb")
+    assert (
+        portable_notebook(json.loads(pieces), PARAMETERS, "kpitools:cpr.ipynb", "cpr.ipynb") == one
+    )
     outputs = json.loads(one)["cells"][0]["outputs"]
     assert outputs == [_stream("stdout", ["Northfield: 6 services\n", "RAG and SPC agree.\n"])]
 
@@ -65,9 +72,9 @@ def test_streams_and_other_outputs_keep_their_order() -> None:
         _stream("stdout", "a\n"), _stream("stderr", "warning\n"), _stream("stdout", "b\n"),
         shown, _stream("stdout", "c"), _stream("stdout", "d\n"),
     ])  # fmt: skip
-    outputs = json.loads(portable_notebook(blob, PARAMETERS, "in", "out.ipynb"))["cells"][0][
-        "outputs"
-    ]
+    outputs = json.loads(portable_notebook(json.loads(blob), PARAMETERS, "in", "out.ipynb"))[
+        "cells"
+    ][0]["outputs"]
     assert outputs == [
         _stream("stdout", ["a\n"]), _stream("stderr", ["warning\n"]), _stream("stdout", ["b\n"]),
         shown, _stream("stdout", ["cd\n"]),
@@ -75,7 +82,9 @@ def test_streams_and_other_outputs_keep_their_order() -> None:
 
 
 def test_times_and_scratch_paths_are_gone() -> None:
-    nb = json.loads(portable_notebook(_notebook([]), PARAMETERS, "kpitools:cpr.ipynb", "cpr.ipynb"))
+    nb = json.loads(
+        portable_notebook(json.loads(_notebook([])), PARAMETERS, "kpitools:cpr.ipynb", "cpr.ipynb")
+    )
     record = nb["metadata"]["papermill"]
     assert "duration" not in record
     assert record["input_path"] == "kpitools:cpr.ipynb"
