@@ -17,6 +17,7 @@ then ``kpitools run ... --scheduler tcp://SCHEDULER:8786``.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -85,7 +86,7 @@ class DaskExecutor:
                     render_bundled,
                     job,
                     sent[job.council],
-                    key=f"kpitools-{job.key.replace('/', '-')}-{self.keys.get(job.key, '')[:16]}",
+                    key=_task_key(job, self.keys.get(job.key, "")),
                     pure=False,
                 ): job
                 for job in jobs
@@ -99,3 +100,10 @@ class DaskExecutor:
                     result = ServiceResult(job.service, job.slug)
                     result.error = f"{type(err).__name__}: {err}"
                 on_result(job, result)
+
+
+def _task_key(job: ServiceJob, cache_key: str) -> str:
+    """The job's task name on the cluster: its slug, a hash of its key (council names may
+    hold any character) and its cache key, for the dashboard."""
+    digest = hashlib.sha256(job.key.encode("utf-8")).hexdigest()[:12]
+    return f"kpitools-{job.slug}-{digest}-{cache_key[:16]}"

@@ -80,7 +80,8 @@ class ServiceJob:
 
     @property
     def key(self) -> str:
-        """The job's name among all the jobs of one run (its slug, or council/slug)."""
+        """The job's name among all the jobs of one run (its slug, or council/slug: a slug
+        has no '/', so the key is unambiguous whatever the council's name)."""
         return f"{self.council}/{self.slug}" if self.council else self.slug
 
     def parameters(self, data_dir: str, config: str, output_dir: str) -> dict[str, str]:

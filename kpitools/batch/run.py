@@ -425,8 +425,8 @@ def run_councils(
         Each council's result, in the order of ``plans``.
     """
     names = [name for name, _ in plans]
-    if len(set(names)) != len(names) or any(not name or "/" in name for name in names):
-        raise ValueError(f"council names must be distinct, not empty, without '/': {names}")
+    if len(set(names)) != len(names) or not all(names):
+        raise ValueError(f"council names must be distinct and not empty: {names}")
     return _run([_Batch(plan, options, name) for name, plan in plans], options, progress,
                 executor)  # fmt: skip
 

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from kpitools.batch.manifest import MANIFEST, file_sha256, package_versions, read_manifest
+from kpitools.batch.manifest import MANIFEST, TIMINGS, file_sha256, package_versions, read_manifest
 from kpitools.batch.outcomes import BatchResult, ServiceOutcome, read_summary
 from kpitools.batch.portable import default_notebook
 from kpitools.batch.status import ServiceStatus
@@ -150,7 +150,8 @@ def recall(out_dir: Path, request: RunRequest, key: str) -> tuple[BatchResult, l
             return None
         files = list(record.get("files", []))
         summary = read_summary(root / slug / SUMMARY_FILE)
-        if summary is None or not all((root / f).is_file() for f in files):
+        kept = [*files, f"{slug}/run.log"]
+        if summary is None or not all((root / f).is_file() for f in kept):
             return None
         outcome = ServiceOutcome(record["service"], slug, ServiceStatus.SKIPPED,
                                  record.get("cache_key", ""), record.get("run_id", ""),
@@ -162,6 +163,9 @@ def recall(out_dir: Path, request: RunRequest, key: str) -> tuple[BatchResult, l
         return None
     if request.plotly_js == "folder" and not (root / PLOTLY_FILE).is_file():
         return None  # the pages load plotly.js from beside them
+    written = ["index.html", TIMINGS, *([f"{PACK_NAME}.json"] if request.pack else [])]
+    if not all((root / name).is_file() for name in written):
+        return None
     if request.pack and not expected <= {p.name for p in pack}:
         return None
     return BatchResult(root=root, outcomes=outcomes, pack=pack), list(

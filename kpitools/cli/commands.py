@@ -500,7 +500,7 @@ def run(
                            plotly_js=plotly_js)  # fmt: skip
 
     request = key = None
-    if data and not db and not force and not publish:
+    if data and not db and not as_of and not force and not publish:
         from kpitools.batch.uptodate import RunRequest, recall
 
         request = RunRequest.of(data, config_path, notebook, chosen, services, report_date,

@@ -436,6 +436,13 @@ def test_council_names_must_be_distinct(tmp_path):
     with pytest.raises(ValueError, match="distinct"):
         run_councils([("A", plan), ("A", plan)], BatchOptions(), executor=FakeExecutor(None))
     assert not (tmp_path / "out").exists()
+    # Any name will do otherwise: a slug has no '/', so council/slug tells every job apart.
+    executor = FakeExecutor(plan.dataset)
+    [result] = run_councils([("Brighton / Hove", plan)], BatchOptions(pack=False),
+                            executor=executor)  # fmt: skip
+    assert [j.key for j in executor.jobs] == ["Brighton / Hove/finance",
+                                              "Brighton / Hove/waste-and-environment"]  # fmt: skip
+    assert [o.status for o in result.outcomes] == [ServiceStatus.OK, ServiceStatus.OK]
 
 
 def test_the_template_is_opened_only_when_a_deck_is_to_be_built(tmp_path, monkeypatch):

@@ -119,6 +119,11 @@ def test_a_missing_report_or_another_run_since_means_the_whole_run(tmp_path, dat
     assert recall(tmp_path / "out", asked, asked.key()) is not None
     (first.root / "board-pack.html").unlink()
     assert recall(tmp_path / "out", asked, asked.key()) is None
+    for name in ("index.html", "timings.json", "board-pack.json", "finance/run.log"):
+        built(tmp_path, data)
+        assert recall(tmp_path / "out", asked, asked.key()) is not None
+        (first.root / name).unlink()
+        assert recall(tmp_path / "out", asked, asked.key()) is None, name
     built(tmp_path, data)
     manifest = first.root / "manifest.json"
     manifest.write_bytes(manifest.read_bytes().replace(b'"skipped"', b'"ok"', 1))
