@@ -259,7 +259,11 @@ def dask_cluster():
     for process in reversed(processes):
         process.terminate()
     for process in processes:
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a worker without a nanny may linger in its close
+            process.kill()
+            process.wait(timeout=60)
 
 
 @pytest.mark.slow
