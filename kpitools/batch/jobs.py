@@ -54,6 +54,12 @@ class Bundle:
         return digest.hexdigest()[:16]
 
 
+def job_key(council: str, slug: str) -> str:
+    """A service's name among all the jobs of one run: its slug, or council/slug in a run of
+    several councils."""
+    return f"{council}/{slug}" if council else slug
+
+
 @dataclass(frozen=True)
 class ServiceJob:
     """Everything a worker needs to build one service's reports."""
@@ -82,7 +88,7 @@ class ServiceJob:
     def key(self) -> str:
         """The job's name among all the jobs of one run (its slug, or council/slug: a slug
         has no '/', so the key is unambiguous whatever the council's name)."""
-        return f"{self.council}/{self.slug}" if self.council else self.slug
+        return job_key(self.council, self.slug)
 
     def parameters(self, data_dir: str, config: str, output_dir: str) -> dict[str, str]:
         """The notebook's parameters, with these paths."""

@@ -60,9 +60,23 @@ def cache_key(parts: dict[str, Any]) -> str:
 
 def read_manifest(folder: Path) -> dict[str, Any]:
     """The previous run's manifest, or an empty one (a damaged file counts as none)."""
+    return read_record(folder / MANIFEST)
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """A JSON object the batch wrote (a manifest, runs.json), or an empty one if the file is
+    missing or damaged."""
     try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json_object(path.read_bytes())
+    except OSError:
+        return {}
+
+
+def json_object(blob: bytes) -> dict[str, Any]:
+    """The JSON object in ``blob``, or an empty one if it holds none."""
+    try:
+        data = json.loads(blob)
+    except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kpitools.batch.jobs import ServiceJob
+from kpitools.batch.jobs import ServiceJob, job_key
 from kpitools.batch.status import ServiceStatus
 from kpitools.report.summary import SUMMARY_FILE, ReportSummary, SummaryError
 
@@ -49,7 +49,7 @@ class ServiceOutcome:
     @property
     def key(self) -> str:
         """As :attr:`ServiceJob.key`: the slug, or council/slug in a run of several."""
-        return f"{self.council}/{self.slug}" if self.council else self.slug
+        return job_key(self.council, self.slug)
 
     @property
     def label(self) -> str:

@@ -20,9 +20,15 @@ import json
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
-from kpitools.batch.manifest import MANIFEST, TIMINGS, file_sha256, package_versions, read_manifest
+from kpitools.batch.manifest import (
+    MANIFEST,
+    TIMINGS,
+    file_sha256,
+    json_object,
+    package_versions,
+    read_record,
+)
 from kpitools.batch.outcomes import BatchResult, ServiceOutcome, read_summary
 from kpitools.batch.portable import default_notebook
 from kpitools.batch.status import ServiceStatus
@@ -90,14 +96,6 @@ class RunRequest:
         return digest.hexdigest()
 
 
-def _runs(out_dir: Path) -> dict[str, Any]:
-    try:
-        runs = json.loads((out_dir / RUNS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return runs if isinstance(runs, dict) else {}
-
-
 def remember(
     out_dir: Path, request: RunRequest, key: str, result: BatchResult, named: list[Path]
 ) -> None:
@@ -110,12 +108,11 @@ def remember(
             "folder": result.root.relative_to(out_dir.resolve()).as_posix(),
             "manifest": file_sha256(result.root / MANIFEST),
             "named": {str(path): file_sha256(path) for path in named},
-            "pack": [path.name for path in result.pack],
             "services": [outcome.slug for outcome in result.outcomes],  # in the run's order
         }
     except (OSError, ValueError):
         return
-    runs = {k: v for k, v in _runs(out_dir).items() if k != key}
+    runs = {k: v for k, v in read_record(out_dir / RUNS_FILE).items() if k != key}
     runs[key] = entry
     kept = dict(list(runs.items())[-KEEP:])
     blob = json.dumps(kept, indent=1, sort_keys=False) + "\n"
@@ -125,20 +122,20 @@ def remember(
 def recall(out_dir: Path, request: RunRequest, key: str) -> tuple[BatchResult, list[str]] | None:
     """The last run of the same request, if nothing it depends on has changed and every file
     it wrote is in place: its result (every service up to date) and the data's warnings."""
-    entry = _runs(out_dir).get(key)
+    entry = read_record(out_dir / RUNS_FILE).get(key)
     if not isinstance(entry, dict):
         return None
     try:
         root = out_dir.resolve() / str(entry["folder"])
-        if file_sha256(root / MANIFEST) != entry["manifest"]:
+        blob = (root / MANIFEST).read_bytes()
+        if hashlib.sha256(blob).hexdigest() != entry["manifest"]:
             return None
         if any(file_sha256(Path(p)) != sha for p, sha in dict(entry["named"]).items()):
             return None
-        pack = [root / str(name) for name in entry["pack"]]
         order = [str(slug) for slug in entry["services"]]
     except (OSError, KeyError, TypeError, ValueError):
         return None
-    manifest = read_manifest(root)
+    manifest = json_object(blob)
     records = manifest.get("services", {})
     if not isinstance(records, dict) or sorted(records) != sorted(order):
         return None
@@ -157,16 +154,14 @@ def recall(out_dir: Path, request: RunRequest, key: str) -> tuple[BatchResult, l
                                  record.get("cache_key", ""), record.get("run_id", ""),
                                  summary=summary, files=files)  # fmt: skip
         outcomes.append(outcome)
-    expected = {f"{PACK_NAME}.pptx", f"{PACK_NAME}.html"} | ({f"{PACK_NAME}.pdf"}
-                                                             if request.pdf else set())  # fmt: skip
-    if not outcomes or not all(p.is_file() for p in pack):
-        return None
-    if request.plotly_js == "folder" and not (root / PLOTLY_FILE).is_file():
-        return None  # the pages load plotly.js from beside them
-    written = ["index.html", TIMINGS, *([f"{PACK_NAME}.json"] if request.pack else [])]
-    if not all((root / name).is_file() for name in written):
-        return None
-    if request.pack and not expected <= {p.name for p in pack}:
+    kinds = [".pptx", ".html", *([".pdf"] if request.pdf else [])] if request.pack else []
+    pack = [root / f"{PACK_NAME}{kind}" for kind in kinds]
+    written = [root / "index.html", root / TIMINGS, *pack]
+    if request.pack:
+        written.append(root / f"{PACK_NAME}.json")
+    if request.plotly_js == "folder":
+        written.append(root / PLOTLY_FILE)  # the pages load plotly.js from beside them
+    if not outcomes or not all(path.is_file() for path in written):
         return None
     return BatchResult(root=root, outcomes=outcomes, pack=pack), list(
         manifest.get("data_warnings", [])

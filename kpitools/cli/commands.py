@@ -23,6 +23,7 @@ from kpitools.report.words import period_words
 if TYPE_CHECKING:
     import pandas as pd
 
+    from kpitools.batch.outcomes import BatchOptions
     from kpitools.core.dataset import Dataset
 
 EXIT_BAD_INPUT = 2
@@ -484,7 +485,6 @@ def run(
     plotly_js: str,
 ) -> None:
     """Build each service's CPR for a period: deck (.pptx), web page (.html), notebook."""
-    from kpitools.batch.outcomes import BatchOptions
     from kpitools.batch.status import BatchEvent
     from kpitools.cli.progress import BatchDisplay
 
@@ -495,9 +495,7 @@ def run(
     chosen = period or quarter
     if not chosen:
         raise click.UsageError("say which period to report: --period 2024/25 Q1 (or latest)")
-    options = BatchOptions(jobs=jobs or os.cpu_count() or 1, timeout=timeout, force=force,
-                           scheduler=scheduler, pack=pack, pack_pdf=pack_pdf,
-                           plotly_js=plotly_js)  # fmt: skip
+    options = _batch_settings(jobs, timeout, force, scheduler, pack, pack_pdf, plotly_js)
 
     request = key = None
     if data and not db and not as_of and not force and not publish:
@@ -557,7 +555,17 @@ def run(
             click.echo(f"Public pages: {len(pages)} in {public}")
 
 
-def _where(options: Any) -> str:
+def _batch_settings(jobs: int | None, timeout: int, force: bool, scheduler: str | None,
+                    pack: bool, pack_pdf: bool, plotly_js: str) -> BatchOptions:  # fmt: skip
+    """The batch's options from the command line's (workers default to the CPU cores)."""
+    from kpitools.batch.outcomes import BatchOptions
+
+    return BatchOptions(jobs=jobs or os.cpu_count() or 1, timeout=timeout, force=force,
+                        scheduler=scheduler, pack=pack, pack_pdf=pack_pdf,
+                        plotly_js=plotly_js)  # fmt: skip
+
+
+def _where(options: BatchOptions) -> str:
     return f"Dask cluster {options.scheduler}" if options.scheduler else f"{options.jobs} worker(s)"
 
 
@@ -597,7 +605,6 @@ def run_councils(
     are bad is refused with its problems (file, row, column) and the others still run; the
     exit status is then 2.
     """
-    from kpitools.batch.outcomes import BatchOptions
     from kpitools.batch.plan import plan_run
     from kpitools.batch.run import run_councils
     from kpitools.cli.progress import BatchDisplay
@@ -628,9 +635,7 @@ def run_councils(
     if not plans:
         click.echo("No council's inputs could be used; nothing written.", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    options = BatchOptions(jobs=jobs or os.cpu_count() or 1, timeout=timeout, force=force,
-                           scheduler=scheduler, pack=pack, pack_pdf=pack_pdf,
-                           plotly_js=plotly_js)  # fmt: skip
+    options = _batch_settings(jobs, timeout, force, scheduler, pack, pack_pdf, plotly_js)
     display = BatchDisplay(title=f"{len(plans)} councils' CPRs on {_where(options)}")
     with display:
         results = run_councils(plans, options, progress=display.update)
