@@ -63,6 +63,19 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return read_record(folder / MANIFEST)
 
 
+def service_records(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A manifest's record of each service, by slug; nothing of a wrong shape (a manifest
+    edited by hand, or cut short) is taken for a record."""
+    services = manifest.get("services")
+    if not isinstance(services, dict):
+        return {}
+    return {
+        slug: record
+        for slug, record in services.items()
+        if isinstance(slug, str) and isinstance(record, dict)
+    }
+
+
 def read_record(path: Path) -> dict[str, Any]:
     """A JSON object the batch wrote (a manifest, runs.json), or an empty one if the file is
     missing or damaged."""

@@ -85,6 +85,18 @@ def report_files(slug: str) -> list[str]:
     return [f"{slug}/{slug}{ext}" for ext in REPORT_SUFFIXES] + [f"{slug}/{SUMMARY_FILE}"]
 
 
+def in_place(root: Path, files: list[str]) -> bool:
+    """Whether every file (relative to ``root``) is there with something in it: a file cut
+    to nothing (a full disk, a hand edit) is not a report."""
+    for name in files:
+        try:
+            if (root / name).stat().st_size == 0 or not (root / name).is_file():
+                return False
+        except OSError:
+            return False
+    return True
+
+
 def read_summary(path: Path) -> ReportSummary | None:
     """A summary written by an earlier run, or None if it is missing or unreadable."""
     try:

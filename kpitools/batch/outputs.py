@@ -25,16 +25,37 @@ BEING_WRITTEN = (".manifest.json", ".index.html")
 def recover(root: Path) -> None:
     """Tidy what an interrupted run may have left, in the quarter's folder and in
     ``failed/``: half-built folders and half-written files go, a folder moved aside but not
-    yet replaced comes back."""
+    yet replaced comes back. Clean-up never follows a symbolic link: a link where kpitools
+    keeps its own folders is removed itself, whatever it points at left alone."""
+    _own_folder(root / FAILED_DIR, create=False)
     for folder in (root, root / FAILED_DIR):
         if folder.is_dir() and not folder.is_symlink():
             _tidy(folder)
 
 
+def _own_folder(folder: Path, *, create: bool = True) -> None:
+    """Make ``folder`` (one kpitools keeps inside the output folder) a real folder: a symbolic
+    link or a file in its place is removed (the link, never what it points at)."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        folder.unlink()
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+def _remove(path: Path) -> None:
+    """Remove a folder of kpitools' own, or a link in its place (never what a link points at)."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def _tidy(folder: Path) -> None:
     for path in sorted(folder.iterdir()):
         name = path.name
-        if name.startswith(STAGING_PREFIX) and path.is_dir() and not path.is_symlink():
+        if path.is_symlink() and name.startswith((STAGING_PREFIX, OLD_PREFIX, *BEING_WRITTEN)):
+            path.unlink()
+        elif name.startswith(STAGING_PREFIX) and path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
         elif name.startswith(OLD_PREFIX) and path.is_dir() and not path.is_symlink():
             slug = name[len(OLD_PREFIX) :].rsplit("-", 1)[0]
@@ -50,7 +71,9 @@ def place_folder(root: Path, name: str, files: dict[str, bytes]) -> None:
     """Build ``root/name`` aside and swap it in; readers see the old folder or the new one."""
     target = root / name
     parent = target.parent  # staging and old copies sit beside the target: one rename each
-    parent.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
+    if parent != root:
+        _own_folder(parent)  # failed/: never written through a link to elsewhere
     leaf = target.name
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{leaf}-", dir=parent))
     for file_name, blob in files.items():
@@ -58,14 +81,18 @@ def place_folder(root: Path, name: str, files: dict[str, bytes]) -> None:
         os.chmod(staging / file_name, 0o644)
     os.chmod(staging, 0o755)
     old = None
-    if target.exists():
+    if target.is_symlink() or target.exists():
         old = parent / f"{OLD_PREFIX}{leaf}-{os.getpid()}"
-        target.rename(old)
+        target.rename(old)  # a link is moved itself, not followed
     staging.rename(target)
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        _remove(old)
 
 
 def remove_failed(root: Path, slug: str) -> None:
     """A service that now succeeded has no failed folder any more."""
-    shutil.rmtree(root / FAILED_DIR / slug, ignore_errors=True)
+    failed = root / FAILED_DIR
+    if failed.is_symlink() or not failed.is_dir():
+        _own_folder(failed, create=False)
+        return
+    _remove(failed / slug)

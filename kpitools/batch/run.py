@@ -37,11 +37,13 @@ from kpitools.batch.manifest import (
     manifest_bytes,
     package_versions,
     read_manifest,
+    service_records,
 )
 from kpitools.batch.outcomes import (
     BatchOptions,
     BatchResult,
     ServiceOutcome,
+    in_place,
     read_summary,
     report_files,
 )
@@ -89,8 +91,8 @@ def plan_outcomes(
     plan: RunPlan, options: BatchOptions, root: Path, council: str = ""
 ) -> list[ServiceOutcome]:
     """Decide, per service, whether it runs or is already up to date."""
-    previous = read_manifest(root).get("services", {})
-    slugs = assign_slugs(plan.services)
+    previous = service_records(read_manifest(root))
+    slugs = assign_slugs(plan.dataset.services)  # every service's: a run of some names them alike
     common = common_key_parts(plan)
     # The shipped notebook reads only its own service's rows; an analyst's may read them all.
     whole = (
@@ -115,7 +117,7 @@ def plan_outcomes(
             not options.force
             and before.get("status") in (ServiceStatus.OK, ServiceStatus.SKIPPED)
             and before.get("cache_key") == key
-            and all((root / f).is_file() for f in files)
+            and in_place(root, files)
             and summary is not None
         ):
             outcome.status = ServiceStatus.SKIPPED
@@ -125,6 +127,37 @@ def plan_outcomes(
             outcome.job = make_job(plan, options, outcome, root)
         outcomes.append(outcome)
     return outcomes
+
+
+def kept_outcomes(plan: RunPlan, root: Path, council: str = "") -> list[ServiceOutcome]:
+    """The services of the data a run of some (``--service``) leaves alone, as an earlier run
+    left them: each stays in the manifest, the overview and the board pack while its report
+    is in place, so the period's folder keeps one record of every service."""
+    running = set(plan.services)
+    previous = service_records(read_manifest(root))
+    slugs = assign_slugs(plan.dataset.services)
+    kept = []
+    for service in plan.dataset.services:
+        slug = slugs[service]
+        record = previous.get(slug, {})
+        if service in running or record.get("service") != service:
+            continue
+        key, run_id = str(record.get("cache_key", "")), str(record.get("run_id", ""))
+        outcome = ServiceOutcome(service, slug, ServiceStatus.FAILED, key, run_id, council=council)
+        if record.get("status") in (ServiceStatus.OK, ServiceStatus.SKIPPED):
+            files = report_files(slug)
+            outcome.summary = read_summary(root / slug / SUMMARY_FILE)
+            if outcome.summary is None or not in_place(root, files):
+                continue
+            outcome.status, outcome.files = ServiceStatus.SKIPPED, files
+        elif record.get("status") == ServiceStatus.FAILED:
+            outcome.error = str(record.get("error", ""))
+            cell = record.get("failed_cell")
+            outcome.failed_cell = cell if isinstance(cell, int) else None
+        else:
+            continue
+        kept.append(outcome)
+    return kept
 
 
 def common_key_parts(plan: RunPlan) -> dict[str, Any]:
@@ -340,8 +373,16 @@ class _Batch:
         self.root = plan.out_dir / quarter_folder(plan.quarter)
         recover(self.root)  # what an interrupted run left, before judging what is up to date
         self.outcomes = plan_outcomes(plan, options, self.root, council)
+        #: Services this run leaves alone (a run of --service): recorded as they were.
+        self.kept = kept_outcomes(plan, self.root, council)
         self.header = manifest_header(plan, options, self.root)
         self.result = BatchResult(root=self.root, outcomes=self.outcomes)
+
+    @property
+    def every(self) -> list[ServiceOutcome]:
+        """This run's services and those it leaves alone, in the data dictionary's order."""
+        order = {s: i for i, s in enumerate(self.plan.dataset.services)}
+        return sorted([*self.outcomes, *self.kept], key=lambda o: order[o.service])
 
     def prepare(self) -> None:
         """The period's folder made (and plotly.js put in it, if the pages load it)."""
@@ -355,20 +396,20 @@ class _Batch:
 
     def store(self, outcome: ServiceOutcome, service_result: ServiceResult) -> None:
         store_result(self.root, self.plan, outcome, service_result)
-        write_manifest(self.root, self.header, self.outcomes)
+        write_manifest(self.root, self.header, self.every)
 
     def finish(self) -> None:
         """Every service not run marked so; the manifest and the overview written."""
         for outcome in self.outcomes:
             if outcome.status in (ServiceStatus.PENDING, ServiceStatus.RUNNING):
                 outcome.status = ServiceStatus.NOT_RUN
-        write_manifest(self.root, self.header, self.outcomes)
-        write_overview(self.root, self.plan, self.outcomes)
+        write_manifest(self.root, self.header, self.every)
+        write_overview(self.root, self.plan, self.every)
 
     def write_pack(self) -> None:
         from kpitools.batch.pack import write_pack
 
-        outcomes = self.outcomes
+        outcomes = self.every
         built = [(o.service, o.run_id, o.cache_key) for o in outcomes if o.status.has_report]
         left_out = [(o.service, o.status.words) for o in outcomes if not o.status.has_report]
         self.result.pack = write_pack(

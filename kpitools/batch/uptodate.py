@@ -28,8 +28,9 @@ from kpitools.batch.manifest import (
     json_object,
     package_versions,
     read_record,
+    service_records,
 )
-from kpitools.batch.outcomes import BatchResult, ServiceOutcome, read_summary
+from kpitools.batch.outcomes import BatchResult, ServiceOutcome, in_place, read_summary
 from kpitools.batch.portable import default_notebook
 from kpitools.batch.status import ServiceStatus
 from kpitools.core.files import write_atomic
@@ -136,8 +137,8 @@ def recall(out_dir: Path, request: RunRequest, key: str) -> tuple[BatchResult, l
     except (OSError, KeyError, TypeError, ValueError):
         return None
     manifest = json_object(blob)
-    records = manifest.get("services", {})
-    if not isinstance(records, dict) or sorted(records) != sorted(order):
+    records = service_records(manifest)
+    if not set(order) <= set(records):
         return None
     outcomes = []
     for slug in order:
@@ -148,7 +149,7 @@ def recall(out_dir: Path, request: RunRequest, key: str) -> tuple[BatchResult, l
         files = list(record.get("files", []))
         summary = read_summary(root / slug / SUMMARY_FILE)
         kept = [*files, f"{slug}/run.log"]
-        if summary is None or not all((root / f).is_file() for f in kept):
+        if summary is None or not in_place(root, kept):
             return None
         outcome = ServiceOutcome(record["service"], slug, ServiceStatus.SKIPPED,
                                  record.get("cache_key", ""), record.get("run_id", ""),
@@ -161,7 +162,7 @@ def recall(out_dir: Path, request: RunRequest, key: str) -> tuple[BatchResult, l
         written.append(root / f"{PACK_NAME}.json")
     if request.plotly_js == "folder":
         written.append(root / PLOTLY_FILE)  # the pages load plotly.js from beside them
-    if not outcomes or not all(path.is_file() for path in written):
+    if not outcomes or not in_place(root, [str(p.relative_to(root)) for p in written]):
         return None
     return BatchResult(root=root, outcomes=outcomes, pack=pack), list(
         manifest.get("data_warnings", [])

@@ -9,7 +9,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -212,7 +212,19 @@ _BATCH_OPTIONS = (
     click.option(
         "--scheduler", metavar="ADDRESS", help="Run on a Dask cluster, e.g. tcp://10.0.0.5:8786."
     ),
+    click.option(
+        "--wait",
+        is_flag=True,
+        help="When another run is writing to --out, wait for it to finish (default: stop).",
+    ),
 )
+
+
+def _held(out: Path, wait: bool = False) -> AbstractContextManager[None]:
+    """The output folder held for this command: one run writes there at a time."""
+    from kpitools.batch.lock import output_lock
+
+    return output_lock(out, wait=wait, waiting=lambda message: click.echo(message, err=True))
 
 
 #: The board pack and plotly.js: shared by run and run-councils.
@@ -312,6 +324,10 @@ def scorecard(
         folder, _ = _data_folder(data, db, as_of, Path(scratch), config_path)
         dataset = _load(folder, config_path)
     chosen_services(dataset, services)
+    if period is not None and period.strip().lower() != "latest":
+        resolve_period(dataset, period)  # a period the data does not reach is an error
+    elif period is not None and dataset.latest_month is None:
+        raise KpiToolsError("the data has no values, so there is no latest period")
     try:
         rows = rate(dataset, period=period, by=by, services=services or None)
     except ValueError as err:
@@ -473,6 +489,7 @@ def run(
     timeout: int,
     force: bool,
     scheduler: str | None,
+    wait: bool,
     report_date: str,
     run_id: str,
     strict: bool,
@@ -509,9 +526,9 @@ def run(
             last, warnings = recalled
             for warning in warnings:
                 click.echo(f"warning: {warning}", err=True)
-            quarter_label = last.outcomes[0].summary.quarter if last.outcomes[0].summary else ""
-            shown = BatchDisplay(title=f"{period_words(quarter_label)} CPRs: nothing has changed "
-                                 "since the last run")  # fmt: skip
+            summary = last.outcomes[0].summary
+            words = period_words(summary.quarter if summary else "")
+            shown = BatchDisplay(title=f"{words} CPRs: nothing has changed since the last run")
             with shown:
                 shown.update(BatchEvent.START, None, last.outcomes)
             shown.summary(last)
@@ -526,33 +543,34 @@ def run(
         report_date=report_date, run_id=run_id, strict=strict, notebook=notebook,
     )  # fmt: skip
     _warn(plan.dataset)
-    display = BatchDisplay(title=f"{period_words(plan.quarter)} CPRs on {_where(options)}")
-    with display:
-        result = run_batch(plan, options, progress=display.update)
-    display.summary(result)
-    if request is not None and key:
-        from kpitools.batch.uptodate import remember
-        from kpitools.report.template import template_path
+    with _held(Path(out_dir), wait):
+        display = BatchDisplay(title=f"{period_words(plan.quarter)} CPRs on {_where(options)}")
+        with display:
+            result = run_batch(plan, options, progress=display.update)
+        display.summary(result)
+        if request is not None and key:
+            from kpitools.batch.uptodate import remember
+            from kpitools.report.template import template_path
 
-        named = [template_path(plan.config), *([plan.config.logo] if plan.config.logo else [])]
-        remember(Path(out_dir), request, key, result, named)
-    if source is not None:
-        _record_publications(source, plan.quarter, result)
-    _stop_if_interrupted(result.interrupted)
-    if result.failed:
+            named = [template_path(plan.config), *([plan.config.logo] if plan.config.logo else [])]
+            remember(Path(out_dir), request, key, result, named)
+        if source is not None:
+            _record_publications(source, plan.quarter, result)
+        _stop_if_interrupted(result.interrupted)
+        if result.failed:
+            if publish:
+                click.echo("Not published: some reports failed.", err=True)
+            sys.exit(1)
         if publish:
-            click.echo("Not published: some reports failed.", err=True)
-        sys.exit(1)
-    if publish:
-        with recording(data, db, config_path, "published") as (into, dataset):
-            done = publish_period(
-                into, dataset, plan.quarter, services, Path(out_dir), "", publish_unapproved
-            )
-            pages = public_site(dataset, done, public) if public is not None else []
-        for item in done:
-            click.echo(f"Published {item.service}: {item.signoff}")
-        if public is not None:
-            click.echo(f"Public pages: {len(pages)} in {public}")
+            with recording(data, db, config_path, "published") as (into, dataset):
+                done = publish_period(
+                    into, dataset, plan.quarter, services, Path(out_dir), "", publish_unapproved
+                )
+                pages = public_site(dataset, done, public) if public is not None else []
+            for item in done:
+                click.echo(f"Published {item.service}: {item.signoff}")
+            if public is not None:
+                click.echo(f"Public pages: {len(pages)} in {public}")
 
 
 def _batch_settings(jobs: int | None, timeout: int, force: bool, scheduler: str | None,
@@ -591,6 +609,7 @@ def run_councils(
     timeout: int,
     force: bool,
     scheduler: str | None,
+    wait: bool,
     strict: bool,
     pack: bool,
     pack_pdf: bool,
@@ -636,19 +655,20 @@ def run_councils(
         click.echo("No council's inputs could be used; nothing written.", err=True)
         sys.exit(EXIT_BAD_INPUT)
     options = _batch_settings(jobs, timeout, force, scheduler, pack, pack_pdf, plotly_js)
-    display = BatchDisplay(title=f"{len(plans)} councils' CPRs on {_where(options)}")
-    with display:
-        results = run_councils(plans, options, progress=display.update)
-    display.councils_summary(
-        [(name, result) for (name, _), result in zip(plans, results, strict=True)]
-    )
-    if refused:
-        click.echo(f"Refused for bad inputs: {', '.join(refused)}.", err=True)
-    _stop_if_interrupted(next((r.interrupted for r in results if r.interrupted), ""))
-    if refused:
-        sys.exit(EXIT_BAD_INPUT)
-    if any(r.failed for r in results):
-        sys.exit(1)
+    with _held(Path(out_dir), wait):
+        display = BatchDisplay(title=f"{len(plans)} councils' CPRs on {_where(options)}")
+        with display:
+            results = run_councils(plans, options, progress=display.update)
+        display.councils_summary(
+            [(name, result) for (name, _), result in zip(plans, results, strict=True)]
+        )
+        if refused:
+            click.echo(f"Refused for bad inputs: {', '.join(refused)}.", err=True)
+        _stop_if_interrupted(next((r.interrupted for r in results if r.interrupted), ""))
+        if refused:
+            sys.exit(EXIT_BAD_INPUT)
+        if any(r.failed for r in results):
+            sys.exit(1)
 
 
 def _scorecard_workbook(
@@ -844,16 +864,18 @@ def explore(
 
     dataset = _load(data, config_path)
     chosen_services(dataset, services)
+    resolve_period(dataset, period)  # before the notebook runs: a period outside the data
     try:
-        written = run_explore(
-            dataset,
-            Path(data),
-            period,
-            out_dir,
-            services=services,
-            config_path=Path(config_path) if config_path else None,
-            notebook=notebook_path,
-        )
+        with _held(out_dir):
+            written = run_explore(
+                dataset,
+                Path(data),
+                period,
+                out_dir,
+                services=services,
+                config_path=Path(config_path) if config_path else None,
+                notebook=notebook_path,
+            )
     except ExploreFailed as err:
         click.echo(f"error: {err}; nothing written", err=True)
         sys.exit(1)

@@ -13,6 +13,7 @@ from kpitools.cli.commands import (
     _config_option,
     _data_option,
     _db_option,
+    _held,
     _load,
     _reports_errors,
     _service_option,
@@ -345,7 +346,7 @@ def publish(
 ) -> None:
     """Publish the period's built reports: refuses any not approved by the Director (unless
     --force) and records what was published in published.json."""
-    with recording(data, db, config_path, "published") as (folder, dataset):
+    with _held(out_dir), recording(data, db, config_path, "published") as (folder, dataset):
         published = publish_period(folder, dataset, period, services, out_dir, by, force)
         if public is not None:
             pages = public_site(dataset, published, public)
@@ -412,10 +413,12 @@ def pack(
     )
     plan.check_template()
     root = plan.out_dir / quarter_folder(plan.quarter)
-    root.mkdir(parents=True, exist_ok=True)
-    outcomes = plan_outcomes(plan, BatchOptions(), root)
-    built = [(o.service, o.run_id, o.cache_key) for o in outcomes]
-    for path in write_pack(root, plan, built, pdf=pdf):
+    with _held(plan.out_dir):
+        root.mkdir(parents=True, exist_ok=True)
+        outcomes = plan_outcomes(plan, BatchOptions(), root)
+        built = [(o.service, o.run_id, o.cache_key) for o in outcomes]
+        written = write_pack(root, plan, built, pdf=pdf)
+    for path in written:
         click.echo(str(path))
 
 

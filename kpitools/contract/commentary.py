@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kpitools.contract import workbooks
 from kpitools.contract.excel_out import put, save
 from kpitools.core.errors import Problem
 from kpitools.core.model import ActionStatus, Section
@@ -399,9 +399,8 @@ def read_form(path: Path) -> tuple[Returned | None, list[Problem]]:
     name = path.name
     try:
         workbook = openpyxl.load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as err:
-        why = "password-protected or " if _is_ole(path) else ""
-        return None, [Problem(name, None, "", f"is not a readable Excel workbook ({why}{err})")]
+    except workbooks.DAMAGED as err:
+        return None, [Problem(name, None, "", workbooks.why_unreadable(path, err))]
     if META_SHEET not in workbook.sheetnames:
         return None, [
             Problem(
@@ -571,12 +570,3 @@ def _cell_text(value: object) -> str:
 
 def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _is_ole(path: Path) -> bool:
-    """An encrypted workbook is an OLE compound file, not a zip."""
-    try:
-        with path.open("rb") as file:
-            return file.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-    except OSError:
-        return False

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kpitools.contract import workbooks
 from kpitools.contract.tables import csv_rows, read_table, write_table
 from kpitools.core.errors import KpiToolsError, Problem, ValidationError
 from kpitools.core.periods import FiscalCalendar, Granularity
@@ -123,7 +124,7 @@ def import_workbooks(
     result = Imported()
     measures: dict[str, _Measure] = {}
     for workbook in workbooks:
-        for sheet, grid in _sheets(workbook, problems):
+        for sheet, grid in _sheets(workbook, problems, result):
             where = f"{workbook.name}[{sheet}]"
             found = _read_sheet(where, sheet, grid, calendar, ids, problems, result)
             if found:
@@ -145,25 +146,24 @@ def import_workbooks(
 
 
 # -- reading sheets -----------------------------------------------------------------------
-def _sheets(path: Path, problems: list[Problem]) -> list[tuple[str, list[list[Any]]]]:
+def _sheets(
+    path: Path, problems: list[Problem], result: Imported
+) -> list[tuple[str, list[list[Any]]]]:
+    """Every sheet a person can see, as rows of cells; hidden sheets are listed as skipped."""
     if path.suffix.lower() == ".csv":
         return [(path.stem, [list(row) for row in csv_rows(path)])]
-    import zipfile
-
-    import openpyxl
-
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        problems.append(Problem(path.name, None, "", f"is not a readable Excel workbook ({err})"))
+        with workbooks.opened(path) as workbook:
+            for name in workbook.sheetnames:
+                if workbooks.is_hidden(workbook, name):
+                    result.skipped.append(f"{path.name}[{name}]: hidden sheet, not read")
+            return [
+                (name, [list(row) for row in workbook[name].iter_rows(values_only=True)])
+                for name in workbooks.visible_sheets(workbook)
+            ]
+    except workbooks.WorkbookUnreadable as err:
+        problems.append(Problem(path.name, None, "", str(err)))
         return []
-    try:
-        return [
-            (name, [list(row) for row in workbook[name].iter_rows(values_only=True)])
-            for name in workbook.sheetnames
-        ]
-    finally:
-        workbook.close()
 
 
 def _text(value: Any) -> str:

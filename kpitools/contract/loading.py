@@ -91,7 +91,7 @@ def _parse(folder: Path, config: CouncilConfig) -> Dataset:
                 problems.append(Problem(f"{name}.csv", None, "", "is missing: it is required"))
             tables[name] = None
             continue
-        table, read_problems = read_table(found)
+        table, read_problems = read_table(found, SPECS[name].required)
         problems += read_problems
         tables[name] = table
 

@@ -12,16 +12,20 @@ import csv
 import datetime as dt
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from kpitools.contract import workbooks
 from kpitools.core.errors import KpiToolsError, Problem
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 FILES = (
     "measures", "targets", "values", "comments", "actions", "benchmarks", "signoff", "decisions",
@@ -125,6 +129,12 @@ def find_input(folder: Path, name: str) -> tuple[Input | None, list[Problem]]:
     if len(holders) > 1:
         names = " and ".join(f"{p.name}[{s}]" for p, s in holders)
         return None, [Problem(f"{name}.csv", None, "", f"found {names}: keep only one")]
+    if not holders and name in REQUIRED_FILES:
+        # A whole-folder workbook that cannot be opened: say so, not only that the file is missing.
+        broken = [p for p in _other_workbooks(folder) if not _sheet_names(p)]
+        if broken:
+            why = workbooks.why_unreadable(broken[0])
+            return None, [Problem(broken[0].name, None, "", f"{why}; so {name} is not found")]
     return (Input(*holders[0]) if holders else None), []
 
 
@@ -144,43 +154,53 @@ def _folder_workbooks(folder: Path) -> list[tuple[Path, list[str]]]:
     """The folder's workbooks not named after a contract file, with their sheet names,
     that have at least one sheet named after one (a whole data folder in one workbook)."""
     found = []
-    for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.suffix.lower() != ".xlsx" or path.stem.lower() in FILES:
-            continue
-        if path.name.startswith("~$"):
-            continue  # Excel's lock file while the workbook is open
+    for path in _other_workbooks(folder):
         sheets = _sheet_names(path)
         if any(sheet.strip().lower() in FILES for sheet in sheets):
             found.append((path, sheets))
     return found
 
 
+def _other_workbooks(folder: Path) -> list[Path]:
+    """The folder's workbooks not named after a contract file (Excel's lock files left out)."""
+    return [
+        path
+        for path in sorted(folder.iterdir())
+        if path.is_file()
+        and path.suffix.lower() == ".xlsx"
+        and path.stem.lower() not in FILES
+        and not path.name.startswith("~$")  # Excel's lock file while the workbook is open
+    ]
+
+
 def _sheet_names(path: Path) -> list[str]:
-    import openpyxl
-
+    """A workbook's sheet names; none for a file that is not a readable workbook (a
+    contract file missing because of it is reported by :func:`find_input`)."""
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        with workbooks.opened(path, data_only=False) as workbook:
+            return list(workbook.sheetnames)
+    except workbooks.WorkbookUnreadable:
         return []
-    try:
-        return list(workbook.sheetnames)
-    finally:
-        workbook.close()
 
 
-def read_table(source: Input | Path) -> tuple[RawTable | None, list[Problem]]:
-    """Read a CSV file, a workbook or one sheet into text cells, or say why it cannot be."""
+def read_table(
+    source: Input | Path, required: Sequence[str] = ()
+) -> tuple[RawTable | None, list[Problem]]:
+    """Read a CSV file, a workbook or one sheet into text cells, or say why it cannot be.
+    ``required``: the columns the file must have, which pick its sheet in a workbook of
+    several sheets none of which is named after the file (a cover sheet and a data sheet)."""
     source = source if isinstance(source, Input) else Input(source)
     path, label = source.path, source.label
     try:
         if path.suffix.lower() == ".xlsx":
-            header, body, label = _read_xlsx(path, source.sheet)
+            header, body, label = _read_xlsx(path, source.sheet, required)
         else:
             text = _csv_text(path)
             by_columns = _csv_by_columns(label, text)
             if by_columns is not None:
                 return by_columns
             header, body = _csv_records(text)
+            return _to_table(label, header, body, _delimiter(_first_line(text)))
     except _Unreadable as err:
         return None, [Problem(label, err.row, "", str(err))]
     return _to_table(label, header, body)
@@ -204,8 +224,33 @@ def _header(file: str, header: list[str]) -> tuple[list[str], list[Problem]]:
     return columns, problems
 
 
+_SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs"}
+
+
+def _too_many_cells(cells: int, width: int, delimiter: str | None) -> str:
+    """Why a row with more cells than the header is refused; for a CSV file, how the
+    header was read, since a header in one separator and rows in another is the usual cause."""
+    message = f"row has {cells} cells but the header has {width} column{'s' if width != 1 else ''}"
+    if delimiter is None:
+        return message
+    if width == 1:
+        return (
+            f"{message}: the header row has no comma, semicolon or tab, so kpitools cannot tell "
+            "how the file is separated; separate the header's names as the rows are"
+        )
+    return f"{message} (the header is separated by {_SEPARATORS[delimiter]})"
+
+
+def _first_line(text: str) -> str:
+    first = re.match(r"[^\r\n]*", text)
+    return first.group(0) if first else ""
+
+
 def _to_table(
-    file: str, header: list[str] | None, body: Iterator[tuple[int, list[str]]]
+    file: str,
+    header: list[str] | None,
+    body: Iterator[tuple[int, list[str]]],
+    delimiter: str | None = None,
 ) -> tuple[RawTable | None, list[Problem]]:
     if header is None:
         return None, [Problem(file, None, "", "is empty: expected a header row")]
@@ -217,12 +262,7 @@ def _to_table(
         if len(cells) != width:
             if len(cells) > width and any(c.strip() for c in cells[width:]):
                 problems.append(
-                    Problem(
-                        file,
-                        number,
-                        "",
-                        f"row has {len(cells)} cells but the header has {width} columns",
-                    )
+                    Problem(file, number, "", _too_many_cells(len(cells), width, delimiter))
                 )
                 continue
             cells = [*cells[:width], *[""] * (width - len(cells))]
@@ -253,10 +293,11 @@ def _csv_text(path: Path) -> str:
 
 
 def _csv_records(text: str) -> tuple[list[str] | None, Iterator[tuple[int, list[str]]]]:
-    lines = text.splitlines(keepends=True)
-    delimiter = _delimiter(lines[0] if lines else "")
+    # Records end at CR, LF or CRLF only: a line separator (U+2028), a vertical tab or a
+    # form feed inside a comment is part of its text, as Excel reads it.
+    delimiter = _delimiter(_first_line(text))
     try:
-        records = list(csv.reader(lines, delimiter=delimiter, strict=True))
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
     except csv.Error as err:
         raise _Unreadable(f"is not valid CSV: {err}") from None
     if not records:
@@ -265,7 +306,7 @@ def _csv_records(text: str) -> tuple[list[str] | None, Iterator[tuple[int, list[
     return records[0], ((i, record) for i, record in enumerate(records[1:], start=2))
 
 
-#: Line ends other than CR and LF: the record reader splits lines at them too.
+#: Line ends other than CR and LF, which pandas' parser would not read as the record reader does.
 _OTHER_LINE_ENDS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
@@ -275,8 +316,7 @@ def _csv_by_columns(file: str, text: str) -> tuple[RawTable | None, list[Problem
     other file, which the record reader reads and words the problems of."""
     if '"' in text or not text.strip() or _OTHER_LINE_ENDS.search(text):
         return None
-    first = re.match(r"[^\r\n]*", text)
-    delimiter = _delimiter(first.group(0) if first else "")
+    delimiter = _delimiter(_first_line(text))
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=delimiter, header=None, dtype=object, na_filter=False,
@@ -365,32 +405,59 @@ def _delimiter(header: str) -> str:
 
 
 def _read_xlsx(
-    path: Path, sheet_name: str | None = None
+    path: Path, sheet_name: str | None = None, required: Sequence[str] = ()
 ) -> tuple[list[str] | None, Iterator[tuple[int, list[str]]], str]:
     """The header and rows of a sheet: the one named, else the one named after the file,
-    else the first; and how messages name it (the sheet too when the workbook has several)."""
-    import openpyxl  # imported here: reading CSV must not pay for it
-
+    else the only sheet a person can see (or the only one with the ``required`` columns); and
+    how messages name it (the sheet too when the workbook has several). A hidden sheet is
+    never read."""
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        raise _Unreadable(f"is not a readable Excel workbook ({err})") from None
-    try:
-        by_name = {name.strip().lower(): name for name in workbook.sheetnames}
-        chosen = sheet_name or by_name.get(path.stem.lower(), workbook.sheetnames[0])
-        label = path.name if len(workbook.sheetnames) == 1 else f"{path.name}[{chosen}]"
-        sheet = workbook[chosen]
-        rows = [
-            (i, [_excel_text(cell) for cell in row])
-            for i, row in enumerate(sheet.iter_rows(min_row=1), start=1)
-        ]
-    finally:
-        workbook.close()
+        with workbooks.opened(path) as workbook:
+            chosen = sheet_name or _chosen_sheet(workbook, path, required)
+            label = path.name if len(workbook.sheetnames) == 1 else f"{path.name}[{chosen}]"
+            if workbooks.is_hidden(workbook, chosen):
+                raise _Unreadable(workbooks.hidden_sheet(f"'{chosen}'"))
+            rows = [
+                (i, [_excel_text(cell) for cell in row])
+                for i, row in enumerate(workbook[chosen].iter_rows(min_row=1), start=1)
+            ]
+    except workbooks.WorkbookUnreadable as err:
+        raise _Unreadable(str(err)) from None
     while rows and not any(cell.strip() for cell in rows[0][1]):
         rows.pop(0)  # leading blank rows before the header
     if not rows:
         return None, iter(()), label
     return rows[0][1], iter(rows[1:]), label
+
+
+def _chosen_sheet(workbook: Workbook, path: Path, required: Sequence[str]) -> str:
+    """The sheet a workbook named after a contract file holds its table in."""
+    by_name: dict[str, str] = {str(name).strip().lower(): str(name) for name in workbook.sheetnames}
+    if path.stem.lower() in by_name:
+        return by_name[path.stem.lower()]
+    visible = workbooks.visible_sheets(workbook)
+    if not visible:
+        raise _Unreadable("has no sheet a person can see: every sheet is hidden")
+    if len(visible) == 1 or not required:
+        return visible[0]
+    fitting = [name for name in visible if set(required) <= set(_sheet_header(workbook[name]))]
+    if len(fitting) == 1:
+        return fitting[0]
+    sheets = ", ".join(f"'{name}'" for name in visible)
+    which = "none has" if not fitting else "more than one has"
+    raise _Unreadable(
+        f"has sheets {sheets} and {which} the columns {', '.join(required)}: name the sheet "
+        f"to read '{path.stem.lower()}'"
+    )
+
+
+def _sheet_header(sheet: Any) -> list[str]:
+    """A sheet's column names: its first row with anything in it (of the first 50)."""
+    for row in sheet.iter_rows(min_row=1, max_row=50, values_only=True):
+        cells = ["" if cell is None else str(cell) for cell in row]
+        if any(cell.strip() for cell in cells):
+            return [normalise_column(cell) for cell in cells]
+    return []
 
 
 def _excel_text(cell: object) -> str:

@@ -174,8 +174,9 @@ def words(enum: type[StrEnum]) -> str:
 class TableChecker:
     """Collects the problems of one table while its cells are parsed."""
 
-    def __init__(self, table: RawTable):
+    def __init__(self, table: RawTable, years: tuple[int, int] | None = None):
         self.table = table
+        self.years = years  # the financial years a period may fall in, first and last
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self._first_row: dict[object, int] = {}
@@ -245,10 +246,21 @@ class TableChecker:
             self.add(row, column, f"{column} is empty")
             return None
         try:
-            return calendar.parse(raw)
+            period = calendar.parse(raw)
         except ValueError as err:
             self.add(row, column, f"{column} {err}")
             return None
+        if self.years is not None and not in_years(calendar, period, self.years):
+            first, last = (calendar.year_label(y) for y in self.years)
+            self.add(
+                row,
+                column,
+                f"{column} {quote(raw)} is outside {first} to {last}, the financial years data "
+                "may cover: a typing error? (earliest_year and latest_year in the "
+                "configuration set them)",
+            )
+            return None
+        return period
 
     def known_measure(self, row: int, cells: dict[str, str], context: Context) -> str | None:
         measure_id = cells.get("measure_id", "").strip()
@@ -267,6 +279,25 @@ class TableChecker:
         return service
 
 
+def period_years(
+    calendar: FiscalCalendar, config: CouncilConfig | None, today: dt.date | None = None
+) -> tuple[int, int]:
+    """The financial years data may cover: from the configuration's ``earliest_year`` (1990)
+    to its ``latest_year`` (by default the year after the one holding today)."""
+    earliest = config.earliest_year if config is not None else 1990
+    if config is not None and config.latest_year is not None:
+        return earliest, config.latest_year
+    month = pd.Period(today or dt.date.today(), freq="M")
+    return earliest, max(earliest, calendar.fiscal_start_year(month) + 1)
+
+
+def in_years(calendar: FiscalCalendar, period: pd.Period, years: tuple[int, int]) -> bool:
+    """Whether a period lies wholly within the financial years ``years`` (first, last)."""
+    first = calendar.fiscal_start_year(calendar.first_month(period))
+    last = calendar.fiscal_start_year(calendar.last_month(period))
+    return years[0] <= first and last <= years[1]
+
+
 # -- one mechanism for every file ---------------------------------------------------------
 Record = dict[str, Any]
 
@@ -278,6 +309,11 @@ class Context:
     calendar: FiscalCalendar
     measures: pd.DataFrame | None = None  # the checked data dictionary, by measure_id
     config: CouncilConfig | None = None  # the council's categories
+
+    @cached_property
+    def years(self) -> tuple[int, int]:
+        """The first and last financial years (by start year) a period may fall in."""
+        return period_years(self.calendar, self.config)
 
     @cached_property
     def services(self) -> set[str]:
@@ -326,6 +362,9 @@ class TableSpec:
     finish: Finisher | None = None
     reshape: Callable[[RawTable, Context], RawTable] | None = None
     read_columns: ColumnReader | None = None
+    #: Whether a row that repeats an earlier one cell for cell is refused as a copy; False
+    #: where the file's own key finds repeated rows and words them better.
+    copies: bool = True
 
     def empty(self) -> pd.DataFrame:
         return _empty(self.columns)
@@ -337,9 +376,11 @@ def check_table(
     """Check one table against its spec: the typed frame, every problem and every warning."""
     if spec.reshape is not None:
         table = spec.reshape(table, context)
-    check = TableChecker(table)
+    check = TableChecker(table, context.years)
     if check.missing_columns(spec.required):
         return spec.empty(), check.problems, check.warnings
+    if spec.copies:
+        table = _without_copies(check, table)
     if spec.read_columns is None or not len(table):
         records = []
         for row, cells in table.rows:
@@ -352,6 +393,32 @@ def check_table(
     if spec.finish is not None:
         spec.finish(check, frame, context)
     return frame, check.problems, check.warnings
+
+
+def _without_copies(check: TableChecker, table: RawTable) -> RawTable:
+    """The table without rows that repeat an earlier row cell for cell, each reported: a
+    row pasted twice would otherwise count twice (a comment shown twice, a peer counted
+    twice)."""
+    if len(table) < 2:
+        return table
+    cells = pd.DataFrame({c: pd.Series(table.column(c), dtype=object).str.strip()
+                          for c in table.columns})  # fmt: skip
+    copies = cells.duplicated(keep="first").to_numpy()
+    if not copies.any():
+        return table
+    first_of = cells.groupby(list(cells.columns), sort=False, dropna=False).ngroup().to_numpy()
+    first_row: dict[int, int] = {}
+    for number, group in zip(table.numbers, first_of.tolist(), strict=True):
+        first_row.setdefault(group, number)
+    for i in np.flatnonzero(copies).tolist():
+        check.add(table.numbers[i], "", f"row repeats row {first_row[first_of[i]]} cell for cell")
+    kept = ~copies
+    return RawTable(
+        table.file,
+        table.columns,
+        tuple(n for n, k in zip(table.numbers, kept.tolist(), strict=True) if k),
+        {c: np.asarray(table.column(c), dtype=object)[kept] for c in table.columns},
+    )
 
 
 def _by_columns(
@@ -605,6 +672,7 @@ MEASURES = TableSpec(
     required=("measure_id", "service", "title", "polarity"),
     columns=MEASURE_COLUMNS,
     read_row=_measure_row,
+    copies=False,
 )
 
 
@@ -786,6 +854,30 @@ def _value_cells(
     if denominator == 0:
         check.add(row, "denominator", f"denominator is zero for {label}")
         return value, numerator, math.nan
+    if denominator < 0:
+        check.add(
+            row,
+            "denominator",
+            f"denominator {denominator:g} for {label} is negative: a denominator counts what "
+            "the measure is out of, so it is above zero",
+        )
+        return value, numerator, math.nan
+    if Unit(measure["unit"]) is Unit.PERCENT and not math.isnan(numerator + denominator):
+        if numerator < 0:
+            check.add(
+                row,
+                "numerator",
+                f"numerator {numerator:g} for {label} is negative: a percentage's numerator "
+                "counts part of its denominator",
+            )
+        elif numerator > denominator:
+            check.add(
+                row,
+                "numerator",
+                f"numerator {numerator:g} for {label} is above its denominator "
+                f"{denominator:g}: a percentage of a whole is at most 100% (for a measure that "
+                "may pass 100%, give the value without numerator and denominator)",
+            )
     if math.isnan(value) and not (math.isnan(numerator) or math.isnan(denominator)):
         value = ratio_value(numerator, denominator, Unit(measure["unit"]))
     return value, numerator, denominator
@@ -945,6 +1037,7 @@ def _values_by_column(
     row with something to say (a problem, a warning, a duplicate, a ratio or part-year
     figure to work out) is left to :func:`_value_row`."""
     calendar = context.calendar
+    years = context.years
     measures = _measures(context)
     n = len(table)
     left = np.zeros(n, dtype=bool)
@@ -974,10 +1067,13 @@ def _values_by_column(
     measure = np.array([-1 if f is _LEFT else f for f in m_found], dtype=np.intp)[m_codes]
 
     def period(text: str) -> Any:
+        if not text.strip():
+            return _LEFT
         try:
-            return calendar.parse(text.strip()) if text.strip() else _LEFT
+            found = calendar.parse(text.strip())
         except ValueError:
             return _LEFT
+        return found if in_years(calendar, found, years) else _LEFT
 
     p_codes, p_found = read("period", period)
     distinct = {p: i for i, p in enumerate(dict.fromkeys(f for f in p_found if f is not _LEFT))}
@@ -1034,10 +1130,14 @@ def _values_by_column(
     denominators = numbers("denominator")
     read("coverage", lambda text: "" if not text.strip() else _LEFT)
 
-    left |= denominators == 0
+    with np.errstate(invalid="ignore"):
+        left |= denominators <= 0
     scale = np.array([100.0 if Unit(u) is Unit.PERCENT else 1.0 for u in measures["unit"]])
     row_scale = scale[np.where(measure >= 0, measure, 0)]
     both = ~np.isnan(numerators) & ~np.isnan(denominators)
+    # A percentage's numerator is part of its denominator: anything else is the row reader's.
+    with np.errstate(invalid="ignore"):
+        left |= both & (row_scale == 100.0) & ((numerators < 0) | (numerators > denominators))
     with np.errstate(divide="ignore", invalid="ignore"):
         computed = row_scale * numerators / denominators
     worked_out = np.isnan(values) & both
@@ -1085,6 +1185,7 @@ VALUES = TableSpec(
     columns=VALUE_COLUMNS,
     read_row=_value_row,
     read_columns=_values_by_column,
+    copies=False,
 )
 
 
@@ -1183,6 +1284,7 @@ ACTIONS = TableSpec(
     required=("service", "action_id", "action"),
     columns=ACTION_COLUMNS,
     read_row=_action_row,
+    copies=False,
 )
 
 
@@ -1196,13 +1298,22 @@ def _benchmark_row(
     period = check.period(row, cells, "period", context.calendar)
     raw = cells.get("value", "").strip()
     value = math.nan if raw.lower() in _NOT_REPORTED else check.number(row, cells, "value")
-    if not cells.get("area", "").strip():
+    area = cells.get("area", "").strip()
+    peer_group = cells.get("peer_group", "").strip() or "peers"
+    if not area:
         check.add(row, "area", "area is empty: name the council the value is for")
+    elif measure_id is not None and period is not None:
+        what = (
+            f"area {quote(area)} for {measure_id} {context.calendar.label(period)} ({peer_group})"
+        )
+        if check.duplicate((measure_id, period, area.casefold(), peer_group.casefold()), row,
+                           "area", what):  # fmt: skip
+            return None
     return {
         "measure_id": measure_id,
         "period": period,
-        "area": cells.get("area", "").strip(),
-        "peer_group": cells.get("peer_group", "").strip() or "peers",
+        "area": area,
+        "peer_group": peer_group,
         "value": value,
         "row": row,
     }
@@ -1356,6 +1467,7 @@ SIGNOFF = TableSpec(
     required=("service", "period", "state"),
     columns=SIGNOFF_COLUMNS,
     read_row=_signoff_row,
+    copies=False,  # a log kpitools appends to: a step recorded twice in a second is one
 )
 
 

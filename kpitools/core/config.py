@@ -123,6 +123,11 @@ class CouncilConfig(BaseModel):
     target_review_quarters: int = Field(4, ge=2, le=12)
     #: How far better than target counts as "by a wide margin" (a fraction of the target).
     target_review_margin: float = Field(0.10, gt=0, le=1)
+    #: The first financial year a period may fall in: anything earlier is a typing error.
+    earliest_year: int = Field(1990, ge=1900, le=2200)
+    #: The last financial year a period may fall in (its start year); by default the year
+    #: after the current one, so next year's targets are accepted and 2099 is not.
+    latest_year: int | None = Field(None, ge=1900, le=2200)
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     #: The balanced-scorecard categories, in the order reports group measures by them.
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
@@ -145,6 +150,14 @@ class CouncilConfig(BaseModel):
     def defaults(cls, council: str = "Council") -> CouncilConfig:
         """A configuration with every default, for use without a ``council.yaml``."""
         return cls(council=council)
+
+    @model_validator(mode="after")
+    def _ordered_years(self) -> CouncilConfig:
+        if self.latest_year is not None and self.latest_year < self.earliest_year:
+            raise ValueError(
+                f"latest_year {self.latest_year} is before earliest_year {self.earliest_year}"
+            )
+        return self
 
     @field_validator("categories", mode="before")
     @classmethod

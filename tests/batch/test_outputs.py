@@ -145,3 +145,43 @@ def test_write_atomic_leaves_no_temporary_file(tmp_path):
     write_atomic(tmp_path / "manifest.json", b"{}\n")
     assert [p.name for p in tmp_path.iterdir()] == ["manifest.json"]
     assert mode(tmp_path / "manifest.json") == 0o644
+
+
+def test_clean_up_never_follows_a_link_out_of_the_output_folder(tmp_path):
+    """A leftover ``failed`` that is a link to a folder elsewhere: the link goes, what it
+    points at stays untouched, and nothing is written through it."""
+    outside = write(tmp_path / "elsewhere" / "finance", {"precious.txt": "keep me"})
+    root = tmp_path / "out" / "2024-25-q1"
+    root.mkdir(parents=True)
+    (root / "failed").symlink_to(outside.parent, target_is_directory=True)
+    remove_failed(root, "finance")
+    assert (outside / "precious.txt").read_text(encoding="utf-8") == "keep me"
+    assert not (root / "failed").exists()
+
+    (root / "failed").symlink_to(outside.parent, target_is_directory=True)
+    recover(root)
+    assert not (root / "failed").is_symlink()
+    assert tree(tmp_path / "elsewhere") == {"finance/precious.txt": "keep me"}
+
+    (root / "failed").symlink_to(outside.parent, target_is_directory=True)
+    place_folder(root, "failed/finance", {"run.log": b"failed"})
+    assert tree(tmp_path / "elsewhere") == {"finance/precious.txt": "keep me"}
+    assert tree(root) == {"failed/finance/run.log": "failed"}
+
+
+def test_a_report_folder_that_is_a_link_is_replaced_not_followed(tmp_path):
+    outside = write(tmp_path / "elsewhere", {"precious.txt": "keep me"})
+    root = tmp_path / "out"
+    root.mkdir()
+    (root / "finance").symlink_to(outside, target_is_directory=True)
+    (root / ".staging-x-1").symlink_to(outside, target_is_directory=True)
+    recover(root)
+    assert not (root / ".staging-x-1").exists()
+    place_folder(root, "finance", {"finance.pptx": b"new"})
+    assert tree(outside) == {"precious.txt": "keep me"}
+    assert tree(root) == {"finance/finance.pptx": "new"}
+    (root / "failed").mkdir()
+    (root / "failed" / "finance").symlink_to(outside, target_is_directory=True)
+    remove_failed(root, "finance")
+    assert tree(outside) == {"precious.txt": "keep me"}
+    assert not (root / "failed" / "finance").exists()

@@ -167,7 +167,10 @@ def test_broken_files(make_data):
     (data / "values.csv").write_bytes(b"measure_id,period,value\nM1,2023-04,8\x000\n")
     assert problems_of(data) == ["values.csv: contains NUL bytes: it is not a CSV text file"]
     (data / "values.csv").write_text("measure_id,period,value\nM1,2023-04,80,extra\n")
-    assert problems_of(data) == ["values.csv:2: row has 4 cells but the header has 3 columns"]
+    assert problems_of(data) == [
+        "values.csv:2: row has 4 cells but the header has 3 columns (the header is separated by "
+        "commas)"
+    ]
     (data / "values.csv").write_text("")
     assert problems_of(data) == ["values.csv: is empty: expected a header row"]
     (data / "values.csv").write_text('measure_id,period,value\nM1,2023-04,"80\n')

@@ -216,7 +216,11 @@ def test_bad_cells_in_the_actions_are_named(folder, load_folder, tmp_path):
     ("blob", "message"),
     [
         (b"not a zip at all", "is not a readable Excel workbook"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "password-protected or"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "is an Excel 97-2003 workbook"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptedPackage".encode("utf-16-le"),
+            "is protected by a password",
+        ),
     ],
 )
 def test_unreadable_workbooks_are_named(tmp_path, blob, message):
