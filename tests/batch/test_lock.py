@@ -12,18 +12,21 @@ from kpitools.batch.lock import LOCK_NAME, Busy, output_lock
 from kpitools.core.errors import KpiToolsError
 
 
+def hold(out, **kwargs) -> None:
+    """Take the lock and let it go."""
+    with output_lock(out, **kwargs):
+        pass
+
+
 def test_a_second_run_on_the_same_folder_is_refused_naming_the_first(tmp_path):
     out = tmp_path / "out"
-    with output_lock(out):
-        with pytest.raises(Busy) as caught:
-            with output_lock(out):
-                pass
+    with output_lock(out), pytest.raises(Busy) as caught:
+        hold(out)
     assert str(caught.value) == (
         f"another kpitools run (process {os.getpid()}) is writing to {out}: wait for it to "
         "finish, or give --wait to start when it has"
     )
-    with output_lock(out):  # released when the first ended
-        pass
+    hold(out)  # released when the first ended
 
 
 def test_other_folders_are_not_held(tmp_path):
@@ -50,7 +53,8 @@ def test_a_waiting_run_says_so_and_starts_when_the_first_ends(tmp_path):
         order.append("second started")
     thread.join()
     assert order == ["first done", "second started"]
-    assert told == [f"waiting for another kpitools run (process {os.getpid()}) to finish with {out}"]
+    pid = os.getpid()
+    assert told == [f"waiting for another kpitools run (process {pid}) to finish with {out}"]
 
 
 def test_a_killed_holder_leaves_no_lock_behind(tmp_path):
@@ -63,27 +67,23 @@ def test_a_killed_holder_leaves_no_lock_behind(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(Busy, match=f"process {holder.pid}"):
-            with output_lock(out):
-                pass
+        with pytest.raises(Busy, match=f"process {holder.pid}"), output_lock(out):
+            pass
     finally:
         holder.kill()
         holder.wait()
         if holder.stdout is not None:
             holder.stdout.close()
-    with output_lock(out):
-        pass
+    hold(out)
     assert (out / LOCK_NAME).is_file()
 
 
 def test_an_output_folder_that_is_a_file_is_named(tmp_path):
     (tmp_path / "out").write_text("not a folder")
-    with pytest.raises(KpiToolsError, match="--out .*out is a file, not a folder"):
-        with output_lock(tmp_path / "out"):
-            pass
+    with pytest.raises(KpiToolsError, match=r"--out .*out is a file, not a folder"):
+        hold(tmp_path / "out")
     with pytest.raises(KpiToolsError, match="a file stands where a folder of it should be"):
-        with output_lock(tmp_path / "out" / "inner"):
-            pass
+        hold(tmp_path / "out" / "inner")
 
 
 def test_a_read_only_folder_is_not_locked_but_not_refused(tmp_path, monkeypatch):
@@ -98,6 +98,5 @@ def test_a_read_only_folder_is_not_locked_but_not_refused(tmp_path, monkeypatch)
         raise OSError(errno.EROFS, "Read-only file system")
 
     monkeypatch.setattr(os, "open", read_only)
-    with output_lock(out):
-        pass
+    hold(out)
     assert not (out / LOCK_NAME).exists()

@@ -168,7 +168,8 @@ def test_a_line_separator_inside_a_comment_is_part_of_it(make_data, separator):
     data = make_data(
         measures=MEASURES,
         values="measure_id,period,value\nM1,2024-04,81\n",
-        comments=f"service,quarter,section,comment\nCustomer,2024/25 Q1,summary,one{separator}two\n",
+        comments="service,quarter,section,comment\n"
+        f"Customer,2024/25 Q1,summary,one{separator}two\n",
     )
     comments = kpitools.load(data).comments
     assert comments["comment"].tolist() == [f"one{separator}two"]
