@@ -40,7 +40,10 @@ def _worker_init(notebook_dir: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from multiprocessing.util import Finalize
 
-    from kpitools.batch.jobs import shutdown_worker, warm_up
+    from kpitools.batch.jobs import kill_kernel, shutdown_worker, warm_up
+    from kpitools.batch.scratch import in_worker
+
+    in_worker(on_stop=kill_kernel)  # scratch files in the batch's folder; ends with the batch
 
     # Pool workers leave through os._exit, skipping atexit: a finalizer stops the kernel.
     Finalize(None, shutdown_worker, exitpriority=10)

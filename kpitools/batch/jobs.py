@@ -12,6 +12,7 @@ worker on another machine (a Dask cluster) needs no shared disk. Inputs that com
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import json
 import os
@@ -338,6 +339,18 @@ def shutdown_worker() -> None:
     if _KERNEL is not None:
         _KERNEL.shutdown()
         _KERNEL = None
+
+
+def kill_kernel() -> None:
+    """Kill this worker's kernel at once: the worker is being stopped (by a signal, so
+    nothing slower than a kill is safe here)."""
+    kernel = _KERNEL
+    pid = getattr(getattr(getattr(kernel, "km", None), "provisioner", None), "pid", None)
+    if pid:
+        import signal
+
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def warm_up(notebook_dir: str) -> None:

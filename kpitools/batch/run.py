@@ -51,6 +51,7 @@ from kpitools.batch.outputs import FAILED_DIR, place_folder, recover, remove_fai
 from kpitools.batch.overview import OverviewRow, render_overview
 from kpitools.batch.plan import RunPlan
 from kpitools.batch.portable import SHIPPED_NOTEBOOK, default_notebook, shown_path
+from kpitools.batch.scratch import batch_scratch
 from kpitools.batch.status import BatchEvent, ServiceStatus
 from kpitools.contract.tables import input_files
 from kpitools.core.files import write_atomic
@@ -75,7 +76,12 @@ class Interrupted(Exception):
 def _signals_raise() -> Iterator[None]:
     """SIGTERM and SIGINT stop the batch cleanly (reports written so far are kept)."""
 
+    stopping: list[int] = []
+
     def handler(signum: int, frame: Any) -> None:
+        if stopping:
+            return  # already stopping: the reports so far are being recorded, then it ends
+        stopping.append(signum)
         raise Interrupted(signal.Signals(signum).name)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
@@ -503,7 +509,7 @@ def _run(
                 outcome.status = ServiceStatus.RUNNING
         notify(BatchEvent.RUNNING, None, outcomes)
 
-    with _signals_raise():
+    with _signals_raise(), batch_scratch():
         try:
             if jobs:
                 runner = executor or make_executor(batches, options)

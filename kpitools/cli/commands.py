@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -18,7 +19,7 @@ import click
 
 from kpitools._version import __version__
 from kpitools.core.errors import KpiToolsError, ValidationError
-from kpitools.report.words import period_words
+from kpitools.report.words import counted, period_words
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -640,8 +641,9 @@ def run_councils(
             plan.check_template()
         except ValidationError as err:
             refused.append(entry.name)
-            click.echo(f"{entry.name}: refused, {len(err.problems)} problem(s) in its inputs; "
-                       "nothing written for it:", err=True)  # fmt: skip
+            problems = counted(len(err.problems), "problem")
+            click.echo(f"{entry.name}: refused, {problems} in its inputs; nothing written for it:",
+                       err=True)  # fmt: skip
             click.echo(err.report(), err=True)
             continue
         except KpiToolsError as err:
@@ -656,7 +658,7 @@ def run_councils(
         sys.exit(EXIT_BAD_INPUT)
     options = _batch_settings(jobs, timeout, force, scheduler, pack, pack_pdf, plotly_js)
     with _held(Path(out_dir), wait):
-        display = BatchDisplay(title=f"{len(plans)} councils' CPRs on {_where(options)}")
+        display = BatchDisplay(title=f"{counted(len(plans), 'council')}: CPRs on {_where(options)}")
         with display:
             results = run_councils(plans, options, progress=display.update)
         display.councils_summary(
@@ -957,7 +959,7 @@ def import_(workbooks: tuple[Path, ...], out_dir: Path, mapping: Path | None,
     )
     for line in result.sheets:
         click.echo(f"Read {line}")
-    wrote = f"{_count(result.measures, 'measure')}, {_count(result.values, 'value')}"
+    wrote = f"{counted(result.measures, 'measure')}, {counted(result.values, 'value')}"
     click.echo(f"Wrote {out_dir}: {wrote} (ids kept in {out_dir / 'ids.csv'}).")
     for line in result.skipped:
         click.echo(f"Skipped {line}")
@@ -972,18 +974,14 @@ def _summary(dataset: Dataset) -> str:
     measures = len(dataset.measures)
     services = len(dataset.services)
     counts = [
-        _count(measures, "measure") + f" in {_count(services, 'service')}",
-        _count(len(dataset.values), "value"),
-        _count(len(dataset.targets), "target range"),
-        _count(len(dataset.comments), "comment"),
-        _count(len(dataset.actions), "action"),
-        _count(len(dataset.benchmarks), "benchmark"),
+        counted(measures, "measure") + f" in {counted(services, 'service')}",
+        counted(len(dataset.values), "value"),
+        counted(len(dataset.targets), "target range"),
+        counted(len(dataset.comments), "comment"),
+        counted(len(dataset.actions), "action"),
+        counted(len(dataset.benchmarks), "benchmark"),
     ]
     return f"OK: {', '.join(counts)}.\n" + _reach(dataset)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _reach(dataset: Dataset) -> str:
@@ -1074,3 +1072,12 @@ def main() -> None:
     except BrokenPipeError:  # `kpitools scorecard ... | head`
         sys.stderr.close()
         sys.exit(0)
+    except SystemExit as stop:
+        if stop.code in (130, 143):
+            # Stopped by a signal, everything recorded and cleaned: leave now. The interpreter's
+            # own exit joins worker-pool threads, which a stop can leave waiting for good.
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(int(stop.code))
+        raise

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from kpitools.batch.outcomes import BatchResult, ServiceOutcome
 from kpitools.batch.status import BatchEvent, ServiceStatus
+from kpitools.report.words import counted
 
 STATUS_STYLE = {
     ServiceStatus.OK: "green",
@@ -93,8 +94,9 @@ class BatchDisplay:
         self.console.print(text, style=style, markup=False, highlight=False)
 
     def summary(self, result: BatchResult) -> None:
-        table = Table(title=f"{len(result.outcomes)} services in {result.seconds:.1f} s -> "
-                      f"{result.root}", title_justify="left")  # fmt: skip
+        services = counted(len(result.outcomes), "service")
+        table = Table(title=f"{services} in {result.seconds:.1f} s -> {result.root}",
+                      title_justify="left")  # fmt: skip
         for column in ("Service", "Status", "Seconds", "Exceptions", "Warnings", "Detail"):
             table.add_column(column, overflow="fold")
         for o in result.outcomes:
@@ -117,8 +119,10 @@ class BatchDisplay:
         """A line per council: its services built, up to date and failed, and its folder."""
         seconds = max((r.seconds for _, r in results), default=0.0)
         total = sum(len(r.outcomes) for _, r in results)
-        table = Table(title=f"{len(results)} councils, {total} services in {seconds:.1f} s",
-                      title_justify="left")  # fmt: skip
+        title = (
+            f"{counted(len(results), 'council')}, {counted(total, 'service')} in {seconds:.1f} s"
+        )
+        table = Table(title=title, title_justify="left")
         for column in ("Council", "Built", "Up to date", "Failed", "Warnings", "Folder"):
             table.add_column(column, overflow="fold")
         for name, result in results:

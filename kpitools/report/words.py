@@ -228,3 +228,8 @@ def contract_cell(level: str, multiplier: float, points: float, *, short: bool =
 def pounds(amount: float) -> str:
     """``£12,000``; pence only when there are any."""
     return f"£{amount:,.0f}" if float(amount).is_integer() else f"£{amount:,.2f}"
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 service``, ``2 services``: a count and its noun (plural by adding s)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

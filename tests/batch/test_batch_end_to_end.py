@@ -483,7 +483,7 @@ def test_a_run_of_councils_refuses_a_bad_one_and_builds_the_others(tmp_path):
     out = tmp_path / "out"
     result = run_councils(councils_file(tmp_path, broken=True), out, "--jobs", "2")
     assert result.returncode == 2, result.stderr
-    assert "Broken Borough: refused, 3 problem(s) in its inputs; nothing written for it:" in (
+    assert "Broken Borough: refused, 3 problems in its inputs; nothing written for it:" in (
         result.stderr
     )
     assert "values.csv: is missing: it is required" in result.stderr

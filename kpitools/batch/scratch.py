@@ -1,0 +1,121 @@
+"""What a batch keeps while it runs, and nothing after: one scratch folder per run, workers
+that end with the batch.
+
+Every temporary file of a local batch - each job's scratch folder, each kernel's connection
+file and IPC sockets - lives in one folder, ``<tmp>/kpitools-run-<pid>-*``, removed when the
+batch ends however it ends. A batch killed outright (SIGKILL, a power cut) cannot remove it:
+the next batch removes every such folder whose process is gone.
+
+Worker processes ask the operating system to stop them when the batch process dies (Linux's
+``PR_SET_PDEATHSIG``), and stop their kernel as they go; a kernel also leaves by itself when
+its worker is gone (ipykernel watches its parent). So no worker or kernel outlives its batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PREFIX = "kpitools-run-"
+#: Tells worker processes the batch's scratch folder (they inherit the environment).
+SCRATCH_ENV = "KPITOOLS_SCRATCH"
+_RUNTIME_ENV = "JUPYTER_RUNTIME_DIR"  # where jupyter_client puts connection files and sockets
+
+
+@contextmanager
+def batch_scratch() -> Iterator[Path]:
+    """A scratch folder for this batch and its workers, removed afterwards (earlier killed
+    batches' folders are removed first)."""
+    sweep()
+    root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
+    saved = {name: os.environ.get(name) for name in (SCRATCH_ENV, _RUNTIME_ENV)}
+    os.environ[SCRATCH_ENV] = str(root)
+    os.environ[_RUNTIME_ENV] = str(root / "runtime")
+    try:
+        yield root
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def sweep(folder: Path | None = None) -> list[Path]:
+    """Remove the scratch folders of batches whose process is gone; the ones removed."""
+    folder = Path(folder or tempfile.gettempdir())
+    removed: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for path in entries:
+        pid = _pid_of(path.name)
+        if pid is None or path.is_symlink() or not path.is_dir() or _alive(pid):
+            continue
+        try:
+            if path.stat().st_uid != os.getuid():
+                continue  # another user's batch: theirs to remove
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _pid_of(name: str) -> int | None:
+    if not name.startswith(PREFIX):
+        return None
+    number = name[len(PREFIX) :].split("-", 1)[0]
+    return int(number) if number.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def in_worker(on_stop: Callable[[], None]) -> None:
+    """In a worker process: temporary files in the batch's scratch folder, and an end with
+    the batch - SIGTERM (sent by the batch, or by the system when the batch dies) runs
+    ``on_stop`` (which stops the kernel) and leaves at once."""
+    scratch = os.environ.get(SCRATCH_ENV)
+    if scratch and Path(scratch).is_dir():
+        tempfile.tempdir = scratch
+
+    def stop(signum: int, frame: object) -> None:
+        with contextlib.suppress(Exception):
+            on_stop()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    parent = os.getppid()
+    _die_with_parent(signal.SIGTERM)
+    if os.getppid() != parent:  # the batch died before the request was made
+        stop(signal.SIGTERM, None)
+
+
+def _die_with_parent(signum: int) -> None:
+    """Ask Linux to send ``signum`` to this process when its parent dies (elsewhere the
+    worker's own end of the pool's pipes notices it)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signum, 0, 0, 0)  # PR_SET_PDEATHSIG
