@@ -22,12 +22,14 @@ import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from kpitools.batch.executors import OnResult, OnStart
 from kpitools.batch.jobs import Bundle, ServiceJob, ServiceResult, render_service
 from kpitools.batch.plan import RunPlan
 from kpitools.contract.config_file import config_text
 from kpitools.contract.tables import input_files
+from kpitools.core.errors import KpiToolsError
 
 _ONE_AT_A_TIME = threading.Lock()  # a worker process has one kernel: one notebook at a time
 
@@ -76,9 +78,9 @@ class DaskExecutor:
         self.keys = keys or {}
 
     def run(self, jobs: Sequence[ServiceJob], on_start: OnStart, on_result: OnResult) -> None:
-        from distributed import Client, as_completed
+        from distributed import as_completed
 
-        with Client(self.address, timeout="30s") as client:
+        with connect(self.address) as client:
             needed = dict.fromkeys(job.council for job in jobs)
             sent = {c: client.scatter(self.bundles[c], broadcast=True) for c in needed}
             futures = {
@@ -100,6 +102,30 @@ class DaskExecutor:
                     result = ServiceResult(job.service, job.slug)
                     result.error = f"{type(err).__name__}: {err}"
                 on_result(job, result)
+
+
+def connect(address: str, timeout: str = "30s") -> Any:
+    """A client of the Dask scheduler at ``address``.
+
+    Raises:
+        KpiToolsError: a malformed address, or no scheduler answering there.
+    """
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=timeout)
+    except (OSError, ValueError, TimeoutError) as err:
+        raise KpiToolsError(f"--scheduler {address}: {err}") from None
+
+
+def check_scheduler(address: str) -> None:
+    """Connect to the scheduler once, before anything is written, to find it answers.
+
+    Raises:
+        KpiToolsError: as :func:`connect`.
+    """
+    with connect(address, timeout="15s"):
+        pass
 
 
 def _task_key(job: ServiceJob, cache_key: str) -> str:

@@ -29,7 +29,16 @@ from papermill.utils import merge_kwargs, remove_args
 from traitlets import default
 
 ENGINE = "kpitools"
-WARM_UP = "import kpitools, kpitools.report.charts, kpitools.report.fragments, plotly.io"
+WARM_UP = (
+    "import kpitools, kpitools.report.charts, kpitools.report.fragments, plotly.io\n"
+    # exit() or quit() in a cell would end the kernel after the cell, and the notebook fail
+    # cells later as a dead kernel: it fails the cell that called it instead.
+    "def _kpitools_exit(*args, **kwargs):\n"
+    "    raise RuntimeError('exit() and quit() would stop the kernel in the middle of the "
+    "report: a CPR notebook runs to its last cell')\n"
+    "get_ipython().ask_exit = _kpitools_exit\n"
+    "del _kpitools_exit"
+)
 RESET = "get_ipython().reset(new_session=True)"
 _SOCKET_NAMES = itertools.count()
 

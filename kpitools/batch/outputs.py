@@ -76,10 +76,18 @@ def place_folder(root: Path, name: str, files: dict[str, bytes]) -> None:
         _own_folder(parent)  # failed/: never written through a link to elsewhere
     leaf = target.name
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{leaf}-", dir=parent))
-    for file_name, blob in files.items():
-        (staging / file_name).write_bytes(blob)
-        os.chmod(staging / file_name, 0o644)
-    os.chmod(staging, 0o755)
+    try:
+        for file_name, blob in files.items():
+            try:
+                (staging / file_name).write_bytes(blob)
+            except OSError as err:
+                err.filename = err.filename or str(target / file_name)  # named in the message
+                raise
+            os.chmod(staging / file_name, 0o644)
+        os.chmod(staging, 0o755)
+    except BaseException:  # a full disk, a signal: nothing half-built is left
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     old = None
     if target.is_symlink() or target.exists():
         old = parent / f"{OLD_PREFIX}{leaf}-{os.getpid()}"

@@ -85,8 +85,7 @@ def plan_run(
     if report_date:
         parse_report_date(report_date)
     notebook_path = Path(notebook).resolve() if notebook else default_notebook()
-    if not notebook_path.is_file():
-        raise KpiToolsError(f"notebook {notebook_path} does not exist")
+    check_notebook(notebook_path)
     return RunPlan(
         data_dir=data,
         quarter=label,
@@ -100,6 +99,34 @@ def plan_run(
         notebook=notebook_path,
         dataset=dataset,
     )
+
+
+def check_notebook(path: Path) -> None:
+    """A notebook the batch can run: a Jupyter notebook (format 4) with cells, checked before
+    any service starts rather than failing in every one.
+
+    Raises:
+        KpiToolsError: missing, unreadable or not a notebook.
+    """
+    import json
+
+    if not path.is_file():
+        raise KpiToolsError(f"notebook {path} does not exist")
+    try:
+        notebook = json.loads(path.read_bytes())
+    except OSError as err:
+        raise KpiToolsError(f"notebook {path} cannot be read: {err.strerror}") from None
+    except ValueError:
+        notebook = None
+    if (
+        not isinstance(notebook, dict)
+        or not isinstance(notebook.get("cells"), list)
+        or notebook.get("nbformat") != 4
+    ):
+        raise KpiToolsError(
+            f"notebook {path} is not a Jupyter notebook (.ipynb, format 4): give the CPR "
+            "notebook ('kpitools notebook' writes a copy to start from)"
+        )
 
 
 def resolve_quarter(dataset: Dataset, quarter: str) -> str:

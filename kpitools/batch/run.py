@@ -54,6 +54,7 @@ from kpitools.batch.portable import SHIPPED_NOTEBOOK, default_notebook, shown_pa
 from kpitools.batch.scratch import batch_scratch
 from kpitools.batch.status import BatchEvent, ServiceStatus
 from kpitools.contract.tables import input_files
+from kpitools.core.errors import KpiToolsError
 from kpitools.core.files import write_atomic
 from kpitools.core.naming import assign_slugs, quarter_folder
 from kpitools.core.workflow import sign_off
@@ -488,6 +489,15 @@ def _run(
     for batch in batches:
         if batch.jobs:  # a deck will be built: its template must open (nothing written yet)
             batch.plan.check_template()
+    for batch in batches:
+        if batch.root.exists() and not batch.root.is_dir():
+            raise KpiToolsError(
+                f"{batch.root} is a file where the period's folder should be: move it away"
+            )
+    if options.scheduler and executor is None and any(batch.jobs for batch in batches):
+        from kpitools.batch.cluster import check_scheduler
+
+        check_scheduler(options.scheduler)  # one that does not answer: nothing written yet
     for batch in batches:
         batch.prepare()
     owner = {o.key: (batch, o) for batch in batches for o in batch.outcomes}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -47,8 +48,37 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except KpiToolsError as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        except OSError as err:
+            message, status = _cannot_write(err)
+            if message is None:
+                raise
+            click.echo(f"error: {message}", err=True)
+            sys.exit(status)
 
     return wrapper
+
+
+#: Errors of a disk that cannot take more: the run failed, what it finished is complete.
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+#: Errors of a place that cannot be written at all: a bad --out, nothing written.
+_NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST,
+                 errno.EISDIR}  # fmt: skip
+
+
+def _cannot_write(err: OSError) -> tuple[str | None, int]:
+    """A sentence for a file the command could not write, and the exit status; None for an
+    error that is not about writing (a fault, left to show as one)."""
+    where = f" {err.filename}" if err.filename else ""
+    if err.errno in _DISK_FULL:
+        return (
+            f"cannot write{where}: {err.strerror}. Reports finished before it are complete and "
+            "nothing is half-written; free some space (or raise the file-size limit) and run "
+            "the same command again",
+            1,
+        )
+    if err.errno in _NOT_WRITABLE:
+        return f"cannot write{where}: {err.strerror}; nothing half-written is left", EXIT_BAD_INPUT
+    return None, 1
 
 
 _data_option = click.option(
@@ -1073,11 +1103,12 @@ def main() -> None:
         sys.stderr.close()
         sys.exit(0)
     except SystemExit as stop:
-        if stop.code in (130, 143):
-            # Stopped by a signal, everything recorded and cleaned: leave now. The interpreter's
-            # own exit joins worker-pool threads, which a stop can leave waiting for good.
+        if isinstance(stop.code, int) and stop.code != 0:
+            # A stop or a failure, everything recorded and cleaned: leave now. The
+            # interpreter's own exit joins worker-pool threads, which a batch broken off by a
+            # signal or a full disk can leave waiting for good.
             with contextlib.suppress(Exception):
                 sys.stdout.flush()
                 sys.stderr.flush()
-            os._exit(int(stop.code))
+            os._exit(stop.code)
         raise

@@ -150,9 +150,54 @@ def _resolve_paths(config: CouncilConfig, folder: Path, name: str, root: Any) ->
         problems.append(
             Problem(name, line_of(root, ("logo",)), "logo", "logo: must be a PNG or JPEG image")
         )
+    elif config.logo is not None and updates["logo"].is_file():
+        why = logo_problem(updates["logo"])
+        if why:
+            problems.append(Problem(name, line_of(root, ("logo",)), "logo", f"logo: {why}"))
     if problems:
         raise ValidationError(problems)
     return config.model_copy(update=updates)
+
+
+#: The most pixels a logo may have: one shown 0.6 inch high needs a few hundred across.
+MAX_LOGO_PIXELS = 25_000_000
+
+
+def logo_problem(path: Path) -> str:
+    """Why an image cannot be the reports' logo ('' if it can): it must decode as the PNG or
+    JPEG its name says, and not be so large that every deck would carry it."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    too_large = (
+        f"{path.name} is more pixels than a logo needs (at most "
+        f"{MAX_LOGO_PIXELS // 1_000_000} megapixels; 600 pixels high is plenty)"
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except Image.DecompressionBombError:
+        return too_large
+    except UnidentifiedImageError:
+        return f"{path.name} is not an image kpitools can read (PNG or JPEG)"
+    except (OSError, SyntaxError, ValueError) as err:
+        return f"{path.name} is damaged: {err}"
+    try:
+        with image:
+            kind, (width, height) = image.format, image.size
+            if kind not in ("PNG", "JPEG"):
+                return f"{path.name} is a {kind or 'file of unknown kind'}, not a PNG or JPEG image"
+            if width * height > MAX_LOGO_PIXELS:
+                return (
+                    f"{path.name} is {width} x {height} pixels: more than a logo needs (at most "
+                    f"{MAX_LOGO_PIXELS // 1_000_000} megapixels; 600 pixels high is plenty)"
+                )
+            image.load()  # the whole image decodes, not only its header
+    except (OSError, SyntaxError, ValueError) as err:
+        return f"{path.name} is damaged: {err}"
+    return ""
 
 
 def line_of(node: Any, location: tuple[Any, ...]) -> int | None:

@@ -483,9 +483,17 @@ def _measure_row(
             "last month (aggregation last)",
         )
     unit, scale = _unit_and_scale(check, row, cells)
+    service = check.text(row, cells, "service", required=True)
+    if len(service) > MAX_SERVICE_NAME:
+        check.add(
+            row,
+            "service",
+            f"service {quote(service)} is {len(service)} characters long: at most "
+            f"{MAX_SERVICE_NAME} (the name heads the service's slides and web page)",
+        )
     return {
         "measure_id": measure_id,
-        "service": check.text(row, cells, "service", required=True),
+        "service": service,
         "title": check.text(row, cells, "title", required=True),
         "short_title": check.text(row, cells, "short_title", required=False),
         "description": check.text(row, cells, "description", required=False),
@@ -515,6 +523,10 @@ def _measure_row(
 
 
 _QUARTER_WORD = re.compile(r"^[Qq][1-4]$")
+
+
+#: The longest service name: it heads every slide and names the report's files.
+MAX_SERVICE_NAME = 100
 
 
 def _abatement_points(check: TableChecker, row: int, cells: dict[str, str]) -> float:

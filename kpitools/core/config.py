@@ -106,7 +106,7 @@ class CouncilConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    council: str = Field(min_length=1)
+    council: str = Field(min_length=1, max_length=150)
     logo: Path | None = None
     year_start_month: int = Field(4, ge=1, le=12)
     template: Path | None = None

@@ -13,16 +13,23 @@ from pathlib import Path
 
 
 def write_atomic(path: Path, blob: bytes) -> None:
-    """Write bytes under a temporary name beside ``path``, then rename: never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Write bytes under a temporary name beside ``path``, then rename: never half-written.
+    An ``OSError`` (disk full, read-only folder) names ``path``, never the temporary name."""
+    temporary = ""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(handle, "wb") as file:
             file.write(blob)
         os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is for sharing
         os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+    except BaseException as err:
+        if temporary:
+            Path(temporary).unlink(missing_ok=True)
+        if isinstance(err, OSError) and (
+            not err.filename or Path(os.fsdecode(err.filename)).parent == path.parent
+        ):
+            err.filename = str(path)  # the temporary file's name means nothing to a user
         raise
 
 

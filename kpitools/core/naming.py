@@ -14,7 +14,13 @@ from collections import Counter
 from collections.abc import Iterable
 
 MAX_LENGTH = 60
-RESERVED = {"index", "manifest", "failed", "con", "nul", "prn", "aux"}
+#: Names no folder may take: the batch's own files and folders, and the device names Windows
+#: will not open as a file or folder (``COM1``, ``LPT1``), whatever follows them.
+RESERVED = {
+    "index", "manifest", "failed", "timings", "runs", "board-pack",
+    "con", "nul", "prn", "aux", "conin", "conout", "clock",
+    *(f"{device}{n}" for device in ("com", "lpt") for n in range(10)),
+}  # fmt: skip
 
 #: The board pack's files in a period's folder: board-pack.pptx, .html, .pdf, .json.
 PACK_NAME = "board-pack"

@@ -476,10 +476,9 @@ class DeckBuilder:
         """Document properties from the report, never from the clock."""
         props = self.prs.core_properties
         stamp = dt.datetime.combine(self.report.report_date, dt.time(0, 0))
-        props.title = self.report.title
-        props.author = self.report.council
-        props.last_modified_by = self.report.council
-        props.subject = f"Corporate Performance Report {self.report.period_words}"
+        props.title = core_property(self.report.title)
+        props.author = props.last_modified_by = core_property(self.report.council)
+        props.subject = core_property(f"Corporate Performance Report {self.report.period_words}")
         props.keywords = "CPR; performance"
         props.revision = 1
         props.created = stamp
@@ -1253,6 +1252,12 @@ def check_template(config: CouncilConfig) -> None:
 
 
 _GOOD_TEMPLATES: set[str] = set()
+
+
+def core_property(text: str) -> str:
+    """Text for a document property (title, author, subject): at most 255 characters, as
+    the file format allows, cut with an ellipsis."""
+    return text if len(text) <= 255 else text[:254] + "…"
 
 
 # -- saving --------------------------------------------------------------------------------

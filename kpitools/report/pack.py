@@ -30,6 +30,7 @@ from kpitools.report.deck import (
     TableSlide,
     _add_text,
     add_table_slides,
+    core_property,
     saved_bytes,
 )
 from kpitools.report.styles import report_css
@@ -200,9 +201,9 @@ def pack_deck_bytes(pack: BoardPack) -> bytes:
         builder.add_cpr(service.report, pack=f"{PACK_NAME.replace('-', ' ').title()}")
     props = builder.prs.core_properties
     stamp = dt.datetime.combine(pack.report_date, dt.time(0, 0))
-    props.title = f"{pack.title}: board pack"
-    props.author = props.last_modified_by = pack.council
-    props.subject = f"Board pack {pack.period_words}"
+    props.title = core_property(f"{pack.title}: board pack")
+    props.author = props.last_modified_by = core_property(pack.council)
+    props.subject = core_property(f"Board pack {pack.period_words}")
     props.keywords = "CPR; board pack; performance"
     props.revision = 1
     props.created = props.modified = props.last_printed = stamp

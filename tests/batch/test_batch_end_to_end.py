@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from kpitools.batch.lock import LOCK_NAME
 from tests.conftest import CHROMIUM, COUNCIL_CONFIG, EXAMPLE, ROOT, require
 from tests.report.test_report_end_to_end import chromium_page
 
@@ -53,8 +54,9 @@ def wait_until(condition, process: subprocess.Popen, seconds: float = 300) -> No
 
 
 def leftovers(root: Path) -> list[str]:
-    """Anything half-written: staging folders, moved-aside reports, temporary files."""
-    return [str(p) for p in root.rglob("*") if p.name.startswith(".")]
+    """Anything half-written: staging folders, moved-aside reports, temporary files (the
+    output folder's lock file is kept: the lock is released, the file stays)."""
+    return [str(p) for p in root.rglob("*") if p.name.startswith(".") and p.name != LOCK_NAME]
 
 
 def test_manifest_and_overview(tmp_path):
@@ -201,7 +203,12 @@ def test_sigterm_leaves_no_partial_files_and_a_rerun_finishes(tmp_path):
     assert (root / "manifest.json").read_bytes() == before
     # Changing one service's data reruns that service only; --force reruns all.
     run("--out", str(out), "--force", "--service", "Finance")
-    assert statuses(out) == {"finance": "ok"}
+    # The others stay in the record as they were, and the next plain run skips them all.
+    after = statuses(out)
+    assert len(after) == 6 and after.pop("finance") == "ok"
+    assert set(after.values()) == {"skipped"}
+    assert "up to date, skipped" in run("--out", str(out), "--jobs", "2").stderr
+    assert set(statuses(out).values()) == {"skipped"}
 
 
 def test_safe_folder_names(tmp_path, make_data):
@@ -223,7 +230,7 @@ def test_safe_folder_names(tmp_path, make_data):
     assert all(f.startswith("service-") or f[0].isalnum() for f in folders)
     assert "index" not in folders and not any(f.startswith(".") for f in folders)
     # Nothing escaped --out (runs.json records the command, for a rerun with nothing to do).
-    assert sorted(p.name for p in out.iterdir()) == [QUARTER, "runs.json"]
+    assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME, QUARTER, "runs.json"]
     assert not (tmp_path / "etc").exists()
 
 
@@ -488,7 +495,7 @@ def test_a_run_of_councils_refuses_a_bad_one_and_builds_the_others(tmp_path):
     )
     assert "values.csv: is missing: it is required" in result.stderr
     assert "Traceback" not in result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["north-shire", "south-vale"]
+    assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME, "north-shire", "south-vale"]
     for council in ("north-shire", "south-vale"):
         assert set(statuses(out / council).values()) == {"ok"}
         assert len(statuses(out / council)) == 6

@@ -296,3 +296,23 @@ def test_a_damaged_whole_folder_workbook_is_named_not_only_missing(tmp_path):
         "council.xlsx: is an Excel 97-2003 workbook (.xls), not an .xlsx: open it in Excel and "
         "save it as 'Excel Workbook (.xlsx)'; so measures is not found"
     )
+
+
+# -- names -------------------------------------------------------------------------------
+def test_a_service_name_longer_than_a_slide_can_head_is_refused(make_data):
+    name = "C" * 101
+    data = make_data(
+        measures=f"measure_id,service,title,polarity,unit,target\nM1,{name},Calls,up,percent,80\n",
+        values="measure_id,period,value\nM1,2024-04,81\n",
+    )
+    assert problems_of(data) == [
+        f"measures.csv:2: service '{name[:39]}…' is 101 characters long: at most 100 (the name "
+        "heads the service's slides and web page)"
+    ]
+
+
+def test_document_properties_are_cut_to_what_the_format_holds():
+    from kpitools.report.deck import core_property
+
+    assert core_property("x" * 255) == "x" * 255
+    assert core_property("x" * 300) == "x" * 254 + "…"

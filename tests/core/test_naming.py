@@ -36,9 +36,13 @@ def test_slugify(name, slug):
     assert SAFE.match(slug)
 
 
-@pytest.mark.parametrize("name", ["index", "Index", "MANIFEST", "failed", "con", "NUL", "aux"])
+@pytest.mark.parametrize(
+    "name",
+    ["index", "Index", "MANIFEST", "failed", "con", "NUL", "aux", "COM1", "com9", "LPT1", "Lpt0",
+     "timings", "Board Pack"],
+)  # fmt: skip
 def test_reserved_names_get_a_hash(name):
-    assert slugify(name) == f"{name.lower()}-{short_hash(name)}"
+    assert slugify(name) == f"{name.lower().replace(' ', '-')}-{short_hash(name)}"
 
 
 @pytest.mark.parametrize("name", ["", "...", "../..", "日本語", "'", "-_-"])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from kpitools.batch.lock import LOCK_NAME
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, COUNCIL_CONFIG, EXAMPLE, ROOT, require
 
 SERVICES = ["Children's Services", "Waste & Environment"]
@@ -122,7 +123,7 @@ class Page(HTMLParser):
 def test_each_service_gets_its_folder_and_nothing_is_left_over(batch_root):
     root = batch_root / QUARTER
     # The period's folder, and the record of the command for a rerun with nothing to do.
-    assert sorted(p.name for p in batch_root.iterdir()) == [QUARTER, "runs.json"]
+    assert sorted(p.name for p in batch_root.iterdir()) == [LOCK_NAME, QUARTER, "runs.json"]
     assert sorted(p.name for p in root.iterdir()) == [
         "board-pack.html", "board-pack.json", "board-pack.pdf", "board-pack.pptx",
         "childrens-services", "index.html", "manifest.json", "timings.json",
