@@ -43,24 +43,37 @@ RESET = "get_ipython().reset(new_session=True)"
 _SOCKET_NAMES = itertools.count()
 
 
+#: The longest path of a Unix socket (``sun_path``, 108 bytes with its NUL, on Linux), less
+#: the ``-<port>`` suffix jupyter_client adds to each of a kernel's five sockets.
+_MAX_SOCKET_BASE = 107 - len("-65535")
+
+
 class IpcKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels talk over IPC sockets.
 
     Reports never leave the machine over the network, no ports are taken, and the kernel
-    does not warn about unencrypted TCP on every start.
+    does not warn about unencrypted TCP on every start. Where the scratch folder's path is
+    too long for a socket's name (a deep ``TMPDIR``), the kernel talks over loopback TCP.
     """
 
     @default("transport")
     def _default_transport(self) -> str:
-        return "ipc"
+        longest = _socket_folder() / f"kpitools-{os.getpid()}-{'9' * 10}"
+        return "ipc" if len(os.fsencode(str(longest))) <= _MAX_SOCKET_BASE else "tcp"
 
     @default("ip")
     def _default_ip(self) -> str:
+        if self.transport != "ipc":
+            return "127.0.0.1"
         # IPC sockets are files named after `ip`: an absolute path, so the kernel (which may
         # run in another folder) and this process find the same sockets.
-        folder = Path(jupyter_runtime_dir())
+        folder = _socket_folder()
         folder.mkdir(parents=True, exist_ok=True)
         return str(folder / f"kpitools-{os.getpid()}-{next(_SOCKET_NAMES)}")
+
+
+def _socket_folder() -> Path:
+    return Path(jupyter_runtime_dir())
 
 
 class KernelError(Exception):
