@@ -13,13 +13,18 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from kpitools.core.naming import PACK_NAME, PLOTLY_FILE
+
 FAILED_DIR = "failed"
 STAGING_PREFIX = ".staging-"
 OLD_PREFIX = ".old-"
 
 
-# The temporary names write_atomic gives the quarter's own files while it writes them.
-BEING_WRITTEN = (".manifest.json", ".index.html")
+# The temporary names write_atomic gives the quarter's own files while it writes them
+# (".manifest.json.<random>"): one left by a killed run is removed by the next.
+BEING_WRITTEN = tuple(
+    f".{name}" for name in ("manifest.json", "index.html", "timings.json", PLOTLY_FILE, PACK_NAME)
+)
 
 
 def recover(root: Path) -> None:

@@ -15,6 +15,7 @@ which then skips, service by service, what is up to date.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -117,6 +118,9 @@ def remember(
     runs[key] = entry
     kept = dict(list(runs.items())[-KEEP:])
     blob = json.dumps(kept, indent=1, sort_keys=False) + "\n"
+    for stale in out_dir.glob(f".{RUNS_FILE}.*"):  # a killed run's half-written record
+        with contextlib.suppress(OSError):
+            stale.unlink()  # a link itself, never what it points at
     write_atomic(out_dir / RUNS_FILE, blob.encode("utf-8"))
 
 

@@ -62,10 +62,12 @@ def reference() -> str:
         "shows the same.",
         "",
         "Exit status: 0 when the command succeeds; 2 for bad input or options (one line per "
-        "problem on stderr, naming file, row and column; nothing written); for `kpitools run`, "
-        "1 when a service's report failed to build (the others are written), 130 when stopped "
-        "by Ctrl-C and 143 by SIGTERM (finished reports are in place: run the same command "
-        "again to finish the rest).",
+        "problem on stderr, naming file, row and column; nothing written), also when --out "
+        "cannot be written or another run holds it; 1 when the disk fills up or a file-size "
+        "limit is reached (the file is named; what finished is complete, nothing half-written) "
+        "and, for `kpitools run`, when a service's report failed to build (the others are "
+        "written); 130 when stopped by Ctrl-C and 143 by SIGTERM (finished reports are in "
+        "place: run the same command again to finish the rest).",
         "",
     ]
     for name, command in commands().items():

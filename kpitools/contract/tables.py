@@ -198,9 +198,9 @@ def read_table(
             text = _csv_text(path)
             by_columns = _csv_by_columns(label, text)
             if by_columns is not None:
-                return by_columns
+                return _restored(by_columns, text)
             header, body = _csv_records(text)
-            return _to_table(label, header, body, _delimiter(_first_line(text)))
+            return _restored(_to_table(label, header, body, _delimiter(_first_line(text))), text)
     except _Unreadable as err:
         return None, [Problem(label, err.row, "", str(err))]
     return _to_table(label, header, body)
@@ -483,9 +483,48 @@ def _excel_text(cell: object) -> str:
     return str(value)
 
 
+#: What starts a formula when Excel opens a CSV file (a minus sign too, unless a number follows).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A cell written with a leading apostrophe by :func:`csv_bytes` (so Excel runs no formula).
+_DEFUSED = re.compile(r"(?:^|[,;\t\n\"])'+[=+\-@\t\r]")
+_NUMBER = re.compile(r"[+-]?(\d[\d,]*)?(\.\d+)?([eE][+-]?\d+)?%?")
+
+
+def defused(cell: str) -> str:
+    """A cell for a CSV file a council may open in Excel: text that would start a formula
+    (``=``, ``+``, ``-``, ``@``, a tab or carriage return) gets a leading ``'``, as Excel
+    marks text (one more where apostrophes already lead it); a number (``-4.5``) stays as it
+    is. Reading the file back gives the cell (see :func:`_restored`)."""
+    text = cell.lstrip("'")
+    if not text.startswith(_FORMULA_STARTS):
+        return cell
+    if text is cell and _NUMBER.fullmatch(cell) and any(ch.isdigit() for ch in cell):
+        return cell
+    return "'" + cell
+
+
+def _restored(
+    read: tuple[RawTable | None, list[Problem]], text: str
+) -> tuple[RawTable | None, list[Problem]]:
+    """A table read from CSV with the cells :func:`defused` wrote given back as they were:
+    one leading apostrophe taken from text that then starts a formula."""
+    table, problems = read
+    if table is None or not _DEFUSED.search(text):
+        return read
+    cells = {name: tuple(_undefused(c) for c in column) for name, column in table.cells.items()}
+    return RawTable(table.file, table.columns, table.numbers, cells), problems
+
+
+def _undefused(cell: str) -> str:
+    if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
 def write_table(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
     """Write a contract file as CSV (UTF-8, comma-separated): the columns in order, each row's
-    cells as text. Reading it back gives the same cells."""
+    cells as text, none of them a formula when Excel opens the file (see :func:`defused`).
+    Reading it back gives the same cells."""
     path.write_bytes(csv_bytes(columns, rows))
 
 
@@ -497,5 +536,5 @@ def csv_bytes(columns: list[str], rows: list[dict[str, str]]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for cells in rows:
-        writer.writerow([cells.get(column, "") for column in columns])
+        writer.writerow([defused(cells.get(column, "")) for column in columns])
     return buffer.getvalue().encode("utf-8")

@@ -5,6 +5,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from kpitools.batch import outputs
 from kpitools.batch.outputs import place_folder, recover, remove_failed
 from kpitools.core.files import write_atomic
@@ -58,8 +60,11 @@ def test_recover_removes_a_manifest_being_written(tmp_path):
     assert tree(tmp_path) == {"manifest.json": "{}"}
 
 
-def test_recover_removes_the_temporary_file_write_atomic_leaves(tmp_path):
-    handle, temporary = tempfile.mkstemp(prefix=".manifest.json.", dir=tmp_path)
+@pytest.mark.parametrize(
+    "name", ["manifest.json", "index.html", "timings.json", "board-pack.pptx", "plotly.min.js"]
+)
+def test_recover_removes_the_temporary_file_write_atomic_leaves(tmp_path, name):
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=tmp_path)
     os.close(handle)  # what write_atomic leaves when the process is killed mid-write
     (tmp_path / "manifest.json").write_text("{}", encoding="utf-8")
     recover(tmp_path)

@@ -1,6 +1,7 @@
 """Bad input from the catalogue of hostile and careless cases: each is refused with a
 sentence naming file (and sheet), row and column, or read as a person meant it."""
 
+import csv
 import io
 import zipfile
 
@@ -316,3 +317,26 @@ def test_document_properties_are_cut_to_what_the_format_holds():
 
     assert core_property("x" * 255) == "x" * 255
     assert core_property("x" * 300) == "x" * 254 + "…"
+
+
+# -- formulas in the CSV files kpitools writes ---------------------------------------------
+FORMULAS = ["=HYPERLINK(\"http://x\",\"Click\")", "+44 20 7946 0000", "-x", "@SUM(A1:A9)",
+            "\t=1+1", "'=already marked", "''-twice"]  # fmt: skip
+NUMBERS = ["-4.5", "-3%", "+2", "-1e5", "-.5", "1,234"]
+
+
+def test_contract_csv_files_written_hold_no_formula_and_read_back_the_same(tmp_path):
+    from kpitools.contract.tables import read_table, write_table
+
+    cells = [*FORMULAS, *NUMBERS, "Children's Services", "'quoted"]
+    path = tmp_path / "comments.csv"
+    write_table(path, ["comment", "n"], [{"comment": c, "n": str(i)} for i, c in enumerate(cells)])
+    with path.open(encoding="utf-8", newline="") as file:
+        written = [row[0] for row in csv.reader(file)][1:]
+    for text, cell in zip(written, cells, strict=True):
+        if cell in FORMULAS:
+            assert text == "'" + cell  # Excel shows it as text and runs nothing
+        else:
+            assert text == cell
+    table, problems = read_table(path)
+    assert problems == [] and list(table.cells["comment"]) == cells
