@@ -113,6 +113,18 @@ class Dataset:
         self._memo[key] = (stamp, result)
         return result
 
+    def asked_before(self, key: Any, frames: tuple[str, ...]) -> bool:
+        """Whether the work ``key`` names was asked for before while ``frames`` held the data
+        they hold now (or was done); notes that it now has been. Work for the whole council
+        pays only when a second report asks for it: the first (a run of one service) does
+        only its own part."""
+        stamp = _Stamp.of(self, frames)
+        for seen in (self._memo.get(key), self._memo.get(("asked", key))):
+            if seen is not None and seen[0] == stamp:
+                return True
+        self._memo[("asked", key)] = (stamp, True)
+        return False
+
     @property
     def services(self) -> list[str]:
         """Service names in the order they first appear in the data dictionary."""

@@ -164,11 +164,19 @@ def rate(
         summarised to each run; a measure reported less often shows its latest result at the
         run's end (with ``carry_forward`` or for one run).
     """
-    if period is None and not spc and (services is not None or measures is not None):
+    key = ("rate", by, carry_forward)
+    if (
+        period is None
+        and not spc
+        and (services is not None or measures is not None)
+        and dataset.asked_before(key, RATED_FROM)
+    ):
         # Every service's report starts from the same ratings: the whole council's are
-        # worked out once (while the data is unchanged) and each report takes its rows.
+        # worked out once (while the data is unchanged) and each report takes its rows. The
+        # first ask rates only its own measures (below): a run of one service on a large
+        # council is not made to rate all of it.
         council, rows_of = dataset.remembered(
-            ("rate", by, carry_forward),
+            key,
             lambda: _with_positions(rate(dataset, by=by, carry_forward=carry_forward, spc=False)),
             RATED_FROM,
         )

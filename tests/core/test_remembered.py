@@ -1,6 +1,8 @@
 """What a dataset works out once (the council's ratings and XmR points) is used again only
 while its frames are unchanged: every kind of change rates the data as changed."""
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -29,6 +31,34 @@ def test_the_council_is_rated_once_and_each_service_takes_its_rows(example):
         pd.testing.assert_frame_equal(own, expected)
     kept = [key for key in example._memo if key[0] == "rate"]
     assert kept == [("rate", "quarter", False)]
+
+
+def test_the_first_report_rates_only_its_own_service_and_the_second_the_council(example):
+    from kpitools.core.variation import measure_points
+
+    # Copies of the same frames with nothing worked out (loads of one folder share their
+    # memory and what is worked out from it).
+    mine, other = dataclasses.replace(example), dataclasses.replace(example)
+    key = ("rate", "quarter", False)
+    whole = kpitools.rate(other, by="quarter", spc=False)
+    first = kpitools.rate(mine, by="quarter", services=["Finance"], spc=False)
+    assert key not in mine._memo  # a run of one service rates one service
+    second = kpitools.rate(mine, by="quarter", services=["Customer Services"], spc=False)
+    assert key in mine._memo
+    for service, card in (("Finance", first), ("Customer Services", second)):
+        expected = whole[whole["service"] == service].reset_index(drop=True)
+        pd.testing.assert_frame_equal(card, expected)
+    finance = list(mine.measures.index[mine.measures["service"] == "Finance"])
+    own = measure_points(mine, finance)
+    assert "measure_points" not in mine._memo
+    assert list(own) == [m for m in measure_points(other) if m in set(finance)]
+    again = measure_points(mine, finance)
+    assert "measure_points" in mine._memo
+    assert own.keys() == again.keys()
+    for measure_id, series in own.items():
+        assert series.periods == again[measure_id].periods
+        assert list(series.values) == list(again[measure_id].values)
+        assert list(series.targets) == list(again[measure_id].targets)
 
 
 def test_measures_keep_data_dictionary_order_whatever_order_they_are_asked_in(example):
