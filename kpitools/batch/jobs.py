@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 import traceback
@@ -24,6 +25,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from kpitools.batch.scratch import PREFIX as SCRATCH_PREFIX
+from kpitools.batch.scratch import sweep
 
 if TYPE_CHECKING:
     from kpitools.report.summary import ReportSummary
@@ -147,7 +151,10 @@ def _unpack(bundle: Bundle) -> Path:
     """Write a bundle's files once per worker; returns the folder."""
     key = bundle.digest
     if key not in _UNPACKED:
-        root = Path(tempfile.mkdtemp(prefix=f"kpitools-inputs-{key}-"))
+        if not _UNPACKED:
+            sweep()  # what workers killed on this machine left (their process is gone)
+        root = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-inputs-{key}-"))
+        atexit.register(shutil.rmtree, root, True)  # gone when the worker ends
         for name, blob in bundle.files.items():
             target = (root / name).resolve()
             if root.resolve() not in target.parents:
@@ -185,7 +192,9 @@ def render_service(job: ServiceJob) -> ServiceResult:
     log = [f"service: {job.service}", f"quarter: {job.quarter}", f"run id: {job.run_id}"]
     data_dir, config, notebook = _resolve(job)
     kernel = _kernel(Path(notebook).parent)
-    with tempfile.TemporaryDirectory(prefix=f"kpitools-{job.slug}-") as scratch:
+    # Named for this process, so a folder a killed worker leaves is swept (batch/scratch.py).
+    prefix = f"{SCRATCH_PREFIX}{os.getpid()}-{job.slug}-"
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as scratch:
         out = Path(scratch)
         executed = out / f"{job.slug}.ipynb"
         try:

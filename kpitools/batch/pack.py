@@ -8,10 +8,13 @@ not in the pack.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from kpitools.batch.manifest import file_sha256
 from kpitools.batch.plan import RunPlan
+from kpitools.batch.scratch import SCRATCH_ENV
 from kpitools.core.files import write_atomic
 from kpitools.core.naming import PACK_NAME, slugify
 from kpitools.core.workflow import sign_off
@@ -122,19 +126,48 @@ def _write(
 
 def to_pdf(soffice: str, deck: Path, day: str) -> bytes | None:
     """The deck as PDF by LibreOffice (headless, its own profile), dated ``day``
-    (YYYYMMDD) instead of the clock; None if LibreOffice fails."""
-    with tempfile.TemporaryDirectory(prefix="kpitools-pdf-") as scratch:
+    (YYYYMMDD) instead of the clock; None if LibreOffice fails.
+
+    LibreOffice runs in a process group of its own (its launcher starts ``soffice.bin``),
+    killed whole if the conversion is broken off - by its time limit or a signal - so none of
+    it outlives the command; its profile lives in the batch's scratch folder when there is one.
+    """
+    scratch_root = os.environ.get(SCRATCH_ENV) or None
+    with tempfile.TemporaryDirectory(prefix="kpitools-pdf-", dir=scratch_root,
+                                     ignore_cleanup_errors=True) as scratch:  # fmt: skip
         folder = Path(scratch)
         try:
-            subprocess.run(
+            process = subprocess.Popen(
                 [soffice, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless",
                  "--convert-to", "pdf", "--outdir", str(folder), str(deck)],
-                capture_output=True, timeout=PDF_TIMEOUT, stdin=subprocess.DEVNULL, check=True,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True,
             )  # fmt: skip
-        except (OSError, subprocess.SubprocessError):
+        except OSError:
             return None
+        try:
+            code = process.wait(timeout=PDF_TIMEOUT)
+        except BaseException as err:  # the time limit, or a signal stopping the command
+            _kill_group(process)
+            process.wait()
+            if isinstance(err, subprocess.TimeoutExpired):
+                return None
+            raise
+        finally:
+            _kill_group(process)  # anything it left behind
         out = folder / f"{deck.stem}.pdf"
-        return reproducible_pdf(out.read_bytes(), day) if out.is_file() else None
+        if code != 0 or not out.is_file():
+            return None
+        return reproducible_pdf(out.read_bytes(), day)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill a process and, where the system has process groups, every process of its group."""
+    with contextlib.suppress(OSError):
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
 
 
 _PDF_DATE = re.compile(rb"D:\d{14}")

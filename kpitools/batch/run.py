@@ -73,17 +73,49 @@ class Interrupted(Exception):
         self.name = name
 
 
-@contextmanager
-def _signals_raise() -> Iterator[None]:
-    """SIGTERM and SIGINT stop the batch cleanly (reports written so far are kept)."""
+class _Stop:
+    """The signal that stops a batch, and whether it may break off what runs now: the jobs
+    and the board pack are broken off at once; a service's folder being put in place, the
+    manifest and the overview are finished first (the record and the files always agree)."""
 
-    stopping: list[int] = []
+    def __init__(self) -> None:
+        self.name = ""
+        self.held = True  # a signal is noted; it breaks off only inside breaks_off()
+
+    @contextmanager
+    def breaks_off(self) -> Iterator[None]:
+        """A signal here raises :class:`Interrupted` (at once, or on entry if one came)."""
+        self.held = False
+        try:
+            if self.name:
+                raise Interrupted(self.name)
+            yield
+        finally:
+            self.held = True
+
+    @contextmanager
+    def held_off(self) -> Iterator[None]:
+        """Inside :meth:`breaks_off`: a signal waits until this block is done."""
+        before, self.held = self.held, True
+        try:
+            yield
+        finally:
+            self.held = before
+        if not before and self.name:
+            raise Interrupted(self.name)
+
+
+@contextmanager
+def _signals_noted(stop: _Stop) -> Iterator[None]:
+    """SIGTERM and SIGINT stop the batch cleanly (reports written so far are kept); a second
+    signal while it stops is ignored."""
 
     def handler(signum: int, frame: Any) -> None:
-        if stopping:
+        if stop.name:
             return  # already stopping: the reports so far are being recorded, then it ends
-        stopping.append(signum)
-        raise Interrupted(signal.Signals(signum).name)
+        stop.name = signal.Signals(signum).name
+        if not stop.held:
+            raise Interrupted(stop.name)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -505,11 +537,12 @@ def _run(
     notify = progress or (lambda *_: None)
     notify(BatchEvent.START, None, outcomes)
     jobs = [job for batch in batches for job in batch.jobs]
-    interrupted = ""
+    stop = _Stop()
 
     def on_result(job: ServiceJob, service_result: ServiceResult) -> None:
         batch, outcome = owner[job.key]
-        batch.store(outcome, service_result)
+        with stop.held_off():  # the folder in place and its outcome recorded, or neither
+            batch.store(outcome, service_result)
         notify(BatchEvent.DONE, outcome, outcomes)
 
     def on_start(running: Sequence[str]) -> None:
@@ -519,20 +552,26 @@ def _run(
                 outcome.status = ServiceStatus.RUNNING
         notify(BatchEvent.RUNNING, None, outcomes)
 
-    with _signals_raise(), batch_scratch():
+    with _signals_noted(stop), batch_scratch():
         try:
-            if jobs:
-                runner = executor or make_executor(batches, options)
-                runner.run(jobs, on_start, on_result)
-        except Interrupted as stop:
-            interrupted = stop.name
+            with stop.breaks_off():
+                if jobs:
+                    runner = executor or make_executor(batches, options)
+                    runner.run(jobs, on_start, on_result)
+        except Interrupted as stopped:
+            stop.name = stop.name or stopped.name  # an executor may raise it itself
         finally:
             for batch in batches:
-                batch.finish()
-        for batch in batches:
-            batch.result.interrupted = interrupted
-            if options.pack and not interrupted:
-                batch.write_pack()
+                batch.finish()  # a signal now is noted, and the record finished first
+        if options.pack and not stop.name:
+            try:
+                with stop.breaks_off():  # the pack's record is written last: a rerun redoes it
+                    for batch in batches:
+                        batch.write_pack()
+            except Interrupted as stopped:
+                stop.name = stop.name or stopped.name
+    for batch in batches:
+        batch.result.interrupted = stop.name
     seconds = time.perf_counter() - started
     for batch in batches:
         batch.result.seconds = seconds

@@ -7,6 +7,7 @@ import errno
 import json
 import math
 import os
+import signal
 import sys
 import tempfile
 from collections import Counter
@@ -1095,8 +1096,22 @@ def to_json(rows: pd.DataFrame) -> str:
     return json.dumps(records, ensure_ascii=False, indent=1, allow_nan=False)
 
 
+def _stopped(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM outside a batch (which handles its own): leave cleanly, the lock
+    released and temporary files removed on the way out, exit 130 or 143."""
+    for each in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(each, signal.SIG_IGN)  # one stop is enough
+    name = signal.Signals(signum).name
+    with contextlib.suppress(Exception):
+        click.echo(f"Stopped by {name}: files written before it are complete; nothing is "
+                   "half-written.", err=True)  # fmt: skip
+    raise SystemExit(130 if signum == signal.SIGINT else 143)
+
+
 def main() -> None:
     """Console-script entry point."""
+    for each in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(each, _stopped)
     try:
         cli(standalone_mode=True)
     except BrokenPipeError:  # `kpitools scorecard ... | head`

@@ -24,7 +24,7 @@ from tests.batch.test_batch_end_to_end import (
     statuses,
     wait_until,
 )
-from tests.conftest import COUNCIL_CONFIG, ROOT
+from tests.conftest import COUNCIL_CONFIG, ROOT, require
 
 pytestmark = pytest.mark.slow  # real notebooks and kernels, in subprocesses
 
@@ -49,16 +49,16 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""  # gone
+
+
 def kernels(pid: int) -> list[int]:
     """The batch's kernels, among its descendants."""
-    found = []
-    for child in descendants(pid):
-        try:
-            if b"ipykernel" in Path(f"/proc/{child}/cmdline").read_bytes():
-                found.append(child)
-        except OSError:
-            continue
-    return found
+    return [child for child in descendants(pid) if b"ipykernel" in cmdline(child)]
 
 
 def alive(pid: int) -> bool:
@@ -264,3 +264,33 @@ def test_a_file_size_limit_fails_the_run_naming_the_file_and_leaves_nothing_half
     assert statuses(out) == {"finance": "ok"}
     assert json.loads((out / QUARTER / "finance" / "summary.json").read_text("utf-8"))
     assert leftovers(out) == []
+
+
+def test_a_stop_while_the_board_pack_is_made_leaves_no_office_suite_and_a_rerun_makes_it(
+    tmp_path,
+):
+    require("soffice")
+    out = tmp_path / "out"
+    batch = subprocess.Popen(command("--out", str(out), "--jobs", "2"), env=ENV,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL)  # fmt: skip
+    root = out / QUARTER
+
+    def converting() -> bool:
+        return any(b"soffice" in cmdline(p) for p in descendants(batch.pid))
+
+    wait_until(converting, batch)  # every report done, the pack's PDF being made
+    below = descendants(batch.pid)
+    batch.send_signal(signal.SIGTERM)
+    _, err = batch.communicate(timeout=60)
+    assert batch.returncode == 143, err
+    assert b"Traceback" not in err
+    deadline = time.monotonic() + 20
+    while any(alive(p) for p in below) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [p for p in below if alive(p)] == []  # LibreOffice's whole process group is gone
+    assert set(statuses(out).values()) == {"ok"}  # the record was finished before the stop
+    assert leftovers(out) == []
+    again = run("--out", str(out))
+    assert "Traceback" not in again.stderr
+    assert (root / "board-pack.pdf").is_file() and (root / "board-pack.json").is_file()

@@ -1,6 +1,7 @@
 """The worker's side, without a kernel: checking the summary, bundles, and how errors map."""
 
 import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import ClassVar
@@ -111,7 +112,9 @@ def test_a_bundle_unpacks_once_per_worker(private_temp):
     bundle = Bundle({"data/values.csv": b"v", "params/council.yaml": b"council: X\n"},
                     "data", "params/council.yaml", "notebooks/cpr.ipynb")  # fmt: skip
     root = _unpack(bundle)
-    assert root.parent == private_temp and root.name.startswith(f"kpitools-inputs-{bundle.digest}")
+    # Named for the worker process, so what a killed worker leaves is swept (scratch.sweep).
+    assert root.parent == private_temp
+    assert root.name.startswith(f"kpitools-run-{os.getpid()}-inputs-{bundle.digest}-")
     assert (root / "data" / "values.csv").read_bytes() == b"v"
     assert _unpack(bundle) == root
     assert len(list(private_temp.iterdir())) == 1
