@@ -467,6 +467,26 @@ def make_executor(batches: list[_Batch], options: BatchOptions) -> Executor:
     return LocalExecutor(options.jobs, str(batches[0].plan.notebook.parent))
 
 
+def check_outputs(plans: Sequence[RunPlan], scheduler: str | None = None) -> None:
+    """What a run will write to, checked before it writes anything (and before it takes the
+    output folder's lock): no file where a period's folder goes, and the Dask scheduler, if
+    one is named, answering.
+
+    Raises:
+        KpiToolsError: which of them is wrong, in a sentence.
+    """
+    for plan in plans:
+        root = plan.out_dir / quarter_folder(plan.quarter)
+        if root.exists() and not root.is_dir():
+            raise KpiToolsError(
+                f"{root} is a file where the period's folder should be: move it away"
+            )
+    if scheduler:
+        from kpitools.batch.cluster import check_scheduler
+
+        check_scheduler(scheduler)
+
+
 def run_batch(
     plan: RunPlan,
     options: BatchOptions,
@@ -521,15 +541,10 @@ def _run(
     for batch in batches:
         if batch.jobs:  # a deck will be built: its template must open (nothing written yet)
             batch.plan.check_template()
-    for batch in batches:
-        if batch.root.exists() and not batch.root.is_dir():
-            raise KpiToolsError(
-                f"{batch.root} is a file where the period's folder should be: move it away"
-            )
-    if options.scheduler and executor is None and any(batch.jobs for batch in batches):
-        from kpitools.batch.cluster import check_scheduler
-
-        check_scheduler(options.scheduler)  # one that does not answer: nothing written yet
+    check_outputs(
+        [batch.plan for batch in batches],
+        options.scheduler if executor is None and any(b.jobs for b in batches) else None,
+    )
     for batch in batches:
         batch.prepare()
     owner = {o.key: (batch, o) for batch in batches for o in batch.outcomes}

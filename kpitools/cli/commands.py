@@ -567,7 +567,7 @@ def run(
             return
 
     from kpitools.batch.plan import plan_run
-    from kpitools.batch.run import run_batch
+    from kpitools.batch.run import check_outputs, run_batch
 
     folder, source = _data_folder(data, db, as_of, Path(out_dir), config_path)
     plan = plan_run(
@@ -575,6 +575,7 @@ def run(
         report_date=report_date, run_id=run_id, strict=strict, notebook=notebook,
     )  # fmt: skip
     _warn(plan.dataset)
+    check_outputs([plan], options.scheduler)  # before the lock: a refusal writes nothing
     with _held(Path(out_dir), wait):
         display = BatchDisplay(title=f"{period_words(plan.quarter)} CPRs on {_where(options)}")
         with display:
@@ -657,7 +658,7 @@ def run_councils(
     exit status is then 2.
     """
     from kpitools.batch.plan import plan_run
-    from kpitools.batch.run import run_councils
+    from kpitools.batch.run import check_outputs, run_councils
     from kpitools.cli.progress import BatchDisplay
     from kpitools.contract.councils_file import load_councils
 
@@ -688,6 +689,7 @@ def run_councils(
         click.echo("No council's inputs could be used; nothing written.", err=True)
         sys.exit(EXIT_BAD_INPUT)
     options = _batch_settings(jobs, timeout, force, scheduler, pack, pack_pdf, plotly_js)
+    check_outputs([plan for _, plan in plans], options.scheduler)
     with _held(Path(out_dir), wait):
         display = BatchDisplay(title=f"{counted(len(plans), 'council')}: CPRs on {_where(options)}")
         with display:

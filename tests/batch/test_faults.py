@@ -12,7 +12,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kpitools.batch.lock import LOCK_NAME
 from kpitools.batch.scratch import PREFIX
 from tests.batch.test_batch_end_to_end import (
     ENV,
@@ -158,13 +157,8 @@ def refused(out: Path, *args: str, env: dict | None = None) -> str:
                             env=env or ENV, stdin=subprocess.DEVNULL, timeout=300)  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    assert written(out) == []
+    assert not out.exists()  # not even the output folder's lock file
     return result.stderr
-
-
-def written(out: Path) -> list[str]:
-    """What a command left in ``out``, its lock file aside."""
-    return sorted(p.name for p in out.iterdir() if p.name != LOCK_NAME) if out.exists() else []
 
 
 def test_a_notebook_that_is_not_a_notebook_is_refused_up_front(tmp_path):
@@ -213,6 +207,7 @@ def test_a_file_where_the_period_folder_goes_is_refused(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"{out / QUARTER} is a file where the period's folder should be" in result.stderr
     assert (out / QUARTER).read_text(encoding="utf-8") == "not a folder"
+    assert [p.name for p in out.iterdir()] == [QUARTER]
 
 
 def test_a_quarter_with_no_data_is_refused_naming_the_data(tmp_path):
@@ -224,7 +219,7 @@ def test_a_quarter_with_no_data_is_refused_naming_the_data(tmp_path):
         assert result.returncode == 2, result.stderr
         assert "Traceback" not in result.stderr
         assert "the data" in result.stderr, result.stderr
-    assert written(out) == []
+    assert not out.exists()
 
 
 # -- what the batch finds on disk ----------------------------------------------------------
