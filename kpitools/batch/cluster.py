@@ -119,13 +119,19 @@ def connect(address: str, timeout: str = "30s") -> Any:
 
 
 def check_scheduler(address: str) -> None:
-    """Connect to the scheduler once, before anything is written, to find it answers.
+    """Connect to the scheduler once, before anything is written, to find it answers (an
+    address that answered is not asked again by the same command).
 
     Raises:
         KpiToolsError: as :func:`connect`.
     """
+    if address in _ANSWERED:
+        return
     with connect(address, timeout="15s"):
-        pass
+        _ANSWERED.add(address)
+
+
+_ANSWERED: set[str] = set()
 
 
 def _task_key(job: ServiceJob, cache_key: str) -> str:

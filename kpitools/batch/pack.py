@@ -145,16 +145,14 @@ def to_pdf(soffice: str, deck: Path, day: str) -> bytes | None:
             )  # fmt: skip
         except OSError:
             return None
+        code: int | None = None
         try:
             code = process.wait(timeout=PDF_TIMEOUT)
-        except BaseException as err:  # the time limit, or a signal stopping the command
+        except subprocess.TimeoutExpired:
+            pass
+        finally:  # finished, timed out or broken off by a signal: none of it is left running
             _kill_group(process)
             process.wait()
-            if isinstance(err, subprocess.TimeoutExpired):
-                return None
-            raise
-        finally:
-            _kill_group(process)  # anything it left behind
         out = folder / f"{deck.stem}.pdf"
         if code != 0 or not out.is_file():
             return None

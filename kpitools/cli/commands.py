@@ -50,11 +50,11 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             click.echo(f"error: {err}", err=True)
             sys.exit(EXIT_BAD_INPUT)
         except OSError as err:
-            message, status = _cannot_write(err)
-            if message is None:
+            said = _cannot_write(err)
+            if said is None:
                 raise
-            click.echo(f"error: {message}", err=True)
-            sys.exit(status)
+            click.echo(f"error: {said[0]}", err=True)
+            sys.exit(said[1])
 
     return wrapper
 
@@ -66,7 +66,7 @@ _NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EE
                  errno.EISDIR}  # fmt: skip
 
 
-def _cannot_write(err: OSError) -> tuple[str | None, int]:
+def _cannot_write(err: OSError) -> tuple[str, int] | None:
     """A sentence for a file the command could not write, and the exit status; None for an
     error that is not about writing (a fault, left to show as one)."""
     where = f" {err.filename}" if err.filename else ""
@@ -79,7 +79,7 @@ def _cannot_write(err: OSError) -> tuple[str | None, int]:
         )
     if err.errno in _NOT_WRITABLE:
         return f"cannot write{where}: {err.strerror}; nothing half-written is left", EXIT_BAD_INPUT
-    return None, 1
+    return None
 
 
 _data_option = click.option(

@@ -178,11 +178,6 @@ def logo_problem(path: Path) -> str:
                 image = Image.open(path)  # reads the header only
             finally:
                 Image.MAX_IMAGE_PIXELS = limit
-    except UnidentifiedImageError:
-        return f"{path.name} is not an image kpitools can read (PNG or JPEG)"
-    except (OSError, SyntaxError, ValueError) as err:
-        return f"{path.name} is damaged: {err}"
-    try:
         with image:
             kind, (width, height) = image.format, image.size
             if kind not in ("PNG", "JPEG"):
@@ -193,6 +188,8 @@ def logo_problem(path: Path) -> str:
                     f"{MAX_LOGO_PIXELS // 1_000_000} megapixels; 600 pixels high is plenty)"
                 )
             image.load()  # the whole image decodes, not only its header
+    except UnidentifiedImageError:
+        return f"{path.name} is not an image kpitools can read (PNG or JPEG)"
     except (OSError, SyntaxError, ValueError) as err:
         return f"{path.name} is damaged: {err}"
     return ""

@@ -23,6 +23,7 @@ import pandas as pd
 
 from kpitools.contract import workbooks
 from kpitools.core.errors import KpiToolsError, Problem
+from kpitools.core.files import FORMULA_STARTS
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -483,8 +484,6 @@ def _excel_text(cell: object) -> str:
     return str(value)
 
 
-#: What starts a formula when Excel opens a CSV file (a minus sign too, unless a number follows).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: A cell written with a leading apostrophe by :func:`csv_bytes` (so Excel runs no formula).
 _DEFUSED = re.compile(r"(?:^|[,;\t\n\"])'+[=+\-@\t\r]")
 _NUMBER = re.compile(r"[+-]?(\d[\d,]*)?(\.\d+)?([eE][+-]?\d+)?%?")
@@ -496,7 +495,7 @@ def defused(cell: str) -> str:
     marks text (one more where apostrophes already lead it); a number (``-4.5``) stays as it
     is. Reading the file back gives the cell (see :func:`_restored`)."""
     text = cell.lstrip("'")
-    if not text.startswith(_FORMULA_STARTS):
+    if not text.startswith(FORMULA_STARTS):
         return cell
     if text is cell and _NUMBER.fullmatch(cell) and any(ch.isdigit() for ch in cell):
         return cell
@@ -516,7 +515,7 @@ def _restored(
 
 
 def _undefused(cell: str) -> str:
-    if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_STARTS):
+    if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_STARTS):
         return cell[1:]
     return cell
 

@@ -474,16 +474,10 @@ class DeckBuilder:
 
     def _set_properties(self) -> None:
         """Document properties from the report, never from the clock."""
-        props = self.prs.core_properties
-        stamp = dt.datetime.combine(self.report.report_date, dt.time(0, 0))
-        props.title = core_property(self.report.title)
-        props.author = props.last_modified_by = core_property(self.report.council)
-        props.subject = core_property(f"Corporate Performance Report {self.report.period_words}")
-        props.keywords = "CPR; performance"
-        props.revision = 1
-        props.created = stamp
-        props.modified = stamp
-        props.last_printed = stamp
+        report = self.report
+        set_properties(self.prs, report.title, report.council,
+                       f"Corporate Performance Report {report.period_words}",
+                       "CPR; performance", report.report_date)  # fmt: skip
 
     def rag_fill(self, rag: str) -> dict[str, object]:
         fill = self.palette[rag]
@@ -1258,6 +1252,21 @@ def core_property(text: str) -> str:
     """Text for a document property (title, author, subject): at most 255 characters, as
     the file format allows, cut with an ellipsis."""
     return text if len(text) <= 255 else text[:254] + "…"
+
+
+def set_properties(
+    prs: PresentationType, title: str, author: str, subject: str, keywords: str, day: dt.date
+) -> None:
+    """A deck's document properties, each within what the format holds, dated ``day`` (its
+    report date), never the clock."""
+    props = prs.core_properties
+    stamp = dt.datetime.combine(day, dt.time(0, 0))
+    props.title = core_property(title)
+    props.author = props.last_modified_by = core_property(author)
+    props.subject = core_property(subject)
+    props.keywords = keywords
+    props.revision = 1
+    props.created = props.modified = props.last_printed = stamp
 
 
 # -- saving --------------------------------------------------------------------------------

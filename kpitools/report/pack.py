@@ -30,8 +30,8 @@ from kpitools.report.deck import (
     TableSlide,
     _add_text,
     add_table_slides,
-    core_property,
     saved_bytes,
+    set_properties,
 )
 from kpitools.report.styles import report_css
 from kpitools.report.words import POLARITY_WORDS, RAG_SYMBOLS, period_words, rag_label
@@ -199,15 +199,10 @@ def pack_deck_bytes(pack: BoardPack) -> bytes:
     for number, service in enumerate(pack.services, start=1):
         _section(builder, pack, service, number)
         builder.add_cpr(service.report, pack=f"{PACK_NAME.replace('-', ' ').title()}")
-    props = builder.prs.core_properties
-    stamp = dt.datetime.combine(pack.report_date, dt.time(0, 0))
-    props.title = core_property(f"{pack.title}: board pack")
-    props.author = props.last_modified_by = core_property(pack.council)
-    props.subject = core_property(f"Board pack {pack.period_words}")
-    props.keywords = "CPR; board pack; performance"
-    props.revision = 1
-    props.created = props.modified = props.last_printed = stamp
-    return saved_bytes(builder.prs, stamp)
+    set_properties(builder.prs, f"{pack.title}: board pack", pack.council,
+                   f"Board pack {pack.period_words}", "CPR; board pack; performance",
+                   pack.report_date)  # fmt: skip
+    return saved_bytes(builder.prs, dt.datetime.combine(pack.report_date, dt.time(0, 0)))
 
 
 def _cover(builder: DeckBuilder, pack: BoardPack) -> None:

@@ -95,10 +95,22 @@ def test_overview_passes_axe(tmp_path):
     assert serious == []
 
 
+def with_analyst_cell(tmp_path: Path, source: str, cell_id: str, name: str) -> Path:
+    """The CPR notebook with an analyst's cell of ``source`` after the report is built."""
+    nb = nbformat.read(ROOT / "notebooks" / "cpr.ipynb", as_version=4)
+    analyst = nbformat.v4.new_code_cell(source)
+    analyst["id"] = cell_id
+    position = next(i for i, c in enumerate(nb.cells) if "build_cpr" in c.source) + 1
+    nb.cells.insert(position, analyst)
+    path = tmp_path / name
+    nbformat.write(nb, path)
+    return path
+
+
 def faulty_notebook(tmp_path: Path) -> Path:
     """The CPR notebook with an analyst's cell that breaks in three different ways."""
-    nb = nbformat.read(ROOT / "notebooks" / "cpr.ipynb", as_version=4)
-    analyst = nbformat.v4.new_code_cell(
+    return with_analyst_cell(
+        tmp_path,
         'if service == "Finance":\n'
         '    raise RuntimeError("analyst cell broke")\n'
         'if service == "ICT & Digital":\n'
@@ -106,14 +118,10 @@ def faulty_notebook(tmp_path: Path) -> Path:
         "    os._exit(1)  # the kernel dies\n"
         'if service == "Waste & Environment":\n'
         "    import time\n"
-        "    time.sleep(600)  # hangs\n"
+        "    time.sleep(600)  # hangs\n",
+        "analyst-cell",
+        "faulty.ipynb",
     )
-    analyst["id"] = "analyst-cell"
-    position = next(i for i, c in enumerate(nb.cells) if "build_cpr" in c.source) + 1
-    nb.cells.insert(position, analyst)
-    path = tmp_path / "faulty.ipynb"
-    nbformat.write(nb, path)
-    return path
 
 
 def test_a_failing_service_fails_alone(tmp_path):

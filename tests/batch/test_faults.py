@@ -22,8 +22,9 @@ from tests.batch.test_batch_end_to_end import (
     run,
     statuses,
     wait_until,
+    with_analyst_cell,
 )
-from tests.conftest import COUNCIL_CONFIG, ROOT, require
+from tests.conftest import COUNCIL_CONFIG, require
 
 pytestmark = pytest.mark.slow  # real notebooks and kernels, in subprocesses
 
@@ -121,14 +122,9 @@ def test_a_sigterm_stops_workers_and_kernels_with_the_batch(tmp_path):
 
 
 def exiting_notebook(tmp_path: Path) -> Path:
-    nb = nbformat.read(ROOT / "notebooks" / "cpr.ipynb", as_version=4)
-    cell = nbformat.v4.new_code_cell('if service == "Finance":\n    exit()\n')
-    cell["id"] = "analyst-exit"
-    position = next(i for i, c in enumerate(nb.cells) if "build_cpr" in c.source) + 1
-    nb.cells.insert(position, cell)
-    path = tmp_path / "exits.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return with_analyst_cell(
+        tmp_path, 'if service == "Finance":\n    exit()\n', "analyst-exit", "exits.ipynb"
+    )
 
 
 def test_exit_in_a_cell_fails_that_cell_not_a_later_one(tmp_path):
