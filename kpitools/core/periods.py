@@ -286,6 +286,17 @@ def distinct_periods(periods: Iterable[pd.Period] | pd.Series) -> tuple[np.ndarr
         freq = index.freqstr
         return codes, [pd.Period(ordinal=int(o), freq=freq) for o in ordinals]
     items = periods.tolist() if isinstance(periods, pd.Series) else list(periods)
+    # A column's periods are mostly a few objects shared by many rows: each object once.
+    same, objects = pd.factorize(np.fromiter(map(id, items), dtype=np.uint64, count=len(items)))
+    first = np.empty(len(objects), dtype=np.int64)
+    first[same] = np.arange(len(items))  # a row of each object (any: it is the same object)
+    shown = [items[i] for i in first.tolist()]
+    codes, distinct = _distinct_values(shown)
+    return np.take(codes, same) if len(items) else same, distinct
+
+
+def _distinct_values(items: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    """:func:`distinct_periods` of a few periods, by value."""
     present = [p for p in items if isinstance(p, pd.Period)]
     if len(present) < len(items):  # missing periods: few tables have them, read one by one
         codes, uniques = pd.factorize(np.asarray(items, dtype=object), use_na_sentinel=False)

@@ -736,9 +736,12 @@ def _present(rows: pd.DataFrame, dataset: Dataset, spc: bool = True) -> pd.DataF
     measures = dataset.measures
     ids = rows["measure_id"]
     out = pd.DataFrame({"measure_id": ids.to_numpy()})
+    # Each measure's attributes looked up once, then spread to its rows.
+    which, distinct = pd.factorize(ids.to_numpy(dtype=object))
+    info = measures.reindex(distinct)
     for column in ("service", "title", "short_title", "category", "polarity", "unit", "scale",
-                   "frequency", "include", "rag_method"):  # fmt: skip
-        out[column] = ids.map(measures[column]).to_numpy()
+                   "frequency", "include", "rag_method", "basis"):  # fmt: skip
+        out[column] = np.take(info[column].to_numpy(dtype=object), which)
     out["period"] = calendar.labels(rows["_period"])
     out["value_period"] = calendar.labels(rows["_bucket"])
     for column in ("value", "numerator", "denominator", "target", "tolerance", "tsl", "msl",
@@ -756,12 +759,12 @@ def _present(rows: pd.DataFrame, dataset: Dataset, spc: bool = True) -> pd.DataF
     out["flags"] = rows["flags"].fillna("").to_numpy(dtype=object)
     out["data_quality"] = rows["data_quality"].to_numpy(dtype=object)
     out["note"] = rows["note"].fillna("").to_numpy(dtype=object)
-    out["basis"] = ids.map(measures["basis"]).to_numpy()
-    out["coverage"] = [
-        coverage_text(c, b) for c, b in zip(rows["coverage"], rows["_bucket"], strict=True)
-    ]
-    keys = list(zip(ids, rows["_bucket"], strict=True)) if spc else []
-    labels = label_columns(dataset, keys) if spc else {}
+    coverage = np.full(len(rows), "", dtype=object)
+    part = np.flatnonzero(rows["coverage"].notna().to_numpy())  # a part period's rows: few
+    months, buckets = rows["coverage"].to_numpy()[part], rows["_bucket"].to_numpy()[part]
+    coverage[part] = [coverage_text(c, b) for c, b in zip(months, buckets, strict=True)]
+    out["coverage"] = coverage
+    labels = label_columns(dataset, ids.to_numpy(dtype=object), rows["_bucket"]) if spc else {}
     for column in ("variation", "assurance"):
         out[column] = labels.get(column, [""] * len(out))
     out["include"] = out["include"].astype(bool)

@@ -161,25 +161,25 @@ def assurance(
     return Assurance.HIT_AND_MISS
 
 
-def assurance_each(
+#: The scorecard's word by code ('' for none), for picking many at once.
+ASSURANCE_VALUES = np.array(
+    [Assurance.MET.value, Assurance.MISSED.value, Assurance.HIT_AND_MISS.value, ""], dtype=object
+)
+
+
+def assurance_codes(
     targets: np.ndarray, lower: np.ndarray, upper: np.ndarray, polarity: Polarity | str
-) -> tuple[Assurance | None, ...]:
-    """:func:`assurance` of each point's target against that point's limits."""
+) -> np.ndarray:
+    """:func:`assurance` of each point's target against that point's limits, as codes
+    (int8): 0 met, 1 missed, 2 hit and miss, 3 none (an index of :data:`ASSURANCE_VALUES`)."""
     polarity = Polarity(polarity)
+    none = np.full(len(targets), 3, dtype=np.int8)
     if polarity is Polarity.NEUTRAL:
-        return (None,) * len(targets)
+        return none
+    met, missed = (0, 1) if polarity is Polarity.UP else (1, 0)
+    found = np.where(targets < lower, met, np.where(targets > upper, missed, 2))
     unknown = np.isnan(targets) | np.isnan(lower) | np.isnan(upper)
-    below = targets < lower
-    above = targets > upper
-    words = {
-        (True, False): Assurance.MET if polarity is Polarity.UP else Assurance.MISSED,
-        (False, True): Assurance.MISSED if polarity is Polarity.UP else Assurance.MET,
-        (False, False): Assurance.HIT_AND_MISS,
-    }
-    return tuple(
-        None if u else words[(b, a)]
-        for u, b, a in zip(unknown.tolist(), below.tolist(), above.tolist(), strict=True)
-    )
+    return np.where(unknown, none, found).astype(np.int8)
 
 
 def xmr(
@@ -211,7 +211,7 @@ def xmr(
         for name, line in lines.items():
             line[at] = drawn[name][-1]  # the lines as the stretch's last point has them
         high[at], low[at] = stretch.rules(run_length)
-    variation, side, rules = _classify(high, low, polarity, y >= lines["mean"])
+    classes = _classify(high, low, polarity, y >= lines["mean"])
     return Chart(
         values=y,
         mean=lines["mean"],
@@ -219,9 +219,9 @@ def xmr(
         upper=lines["upper"],
         lower_2s=lines["lower_2s"],
         upper_2s=lines["upper_2s"],
-        variation=variation,
-        side=side,
-        rules=rules,
+        variation=classes.variation(),
+        side=classes.side(),
+        rules=classes.rules(),
     )
 
 
@@ -235,9 +235,19 @@ class Latest:
     mean: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
-    variation: tuple[Variation, ...]
-    side: tuple[str, ...]
-    rules: tuple[tuple[Rule, ...], ...]
+    classes: Classes
+
+    @cached_property
+    def variation(self) -> tuple[Variation, ...]:
+        return self.classes.variation()
+
+    @cached_property
+    def side(self) -> tuple[str, ...]:
+        return self.classes.side()
+
+    @cached_property
+    def rules(self) -> tuple[tuple[Rule, ...], ...]:
+        return self.classes.rules()
 
     def assurance(self, k: int, target: float, polarity: Polarity | str) -> Assurance | None:
         """The assurance of the chart stopped at point ``k`` for this target."""
@@ -264,9 +274,8 @@ def as_at_each(
         lines = stretch.lines
         mean[at], lower[at], upper[at] = lines["mean"], lines["lower"], lines["upper"]
         high[at], low[at] = stretch.latest_rules(run_length)
-    variation, side, rules = _classify(high, low, polarity, y >= mean)
-    return Latest(mean=mean, lower=lower, upper=upper, variation=variation, side=side,
-                  rules=rules)  # fmt: skip
+    classes = _classify(high, low, polarity, y >= mean)
+    return Latest(mean=mean, lower=lower, upper=upper, classes=classes)
 
 
 def as_at_each_alike(
@@ -285,7 +294,7 @@ def as_at_each_alike(
     lines = stretch.lines
     high, low = stretch.latest_rules(run_length)
     width = len(_ORDER)
-    variation, side, rules = _classify(
+    classes = _classify(
         high.reshape(-1, width), low.reshape(-1, width), Polarity(polarity),
         (y >= lines["mean"]).reshape(-1),
     )  # fmt: skip
@@ -294,9 +303,7 @@ def as_at_each_alike(
             mean=lines["mean"][i].copy(),
             lower=lines["lower"][i].copy(),
             upper=lines["upper"][i].copy(),
-            variation=variation[i * n : (i + 1) * n],
-            side=side[i * n : (i + 1) * n],
-            rules=rules[i * n : (i + 1) * n],
+            classes=classes.part(i * n, (i + 1) * n),
         )
         for i in range(count)
     ]
@@ -483,9 +490,45 @@ _NAMED = [tuple(r for i, r in enumerate(_ORDER) if bits >> i & 1) for bits in ra
 _BITS = np.array([1 << i for i in range(len(_ORDER))])
 
 
+#: Each class by its code in :class:`Classes`.
+_CLASSES = (Variation.COMMON_CAUSE, Variation.IMPROVEMENT, Variation.NEITHER, Variation.CONCERN)
+#: The scorecard's word (the class's value) by code, for picking many at once.
+CLASS_VALUES = np.array([c.value for c in _CLASSES], dtype=object)
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Each point's class as codes (numpy arrays of one length): ``special`` 0 common cause,
+    1 improvement, 2 neither, 3 concern (an index of :data:`CLASS_VALUES`); ``high`` the
+    side a special cause is on; ``bits`` the rules that class it, a bit per rule."""
+
+    special: np.ndarray
+    high: np.ndarray
+    bits: np.ndarray
+
+    def part(self, start: int, stop: int) -> Classes:
+        """The points from ``start`` up to ``stop`` (views, not copies)."""
+        return Classes(self.special[start:stop], self.high[start:stop], self.bits[start:stop])
+
+    def variation(self) -> tuple[Variation, ...]:
+        return tuple(_CLASSES[c] for c in self.special.tolist())
+
+    def side(self) -> tuple[str, ...]:
+        return tuple(
+            "" if c == 0 else ("high" if h else "low")
+            for c, h in zip(self.special.tolist(), self.high.tolist(), strict=True)
+        )
+
+    def rules(self) -> tuple[tuple[Rule, ...], ...]:
+        return tuple(
+            _NAMED[code] if c else ()
+            for c, code in zip(self.special.tolist(), self.bits.tolist(), strict=True)
+        )
+
+
 def _classify(
     high: np.ndarray, low: np.ndarray, polarity: Polarity, at_or_above: np.ndarray
-) -> tuple[tuple[Variation, ...], tuple[str, ...], tuple[tuple[Rule, ...], ...]]:
+) -> Classes:
     fired_high, fired_low = high.any(axis=1), low.any(axis=1)
     if polarity is Polarity.NEUTRAL:
         # Not judged: the side with the stronger evidence (a limit, then more rules),
@@ -501,14 +544,5 @@ def _classify(
         chose_high = fired_high if polarity is Polarity.UP else ~fired_low
         improving = chose_high if polarity is Polarity.UP else ~chose_high
         special = np.where(fired_high | fired_low, np.where(improving, 1, 3), 0)
-    classes = [Variation.COMMON_CAUSE, Variation.IMPROVEMENT, Variation.NEITHER,
-               Variation.CONCERN]  # fmt: skip
     codes = np.where(chose_high, high @ _BITS, low @ _BITS)
-    variation = tuple(classes[c] for c in special.tolist())
-    side = tuple(
-        "" if c == 0 else ("high" if h else "low")
-        for c, h in zip(special.tolist(), chose_high.tolist(), strict=True)
-    )
-    rules = tuple(_NAMED[code] if c else () for c, code in zip(special.tolist(), codes.tolist(),
-                  strict=True))  # fmt: skip
-    return variation, side, rules
+    return Classes(special.astype(np.int8), chose_high, codes.astype(np.int8))

@@ -15,7 +15,7 @@ variation a quarter's report shows does not change when later months come in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -91,16 +91,10 @@ class Series:
         kept = self._words.get(run_length)
         if kept is None:
             latest = self.as_at_each(run_length)
-            said = np.array([v.value for v in latest.variation], dtype=object)
-            sure = np.array([a.value if a else "" for a in self.assurances(run_length)],
-                            dtype=object)  # fmt: skip
-            kept = self._words[run_length] = (said, sure)
+            said = spc.CLASS_VALUES[latest.classes.special]
+            found = spc.assurance_codes(self.targets, latest.lower, latest.upper, self.polarity)
+            kept = self._words[run_length] = (said, spc.ASSURANCE_VALUES[found])
         return kept
-
-    def assurances(self, run_length: int) -> tuple[spc.Assurance | None, ...]:
-        """The assurance of the chart stopped at each point, for the target then."""
-        latest = self.as_at_each(run_length)
-        return spc.assurance_each(self.targets, latest.lower, latest.upper, self.polarity)
 
     def chart(self, run_length: int, upto: int | None = None) -> spc.Chart:
         """The chart of the first ``upto`` points (all of them by default)."""
@@ -308,36 +302,49 @@ def labels_as_at(
     wanted = list(dict.fromkeys(keys))
     run_length = dataset.config.spc_run_length
     out: dict[tuple[str, pd.Period], Label] = {}
-    for points, at, stops in _stops(dataset, wanted, series):
+    ids = np.empty(len(wanted), dtype=object)
+    ids[:] = [m for m, _ in wanted]
+    found, which, stops = _stops(dataset, ids, [p for _, p in wanted], series)
+    for i in np.flatnonzero(stops).tolist():
+        points = found[which[i]]
+        assert points is not None  # a key with a label has a series
         latest = points.as_at_each(run_length)
-        sure = points.assurances(run_length)
-        for i, stop in zip(at.tolist(), stops.tolist(), strict=True):
-            k = stop - 1
-            out[wanted[i]] = Label(
-                variation=latest.variation[k],
-                side=latest.side[k],
-                rules=latest.rules[k],
-                assurance=sure[k],
-                points=stop,
-            )
+        k = int(stops[i]) - 1
+        out[wanted[i]] = Label(
+            variation=latest.variation[k],
+            side=latest.side[k],
+            rules=latest.rules[k],
+            assurance=latest.assurance(k, float(points.targets[k]), points.polarity),
+            points=k + 1,
+        )
     return out
 
 
 def label_columns(
     dataset: Dataset,
-    keys: list[tuple[str, pd.Period]],
+    ids: np.ndarray,
+    periods: Sequence[pd.Period] | pd.Series,
     series: dict[str, Series] | None = None,
-) -> dict[str, list[str]]:
-    """The scorecard's ``variation`` and ``assurance`` columns for these (measure, value
-    period) keys, '' where a period has no label."""
+) -> dict[str, np.ndarray]:
+    """The scorecard's ``variation`` and ``assurance`` columns for these measures (ids) at
+    these value periods, row by row; '' where a period has no label."""
     run_length = dataset.config.spc_run_length
-    variation = np.full(len(keys), "", dtype=object)
-    assurance = np.full(len(keys), "", dtype=object)
-    for points, at, stops in _stops(dataset, keys, series):
-        said, sure = points.label_words(run_length)
-        variation[at] = said[stops - 1]
-        assurance[at] = sure[stops - 1]
-    return {"variation": variation.tolist(), "assurance": assurance.tolist()}
+    variation = np.full(len(ids), "", dtype=object)
+    assurance = np.full(len(ids), "", dtype=object)
+    found, which, stops = _stops(dataset, ids, periods, series)
+    kept = [points for points in found if points is not None]
+    if kept:
+        # Every measure's words end to end; a key's word is at its measure's start + stop - 1.
+        words = [points.label_words(run_length) for points in kept]
+        said = np.concatenate([w[0] for w in words])
+        sure = np.concatenate([w[1] for w in words])
+        lengths = np.array([len(points.ends) if points is not None else 0 for points in found])
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        at = np.flatnonzero(stops)
+        picked = starts[which[at]] + stops[at] - 1
+        variation[at] = said[picked]
+        assurance[at] = sure[picked]
+    return {"variation": variation, "assurance": assurance}
 
 
 def read_alike(series: Iterable[Series], run_length: int) -> None:
@@ -358,33 +365,41 @@ def read_alike(series: Iterable[Series], run_length: int) -> None:
 
 
 def _stops(
-    dataset: Dataset, keys: list[tuple[str, pd.Period]], series: dict[str, Series] | None
-) -> Iterator[tuple[Series, np.ndarray, np.ndarray]]:
-    """For each measure: its series, the positions of its keys that have a label and how
-    many points the chart stopped at each of their periods has (the last point in or before
-    the period, which must fall in it)."""
-    if not keys:
-        return
+    dataset: Dataset,
+    ids: np.ndarray,
+    periods: Sequence[pd.Period] | pd.Series,
+    series: dict[str, Series] | None,
+) -> tuple[list[Series | None], np.ndarray, np.ndarray]:
+    """For the measures (ids) at these periods, row by row: the measures' series (None for
+    a measure without points), which of them each row's is, and how many points the chart
+    stopped at the row's period has (the last point in or before the period, which must
+    fall in it; 0 for no label). Found for every row at once: each measure's point ends,
+    end to end, are searched together."""
+    none = np.zeros(len(ids), dtype=np.int64)
+    if not len(ids):
+        return [], none, none
     calendar = dataset.calendar
-    ids = np.empty(len(keys), dtype=object)
-    ids[:] = [m for m, _ in keys]
-    periods = [p for _, p in keys]
     firsts, lasts = calendar.first_ordinals(periods), calendar.last_ordinals(periods)
-    codes, names = pd.factorize(ids)
+    which, names = pd.factorize(ids)
     if series is None:
         series = measure_points(dataset, set(names.tolist()))
-    read_alike([series[m] for m in names.tolist() if m in series], dataset.config.spc_run_length)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
-    for j, measure_id in enumerate(names.tolist()):
-        points = series.get(measure_id)
-        if points is None:
-            continue
-        at = order[bounds[j] : bounds[j + 1]]
-        stops = np.searchsorted(points.ends, lasts[at], side="right")
-        inside = stops > 0
-        inside[inside] = points.ends[stops[inside] - 1] >= firsts[at][inside]
-        yield points, at[inside], stops[inside]
+    found = [series.get(m) for m in names.tolist()]
+    read_alike([s for s in found if s is not None], dataset.config.spc_run_length)
+    ends = [s.ends for s in found if s is not None]
+    if not ends:
+        return found, which, none
+    every = np.concatenate(ends)
+    lengths = np.array([len(s.ends) if s is not None else 0 for s in found])
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    # Sorted end to end: a measure's ends ascend, and each measure is lifted above the last.
+    low = min(int(every.min()), int(lasts.min()))
+    span = max(int(every.max()), int(lasts.max())) - low + 2
+    lifted = np.repeat(np.arange(len(found), dtype=np.int64), lengths) * span + (every - low)
+    position = np.searchsorted(lifted, which * span + (lasts - low), side="right")
+    stops = position - starts[which]
+    inside = stops > 0
+    inside[inside] = every[position[inside] - 1] >= firsts[inside]
+    return found, which, np.where(inside, stops, 0)
 
 
 def with_labels(
@@ -394,5 +409,5 @@ def with_labels(
     period (for rows rated with ``spc=False``)."""
     calendar = dataset.calendar
     periods = [calendar.parse(p) for p in rows["value_period"]]
-    keys = list(zip(rows["measure_id"], periods, strict=True))
-    return rows.assign(**label_columns(dataset, keys, series))
+    ids = rows["measure_id"].to_numpy(dtype=object)
+    return rows.assign(**label_columns(dataset, ids, periods, series))
