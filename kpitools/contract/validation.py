@@ -40,7 +40,7 @@ from kpitools.core.model import (
     Status,
     Unit,
 )
-from kpitools.core.periods import FiscalCalendar, Granularity
+from kpitools.core.periods import FiscalCalendar, Granularity, period_column
 from kpitools.core.workflow import PROMPT_SECTIONS, SERVICE_SECTIONS, FollowUp, SignOffState
 
 E = TypeVar("E", bound=StrEnum)
@@ -319,15 +319,13 @@ class Context:
     def services(self) -> set[str]:
         return set(self.measures["service"]) if self.measures is not None else set()
 
-    def measure_row(self, measure_id: str) -> dict[str, Any]:
-        """One measure of the data dictionary, as a plain dict."""
-        return dict(_measures(self).loc[measure_id])
-
     @cached_property
-    def measure_info(self) -> dict[str, dict[str, str]]:
-        """Frequency, aggregation and unit per measure as plain dicts: a DataFrame row
-        lookup per value would dominate the load time."""
-        return _measures(self)[["frequency", "aggregation", "unit"]].to_dict("index")  # type: ignore[return-value]
+    def measure_info(self) -> dict[str, dict[str, Any]]:
+        """What other files' rows are checked against, per measure as plain dicts (its
+        service, frequency, aggregation, unit, polarity, tsl and msl): a DataFrame row
+        lookup per row would dominate the load time."""
+        columns = ["service", "frequency", "aggregation", "unit", "polarity", "tsl", "msl"]
+        return _measures(self)[columns].to_dict("index")  # type: ignore[return-value]
 
 
 RowReader = Callable[[TableChecker, int, dict[str, str], Context], Record | None]
@@ -445,6 +443,8 @@ def _by_columns(
         slow = np.empty(len(records), dtype=plain[name].dtype)
         slow[:] = [record[name] for record in records]
         joined[name] = np.concatenate([plain[name], slow])[order]
+    if "period" in joined:
+        joined["period"] = period_column(joined["period"])  # typed at column speed
     return pd.DataFrame(joined, columns=list(spec.columns))
 
 
@@ -709,7 +709,7 @@ def _target_row(
     if end is not None and end_month is not None and end_month < start_month:
         check.add(row, "end", f"end {calendar.label(end)} is before start {calendar.label(start)}")
         return None
-    measure = context.measure_row(measure_id)
+    measure = context.measure_info[measure_id]
     tsl = levels["tsl"] if not math.isnan(levels["tsl"]) else float(measure["tsl"])
     msl = levels["msl"] if not math.isnan(levels["msl"]) else float(measure["msl"])
     if math.isnan(tsl) != math.isnan(msl):
@@ -753,9 +753,10 @@ def check_threshold_levels(
     """A thresholds measure needs both levels somewhere: its own row or targets.csv."""
     problems = []
     with_levels = set(targets.loc[targets["tsl"].notna() | targets["msl"].notna(), "measure_id"])
-    for measure_id, m in measures.iterrows():
-        if m["rag_method"] != RagMethod.THRESHOLDS:
-            continue
+    tsl, msl = measures["tsl"].isna(), measures["msl"].isna()
+    # Only the thresholds measures that lack a level need a look, one by one.
+    suspect = (measures["rag_method"] == RagMethod.THRESHOLDS.value) & (tsl | msl)
+    for measure_id, m in measures[suspect].iterrows():
         if math.isnan(m["tsl"]) != math.isnan(m["msl"]):
             missing = "msl" if math.isnan(m["msl"]) else "tsl"
             problems.append(
@@ -1215,7 +1216,7 @@ def _comment_row(
     if measure_id:
         if measure_id not in measures.index:
             check.add(row, "measure_id", f"measure_id {quote(measure_id)} is not in measures")
-        elif service and (owner := str(context.measure_row(measure_id)["service"])) != service:
+        elif service and (owner := str(context.measure_info[measure_id]["service"])) != service:
             check.add(
                 row, "measure_id", f"measure_id {measure_id} belongs to {owner}, not {service}"
             )
@@ -1489,7 +1490,7 @@ def _decision_row(
 ) -> Record | None:
     service = check.known_service(row, cells, context)
     measure_id = check.known_measure(row, cells, context)
-    if measure_id and service and (owner := context.measure_row(measure_id)["service"]) != service:
+    if measure_id and service and (owner := context.measure_info[measure_id]["service"]) != service:
         check.add(row, "measure_id", f"measure_id {measure_id} belongs to {owner}, not {service}")
     dates: dict[str, dt.date | None] = {}
     for column in ("report_back", "closed"):

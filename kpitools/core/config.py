@@ -9,6 +9,7 @@ the same way.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -77,6 +78,13 @@ class Category(BaseModel):
 def category_key(text: str) -> str:
     """A category's spelling reduced for matching: case, spaces, hyphens and '&' forgiven."""
     return " ".join(text.lower().replace("&", " and ").replace("-", " ").replace("_", " ").split())
+
+
+@lru_cache(maxsize=16)
+def _category_of(categories: tuple[Category, ...]) -> dict[str, str]:
+    """Each word (as :func:`category_key` reduces it) and the category it names (no word
+    names two: the configuration is refused otherwise)."""
+    return {word: c.name for c in categories for word in c.words()}
 
 
 DEFAULT_CATEGORIES = (
@@ -186,10 +194,7 @@ class CouncilConfig(BaseModel):
         key = category_key(text)
         if key in ("", "other", "others", OTHER_CATEGORY.lower()):
             return ""
-        for category in self.categories:
-            if key in category.words():
-                return category.name
-        return None
+        return _category_of(self.categories).get(key)
 
     @property
     def category_names(self) -> tuple[str, ...]:

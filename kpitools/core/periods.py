@@ -311,6 +311,19 @@ def _distinct_values(items: list[Any]) -> tuple[np.ndarray, list[Any]]:
     ]
 
 
+def period_column(items: np.ndarray) -> Any:
+    """A column of periods (an object array) as pandas would type it, found from its
+    distinct periods rather than period by period: of one frequency, a ``PeriodArray``
+    (NaT for a missing period); of several, the object array itself."""
+    codes, distinct = distinct_periods(items)
+    freqs = {p.freqstr for p in distinct if p is not None}
+    if len(freqs) != 1:
+        return items
+    missing = np.iinfo(np.int64).min  # pandas' NaT
+    ordinals = np.array([missing if p is None else p.ordinal for p in distinct], dtype=np.int64)
+    return pd.arrays.PeriodArray(np.take(ordinals, codes), dtype=pd.PeriodDtype(freqs.pop()))
+
+
 def each_period(
     periods: Iterable[pd.Period] | pd.Series, work: Callable[[pd.Period], Any], dtype: Any
 ) -> np.ndarray:
