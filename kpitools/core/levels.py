@@ -10,14 +10,25 @@ LEVELS = ["target", "tsl", "msl"]
 
 
 def levels_at(
-    measures: pd.DataFrame, targets: pd.DataFrame, measure_ids: pd.Series, months: pd.Series
+    measures: pd.DataFrame,
+    targets: pd.DataFrame,
+    measure_ids: pd.Series,
+    months: pd.Series,
+    positions: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Target, TSL and MSL in force for each (measure, month ordinal) pair.
 
     A ``targets`` row covering the month overrides the measure's own levels it gives.
+    ``positions``: the measures' rows in ``measures``, where the caller has them.
     """
     ids = measure_ids.to_numpy()
-    result = measures.loc[ids, LEVELS].astype(float).reset_index(drop=True)
+    if positions is None:
+        positions = measures.index.get_indexer(ids)
+        if (positions < 0).any():
+            unknown = sorted(set(ids[positions < 0].tolist()))
+            raise KeyError(f"measures not in the data dictionary: {unknown}")
+    own = measures[LEVELS].astype(float).to_numpy()
+    result = pd.DataFrame(np.take(own, positions, axis=0), columns=LEVELS)
     if not targets.empty:
         ranges = targets.assign(
             _start=[p.ordinal for p in targets["start"]],

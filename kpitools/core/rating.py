@@ -145,12 +145,14 @@ def change(value: pd.Series, previous: pd.Series) -> pd.Series:
     return ((value.astype(float) - before) / before.abs().where(before != 0)).rename("change_pct")
 
 
-def _run_of(flags: pd.Series, groups: pd.Series, length: int) -> pd.Series:
+def _run_of(flags: np.ndarray, groups: np.ndarray, length: int) -> np.ndarray:
     """True where ``flags`` holds for this row and the ``length - 1`` rows before it in the
-    same group (rows sorted by period, periods contiguous)."""
+    same group (rows sorted by group then period, periods contiguous; ``groups`` as codes)."""
     run = flags.copy()
     for lag in range(1, length):
-        run &= flags.groupby(groups, sort=False).shift(lag, fill_value=False).astype(bool)
+        before = np.zeros_like(flags)
+        before[lag:] = flags[:-lag] & (groups[lag:] == groups[:-lag])
+        run &= before
     return run
 
 
@@ -165,7 +167,7 @@ def exception_reasons(series: pd.DataFrame) -> pd.Series:
     Returns:
         Space-separated :class:`~kpitools.core.model.ExceptionReason` codes per row.
     """
-    groups = series["measure_id"]
+    groups, _ = pd.factorize(series["measure_id"].to_numpy(dtype=object))
     rag = series["rag"]
     # Variance only means something for a value reported in full and rated on it.
     rated = rag.isin([RAG.GREEN.value, RAG.AMBER.value, RAG.RED.value]) & (
@@ -173,22 +175,31 @@ def exception_reasons(series: pd.DataFrame) -> pd.Series:
     )
     not_available = series["status"] == Status.NOT_AVAILABLE.value
     flags = series["flags"].fillna("")
+    worsening = (series["direction"] == Direction.WORSENING.value).to_numpy(dtype=bool)
     criteria = {
         ExceptionReason.OFF_TARGET: (rag == RAG.RED.value) & ~not_available,
         ExceptionReason.DATA_NOT_AVAILABLE: not_available,
         ExceptionReason.ADVERSE_VARIANCE: rated
         & (adverse_variance(series) >= ADVERSE_VARIANCE - EPSILON),
-        ExceptionReason.WORSENING_3: _run_of(
-            series["direction"] == Direction.WORSENING.value, groups, RUN_LENGTH
+        ExceptionReason.WORSENING_3: _run_of(worsening, groups, RUN_LENGTH),
+        ExceptionReason.AMBER_3: _run_of(
+            (rag == RAG.AMBER.value).to_numpy(dtype=bool), groups, RUN_LENGTH
         ),
-        ExceptionReason.AMBER_3: _run_of(rag == RAG.AMBER.value, groups, RUN_LENGTH),
         ExceptionReason.FLAG_BUDGET: flags.str.contains("budget", regex=False),
         ExceptionReason.FLAG_CORPORATE_RISK: flags.str.contains("corporate_risk", regex=False),
     }
-    reasons = pd.Series("", index=series.index, dtype=object)
-    for reason, hit in criteria.items():
-        reasons = reasons.where(~hit.to_numpy(), reasons + " " + reason.value)
-    return reasons.str.strip().rename("exception_reasons")
+    # A bit per reason; each distinct set of reasons is worded once.
+    bits = np.zeros(len(series), dtype=np.int64)
+    for i, hit in enumerate(criteria.values()):
+        bits |= np.asarray(hit, dtype=bool).astype(np.int64) << i
+    codes, sets = pd.factorize(bits)
+    reasons = list(criteria)
+    words = np.empty(len(sets), dtype=object)
+    words[:] = [
+        " ".join(r.value for i, r in enumerate(reasons) if int(found) >> i & 1)
+        for found in sets.tolist()
+    ]
+    return pd.Series(np.take(words, codes), index=series.index, name="exception_reasons")
 
 
 def rate_value(

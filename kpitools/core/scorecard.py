@@ -284,8 +284,11 @@ def measure_series(
     measures = dataset.measures
     values = dataset.values.copy()
     values["_end"] = calendar.last_ordinals(values["period"])
-    native = values.groupby("measure_id")["granularity"].max()
-    values["_eff"] = values["measure_id"].map(native).clip(lower=int(granularity))
+    # Each row's measure as its position in the data dictionary: grouped, sorted and looked
+    # up by number rather than by its id's text.
+    values["_m"] = measures.index.get_indexer(values["measure_id"])
+    native = _native(values, len(measures))
+    values["_eff"] = np.maximum(np.take(native, values["_m"].to_numpy()), int(granularity))
     # Each distinct (period, length of period reported) once: a bucket and its last month.
     codes, distinct = distinct_periods(values["period"])
     effective = values["_eff"].to_numpy(dtype=np.int64)
@@ -296,7 +299,9 @@ def measure_series(
     values["_bucket"] = pd.Series(np.take(bucket_objects, pairs), index=values.index, dtype=object)
     bucket_ends = np.array([calendar.last_month(b).ordinal for b in buckets], dtype=np.int64)
     values["_bucket_end"] = np.take(bucket_ends, pairs)
-    levels = levels_at(measures, dataset.targets, values["measure_id"], values["_end"])
+    levels = levels_at(
+        measures, dataset.targets, values["measure_id"], values["_end"], values["_m"].to_numpy()
+    )
     for column in _LEVELS:
         # Summed quarters are judged against the sum of the targets of the months supplied.
         values[f"_row_{column}"] = levels[column].where(values["value"].notna())
@@ -306,10 +311,23 @@ def measure_series(
     return _rate_series(grid, dataset, tiling)
 
 
-def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) -> pd.DataFrame:
+def _native(values: pd.DataFrame, count: int) -> np.ndarray:
+    """Each measure's own length of period (the longest it has figures for), by position."""
+    native = np.zeros(count, dtype=np.int64)
+    np.maximum.at(native, values["_m"].to_numpy(), values["granularity"].to_numpy(np.int64))
+    return native
+
+
+def _of(measures: pd.DataFrame, column: str, frame: pd.DataFrame) -> pd.Series:
+    """A data-dictionary column for each row of ``frame`` (by its ``_m``)."""
+    taken = np.take(measures[column].to_numpy(dtype=object), frame["_m"].to_numpy())
+    return pd.Series(taken, index=frame.index, dtype=object)
+
+
+def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: np.ndarray) -> pd.DataFrame:
     """One row per measure per bucket, by the measure's aggregation."""
     values["_reportable"] = values["status"] != Status.NOT_EXPECTED.value
-    keys = ["measure_id", "_bucket_end"]
+    keys = ["_m", "_bucket_end"]
     # A mitigated month excuses that month only: its figure and target are left out of its
     # period unless every month with data expected is mitigated.
     mitigated = values["status"] == Status.MITIGATED.value
@@ -324,7 +342,7 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) 
     for column in ("value", "numerator", "denominator", *(f"_row_{c}" for c in _LEVELS)):
         values[column] = values[column].where(~excused)
     # The row a 'last' summary takes: the latest with data expected and not excused.
-    values = values.sort_values(["measure_id", "_bucket_end", "_preferred", "_end"])
+    values = values.sort_values(["_m", "_bucket_end", "_preferred", "_end"])
     grouped = values.groupby(keys, sort=False)
     last = grouped.tail(1).set_index(keys)
     for status in (Status.NOT_AVAILABLE, Status.PENDING, Status.MITIGATED, Status.NOT_EXPECTED):
@@ -362,20 +380,20 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) 
         **{f"_sum_{c}": (f"_row_{c}", "sum") for c in _LEVELS},
         **{f"_n_{c}": (f"_row_{c}", "count") for c in _LEVELS},
     )
-    out = last[["_bucket", "_eff", "value", "numerator", "denominator", "status", "rag_override",
-                "coverage"]]  # fmt: skip
+    out = last[["measure_id", "_bucket", "_eff", "value", "numerator", "denominator", "status",
+                "rag_override", "coverage"]]  # fmt: skip
     out = out.join(totals)
     out["flags"] = _joined_text(values, keys, "flags", " ").reindex(out.index, fill_value="")
     out["note"] = _joined_text(values, keys, "note", "; ").reindex(out.index, fill_value="")
     out = out.reset_index()
 
-    ids = out["measure_id"]
-    aggregation = ids.map(measures["aggregation"])
-    passthrough = ids.map(native).to_numpy() == out["_eff"].to_numpy()
+    own = np.take(native, out["_m"].to_numpy())
+    aggregation = _of(measures, "aggregation", out)
+    passthrough = own == out["_eff"].to_numpy()
     use_last = passthrough | (aggregation == Aggregation.LAST.value).to_numpy()
     summed = ~use_last & (aggregation == Aggregation.SUM.value).to_numpy()
     has_ratio = (out["_den_b"] != 0) & (out["_n_both"] > 0)
-    scale = np.where(ids.map(measures["unit"]) == Unit.PERCENT.value, 100.0, 1.0)
+    scale = np.where(_of(measures, "unit", out) == Unit.PERCENT.value, 100.0, 1.0)
     # Without any month's numerator and denominator, a ratio quarter is the months' mean
     # (data quality says so).
     ratio_value = np.where(has_ratio, scale * out["_num_b"] / out["_den_b"].where(has_ratio),
@@ -426,7 +444,7 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: pd.Series) 
         out[f"_summed_{column}"] = out[f"_sum_{column}"].where(out[f"_n_{column}"] > 0)
     out["_summed"] = summed
     out["_passthrough"] = passthrough
-    out["_native"] = ids.map(native).to_numpy()
+    out["_native"] = own
     return out
 
 
@@ -449,7 +467,7 @@ def _with_gaps(
     have none missing, and are not gone through one by one)."""
     if summary.empty:
         return summary
-    grouped = summary.groupby(["measure_id", "_eff"], sort=False)["_bucket_end"]
+    grouped = summary.groupby(["_m", "_eff"], sort=False)["_bucket_end"]
     size, first, last = (
         grouped.transform("size"),
         grouped.transform("min"),
@@ -464,7 +482,7 @@ def _with_gaps(
         }
     )
     expected = (np.maximum(last, ended) - first) // months + 1
-    filled = summary["measure_id"].map(measures["frequency"]).isin(_GAP_FILLED)
+    filled = _of(measures, "frequency", summary).isin(_GAP_FILLED)
     chosen: pd.DataFrame = summary[filled & (size < expected)]
     return chosen
 
@@ -476,9 +494,10 @@ def _fill_gaps(
     every month or quarter; others (termly, annual) keep the periods they have."""
     additions = []
     for key, group in _with_gaps(summary, measures, latest, tiling).groupby(
-        ["measure_id", "_eff"], sort=False
+        ["_m", "_eff"], sort=False
     ):
-        measure_id, eff = cast(tuple[str, int], key)
+        position, eff = cast(tuple[int, int], key)
+        measure_id = str(measures.index[position])
         first = group["_bucket"].iloc[0]
         last = group["_bucket"].iloc[-1]
         stop = max(last, tiling.ended(latest, eff))
@@ -488,6 +507,7 @@ def _fill_gaps(
                 additions.append(
                     {
                         "measure_id": measure_id,
+                        "_m": position,
                         "_bucket": bucket,
                         "_bucket_end": tiling.calendar.last_month(bucket).ordinal,
                         "_eff": eff,
@@ -504,7 +524,7 @@ def _fill_gaps(
                 )
     if additions:
         summary = pd.concat([summary, pd.DataFrame(additions)], ignore_index=True)
-    order = summary["measure_id"].map(measures["row"])
+    order = np.take(measures["row"].to_numpy(), summary["_m"].to_numpy())
     summary = summary.assign(_order=order).sort_values(["_order", "_bucket_end"], kind="stable")
     return summary.drop(columns="_order").reset_index(drop=True)
 
@@ -514,10 +534,10 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset, tiling: _Tiling) -> pd.Da
     measures = dataset.measures
     ids = grid["measure_id"]
     for column in ("polarity", "rag_method", "tolerance", "frequency", "seasonal", "basis"):
-        grid[column] = ids.map(measures[column]).to_numpy()
+        grid[column] = _of(measures, column, grid).to_numpy()
     # A measure without a tolerance of its own takes the council's default.
     grid["tolerance"] = grid["tolerance"].astype(float).fillna(dataset.config.default_tolerance)
-    at_end = levels_at(measures, dataset.targets, ids, grid["_bucket_end"])
+    at_end = levels_at(measures, dataset.targets, ids, grid["_bucket_end"], grid["_m"].to_numpy())
     summed = grid["_summed"].astype(bool)
     for column in _LEVELS:
         grid[column] = at_end[column].where(~summed, grid[f"_summed_{column}"])
@@ -539,13 +559,13 @@ def _rate_series(grid: pd.DataFrame, dataset: Dataset, tiling: _Tiling) -> pd.Da
     lags = np.where(yearly & ~no_same_point, per_year, 1).astype(int)
     previous = pd.Series(np.nan, index=grid.index)
     previous_coverage = pd.Series(np.nan, index=grid.index)
-    by_measure = comparable.groupby(ids, sort=False)
+    by_measure = comparable.groupby(grid["_m"].to_numpy(), sort=False)
     coverage = (
         grid["coverage"]
         .astype(float)
         .where(grid["coverage"].notna(), _months_supplied(grid, tiling))
     )
-    by_coverage = coverage.groupby(ids, sort=False)
+    by_coverage = coverage.groupby(grid["_m"].to_numpy(), sort=False)
     for lag in np.unique(lags):
         previous = previous.where(lags != lag, by_measure.shift(int(lag)))
         previous_coverage = previous_coverage.where(lags != lag, by_coverage.shift(int(lag)))
