@@ -151,8 +151,7 @@ def million() -> None:
         for _ in range(3)
     ]  # fmt: skip
     (read_seconds, read_mb), (seconds, peak), (command, command_peak) = (
-        (statistics.median(r[k][0] for r in rounds), max(r[k][1] for r in rounds))
-        for k in range(3)
+        (statistics.median(r[k][0] for r in rounds), max(r[k][1] for r in rounds)) for k in range(3)
     )
     print(f"1,000,000 values: read_csv only {read_seconds:6.1f} s, {read_mb:5.0f} MB peak")
     print(f"1,000,000 values: load+validate+rate {seconds:6.1f} s, {peak:5.0f} MB peak   "
