@@ -23,7 +23,7 @@ def levels_at(
     """
     ids = measure_ids.to_numpy()
     if positions is None:
-        positions = measures.index.get_indexer(ids)
+        positions = measures.index.get_indexer(pd.Index(ids))
         if (positions < 0).any():
             unknown = sorted(set(ids[positions < 0].tolist()))
             raise KeyError(f"measures not in the data dictionary: {unknown}")

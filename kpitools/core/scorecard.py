@@ -286,7 +286,7 @@ def measure_series(
     values["_end"] = calendar.last_ordinals(values["period"])
     # Each row's measure as its position in the data dictionary: grouped, sorted and looked
     # up by number rather than by its id's text.
-    values["_m"] = measures.index.get_indexer(values["measure_id"])
+    values["_m"] = measures.index.get_indexer(pd.Index(values["measure_id"]))
     native = _native(values, len(measures))
     values["_eff"] = np.maximum(np.take(native, values["_m"].to_numpy()), int(granularity))
     # Each distinct (period, length of period reported) once: a bucket and its last month.
