@@ -149,36 +149,44 @@ def _points(dataset: Dataset) -> dict[str, Series]:
     # A year-to-date figure is a running total that starts again each year: no chart.
     table = table[table["basis"] != Basis.YTD.value]
     values = dataset.values
-    values = values[values["measure_id"].isin(table.index)]
+    # Each row's measure by its position in ``table`` (-1 for none): found once, by number after.
+    position = table.index.get_indexer(pd.Index(values["measure_id"]))
     # Points are figures for a whole period (a part-year figure is not like the others),
     # of the measure's own length of period: the longest of its figures (a placeholder row
     # without a figure says nothing of it).
-    values = values[
-        values["value"].notna()
-        & (values["status"] != Status.NOT_EXPECTED.value)
-        & values["coverage"].astype(float).isna()
-    ]
-    native = values.groupby("measure_id")["granularity"].max()
-    points = values[values["granularity"].to_numpy() == values["measure_id"].map(native).to_numpy()]
+    keep = (
+        (position >= 0)
+        & values["value"].notna().to_numpy()
+        & (values["status"] != Status.NOT_EXPECTED.value).to_numpy()
+        & values["coverage"].astype(float).isna().to_numpy()
+    )
+    values, position = values[keep], position[keep]
+    grain = values["granularity"].to_numpy(np.int64)
+    native = np.zeros(len(table), dtype=np.int64)
+    np.maximum.at(native, position, grain)
+    own = grain == native[position]
+    points, position = values[own], position[own]
     if points.empty:
         return {}
     points = points.assign(
         _end=calendar.last_ordinals(points["period"]),
         _first=calendar.first_ordinals(points["period"]),
+        _m=position,
     )
-    points = points.sort_values(["measure_id", "_end"], kind="stable")
-    levels = levels_at(table, dataset.targets, points["measure_id"], points["_end"])
+    points = points.sort_values(["_m", "_end"], kind="stable")
+    position = points["_m"].to_numpy()
+    levels = levels_at(table, dataset.targets, points["measure_id"], points["_end"], position)
     target = levels["target"].where(levels["target"].notna(), levels["tsl"])
-    points = points.assign(_target=target)
+    points = points.assign(_target=target.to_numpy())
     # Each measure's points are one stretch of the sorted columns: sliced, not grouped.
     codes, distinct = distinct_periods(points["period"])
     shown = np.empty(len(distinct), dtype=object)
     shown[:] = distinct
     periods = np.take(shown, codes)  # shares one Period object per distinct period
-    ids = points["measure_id"].to_numpy(dtype=object)
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]).tolist()
-    stops = [*starts[1:], len(ids)]
-    where = {ids[lo]: (lo, hi) for lo, hi in zip(starts, stops, strict=True)}
+    starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]]).tolist()
+    stops = [*starts[1:], len(position)]
+    ids = table.index.to_numpy(dtype=object)
+    where = {ids[position[lo]]: (lo, hi) for lo, hi in zip(starts, stops, strict=True)}
     firsts, ends = points["_first"].to_numpy(), points["_end"].to_numpy()
     figures = points["value"].to_numpy(dtype=float)
     targets = points["_target"].to_numpy(dtype=float)
@@ -198,9 +206,7 @@ def _points(dataset: Dataset) -> dict[str, Series]:
             ends=ends_of,
             values=figures[lo:hi],
             targets=targets[lo:hi],
-            recalculate=_starts(
-                dataset, str(info.get("spc_recalculate", "") or ""), firsts[lo:hi].tolist()
-            ),
+            recalculate=_starts(dataset, str(info.get("spc_recalculate", "") or ""), firsts[lo:hi]),
             baseline=_baseline(dataset, str(info.get("spc_baseline", "") or ""), ends_of),
         )
     return out
@@ -210,8 +216,10 @@ def _labels(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _starts(dataset: Dataset, text: str, firsts: list[int]) -> tuple[int, ...]:
+def _starts(dataset: Dataset, text: str, firsts: np.ndarray) -> tuple[int, ...]:
     """Positions of the first point in or after each recalculation period."""
+    if not text.strip():
+        return ()
     calendar = dataset.calendar
     starts = set()
     for label in _labels(text):
@@ -224,6 +232,8 @@ def _starts(dataset: Dataset, text: str, firsts: list[int]) -> tuple[int, ...]:
 
 def _baseline(dataset: Dataset, text: str, ends: np.ndarray) -> int | None:
     """Position of the last point that ends by the end of the baseline period."""
+    if not text.strip():
+        return None
     labels = _labels(text)
     if not labels:
         return None
