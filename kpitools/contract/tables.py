@@ -333,7 +333,8 @@ def _csv_by_columns(file: str, text: str) -> tuple[RawTable | None, list[Problem
     numbers = np.arange(2, len(frame) + 1)
     if body:
         # Blank rows are skipped: most rows show it by their first cell.
-        lead = pd.Series(body[0]).str.strip().to_numpy() != ""
+        codes, distinct = pd.factorize(body[0])  # a first column has few distinct cells
+        lead = np.array([bool(str(c).strip()) for c in distinct.tolist()], dtype=bool)[codes]
         unsure = np.flatnonzero(~lead)
         blank = [i for i in unsure.tolist() if not any(c[i].strip() for c in body)]
         if blank:

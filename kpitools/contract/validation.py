@@ -426,6 +426,8 @@ def _by_columns(
     order (so their problems are found and worded as ever), in the file's order."""
     assert spec.read_columns is not None
     plain, left = spec.read_columns(table, context)
+    if not len(left):  # every row read at column speed: already in the file's order
+        return _frame(dict(plain), spec)
     positions = [np.flatnonzero(~np.isin(np.arange(len(table)), left))]
     records = []
     kept = []
@@ -443,8 +445,13 @@ def _by_columns(
         slow = np.empty(len(records), dtype=plain[name].dtype)
         slow[:] = [record[name] for record in records]
         joined[name] = np.concatenate([plain[name], slow])[order]
+    return _frame(joined, spec)
+
+
+def _frame(joined: dict[str, np.ndarray], spec: TableSpec) -> pd.DataFrame:
+    """The checked frame of these columns (a period column typed at column speed)."""
     if "period" in joined:
-        joined["period"] = period_column(joined["period"])  # typed at column speed
+        joined["period"] = period_column(joined["period"])
     return pd.DataFrame(joined, columns=list(spec.columns))
 
 
@@ -1178,6 +1185,8 @@ def _values_by_column(
         "coverage": np.full(n, math.nan),
         "row": np.asarray(table.numbers, dtype=np.int64),
     }
+    if not left.any():  # a well-formed file: every row read here, nothing to copy
+        return columns, np.flatnonzero(left)
     plain = ~left
     return {name: array[plain] for name, array in columns.items()}, np.flatnonzero(left)
 
