@@ -156,6 +156,13 @@ def _run_of(flags: np.ndarray, groups: np.ndarray, length: int) -> np.ndarray:
     return run
 
 
+def _contains(codes: np.ndarray, texts: pd.Index | np.ndarray, word: str) -> np.ndarray:
+    """Whether each row's text (a code of ``texts``) contains ``word``."""
+    found = np.array([word in str(t) for t in list(texts)] + [False], dtype=bool)
+    hits: np.ndarray = found[codes]
+    return hits
+
+
 def exception_reasons(series: pd.DataFrame) -> pd.Series:
     """Why each row is reported by exception ('' when it is not).
 
@@ -174,7 +181,8 @@ def exception_reasons(series: pd.DataFrame) -> pd.Series:
         series["status"] == Status.REPORTED.value
     )
     not_available = series["status"] == Status.NOT_AVAILABLE.value
-    flags = series["flags"].fillna("")
+    # Flags are few distinct texts (most rows none): each is searched once.
+    flag_codes, flag_texts = pd.factorize(series["flags"].fillna("").to_numpy(dtype=object))
     worsening = (series["direction"] == Direction.WORSENING.value).to_numpy(dtype=bool)
     criteria = {
         ExceptionReason.OFF_TARGET: (rag == RAG.RED.value) & ~not_available,
@@ -185,8 +193,8 @@ def exception_reasons(series: pd.DataFrame) -> pd.Series:
         ExceptionReason.AMBER_3: _run_of(
             (rag == RAG.AMBER.value).to_numpy(dtype=bool), groups, RUN_LENGTH
         ),
-        ExceptionReason.FLAG_BUDGET: flags.str.contains("budget", regex=False),
-        ExceptionReason.FLAG_CORPORATE_RISK: flags.str.contains("corporate_risk", regex=False),
+        ExceptionReason.FLAG_BUDGET: _contains(flag_codes, flag_texts, "budget"),
+        ExceptionReason.FLAG_CORPORATE_RISK: _contains(flag_codes, flag_texts, "corporate_risk"),
     }
     # A bit per reason; each distinct set of reasons is worded once.
     bits = np.zeros(len(series), dtype=np.int64)

@@ -15,7 +15,7 @@ This assembles the rules of :mod:`kpitools.core.rating` over a dataset:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -326,11 +326,12 @@ def _of(measures: pd.DataFrame, column: str, frame: pd.DataFrame) -> pd.Series:
 
 def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: np.ndarray) -> pd.DataFrame:
     """One row per measure per bucket, by the measure's aggregation."""
-    values["_reportable"] = values["status"] != Status.NOT_EXPECTED.value
+    is_status = _matcher(values["status"])
+    values["_reportable"] = ~is_status(Status.NOT_EXPECTED.value)
     keys = ["_m", "_bucket_end"]
     # A mitigated month excuses that month only: its figure and target are left out of its
     # period unless every month with data expected is mitigated.
-    mitigated = values["status"] == Status.MITIGATED.value
+    mitigated = pd.Series(is_status(Status.MITIGATED.value), index=values.index)
     unexcused = (
         (values["_reportable"] & ~mitigated)
         .groupby([values[k] for k in keys], sort=False)
@@ -343,10 +344,12 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: np.ndarray)
         values[column] = values[column].where(~excused)
     # The row a 'last' summary takes: the latest with data expected and not excused.
     values = values.sort_values(["_m", "_bucket_end", "_preferred", "_end"])
-    grouped = values.groupby(keys, sort=False)
-    last = grouped.tail(1).set_index(keys)
+    # Sorted, each bucket's rows are together: its last row ends the stretch.
+    m, end = values["_m"].to_numpy(), values["_bucket_end"].to_numpy()
+    ends = np.flatnonzero(np.r_[(m[1:] != m[:-1]) | (end[1:] != end[:-1]), True])
+    last = values.iloc[ends].set_index(keys)
     for status in (Status.NOT_AVAILABLE, Status.PENDING, Status.MITIGATED, Status.NOT_EXPECTED):
-        values[f"_is_{status.value}"] = values["status"] == status.value
+        values[f"_is_{status.value}"] = is_status(status.value)
     values["_restated"] = values["restated_from"].notna()
     # A ratio is recomputed from the months that give both its parts.
     both = values["numerator"].notna() & values["denominator"].notna()
@@ -383,8 +386,8 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: np.ndarray)
     out = last[["measure_id", "_bucket", "_eff", "value", "numerator", "denominator", "status",
                 "rag_override", "coverage"]]  # fmt: skip
     out = out.join(totals)
-    out["flags"] = _joined_text(values, keys, "flags", " ").reindex(out.index, fill_value="")
-    out["note"] = _joined_text(values, keys, "note", "; ").reindex(out.index, fill_value="")
+    out["flags"] = _joined_text(values, keys, "flags", " ", out.index)
+    out["note"] = _joined_text(values, keys, "note", "; ", out.index)
     out = out.reset_index()
 
     own = np.take(native, out["_m"].to_numpy())
@@ -448,15 +451,30 @@ def _summarise(values: pd.DataFrame, measures: pd.DataFrame, native: np.ndarray)
     return out
 
 
-def _joined_text(values: pd.DataFrame, keys: list[str], column: str, sep: str) -> pd.Series:
-    """Distinct non-empty texts of a bucket's rows, joined (few rows carry any)."""
-    with_text = values.loc[values[column] != "", [*keys, column]]
+def _matcher(column: pd.Series) -> Callable[[str], np.ndarray]:
+    """``column == text`` for any text, as a numpy mask: a column of few distinct texts
+    (a status, mostly empty notes) compared once per distinct text, not once per row."""
+    codes, distinct = pd.factorize(column.to_numpy(dtype=object))
+    kinds = distinct.tolist()
+
+    def equals(text: str) -> np.ndarray:
+        return np.array([k == text for k in kinds] + [False], dtype=bool)[codes]
+
+    return equals
+
+
+def _joined_text(
+    values: pd.DataFrame, keys: list[str], column: str, sep: str, index: pd.Index
+) -> np.ndarray:
+    """Distinct non-empty texts of each bucket's rows, joined, for each bucket of ``index``
+    ('' for none: few rows carry any)."""
+    with_text = values.loc[~_matcher(values[column])(""), [*keys, column]]
     if with_text.empty:
-        return pd.Series(dtype=object)
+        return np.full(len(index), "", dtype=object)
     joined = with_text.groupby(keys, sort=False)[column].agg(
         lambda texts: sep.join(dict.fromkeys(t for text in texts for t in text.split(sep)))
     )
-    return joined.rename(column)
+    return joined.rename(column).reindex(index, fill_value="").to_numpy(dtype=object)
 
 
 def _with_gaps(
@@ -632,46 +650,63 @@ def _data_quality(grid: pd.DataFrame, tiling: _Tiling) -> list[str]:
     notes = np.full(len(grid), "", dtype=object)
     needed = [c for c in _QUALITY_COLUMNS if c in grid.columns]
     chosen = np.flatnonzero(_may_have_notes(grid, tiling))
-    for at, row in zip(chosen.tolist(), grid[needed].iloc[chosen].to_dict("records"),
-                       strict=True):  # fmt: skip
-        status, rows = row["status"], row["_rows"]
-        parts = []
-        if status == Status.MISSING.value:
-            parts.append("no value supplied")
-        elif not row["_passthrough"] and row["frequency"] in _GAP_FILLED:
-            native = Granularity(row["_native"])
-            expected = tiling.months(row["_eff"]) // tiling.months(int(native))
-            word = native.word
-            if rows < expected:
-                parts.append(f"{rows} of {expected} {word}s supplied")
-            for key, what in (
-                ("_n_not_available", "not available"),
-                ("_n_pending", "pending"),
-                ("_n_mitigated", "mitigated"),
-            ):
-                count = row.get(key, 0)
-                if count and not pd.isna(count):
-                    parts.append(f"{int(count)} of {expected} {word}s {what}")
-            lacking = row.get("_n_no_parts", 0)
-            if _flag(row.get("_ratio")) and lacking and not pd.isna(lacking):
-                parts.append(
-                    f"{int(lacking)} of {expected} {word}s without numerator and denominator"
-                    + (": the mean of the months" if not row.get("_n_both") else "")
-                )
-        elif status == Status.NOT_AVAILABLE.value:
-            parts.append("data due but not available")
-        elif status == Status.PENDING.value and pd.isna(row["value"]):
-            parts.append("figure expected later")
-        if not pd.isna(row.get("coverage", np.nan)):
-            parts.append(f"part-year ({coverage_text(row['coverage'], row['_bucket'])})")
-        if status == Status.PENDING.value and not pd.isna(row["value"]):
-            parts.append("provisional")
-        if _flag(row["_restated"]):
-            parts.append("restated")
-        if row["rag"] != row["rag_calculated"]:
-            parts.append(f"rating changed from {row['rag_calculated']} to {row['rag']}")
-        notes[at] = "; ".join(parts)
+    if not len(chosen):
+        return notes.tolist()
+    # A note depends only on these cells (of the figure, only whether there is one; of the
+    # period, only where it is part of a year): each distinct set of them is worded once.
+    frame = grid[needed].iloc[chosen]
+    frame = frame.assign(value=frame["value"].isna().to_numpy())
+    if "coverage" in frame.columns:
+        part = frame["coverage"].notna().to_numpy()
+        frame = frame.assign(_bucket=frame["_bucket"].where(part, None))
+    same = frame.groupby(needed, sort=False, dropna=False).ngroup().to_numpy()
+    first = np.empty(same.max() + 1, dtype=np.int64)
+    first[same[::-1]] = np.arange(len(same) - 1, -1, -1)
+    words = np.empty(len(first), dtype=object)
+    words[:] = [_quality_note(row, tiling) for row in frame.iloc[first].to_dict("records")]
+    notes[chosen] = np.take(words, same)
     return notes.tolist()
+
+
+def _quality_note(row: dict[Hashable, Any], tiling: _Tiling) -> str:
+    """:func:`_data_quality` of one row (``value``: whether the row has no figure)."""
+    status, rows = row["status"], row["_rows"]
+    parts = []
+    if status == Status.MISSING.value:
+        parts.append("no value supplied")
+    elif not row["_passthrough"] and row["frequency"] in _GAP_FILLED:
+        native = Granularity(row["_native"])
+        expected = tiling.months(row["_eff"]) // tiling.months(int(native))
+        word = native.word
+        if rows < expected:
+            parts.append(f"{rows} of {expected} {word}s supplied")
+        for key, what in (
+            ("_n_not_available", "not available"),
+            ("_n_pending", "pending"),
+            ("_n_mitigated", "mitigated"),
+        ):
+            count = row.get(key, 0)
+            if count and not pd.isna(count):
+                parts.append(f"{int(count)} of {expected} {word}s {what}")
+        lacking = row.get("_n_no_parts", 0)
+        if _flag(row.get("_ratio")) and lacking and not pd.isna(lacking):
+            parts.append(
+                f"{int(lacking)} of {expected} {word}s without numerator and denominator"
+                + (": the mean of the months" if not row.get("_n_both") else "")
+            )
+    elif status == Status.NOT_AVAILABLE.value:
+        parts.append("data due but not available")
+    elif status == Status.PENDING.value and row["value"]:
+        parts.append("figure expected later")
+    if not pd.isna(row.get("coverage", np.nan)):
+        parts.append(f"part-year ({coverage_text(row['coverage'], row['_bucket'])})")
+    if status == Status.PENDING.value and not row["value"]:
+        parts.append("provisional")
+    if _flag(row["_restated"]):
+        parts.append("restated")
+    if row["rag"] != row["rag_calculated"]:
+        parts.append(f"rating changed from {row['rag_calculated']} to {row['rag']}")
+    return "; ".join(parts)
 
 
 def _may_have_notes(grid: pd.DataFrame, tiling: _Tiling) -> np.ndarray:
