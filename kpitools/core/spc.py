@@ -173,7 +173,7 @@ def assurance_codes(
     """:func:`assurance` of each point's target against that point's limits, as codes
     (int8): 0 met, 1 missed, 2 hit and miss, 3 none (an index of :data:`ASSURANCE_VALUES`)."""
     polarity = Polarity(polarity)
-    none = np.full(len(targets), 3, dtype=np.int8)
+    none = np.full(np.shape(targets), 3, dtype=np.int8)
     if polarity is Polarity.NEUTRAL:
         return none
     met, missed = (0, 1) if polarity is Polarity.UP else (1, 0)
@@ -298,15 +298,14 @@ def as_at_each_alike(
         high.reshape(-1, width), low.reshape(-1, width), Polarity(polarity),
         (y >= lines["mean"]).reshape(-1),
     )  # fmt: skip
+    mean, lower, upper = lines["mean"], lines["lower"], lines["upper"]
+    for array in (mean, lower, upper):
+        array.setflags(write=False)  # each series' rows are views of these: shared, not copied
     return [
-        Latest(
-            mean=lines["mean"][i].copy(),
-            lower=lines["lower"][i].copy(),
-            upper=lines["upper"][i].copy(),
-            classes=classes.part(i * n, (i + 1) * n),
-        )
+        Latest(mean=mean[i], lower=lower[i], upper=upper[i],
+               classes=classes.part(i * n, (i + 1) * n))
         for i in range(count)
-    ]
+    ]  # fmt: skip
 
 
 def _checked(values: Sequence[float] | np.ndarray, run_length: int) -> np.ndarray:

@@ -370,8 +370,15 @@ def read_alike(series: Iterable[Series], run_length: int) -> None:
             continue
         stacked = np.stack([one.values for one in alike])
         read = spc.as_at_each_alike(stacked, polarity, run_length=run_length)
-        for one, latest in zip(alike, read, strict=True):
+        # Their words too, at once: each point's class and its target's assurance.
+        said = spc.CLASS_VALUES[np.stack([latest.classes.special for latest in read])]
+        targets = np.stack([one.targets for one in alike])
+        lower = np.stack([latest.lower for latest in read])
+        upper = np.stack([latest.upper for latest in read])
+        sure = spc.ASSURANCE_VALUES[spc.assurance_codes(targets, lower, upper, polarity)]
+        for i, (one, latest) in enumerate(zip(alike, read, strict=True)):
             one.keep_as_at(run_length, latest)
+            one._words.setdefault(run_length, (said[i], sure[i]))
 
 
 def _stops(
