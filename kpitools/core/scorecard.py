@@ -287,6 +287,9 @@ def measure_series(
     # Each row's measure as its position in the data dictionary: grouped, sorted and looked
     # up by number rather than by its id's text.
     values["_m"] = measures.index.get_indexer(pd.Index(values["measure_id"]))
+    if (values["_m"] < 0).any():  # a dataset built by hand, not loaded: refused as ever
+        unknown = sorted(set(values.loc[values["_m"] < 0, "measure_id"].tolist()))
+        raise KeyError(f"measures not in the data dictionary: {unknown}")
     native = _native(values, len(measures))
     values["_eff"] = np.maximum(np.take(native, values["_m"].to_numpy()), int(granularity))
     # Each distinct (period, length of period reported) once: a bucket and its last month.

@@ -92,3 +92,24 @@ def test_configurable_year_start(start, quarter, first, year_label):
 def test_year_start_must_be_a_month():
     with pytest.raises(ValueError, match="1-12"):
         FiscalCalendar(13)
+
+
+def test_distinct_periods_and_a_period_column_by_value_not_by_object():
+    """Equal periods that are different objects are one period; a column of one frequency
+    is typed as pandas types it (NaT for a missing one), of several it stays objects."""
+    import numpy as np
+    import pandas as pd
+
+    from kpitools.core.periods import distinct_periods, period_column
+
+    a, b = pd.Period("2024-01", "M"), pd.Period("2024-01", "M")  # equal, not the same object
+    q = pd.Period("2024Q1", "Q-MAR")
+    codes, distinct = distinct_periods([a, q, b, None, a])
+    assert codes.tolist() == [0, 1, 0, 2, 0]
+    assert distinct == [a, q, None]
+    one = np.array([a, pd.Period("2024-02", "M"), None], dtype=object)
+    typed = pd.DataFrame({"p": period_column(one)})["p"]
+    assert typed.dtype == pd.DataFrame({"p": one})["p"].dtype == pd.PeriodDtype("M")
+    assert typed.tolist()[:2] == [a, pd.Period("2024-02", "M")] and pd.isna(typed.iloc[2])
+    mixed = np.array([a, q], dtype=object)
+    assert period_column(mixed) is mixed

@@ -349,3 +349,14 @@ def test_scorecard_columns_follow_the_contract(make_data):
     }
     assert rows["exception"].dtype == bool
     assert set(rows["rag"]) <= {"green", "amber", "red", "blue", "white", "grey"}
+
+
+def test_a_hand_built_dataset_with_values_of_an_unknown_measure_is_refused(example):
+    """Loading refuses such values with their row; a dataset put together in code is refused
+    by the rating, naming the measure, rather than rated against another measure's levels."""
+    from dataclasses import replace
+
+    values = example.values.copy()
+    values.loc[values.index[0], "measure_id"] = "NOT_A_MEASURE"
+    with pytest.raises(KeyError, match="NOT_A_MEASURE"):
+        kpitools.rate(replace(example, values=values))

@@ -355,3 +355,23 @@ def test_series_read_together_read_as_each_alone(seed: int) -> None:
                              (read.upper, alone.upper)):  # fmt: skip
             assert np.array_equal(mine, theirs, equal_nan=True)
     assert any(v is not CC for read in together for v in read.variation)
+
+
+def test_assurance_codes_are_assurance_point_by_point():
+    """The codes a scorecard picks its words by say what :func:`assurance` says of each
+    point, for each polarity, with missing limits and targets among them."""
+    from kpitools.core.spc import ASSURANCE_VALUES, assurance, assurance_codes
+
+    rng = np.random.default_rng(3)
+    targets, lower, upper = (rng.uniform(0, 10, 400) for _ in range(3))
+    lower, upper = np.minimum(lower, upper), np.maximum(lower, upper)
+    for array in (targets, lower, upper):
+        array[rng.integers(0, 400, 30)] = np.nan
+    for polarity in ("up", "down", "neutral"):
+        words = ASSURANCE_VALUES[assurance_codes(targets, lower, upper, polarity)]
+        expected = [assurance(t, lo, hi, polarity) for t, lo, hi in zip(targets, lower, upper,
+                                                                         strict=True)]  # fmt: skip
+        assert words.tolist() == [a.value if a else "" for a in expected]
+    assert {"consistently_met", "consistently_missed", "hit_and_miss", ""} <= set(
+        ASSURANCE_VALUES[assurance_codes(targets, lower, upper, "up")].tolist()
+    )

@@ -175,3 +175,25 @@ def test_what_is_no_point(make_data):
     assert "YTD" not in points
     # A part-year figure is not a point among whole years.
     assert len(points["PART"].values) == 12
+
+
+def test_every_scorecard_row_has_the_label_of_its_chart_stopped_at_its_period(example):
+    """The scorecard's labels, found for every row at once, are each row's own chart read
+    one key at a time: every measure, every quarter and month of the example council."""
+    for by in ("quarter", "month"):
+        rows = kpitools.rate(example, by=by)
+        calendar = example.calendar
+        keys = [(m, calendar.parse(p)) for m, p in zip(rows["measure_id"], rows["value_period"],
+                                                       strict=True)]  # fmt: skip
+        labels = labels_as_at(example, keys)
+        labelled = 0
+        for key, variation, assurance in zip(keys, rows["variation"], rows["assurance"],
+                                             strict=True):  # fmt: skip
+            label = labels.get(key)
+            if label is None:
+                assert (variation, assurance) == ("", "")
+                continue
+            labelled += 1
+            assert variation == label.variation.value
+            assert assurance == (label.assurance.value if label.assurance else "")
+        assert labelled > len(rows) // 2  # most rows have a chart: the check is not empty
