@@ -9,6 +9,20 @@ import pandas as pd
 LEVELS = ["target", "tsl", "msl"]
 
 
+def measure_positions(measures: pd.DataFrame, measure_ids: pd.Series) -> np.ndarray:
+    """Each id's row in the data dictionary.
+
+    Raises:
+        KeyError: an id the data dictionary does not have (named).
+    """
+    ids = measure_ids.to_numpy(dtype=object)
+    positions = measures.index.get_indexer(pd.Index(ids))
+    if (positions < 0).any():
+        unknown = sorted(set(ids[positions < 0].tolist()))
+        raise KeyError(f"measures not in the data dictionary: {unknown}")
+    return positions
+
+
 def levels_at(
     measures: pd.DataFrame,
     targets: pd.DataFrame,
@@ -23,10 +37,7 @@ def levels_at(
     """
     ids = measure_ids.to_numpy()
     if positions is None:
-        positions = measures.index.get_indexer(pd.Index(ids))
-        if (positions < 0).any():
-            unknown = sorted(set(ids[positions < 0].tolist()))
-            raise KeyError(f"measures not in the data dictionary: {unknown}")
+        positions = measure_positions(measures, measure_ids)
     own = measures[LEVELS].astype(float).to_numpy()
     result = pd.DataFrame(np.take(own, positions, axis=0), columns=LEVELS)
     if not targets.empty:

@@ -25,7 +25,7 @@ import pandas as pd
 from kpitools.core import rating
 from kpitools.core.dataset import RATED_FROM, Dataset
 from kpitools.core.levels import LEVELS as _LEVELS
-from kpitools.core.levels import levels_at
+from kpitools.core.levels import levels_at, measure_positions
 from kpitools.core.model import Aggregation, Basis, Direction, Frequency, Status, Unit
 from kpitools.core.periods import FiscalCalendar, Granularity, distinct_periods
 from kpitools.core.variation import label_columns
@@ -286,10 +286,7 @@ def measure_series(
     values["_end"] = calendar.last_ordinals(values["period"])
     # Each row's measure as its position in the data dictionary: grouped, sorted and looked
     # up by number rather than by its id's text.
-    values["_m"] = measures.index.get_indexer(pd.Index(values["measure_id"]))
-    if (values["_m"] < 0).any():  # a dataset built by hand, not loaded: refused as ever
-        unknown = sorted(set(values.loc[values["_m"] < 0, "measure_id"].tolist()))
-        raise KeyError(f"measures not in the data dictionary: {unknown}")
+    values["_m"] = measure_positions(measures, values["measure_id"])
     native = _native(values, len(measures))
     values["_eff"] = np.maximum(np.take(native, values["_m"].to_numpy()), int(granularity))
     # Each distinct (period, length of period reported) once: a bucket and its last month.
@@ -664,7 +661,7 @@ def _data_quality(grid: pd.DataFrame, tiling: _Tiling) -> list[str]:
         frame = frame.assign(_bucket=frame["_bucket"].where(part, None))
     same = frame.groupby(needed, sort=False, dropna=False).ngroup().to_numpy()
     first = np.empty(same.max() + 1, dtype=np.int64)
-    first[same[::-1]] = np.arange(len(same) - 1, -1, -1)
+    first[same] = np.arange(len(same))  # a row of each set (any: they are alike)
     words = np.empty(len(first), dtype=object)
     words[:] = [_quality_note(row, tiling) for row in frame.iloc[first].to_dict("records")]
     notes[chosen] = np.take(words, same)
