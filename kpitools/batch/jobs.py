@@ -12,7 +12,6 @@ worker on another machine (a Dask cluster) needs no shared disk. Inputs that com
 from __future__ import annotations
 
 import atexit
-import contextlib
 import hashlib
 import json
 import os
@@ -21,7 +20,8 @@ import shutil
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -174,97 +174,142 @@ def _resolve(job: ServiceJob) -> tuple[str, str, str]:
 
 
 def render_service(job: ServiceJob) -> ServiceResult:
-    """Run the CPR notebook for one service and collect its files.
+    """Run the CPR notebook for one service in this worker's kernel and collect its files.
 
-    Never raises for a notebook's failure: a failing cell, a dead kernel or a cell running
-    past ``job.timeout`` seconds come back as a failed result naming the cell, with the
-    executed notebook (as far as it got) for debugging.
+    Never raises for a notebook's failure: a failing cell, a kernel that dies or a cell
+    running past ``job.timeout`` seconds come back as a failed result naming the cell, with
+    the executed notebook (as far as it got) for debugging. A kernel that died, hung or
+    failed outside a cell is replaced: the next notebook gets a new one.
     """
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from papermill.exceptions import PapermillExecutionError
-
-    from kpitools.core.naming import PLOTLY_FILE
-    from kpitools.report.export import export_html
-    from kpitools.report.summary import SUMMARY_FILE
+    from kpitools.batch.kernels import CellTimeoutError, KernelError, KernelFailure
 
     started = time.perf_counter()
-    result = ServiceResult(service=job.service, slug=job.slug, worker=f"pid {os.getpid()}")
     log = [f"service: {job.service}", f"quarter: {job.quarter}", f"run id: {job.run_id}"]
     data_dir, config, notebook = _resolve(job)
     kernel = _kernel(Path(notebook).parent)
     # Named for this process, so a folder a killed worker leaves is swept (batch/scratch.py).
     prefix = f"{SCRATCH_PREFIX}{os.getpid()}-{job.slug}-"
     with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as scratch:
-        out = Path(scratch)
-        executed = out / f"{job.slug}.ipynb"
+        request = (replace(job, bundle=None), data_dir, config, notebook, scratch)
         try:
-            nb = _execute(notebook, executed, job.parameters(data_dir, config, str(out)),
-                          kernel.ready(), job.timeout)  # fmt: skip
-            summary_blob, summary = _summary_of(out / SUMMARY_FILE, job)
-            page = export_html(
-                nb,
-                title=summary.page_title,
-                footer=summary.footer,
-                plotly_src=f"../{PLOTLY_FILE}" if job.plotly_js == "folder" else "",
-            )
-            decks = sorted(out.glob("*.pptx"))
-            if len(decks) != 1:
-                raise NotebookOutputError(f"the notebook wrote {len(decks)} decks, not one")
-            result.files = {
-                f"{job.slug}.pptx": decks[0].read_bytes(),
-                f"{job.slug}.html": page.encode("utf-8"),
-                f"{job.slug}.ipynb": job.published(nb),
-                SUMMARY_FILE: summary_blob,
-            }
-            result.ok = True
-            log.append("status: ok")
-        except PapermillExecutionError as err:
-            result.failed_cell = err.cell_index + 1
-            result.error = f"cell {err.cell_index + 1}: {err.ename}: {err.evalue}"
-            log += ["status: failed", result.error, *(ANSI.sub("", t) for t in err.traceback)]
-        except (DeadKernelError, CellTimeoutError) as err:
+            answer: tuple[ServiceResult, bool] = kernel.ready().render(request, job.timeout)
+            result, fresh = answer
+            if fresh:
+                kernel.replace()
+        except KernelFailure as err:
             kernel.replace()  # its state is unknown: the next notebook gets a new kernel
-            result.failed_cell = getattr(err, "kpitools_cell", None)
+            result = ServiceResult(service=job.service, slug=job.slug, failed_cell=err.cell)
             what = (
                 f"did not finish within {job.timeout} s"
                 if isinstance(err, CellTimeoutError)
                 else "the kernel died"
             )
-            where = f"cell {result.failed_cell}" if result.failed_cell else "a cell"
+            where = f"cell {err.cell}" if err.cell else "a cell"
             result.error = f"{where}: {what} ({type(err).__name__})"
-            log += ["status: failed", result.error]
-            failed_nb = getattr(err, "kpitools_notebook", None)
-            if failed_nb is not None and not executed.exists():
-                import nbformat
-
-                nbformat.write(failed_nb, executed)
-        except NotebookOutputError as err:
-            result.error = str(err)
-            log += ["status: failed", result.error]
-        except Exception as err:
+            result.log = "\n".join(["status: failed", result.error])
+            if err.notebook is not None:
+                result.files = {f"{job.slug}.ipynb": job.published(err.notebook)}
+        except KernelError as err:
             kernel.replace()
-            result.error = f"{type(err).__name__}: {err}"
-            log += ["status: failed", ANSI.sub("", traceback.format_exc())]
-        if not result.ok and executed.exists():
-            result.files = {f"{job.slug}.ipynb": job.published(json.loads(executed.read_bytes()))}
+            result = ServiceResult(service=job.service, slug=job.slug, error=str(err))
+            result.log = "\n".join(["status: failed", result.error])
+    result.worker = f"pid {os.getpid()}"
     result.seconds = time.perf_counter() - started
     result.peak_rss_mb = _peak_memory(kernel)
-    result.log = "\n".join(log) + "\n"
+    result.log = "\n".join([*log, result.log]) + "\n"
     return result
 
 
+def build_reports(
+    job: ServiceJob,
+    data_dir: str,
+    config: str,
+    notebook: str,
+    scratch: str,
+    *,
+    shell: Any,
+    on_cell: Callable[[int], None] | None = None,
+    on_outputs: Callable[[int, Any], None] | None = None,
+    on_notebook: Callable[[Any], None] | None = None,
+) -> tuple[ServiceResult, bool]:
+    """In the kernel: run the notebook for one service, build its HTML report and published
+    notebook, and return its files, with whether the kernel should be replaced (an error
+    outside the notebook's cells leaves its state unknown).
+
+    The report is built once, in the notebook: the HTML report's title and footer come from
+    the summary the notebook wrote. ``scratch`` is the notebook's output folder.
+    """
+    from papermill.exceptions import PapermillExecutionError
+
+    from kpitools.core.naming import PLOTLY_FILE
+    from kpitools.report.export import export_html
+    from kpitools.report.summary import SUMMARY_FILE
+
+    result = ServiceResult(service=job.service, slug=job.slug)
+    log: list[str] = []
+    out = Path(scratch)
+    executed = out / f"{job.slug}.ipynb"
+    fresh = False
+    nb = None
+    try:
+        nb = _execute(notebook, executed, job.parameters(data_dir, config, str(out)), shell,
+                      on_cell=on_cell, on_outputs=on_outputs, on_notebook=on_notebook)  # fmt: skip
+        summary_blob, summary = _summary_of(out / SUMMARY_FILE, job)
+        page = export_html(
+            nb,
+            title=summary.page_title,
+            footer=summary.footer,
+            plotly_src=f"../{PLOTLY_FILE}" if job.plotly_js == "folder" else "",
+        )
+        decks = sorted(out.glob("*.pptx"))
+        if len(decks) != 1:
+            raise NotebookOutputError(f"the notebook wrote {len(decks)} decks, not one")
+        result.files = {
+            f"{job.slug}.pptx": decks[0].read_bytes(),
+            f"{job.slug}.html": page.encode("utf-8"),
+            f"{job.slug}.ipynb": job.published(nb),
+            SUMMARY_FILE: summary_blob,
+        }
+        result.ok = True
+        log.append("status: ok")
+    except PapermillExecutionError as err:
+        result.failed_cell = err.cell_index + 1
+        result.error = f"cell {err.cell_index + 1}: {err.ename}: {err.evalue}"
+        log += ["status: failed", result.error, *(ANSI.sub("", t) for t in err.traceback)]
+    except NotebookOutputError as err:
+        result.error = str(err)
+        log += ["status: failed", result.error]
+    except Exception as err:
+        fresh = True
+        result.error = f"{type(err).__name__}: {err}"
+        log += ["status: failed", ANSI.sub("", traceback.format_exc())]
+    if not result.ok and executed.exists():  # papermill wrote it with its error marks
+        result.files = {f"{job.slug}.ipynb": job.published(json.loads(executed.read_bytes()))}
+    elif not result.ok and nb is not None:  # it ran, but did not write what a report needs
+        result.files = {f"{job.slug}.ipynb": job.published(nb)}
+    result.log = "\n".join(log)
+    return result, fresh
+
+
 def _execute(
-    notebook: str, executed: Path, parameters: dict[str, str], kernel: Any, timeout: int | None
+    notebook: str,
+    executed: Path,
+    parameters: dict[str, str],
+    shell: Any,
+    *,
+    on_cell: Callable[[int], None] | None = None,
+    on_outputs: Callable[[int, Any], None] | None = None,
+    on_notebook: Callable[[Any], None] | None = None,
 ) -> Any:
-    """Run the notebook in the warm kernel, as ``papermill.execute_notebook`` does, and
+    """Run the notebook in the kernel's shell, as ``papermill.execute_notebook`` does, and
     return the executed notebook without writing it.
 
     papermill's own steps, in its order: read, inject the parameters, record them in the
-    metadata, run every cell (in the notebook's folder), and on a failed cell write the
-    notebook (``executed``) with papermill's error marks and raise. A notebook that ran is
-    not written: the batch publishes it from memory (:func:`portable_notebook`), sparing a
-    pass through nbformat's writer - a deep copy of every output and a check of the schema -
-    that costs more than most of its cells.
+    metadata, run every cell (in the notebook's folder, with the kernel's engine), and on a
+    failed cell write the notebook (``executed``) with papermill's error marks and raise. A
+    notebook that ran is not written: the batch publishes it from memory
+    (:func:`portable_notebook`), sparing a pass through nbformat's writer - a deep copy of
+    every output and a check of the schema - that costs more than most of its cells.
     """
     from papermill.engines import papermill_engines
     from papermill.execute import (
@@ -276,13 +321,15 @@ def _execute(
     from papermill.parameterize import parameterize_notebook
     from papermill.utils import chdir
 
-    from kpitools.batch.kernels import ENGINE
+    from kpitools.batch.shell import ENGINE
 
     with local_file_io_cwd():
         nb = load_notebook_node(notebook)
         nb = parameterize_notebook(nb, parameters, kernel_name="python3", engine_name=ENGINE)
         nb = prepare_notebook_metadata(nb, notebook, str(executed))
         nb = remove_error_markers(nb)
+        if on_notebook is not None:
+            on_notebook(nb)
         with chdir(str(Path(notebook).parent)):
             nb = papermill_engines.execute_notebook_with_engine(
                 ENGINE,
@@ -292,11 +339,9 @@ def _execute(
                 output_path=None,
                 progress_bar=False,
                 log_output=False,
-                start_timeout=60,
-                stdout_file=None,
-                stderr_file=None,
-                warm=kernel,
-                execution_timeout=timeout,
+                shell=shell,
+                on_cell=on_cell,
+                on_outputs=on_outputs,
             )
         raise_for_execution_errors(nb, str(executed))
     return nb
@@ -329,17 +374,32 @@ def _summary_of(path: Path, job: ServiceJob) -> tuple[bytes, ReportSummary]:
 
 
 def _peak_memory(kernel: Any) -> dict[str, float]:
-    """Peak resident memory (MB) of this worker process and of its kernel, where known."""
-    import resource
+    """Peak resident memory (MB) of this worker process and of its kernel, where known.
 
-    peaks = {"worker": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-    pid = getattr(getattr(getattr(kernel, "km", None), "provisioner", None), "pid", None)
-    status = Path(f"/proc/{pid}/status")
-    if pid and status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                peaks["kernel"] = round(int(line.split()[1]) / 1024, 1)
+    Read from ``/proc`` (``VmHWM``), which counts this process's own pages only: the
+    ``getrusage`` figure also counts the batch process this one was forked from.
+    """
+    peaks: dict[str, float] = {}
+    for name, pid in (("worker", "self"), ("kernel", getattr(kernel, "pid", None))):
+        peak = _high_water_mb(pid) if pid else None
+        if peak is not None:
+            peaks[name] = peak
+    if "worker" not in peaks:  # no /proc (not Linux)
+        import resource
+
+        peaks["worker"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return peaks
+
+
+def _high_water_mb(pid: int | str) -> float | None:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 def shutdown_worker() -> None:
@@ -353,17 +413,10 @@ def shutdown_worker() -> None:
 def kill_kernel() -> None:
     """Kill this worker's kernel at once: the worker is being stopped (by a signal, so
     nothing slower than a kill is safe here)."""
-    kernel = _KERNEL
-    pid = getattr(getattr(getattr(kernel, "km", None), "provisioner", None), "pid", None)
-    if pid:
-        import signal
-
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+    if _KERNEL is not None:
+        _KERNEL.kill()
 
 
 def warm_up(notebook_dir: str) -> None:
     """Start this worker's kernel ahead of its first notebook."""
-    kernel = _kernel(Path(notebook_dir))
-    if kernel.km is None:
-        kernel.start()
+    _kernel(Path(notebook_dir)).ready()

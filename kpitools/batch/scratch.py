@@ -1,14 +1,15 @@
 """What a batch keeps while it runs, and nothing after: one scratch folder per run, workers
 that end with the batch.
 
-Every temporary file of a local batch - each job's scratch folder, each kernel's connection
-file and IPC sockets - lives in one folder, ``<tmp>/kpitools-run-<pid>-*``, removed when the
-batch ends however it ends. A batch killed outright (SIGKILL, a power cut) cannot remove it:
-the next batch removes every such folder whose process is gone.
+Every temporary file of a local batch - each job's scratch folder and whatever a kernel
+writes to its temporary folder - lives in one folder, ``<tmp>/kpitools-run-<pid>-*``,
+removed when the batch ends however it ends. A batch killed outright (SIGKILL, a power
+cut) cannot remove it: the next batch removes every such folder whose process is gone.
 
 Worker processes ask the operating system to stop them when the batch process dies (Linux's
-``PR_SET_PDEATHSIG``), and stop their kernel as they go; a kernel also leaves by itself when
-its worker is gone (ipykernel watches its parent). So no worker or kernel outlives its batch.
+``PR_SET_PDEATHSIG``), and stop their kernel as they go; a kernel asks the same of its worker,
+and leaves by itself when its worker's end of their pipe closes. So no worker or kernel
+outlives its batch.
 """
 
 from __future__ import annotations
@@ -95,9 +96,7 @@ def in_worker(on_stop: Callable[[], None]) -> None:
     """In a worker process: temporary files in the batch's scratch folder, and an end with
     the batch - SIGTERM (sent by the batch, or by the system when the batch dies) runs
     ``on_stop`` (which stops the kernel) and leaves at once."""
-    scratch = os.environ.get(SCRATCH_ENV)
-    if scratch and Path(scratch).is_dir():
-        tempfile.tempdir = scratch
+    use_batch_scratch()
 
     def stop(signum: int, frame: object) -> None:
         with contextlib.suppress(Exception):
@@ -106,12 +105,19 @@ def in_worker(on_stop: Callable[[], None]) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     parent = os.getppid()
-    _die_with_parent(signal.SIGTERM)
+    die_with_parent(signal.SIGTERM)
     if os.getppid() != parent:  # the batch died before the request was made
         stop(signal.SIGTERM, None)
 
 
-def _die_with_parent(signum: int) -> None:
+def use_batch_scratch() -> None:
+    """Temporary files of this process (a worker, a kernel) in its batch's scratch folder."""
+    scratch = os.environ.get(SCRATCH_ENV)
+    if scratch and Path(scratch).is_dir():
+        tempfile.tempdir = scratch
+
+
+def die_with_parent(signum: int) -> None:
     """Ask Linux to send ``signum`` to this process when its parent dies (elsewhere the
     worker's own end of the pool's pipes notices it)."""
     if not sys.platform.startswith("linux"):

@@ -58,7 +58,7 @@ def cmdline(pid: int) -> bytes:
 
 def kernels(pid: int) -> list[int]:
     """The batch's kernels, among its descendants."""
-    return [child for child in descendants(pid) if b"ipykernel" in cmdline(child)]
+    return [child for child in descendants(pid) if b"kpitools.batch.kernel" in cmdline(child)]
 
 
 def alive(pid: int) -> bool:
@@ -83,7 +83,6 @@ def test_a_killed_batch_leaves_no_process_and_the_next_run_sweeps_its_scratch(tm
                              stdin=subprocess.DEVNULL)  # fmt: skip
     wait_until(lambda: len(kernels(batch.pid)) == 2, batch)  # two workers, each with a kernel
     below = descendants(batch.pid)
-    # (A TMPDIR this deep is too long for a socket's name: these kernels talk over loopback.)
     assert len(scratch_folders(tmp)) == 1
     batch.kill()
     batch.communicate(timeout=30)

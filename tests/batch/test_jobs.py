@@ -1,4 +1,5 @@
-"""The worker's side, without a kernel: checking the summary, bundles, and how errors map."""
+"""A job without a real kernel: checking the summary, bundles, and how errors map on the
+kernel's side (build_reports) and on the worker's (render_service)."""
 
 import json
 import os
@@ -8,12 +9,12 @@ from typing import ClassVar
 
 import nbformat
 import pytest
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
 import kpitools
 from kpitools.batch import jobs
 from kpitools.batch.jobs import Bundle, NotebookOutputError, ServiceJob, _summary_of, _unpack
+from kpitools.batch.kernels import CellTimeoutError, DeadKernelError, KernelError
 from kpitools.report.summary import SUMMARY_FILE, ReportSummary
 from tests.conftest import COUNCIL_CONFIG, EXAMPLE, QUARTER
 
@@ -138,47 +139,41 @@ def test_a_bundle_path_cannot_leave_the_bundle(private_temp, name):
     assert bundle.digest not in jobs._UNPACKED
 
 
-# -- render_service's error mapping, with the notebook run and the kernel replaced ---------------
-class FakeKernel:
-    def __init__(self):
-        self.replaced = 0
-
-    def ready(self):
-        return True
-
-    def replace(self):
-        self.replaced += 1
-
-
+# -- the kernel's side: build_reports's error mapping, with the notebook run faked ---------------
 @pytest.fixture
-def worker(monkeypatch):
-    """render_service with a fake kernel, a fake notebook run and a fake HTML exporter.
+def kernel_side(monkeypatch, tmp_path):
+    """build_reports with a fake notebook run and a fake HTML exporter.
 
-    Set ``worker.notebook`` to a function of (output folder, executed notebook path) that
-    does what the 'notebook' does.
+    Set ``kernel_side.notebook`` to a function of (output folder, executed notebook path)
+    that does what the 'notebook' does; ``kernel_side.build(job)`` runs it.
     """
     import kpitools.report.export
 
-    class Worker:
-        kernel = FakeKernel()
+    class KernelSide:
         notebook = None
         parameters: ClassVar[dict] = {}
 
-    def execute(notebook, executed, parameters, kernel, timeout):
-        Worker.parameters = parameters
+        @staticmethod
+        def build(a_job: ServiceJob) -> tuple[jobs.ServiceResult, bool]:
+            scratch = tmp_path / "scratch"
+            scratch.mkdir(exist_ok=True)
+            return jobs.build_reports(a_job, a_job.data_dir, a_job.config, a_job.notebook,
+                                      str(scratch), shell=None)  # fmt: skip
+
+    def execute(notebook, executed, parameters, shell, **hooks):
+        KernelSide.parameters = parameters
         out = Path(parameters["output_dir"])
         nb = nbformat.v4.new_notebook()
         nbformat.write(nb, executed)
-        Worker.notebook(out, Path(executed))
+        KernelSide.notebook(out, Path(executed))
         return nb
 
     def export(nb, title, footer, plotly_src=""):
         return f"<title>{title}</title><footer>{footer}</footer>"
 
-    monkeypatch.setattr(jobs, "_kernel", lambda cwd: Worker.kernel)
     monkeypatch.setattr(jobs, "_execute", execute)
     monkeypatch.setattr(kpitools.report.export, "export_html", export)
-    return Worker
+    return KernelSide
 
 
 def writes_report(out: Path, executed: Path) -> None:
@@ -186,10 +181,10 @@ def writes_report(out: Path, executed: Path) -> None:
     (out / SUMMARY_FILE).write_bytes(finance_summary())
 
 
-def test_a_good_run_returns_four_files(worker):
-    worker.notebook = writes_report
-    result = jobs.render_service(job(run_id="r1", report_date="2024-07-19"))
-    assert result.ok and result.error == "" and result.failed_cell is None
+def test_a_good_run_returns_four_files(kernel_side):
+    kernel_side.notebook = writes_report
+    result, fresh = kernel_side.build(job(run_id="r1", report_date="2024-07-19"))
+    assert result.ok and result.error == "" and result.failed_cell is None and not fresh
     assert sorted(result.files) == ["finance.html", "finance.ipynb", "finance.pptx",
                                     "summary.json"]  # fmt: skip
     assert result.files["finance.pptx"] == b"deck"
@@ -199,83 +194,138 @@ def test_a_good_run_returns_four_files(worker):
         f"<title>{summary.page_title}</title><footer>{summary.footer}</footer>"
     )
     assert json.loads(result.files["finance.ipynb"])["cells"] == []
-    assert worker.parameters == {
+    assert kernel_side.parameters == {
         "data_dir": str(EXAMPLE), "service": "Finance", "quarter": QUARTER,
-        "output_dir": worker.parameters["output_dir"], "council_config": str(COUNCIL_CONFIG),
+        "output_dir": kernel_side.parameters["output_dir"], "council_config": str(COUNCIL_CONFIG),
         "report_date": "2024-07-19", "run_id": "r1",
     }  # fmt: skip
-    assert not Path(worker.parameters["output_dir"]).exists()  # scratch space is removed
-    assert "status: ok" in result.log and worker.kernel.replaced == 0
+    assert result.log == "status: ok"
 
 
-def test_no_summary_fails_with_the_fix(worker):
-    worker.notebook = lambda out, executed: (out / "finance.pptx").write_bytes(b"deck")
-    result = jobs.render_service(job())
-    assert not result.ok
+def test_no_summary_fails_with_the_fix(kernel_side):
+    kernel_side.notebook = lambda out, executed: (out / "finance.pptx").write_bytes(b"deck")
+    result, fresh = kernel_side.build(job())
+    assert not result.ok and not fresh
     assert result.error.startswith("the notebook wrote no summary.json: its last cell must call")
     assert list(result.files) == ["finance.ipynb"]  # the executed notebook, for debugging
     assert "status: failed" in result.log
 
 
-def test_two_decks_fail(worker):
+def test_two_decks_fail(kernel_side):
     def two_decks(out, executed):
         writes_report(out, executed)
         (out / "other.pptx").write_bytes(b"deck")
 
-    worker.notebook = two_decks
-    result = jobs.render_service(job())
+    kernel_side.notebook = two_decks
+    result, _ = kernel_side.build(job())
     assert (result.ok, result.error) == (False, "the notebook wrote 2 decks, not one")
 
 
-def test_a_summary_of_another_service_fails(worker):
-    worker.notebook = writes_report
-    result = jobs.render_service(job("Adult Social Care"))
+def test_a_summary_of_another_service_fails(kernel_side):
+    kernel_side.notebook = writes_report
+    result, _ = kernel_side.build(job("Adult Social Care"))
     assert result.error == (
         "the notebook built Finance 2024/25 Q1 (run r1), not Adult Social Care 2024/25 Q1 (run r1)"
     )
 
 
-def test_a_failing_cell_is_named(worker):
+def test_a_failing_cell_is_named(kernel_side):
     def fails(out, executed):
         raise PapermillExecutionError(6, 6, "boom()", "RuntimeError", "analyst cell broke",
                                       ["\x1b[31mTraceback\x1b[0m", "line 1"])  # fmt: skip
 
-    worker.notebook = fails
-    result = jobs.render_service(job())
+    kernel_side.notebook = fails
+    result, fresh = kernel_side.build(job())
     assert (result.ok, result.failed_cell) == (False, 7)
     assert result.error == "cell 7: RuntimeError: analyst cell broke"
     assert "Traceback\nline 1" in result.log and "\x1b" not in result.log
     assert list(result.files) == ["finance.ipynb"]
-    assert worker.kernel.replaced == 0  # the kernel is fine: it ran the failing cell
+    assert not fresh  # the kernel is fine: it ran the failing cell
 
 
-def test_a_cell_past_its_timeout_replaces_the_kernel(worker):
-    def hangs(out, executed):
-        err = CellTimeoutError("timed out")
-        err.kpitools_cell = 3
-        raise err
-
-    worker.notebook = hangs
-    result = jobs.render_service(job(timeout=5))
-    assert result.error == "cell 3: did not finish within 5 s (CellTimeoutError)"
-    assert result.failed_cell == 3 and worker.kernel.replaced == 1
-
-
-def test_a_dead_kernel_is_replaced(worker):
-    def dies(out, executed):
-        raise DeadKernelError("gone")
-
-    worker.notebook = dies
-    result = jobs.render_service(job())
-    assert result.error == "a cell: the kernel died (DeadKernelError)"
-    assert result.failed_cell is None and worker.kernel.replaced == 1
-
-
-def test_any_other_error_is_reported_and_the_kernel_replaced(worker):
+def test_any_other_error_is_reported_and_the_kernel_replaced(kernel_side):
     def breaks(out, executed):
         raise OSError("disk full")
 
-    worker.notebook = breaks
-    result = jobs.render_service(job())
+    kernel_side.notebook = breaks
+    result, fresh = kernel_side.build(job())
     assert result.error == "OSError: disk full"
-    assert "Traceback" in result.log and worker.kernel.replaced == 1
+    assert "Traceback" in result.log and fresh
+
+
+# -- the worker's side: render_service with a fake kernel ---------------------------------------
+class FakeKernel:
+    """Answers as the kernel would, or fails as ``failure`` says."""
+
+    def __init__(self, answer=None, failure=None):
+        self.answer = answer
+        self.failure = failure
+        self.replaced = 0
+        self.requests: list[tuple] = []
+        self.pid = None
+
+    def ready(self):
+        return self
+
+    def render(self, request, timeout):
+        self.requests.append((request, timeout))
+        if self.failure is not None:
+            raise self.failure
+        return self.answer
+
+    def replace(self):
+        self.replaced += 1
+
+
+@pytest.fixture
+def fake_kernel(monkeypatch):
+    kernel = FakeKernel()
+    monkeypatch.setattr(jobs, "_kernel", lambda cwd: kernel)
+    return kernel
+
+
+def test_the_kernels_answer_is_the_result_with_the_jobs_log(fake_kernel):
+    answer = jobs.ServiceResult("Finance", "finance", ok=True, files={"finance.pptx": b"deck"},
+                                log="status: ok")  # fmt: skip
+    fake_kernel.answer = (answer, False)
+    result = jobs.render_service(job(timeout=7))
+    assert result.ok and result.files == {"finance.pptx": b"deck"}
+    assert result.log == f"service: Finance\nquarter: {QUARTER}\nrun id: r1\nstatus: ok\n"
+    assert result.worker == f"pid {os.getpid()}" and result.seconds > 0
+    [(request, timeout)] = fake_kernel.requests
+    sent, data_dir, config, notebook, scratch = request
+    assert (sent.bundle, data_dir, config, notebook, timeout) == (
+        None, str(EXAMPLE), str(COUNCIL_CONFIG), "cpr.ipynb", 7)  # fmt: skip
+    assert not Path(scratch).exists()  # the notebook's scratch folder is removed
+    assert fake_kernel.replaced == 0
+
+
+def test_a_kernel_whose_state_is_unknown_is_replaced(fake_kernel):
+    fake_kernel.answer = (jobs.ServiceResult("Finance", "finance", error="OSError: x"), True)
+    assert jobs.render_service(job()).error == "OSError: x"
+    assert fake_kernel.replaced == 1
+
+
+def test_a_cell_past_its_timeout_replaces_the_kernel(fake_kernel):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    fake_kernel.failure = CellTimeoutError("timed out", 3, notebook)
+    result = jobs.render_service(job(timeout=5))
+    assert result.error == "cell 3: did not finish within 5 s (CellTimeoutError)"
+    assert result.failed_cell == 3 and fake_kernel.replaced == 1
+    assert list(result.files) == ["finance.ipynb"]  # as far as it got
+    assert "status: failed" in result.log
+
+
+def test_a_dead_kernel_is_replaced(fake_kernel):
+    fake_kernel.failure = DeadKernelError("gone", None, None)
+    result = jobs.render_service(job())
+    assert result.error == "a cell: the kernel died (DeadKernelError)"
+    assert result.failed_cell is None and fake_kernel.replaced == 1
+    assert result.files == {}  # it died before the notebook started
+
+
+def test_a_kernel_that_does_not_start_fails_the_job(fake_kernel):
+    fake_kernel.failure = KernelError("the kernel did not start within 120 s")
+    result = jobs.render_service(job())
+    assert (result.ok, result.error) == (False, "the kernel did not start within 120 s")
+    assert fake_kernel.replaced == 1

@@ -9,23 +9,22 @@ import pytest
 import kpitools
 from kpitools.batch import jobs
 from kpitools.batch.jobs import ServiceJob
-from kpitools.batch.kernels import ENGINE, WarmKernel
 from kpitools.batch.portable import default_notebook
+from kpitools.batch.shell import ENGINE, NotebookShell
 from kpitools.report import export
 from tests.conftest import COUNCIL_CONFIG, EXAMPLE, QUARTER
 
-pytestmark = pytest.mark.slow  # a real kernel
+pytestmark = pytest.mark.slow  # the whole CPR notebook, twice
 
 
 @pytest.fixture(scope="module")
-def kernel():
-    warm = WarmKernel(cwd=default_notebook().parent)
-    warm.start()
-    yield warm
-    warm.shutdown()
+def shell():
+    """The kernel's shell, in this process (a kernel process runs one the same way)."""
+    yield NotebookShell.instance()
+    NotebookShell.clear_instance()
 
 
-def test_the_notebook_from_memory_is_published_as_papermills_file_would_be(kernel, tmp_path):
+def test_the_notebook_from_memory_is_published_as_papermills_file_would_be(shell, tmp_path):
     notebook = str(default_notebook())
     job = ServiceJob(service="Finance", slug="finance", quarter=QUARTER, report_date="",
                      run_id="r1", data_dir=str(EXAMPLE), config=str(COUNCIL_CONFIG),
@@ -34,13 +33,13 @@ def test_the_notebook_from_memory_is_published_as_papermills_file_would_be(kerne
     ours.mkdir()
     executed = ours / "finance.ipynb"
     nb = jobs._execute(notebook, executed, job.parameters(job.data_dir, job.config, str(ours)),
-                       kernel.ready(), 600)  # fmt: skip
+                       shell)  # fmt: skip
     assert not executed.exists()  # a notebook that ran is not written
     theirs = tmp_path / "theirs"
     theirs.mkdir()
     papermill.execute_notebook(notebook, str(theirs / "finance.ipynb"), engine_name=ENGINE,
                                parameters=job.parameters(job.data_dir, job.config, str(theirs)),
-                               warm=kernel.ready(), kernel_name="python3", progress_bar=False,
+                               shell=shell, kernel_name="python3", progress_bar=False,
                                request_save_on_cell_execute=False,
                                cwd=str(Path(notebook).parent))  # fmt: skip
     filed = json.loads((theirs / "finance.ipynb").read_bytes())
@@ -58,7 +57,7 @@ def test_the_notebook_from_memory_is_published_as_papermills_file_would_be(kerne
                for cell in published["cells"] for o in cell.get("outputs", []))  # fmt: skip
 
 
-def test_a_failed_cell_is_written_with_papermills_marks(kernel, tmp_path):
+def test_a_failed_cell_is_written_with_papermills_marks(shell, tmp_path):
     broken = tmp_path / "broken.ipynb"
     nb = json.loads(default_notebook().read_text(encoding="utf-8"))
     nb["cells"].insert(5, {"cell_type": "code", "execution_count": None, "id": "boom",
@@ -70,6 +69,6 @@ def test_a_failed_cell_is_written_with_papermills_marks(kernel, tmp_path):
                   "output_dir": str(executed.parent), "council_config": str(COUNCIL_CONFIG),
                   "report_date": "", "run_id": "r1"}  # fmt: skip
     with pytest.raises(papermill.PapermillExecutionError, match="ZeroDivisionError"):
-        jobs._execute(str(broken), executed, parameters, kernel.ready(), 600)
+        jobs._execute(str(broken), executed, parameters, shell)
     written = json.loads(executed.read_bytes())
     assert "An Exception was encountered" in "".join(written["cells"][0]["source"])

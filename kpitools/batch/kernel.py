@@ -1,0 +1,116 @@
+"""The batch's kernel: a process of its own that runs whole notebooks, one after another.
+
+A batch worker starts one (:class:`kpitools.batch.kernels.WarmKernel`) and sends it each
+service's job. The kernel runs the notebook through papermill's steps, its cells in IPython
+(:class:`~kpitools.batch.shell.NotebookShell`, papermill's engine
+:data:`~kpitools.batch.shell.ENGINE`), then
+builds the HTML report and the published notebook, and sends back the files. Starting a
+process and importing pandas, plotly and python-pptx costs more than building a deck, so the
+kernel stays up; its namespace is reset before every notebook, so a notebook sees what a
+fresh kernel would.
+
+It tells the worker each cell as it starts and each cell's outputs as it ends: a cell that
+runs past its time limit is named and the kernel killed, and a cell that ends the process
+(``os._exit``, a crash in a library) is named, with the notebook as far as it got. The kernel
+talks over its standard input and output, which a cell never sees: its own text, and any a
+library writes to the process's file descriptors, goes nowhere.
+
+The reset clears the notebook's variables, not the state of imported modules: an analyst cell
+that changes library settings (``pd.set_option``, plotly defaults) should set them back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import struct
+import sys
+from typing import IO, Any
+
+_HEADER = struct.Struct("!Q")
+
+
+def send(stream: IO[bytes], message: tuple[Any, ...]) -> None:
+    """Write one message (a pickled tuple, its length first) and flush it."""
+    blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(blob)) + blob)
+    stream.flush()
+
+
+def receive(stream: IO[bytes]) -> tuple[Any, ...]:
+    """Read one message; EOFError when the other side is gone."""
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError("the other side has closed")
+    (size,) = _HEADER.unpack(header)
+    blob = stream.read(size)
+    if len(blob) < size:
+        raise EOFError("the other side has closed")
+    message = pickle.loads(blob)
+    if not isinstance(message, tuple) or not message:
+        raise EOFError(f"not a message: {type(message).__name__}")
+    return message
+
+
+#: Imported before the first notebook: what every CPR notebook needs.
+_WARM_UP = ("kpitools", "kpitools.report.charts", "kpitools.report.fragments", "plotly.io",
+            "kpitools.report.export", "kpitools.batch.jobs")  # fmt: skip
+
+
+def _plain(output: dict[str, Any]) -> dict[str, Any]:
+    """An output as plain dicts (the worker reads it without nbformat)."""
+    return {k: dict(v) if isinstance(v, dict) else v for k, v in output.items()}
+
+
+def main() -> None:
+    """The kernel process: answer the worker (its parent) until it says stop or is gone."""
+    import importlib
+
+    from kpitools.batch.scratch import die_with_parent, use_batch_scratch
+
+    parent = int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid()
+    die_with_parent(signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)  # the worker died before the request was made
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
+    use_batch_scratch()
+    # The worker's messages come on stdin and go back on stdout; the process's own file
+    # descriptors 0-2 then point nowhere, so nothing a cell or a library writes reaches them.
+    incoming = os.fdopen(os.dup(0), "rb")
+    outgoing = os.fdopen(os.dup(1), "wb")
+    nowhere = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(nowhere, fd)
+    # What a Jupyter kernel gives a cell: matplotlib draws inline, plotly figures show as
+    # plotly's own output (the HTML report draws them with its one copy of plotly.js).
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    os.environ.setdefault("PLOTLY_RENDERER", "plotly_mimetype")
+
+    from kpitools.batch.jobs import build_reports
+    from kpitools.batch.shell import NotebookShell
+
+    for name in _WARM_UP:
+        importlib.import_module(name)
+    shell = NotebookShell.instance()
+    send(outgoing, ("ready", os.getpid()))
+    while True:
+        try:
+            message = receive(incoming)
+        except EOFError:
+            break
+        if message[0] != "render":
+            break
+        result = build_reports(
+            *message[1:],
+            shell=shell,
+            on_cell=lambda index: send(outgoing, ("cell", index)),
+            on_outputs=lambda index, cell: send(
+                outgoing,
+                ("outputs", index, [_plain(o) for o in cell.outputs], cell.execution_count),
+            ),
+            on_notebook=lambda nb: send(outgoing, ("notebook", json.loads(json.dumps(nb)))),
+        )
+        send(outgoing, ("result", result))
+    os._exit(0)

@@ -1,0 +1,122 @@
+"""The batch's kernel process, from its worker's side: warm between notebooks, and a cell that
+ends it or runs too long named, with the notebook as far as it got."""
+
+import json
+import os
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from kpitools.batch.jobs import ServiceJob
+from kpitools.batch.kernels import CellTimeoutError, DeadKernelError, WarmKernel
+from tests.conftest import COUNCIL_CONFIG, EXAMPLE, QUARTER
+
+pytestmark = pytest.mark.slow  # kernel processes
+
+
+def notebook(tmp_path: Path, *sources: str) -> Path:
+    cells = [nbformat.v4.new_code_cell("service = ''", metadata={"tags": ["parameters"]})]
+    cells += [nbformat.v4.new_code_cell(source) for source in sources]
+    for number, cell in enumerate(cells):
+        cell["id"] = f"cell-{number}"
+    path = tmp_path / "test.ipynb"
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": kernelspec}),
+                   path)  # fmt: skip
+    return path
+
+
+def request(tmp_path: Path, path: Path) -> tuple:
+    job = ServiceJob(service="Finance", slug="finance", quarter=QUARTER, report_date="",
+                     run_id="r1", data_dir=str(EXAMPLE), config=str(COUNCIL_CONFIG),
+                     notebook=str(path))  # fmt: skip
+    scratch = tempfile.mkdtemp(dir=tmp_path)  # each job's own, as the worker makes it
+    return (job, job.data_dir, job.config, job.notebook, scratch)
+
+
+@pytest.fixture
+def kernel(tmp_path):
+    warm = WarmKernel(cwd=tmp_path)
+    yield warm
+    warm.shutdown()
+
+
+def test_a_kernel_stays_warm_and_each_notebook_starts_afresh(kernel, tmp_path):
+    path = notebook(tmp_path, "import os\nprint(os.getpid())", "left = service", "1 / 0")
+    first, fresh = kernel.ready().render(request(tmp_path, path), 60)
+    pid = kernel.pid
+    assert not fresh and first.error == "cell 5: ZeroDivisionError: division by zero"
+    # The failed notebook comes back for debugging, as papermill marks it.
+    published = json.loads(first.files["finance.ipynb"])
+    assert "An Exception was encountered" in "".join(published["cells"][0]["source"])
+    [printed] = [c for c in published["cells"] if "print(os.getpid())" in "".join(c["source"])]
+    assert printed["outputs"][0]["text"] == [f"{pid}\n"]
+    path = notebook(tmp_path, "print(service, 'left' in dir())")
+    second, _ = kernel.ready().render(request(tmp_path, path), 60)
+    assert kernel.pid == pid  # the same process
+    published = json.loads(second.files["finance.ipynb"])
+    assert published["cells"][2]["outputs"][0]["text"] == ["Finance False\n"]
+    assert published["cells"][2]["execution_count"] == 3  # counted from 1 again
+
+
+def test_a_cell_that_ends_the_kernel_is_named_with_the_notebook_so_far(kernel, tmp_path):
+    path = notebook(tmp_path, "print('before')", "import os\nos._exit(3)", "print('never')")
+    with pytest.raises(DeadKernelError) as caught:
+        kernel.ready().render(request(tmp_path, path), 60)
+    assert caught.value.cell == 4  # 1-based, after papermill's injected parameters
+    cells = caught.value.notebook["cells"]
+    assert cells[2]["outputs"] == [{"output_type": "stream", "name": "stdout",
+                                    "text": "before\n"}]  # fmt: skip
+    assert cells[4]["outputs"] == []
+
+
+def test_a_cell_past_its_time_limit_kills_the_kernel_and_is_named(kernel, tmp_path):
+    path = notebook(tmp_path, "x = 1", "import time\ntime.sleep(600)")
+    kernel.ready()
+    pid = kernel.pid
+    started = time.monotonic()
+    with pytest.raises(CellTimeoutError) as caught:
+        kernel.render(request(tmp_path, path), 2)
+    assert 2 <= time.monotonic() - started < 10
+    assert caught.value.cell == 4
+    assert caught.value.notebook["cells"][2]["execution_count"] == 3
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        kernel.shutdown()  # reaps it
+        time.sleep(0.1)
+    assert not Path(f"/proc/{pid}").exists()
+
+
+def test_a_kernel_leaves_when_its_worker_is_gone(tmp_path):
+    """A worker killed outright (no chance to stop its kernel): the kernel ends too."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time\n"
+        "from kpitools.batch.kernels import WarmKernel\n"
+        "k = WarmKernel(); k.ready(); print(k.pid, flush=True); time.sleep(600)\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+    ) as worker:
+        kernel_pid = int(worker.stdout.readline())
+        assert Path(f"/proc/{kernel_pid}").exists()
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _running(kernel_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(kernel_pid)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
