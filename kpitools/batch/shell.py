@@ -199,7 +199,7 @@ class NotebookShell(InteractiveShell):
 
         config = Config()
         config.HistoryManager.hist_file = ":memory:"
-        super().__init__(config=config, **kwargs)  # type: ignore[no-untyped-call]
+        super().__init__(config=config, **kwargs)
         self._cell = _Cell()
         self.display_pub.cell = self._cell  # type: ignore[attr-defined]
         self.failed = False
@@ -229,7 +229,7 @@ class NotebookShell(InteractiveShell):
         outputs = self._cell.start()
         self.failed = False
         with self._streams():
-            result = self.run_cell(source, store_history=True, silent=False)  # type: ignore[no-untyped-call]
+            result = self.run_cell(source, store_history=True, silent=False)
         failed = self.failed or not result.success
         count = self.execution_count - 1 if source.strip() else None
         return outputs, count, failed
@@ -245,11 +245,11 @@ class NotebookShell(InteractiveShell):
 
     def new_notebook(self) -> None:
         """Forget the last notebook: its variables, its outputs and its execution count."""
-        self.reset(new_session=True)  # type: ignore[no-untyped-call]
+        self.reset(new_session=True)
         self._cell.displays.clear()
 
 
-class ShellEngine(Engine):  # type: ignore[misc]
+class ShellEngine(Engine):
     """papermill's engine for a notebook run in this process's
     :class:`~kpitools.batch.shell.NotebookShell` (passed as ``shell=``).
 
