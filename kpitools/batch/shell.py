@@ -59,6 +59,12 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=json_default, ensure_ascii=False))
 
 
+def _plain_data(data: dict[str, Any]) -> dict[str, Any]:
+    """A display's data by MIME type, as JSON gives it back: text (most of it, and the
+    largest) is text already."""
+    return {str(k): v if type(v) is str else _plain(v) for k, v in data.items()}
+
+
 class _Cell:
     """The outputs of the cell being run, with nbclient's rules for clearing and updating."""
 
@@ -137,7 +143,7 @@ class _DisplayPublisher(DisplayPublisher):
         **kwargs: Any,
     ) -> None:
         display_id = str((transient or {}).get("display_id", ""))
-        data, metadata = _plain(data), _plain(metadata or {})
+        data, metadata = _plain_data(data), _plain(metadata or {})
         if update:  # a display handle's update: every output shown with its id changes
             for output in self.cell.displays.get(display_id, []):
                 output["data"], output["metadata"] = NotebookNode(data), NotebookNode(metadata)
@@ -161,7 +167,7 @@ class _DisplayHook(DisplayHook):
         self._output["execution_count"] = self.prompt_count
 
     def write_format_data(self, format_dict: dict[str, Any], md_dict: Any = None) -> None:
-        self._output["data"] = NotebookNode(_plain(format_dict))
+        self._output["data"] = NotebookNode(_plain_data(format_dict))
         self._output["metadata"] = NotebookNode(_plain(md_dict or {}))
 
     def finish_displayhook(self) -> None:

@@ -66,19 +66,22 @@ def target_reviews(
     if upto is not None:
         calendar = dataset.calendar
         end = calendar.last_month(upto)
-        rows = rows[
-            rows["period"].map(lambda p: calendar.last_month(calendar.parse(p)) <= end).astype(bool)
-        ]
+        # Each distinct period's last month found once, not once a row.
+        ends = {p: calendar.last_month(calendar.parse(p)) <= end for p in rows["period"].unique()}
+        rows = rows[rows["period"].map(ends).astype(bool)]
+    variance = rows["variance_pct"].to_numpy(dtype=float)
+    statuses = rows["status"].to_numpy(dtype=object)
+    polarities = rows["polarity"].to_numpy(dtype=object)
     out = {}
-    for measure_id, group in rows.groupby("measure_id", sort=False):
-        polarity = Polarity(str(group["polarity"].iloc[0]))
+    # Each measure's rows by position (in order), read from plain arrays: a measure's rows as
+    # a frame of their own cost more than the rule.
+    groups = rows.groupby("measure_id", sort=False).indices
+    for measure_id, positions in sorted(groups.items(), key=lambda group: group[1][0]):
+        polarity = Polarity(str(polarities[positions[0]]))
         if polarity is Polarity.NEUTRAL:
             continue
         sign = 1.0 if polarity is Polarity.UP else -1.0
-        kinds = [
-            _kind(sign * float(v), str(s), margin)
-            for v, s in zip(group["variance_pct"], group["status"], strict=True)
-        ]
+        kinds = [_kind(sign * float(variance[i]), str(statuses[i]), margin) for i in positions]
         latest = kinds[-1] if kinds else ""
         if not latest:
             continue

@@ -1077,17 +1077,18 @@ def _xmr_charts(
         if not upto:
             continue
         chart = series.chart(dataset.config.spc_run_length, upto)
+        # Column by column (numpy's floats as Python's), then point by point.
         points = tuple(
-            (
-                calendar.label(series.periods[i]),
-                float(chart.values[i]),
-                float(chart.mean[i]),
-                float(chart.lower[i]),
-                float(chart.upper[i]),
-                chart.variation[i].value,
-                chart.side[i],
+            zip(
+                [calendar.label(p) for p in series.periods[:upto]],
+                chart.values[:upto].tolist(),
+                chart.mean[:upto].tolist(),
+                chart.lower[:upto].tolist(),
+                chart.upper[:upto].tolist(),
+                [v.value for v in chart.variation[:upto]],
+                chart.side[:upto],
+                strict=True,
             )
-            for i in range(upto)
         )
         out[measure_id] = (points, chart.side[-1], tuple(r.value for r in chart.rules[-1]))
     return out
