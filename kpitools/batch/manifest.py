@@ -18,6 +18,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from kpitools.core.files import json_text
+
 PACKAGES = ("kpitools", "pandas", "python-pptx", "plotly", "papermill", "nbconvert", "nbclient",
             "ipykernel", "XlsxWriter")  # fmt: skip
 MANIFEST = "manifest.json"
@@ -95,4 +97,4 @@ def json_object(blob: bytes) -> dict[str, Any]:
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
-    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return (json_text(manifest, indent=2) + "\n").encode()

@@ -14,13 +14,12 @@ pieces as its buffer happens to be flushed).
 
 from __future__ import annotations
 
-import json
-import math
 import os
 from importlib import resources
-from json.encoder import encode_basestring  # the C function, where there is one
 from pathlib import Path
 from typing import Any
+
+from kpitools.core.files import json_text
 
 SHIPPED_NOTEBOOK = "kpitools:cpr.ipynb"
 NOTEBOOK_NAME = "cpr.ipynb"
@@ -97,107 +96,7 @@ def portable_notebook(
         record["input_path"] = input_path
         record["output_path"] = output_path
         record["parameters"] = parameters
-    return (notebook_json(nb) + "\n").encode("utf-8")
-
-
-def notebook_json(value: Any) -> str:
-    """``json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False)`` - how nbformat
-    writes a notebook - character for character, in half the time.
-
-    The standard library indents in pure Python, a token at a time; a notebook of charts is
-    mostly lists of numbers and of lines of text, which are written here a list at a time
-    (its items by the C encoder). Anything else is written item by item as ``json`` would.
-    """
-    out: list[str] = []
-    _write_json(value, 0, out)
-    return "".join(out)
-
-
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
-def _write_json(value: Any, level: int, out: list[str]) -> None:
-    text = _json_scalar(value)
-    if text is not None:
-        out.append(text)
-        return
-    inner = "\n" + " " * (level + 1)
-    end = "\n" + " " * level
-    if isinstance(value, dict):
-        if not value:
-            out.append("{}")
-            return
-        separator = "{" + inner
-        for key, item in sorted(value.items()):
-            out.append(separator + encode_basestring(_json_key(key)) + ": ")
-            separator = "," + inner
-            _write_json(item, level + 1, out)
-        out.append(end + "}")
-        return
-    if not value:
-        out.append("[]")
-        return
-    first = type(value[0])
-    if first is str and all(type(item) is str for item in value):  # lines of text
-        out.append("[" + inner + ("," + inner).join(map(encode_basestring, value)) + end + "]")
-        return
-    if first is float or first is int:  # numbers (a chart's data), if nothing else is in it
-        compact = _compact(value)
-        if '"' not in compact and "[" not in compact[1:] and "{" not in compact:
-            out.append("[" + inner + compact[1:-1].replace(",", "," + inner) + end + "]")
-            return
-    separator = "[" + inner
-    for item in value:
-        out.append(separator)
-        separator = "," + inner
-        _write_json(item, level + 1, out)
-    out.append(end + "]")
-
-
-def _json_scalar(value: Any) -> str | None:
-    """A number, text, true, false or null as ``json`` writes it; None for a container."""
-    kind = type(value)
-    if kind is str:
-        return encode_basestring(value)
-    if kind is float:
-        return _json_float(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if kind is int:
-        return int.__repr__(value)
-    if isinstance(value, str):
-        return encode_basestring(value)
-    if isinstance(value, dict | list | tuple):
-        return None
-    if isinstance(value, int):
-        return int.__repr__(value)
-    if isinstance(value, float):
-        return _json_float(value)
-    raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
-
-
-def _json_float(value: float) -> str:
-    if value != value:
-        return "NaN"
-    if value in (math.inf, -math.inf):
-        return "Infinity" if value > 0 else "-Infinity"
-    return float.__repr__(value)
-
-
-def _json_key(key: Any) -> str:
-    if isinstance(key, str):
-        return key
-    if key is True or key is False or key is None:
-        return {True: "true", False: "false", None: "null"}[key]
-    if isinstance(key, float):
-        return _json_float(key)
-    if isinstance(key, int):
-        return int.__repr__(key)
-    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+    return (json_text(nb) + "\n").encode("utf-8")
 
 
 def _joined_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:

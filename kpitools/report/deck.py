@@ -316,6 +316,11 @@ class DeckBuilder:
         except Exception as err:  # python-pptx raises several types for a bad file
             raise KpiToolsError(f"template {self.template} cannot be opened: {err}") from None
         self.layout = self._layout(config.layouts.content)
+        self.layout_titles = [
+            ph
+            for ph in self.layout.iter_cloneable_placeholders()
+            if ph.placeholder_format.type in (1, 3)
+        ]
         self._remove_existing_slides()
         width = int(self.prs.slide_width or 0) / EMU_PER_INCH
         height = int(self.prs.slide_height or 1) / EMU_PER_INCH
@@ -368,10 +373,14 @@ class DeckBuilder:
 
     # -- slides ---------------------------------------------------------------------------
     def new_slide(self, title: str) -> Slide:
-        slide: Slide = self.prs.slides.add_slide(self.layout)
-        for placeholder in list(slide.placeholders):
-            if placeholder.placeholder_format.type not in (1, 3):  # keep only the title
-                placeholder._element.getparent().remove(placeholder._element)
+        # python-pptx's add_slide, cloning only the layout's title placeholder (the others
+        # would be removed again): the same slide, without a search of its shapes for each.
+        slides: Any = self.prs.slides
+        added: tuple[str, Slide] = slides.part.add_slide(self.layout)
+        rid, slide = added
+        for placeholder in self.layout_titles:
+            slide.shapes.clone_placeholder(placeholder)
+        slides._sldIdLst.add_sldId(rid)
         heading: Any = slide.shapes.title  # the layout has one (checked when picked)
         left, top, width, height = self.title_band
         if self.config.logo is not None:

@@ -18,7 +18,7 @@ from pydantic import ConfigDict, TypeAdapter, with_config
 from pydantic import ValidationError as PydanticError
 
 from kpitools._version import __version__
-from kpitools.core.files import write_atomic
+from kpitools.core.files import json_text, write_atomic
 from kpitools.report.matrix import MatrixRow
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ class ReportSummary:
 
     def to_json(self) -> bytes:
         data = {"format": FORMAT, **asdict(self)}
-        return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        return (json_text(data) + "\n").encode()
 
     @classmethod
     def from_json(cls, blob: bytes) -> ReportSummary:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from kpitools.core.model import RAG, Direction, Scale, Unit
 
@@ -32,6 +33,13 @@ def format_value(value: float, unit: str, *, signed: bool = False, scale: str = 
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    return _formatted(value, unit, signed, scale)
+
+
+@lru_cache(maxsize=8192)
+def _formatted(value: float, unit: str, signed: bool, scale: str) -> str:
+    """:func:`format_value` of a number: a report writes the same few numbers many times
+    over (a chart's mean and limits at every point, in its data table and hover text)."""
     sign = "+" if signed and value > 0 else ""
     magnitude = abs(value)
     minus = "-" if value < 0 else ""
