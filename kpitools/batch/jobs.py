@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kpitools.batch.scratch import PREFIX as SCRATCH_PREFIX
-from kpitools.batch.scratch import sweep
+from kpitools.batch.scratch import scratch_folder, sweep
 
 if TYPE_CHECKING:
     from kpitools.report.summary import ReportSummary
@@ -173,8 +173,11 @@ def _resolve(job: ServiceJob) -> tuple[str, str, str]:
     return str(root / job.bundle.data_dir), config, str(root / job.bundle.notebook)
 
 
-def render_service(job: ServiceJob) -> ServiceResult:
-    """Run the CPR notebook for one service in this worker's kernel and collect its files.
+def render_service(job: ServiceJob, kernel: Any = None) -> ServiceResult:
+    """Run the CPR notebook for one service in a kernel and collect its files.
+
+    ``kernel`` is the worker's (:class:`~kpitools.batch.kernels.WarmKernel`); without one,
+    this process's own, started on first use (a Dask worker's).
 
     Never raises for a notebook's failure: a failing cell, a kernel that dies or a cell
     running past ``job.timeout`` seconds come back as a failed result naming the cell, with
@@ -186,10 +189,15 @@ def render_service(job: ServiceJob) -> ServiceResult:
     started = time.perf_counter()
     log = [f"service: {job.service}", f"quarter: {job.quarter}", f"run id: {job.run_id}"]
     data_dir, config, notebook = _resolve(job)
-    kernel = _kernel(Path(notebook).parent)
-    # Named for this process, so a folder a killed worker leaves is swept (batch/scratch.py).
+    own = kernel is None  # this process is the worker: its memory counts as the worker's
+    if kernel is None:
+        kernel = _kernel(Path(notebook).parent)
+    # Named for this process, so a folder a killed batch or worker leaves is swept, in the
+    # batch's scratch folder where there is one (batch/scratch.py).
     prefix = f"{SCRATCH_PREFIX}{os.getpid()}-{job.slug}-"
-    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as scratch:
+    with tempfile.TemporaryDirectory(
+        prefix=prefix, dir=scratch_folder(), ignore_cleanup_errors=True
+    ) as scratch:
         request = (replace(job, bundle=None), data_dir, config, notebook, scratch)
         try:
             answer: tuple[ServiceResult, bool] = kernel.ready().render(request, job.timeout)
@@ -215,7 +223,7 @@ def render_service(job: ServiceJob) -> ServiceResult:
             result.log = "\n".join(["status: failed", result.error])
     result.worker = f"pid {os.getpid()}"
     result.seconds = time.perf_counter() - started
-    result.peak_rss_mb = _peak_memory(kernel)
+    result.peak_rss_mb = _peak_memory(kernel, own)
     result.log = "\n".join([*log, result.log]) + "\n"
     return result
 
@@ -373,21 +381,25 @@ def _summary_of(path: Path, job: ServiceJob) -> tuple[bytes, ReportSummary]:
     return blob, summary
 
 
-def _peak_memory(kernel: Any) -> dict[str, float]:
-    """Peak resident memory (MB) of this worker process and of its kernel, where known.
+def _peak_memory(kernel: Any, own: bool) -> dict[str, float]:
+    """Peak resident memory (MB) of the kernel and, where this process is the worker (not the
+    batch process looking after kernels), of this process, where known.
 
-    Read from ``/proc`` (``VmHWM``), which counts this process's own pages only: the
-    ``getrusage`` figure also counts the batch process this one was forked from.
+    Read from ``/proc`` (``VmHWM``), which counts a process's own pages only: the
+    ``getrusage`` figure also counts the process this one was forked from.
     """
     peaks: dict[str, float] = {}
-    for name, pid in (("worker", "self"), ("kernel", getattr(kernel, "pid", None))):
-        peak = _high_water_mb(pid) if pid else None
-        if peak is not None:
-            peaks[name] = peak
-    if "worker" not in peaks:  # no /proc (not Linux)
-        import resource
+    pid = getattr(kernel, "pid", None)
+    peak = _high_water_mb(pid) if pid else None
+    if peak is not None:
+        peaks["kernel"] = peak
+    if own:
+        peak = _high_water_mb("self")
+        if peak is None:  # no /proc (not Linux)
+            import resource
 
-        peaks["worker"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+            peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        peaks["worker"] = peak
     return peaks
 
 
@@ -400,23 +412,3 @@ def _high_water_mb(pid: int | str) -> float | None:
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
     return None
-
-
-def shutdown_worker() -> None:
-    """Stop this process's kernel (batch executors call it when they finish)."""
-    global _KERNEL
-    if _KERNEL is not None:
-        _KERNEL.shutdown()
-        _KERNEL = None
-
-
-def kill_kernel() -> None:
-    """Kill this worker's kernel at once: the worker is being stopped (by a signal, so
-    nothing slower than a kill is safe here)."""
-    if _KERNEL is not None:
-        _KERNEL.kill()
-
-
-def warm_up(notebook_dir: str) -> None:
-    """Start this worker's kernel ahead of its first notebook."""
-    _kernel(Path(notebook_dir)).ready()

@@ -9,6 +9,7 @@ notebook starts a new kernel.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import queue
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 #: How long a new kernel may take to import what a notebook needs and say it is ready.
@@ -55,6 +57,7 @@ class WarmKernel:
         self.cwd = str(cwd) if cwd else None
         self.process: subprocess.Popen[bytes] | None = None
         self._messages: queue.Queue[tuple[Any, ...] | None] = queue.Queue()
+        self._started = False  # it said it is ready
 
     @property
     def pid(self) -> int | None:
@@ -62,9 +65,15 @@ class WarmKernel:
 
     def start(self) -> None:
         """Start the kernel and wait until it has imported what a notebook needs."""
+        self.launch()
+        self.ready()
+
+    def launch(self) -> None:
+        """Start the kernel's process and go on: :meth:`ready` waits for it."""
         from kpitools.batch import kernel
 
         self._messages = queue.Queue()
+        self._started = False
         code = "import kpitools.batch.kernel as kernel; kernel.main()"
         self.process = subprocess.Popen(
             [sys.executable, "-c", code, str(os.getpid())],
@@ -78,22 +87,24 @@ class WarmKernel:
             target=_read, args=(self.process.stdout, self._messages, kernel.receive), daemon=True
         )
         reader.start()
-        try:
-            message = self._messages.get(timeout=START_TIMEOUT)
-        except queue.Empty:
-            message = None
-        if message is None or message[0] != "ready":
-            self.kill()
-            raise KernelError(
-                "the kernel did not start"
-                + ("" if message is not None else f" within {START_TIMEOUT} s")
-            )
 
     def ready(self) -> WarmKernel:
-        """This kernel, started (again) if it is not running."""
+        """This kernel, started (again) if it is not running, once it is ready."""
         if self.process is None or self.process.poll() is not None:
             self.shutdown()
-            self.start()
+            self.launch()
+        if not self._started:
+            try:
+                message = self._messages.get(timeout=START_TIMEOUT)
+            except queue.Empty:
+                message = None
+            if message is None or message[0] != "ready":
+                self.kill()
+                raise KernelError(
+                    "the kernel did not start"
+                    + ("" if message is not None else f" within {START_TIMEOUT} s")
+                )
+            self._started = True
         return self
 
     def render(self, request: tuple[Any, ...], timeout: int | None) -> Any:
@@ -140,14 +151,16 @@ class WarmKernel:
         self.shutdown()
 
     def kill(self) -> None:
-        """End the kernel's process at once."""
+        """End the kernel's process at once (and reap it)."""
         if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(OSError):
                 self.process.kill()
+        self.shutdown()
 
     def shutdown(self) -> None:
         """Stop the kernel: its input closed, it leaves; killed if it does not."""
         process, self.process = self.process, None
+        self._started = False
         if process is None:
             return
         with contextlib.suppress(OSError):
@@ -170,3 +183,34 @@ def _read(stream: Any, messages: queue.Queue[tuple[Any, ...] | None], receive: A
             messages.put(receive(stream))
     except (EOFError, OSError, ValueError):
         messages.put(None)
+
+
+_AHEAD: list[WarmKernel] = []  # started before a run needed them, not yet taken
+
+
+def start_ahead(count: int, cwd: str | Path) -> None:
+    """Start ``count`` kernels now, for a run that will want them once its data is read and
+    its plan made: they import their libraries meanwhile. Kernels a run does not take are
+    killed when this process ends."""
+    if not _AHEAD:
+        atexit.register(kill_ahead)
+    for _ in range(count):
+        kernel = WarmKernel(cwd=cwd)
+        kernel.launch()
+        _AHEAD.append(kernel)
+
+
+def take(cwd: str | Path) -> WarmKernel:
+    """A kernel started ahead in ``cwd`` if there is one, else a new one (started when
+    first made ready)."""
+    for kernel in _AHEAD:
+        if kernel.cwd == str(cwd):
+            _AHEAD.remove(kernel)
+            return kernel
+    return WarmKernel(cwd=cwd)
+
+
+def kill_ahead() -> None:
+    """Kill the kernels started ahead that no run took."""
+    while _AHEAD:
+        _AHEAD.pop().kill()

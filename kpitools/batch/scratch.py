@@ -6,10 +6,9 @@ writes to its temporary folder - lives in one folder, ``<tmp>/kpitools-run-<pid>
 removed when the batch ends however it ends. A batch killed outright (SIGKILL, a power
 cut) cannot remove it: the next batch removes every such folder whose process is gone.
 
-Worker processes ask the operating system to stop them when the batch process dies (Linux's
-``PR_SET_PDEATHSIG``), and stop their kernel as they go; a kernel asks the same of its worker,
-and leaves by itself when its worker's end of their pipe closes. So no worker or kernel
-outlives its batch.
+Kernels ask the operating system to stop them when the process that started them dies
+(Linux's ``PR_SET_PDEATHSIG``), and leave by themselves when its end of their pipe closes. So
+no kernel outlives its batch.
 """
 
 from __future__ import annotations
@@ -18,10 +17,9 @@ import contextlib
 import ctypes
 import os
 import shutil
-import signal
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -92,28 +90,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def in_worker(on_stop: Callable[[], None]) -> None:
-    """In a worker process: temporary files in the batch's scratch folder, and an end with
-    the batch - SIGTERM (sent by the batch, or by the system when the batch dies) runs
-    ``on_stop`` (which stops the kernel) and leaves at once."""
-    use_batch_scratch()
-
-    def stop(signum: int, frame: object) -> None:
-        with contextlib.suppress(Exception):
-            on_stop()
-        os._exit(128 + signum)
-
-    signal.signal(signal.SIGTERM, stop)
-    parent = os.getppid()
-    die_with_parent(signal.SIGTERM)
-    if os.getppid() != parent:  # the batch died before the request was made
-        stop(signal.SIGTERM, None)
+def scratch_folder() -> str | None:
+    """The batch's scratch folder, if this process runs in a batch (its temporary files go
+    there); None elsewhere."""
+    scratch = os.environ.get(SCRATCH_ENV)
+    return scratch if scratch and Path(scratch).is_dir() else None
 
 
 def use_batch_scratch() -> None:
-    """Temporary files of this process (a worker, a kernel) in its batch's scratch folder."""
-    scratch = os.environ.get(SCRATCH_ENV)
-    if scratch and Path(scratch).is_dir():
+    """Temporary files of this process (a kernel) in its batch's scratch folder."""
+    scratch = scratch_folder()
+    if scratch is not None:
         tempfile.tempdir = scratch
 
 

@@ -569,6 +569,7 @@ def run(
     from kpitools.batch.plan import plan_run
     from kpitools.batch.run import check_outputs, run_batch
 
+    _start_kernels(options, notebook, len(set(services)) or options.jobs)
     folder, source = _data_folder(data, db, as_of, Path(out_dir), config_path)
     plan = plan_run(
         folder, chosen, services=services, out_dir=out_dir, config_path=config_path,
@@ -614,6 +615,18 @@ def _batch_settings(jobs: int | None, timeout: int, force: bool, scheduler: str 
     return BatchOptions(jobs=jobs or os.cpu_count() or 1, timeout=timeout, force=force,
                         scheduler=scheduler, pack=pack, pack_pdf=pack_pdf,
                         plotly_js=plotly_js)  # fmt: skip
+
+
+def _start_kernels(options: BatchOptions, notebook: str | None, at_most: int) -> None:
+    """A local run's kernels, started while the data is read and the run planned (they
+    import their libraries meanwhile); a run that stops before it needs them kills them."""
+    if options.scheduler:
+        return
+    from kpitools.batch.kernels import start_ahead
+    from kpitools.batch.portable import default_notebook
+
+    folder = Path(notebook).resolve().parent if notebook else default_notebook().parent
+    start_ahead(min(options.jobs, at_most), folder)
 
 
 def _where(options: BatchOptions) -> str:
@@ -663,6 +676,10 @@ def run_councils(
     from kpitools.contract.councils_file import load_councils
 
     entries = load_councils(councils_file)
+    options = _batch_settings(jobs, timeout, force, scheduler, pack, pack_pdf, plotly_js)
+    if entries:
+        first = entries[0].notebook
+        _start_kernels(options, str(first) if first else None, options.jobs)
     plans, refused = [], []
     for entry in entries:
         try:
@@ -688,7 +705,6 @@ def run_councils(
     if not plans:
         click.echo("No council's inputs could be used; nothing written.", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    options = _batch_settings(jobs, timeout, force, scheduler, pack, pack_pdf, plotly_js)
     check_outputs([plan for _, plan in plans], options.scheduler)
     with _held(Path(out_dir), wait):
         display = BatchDisplay(title=f"{counted(len(plans), 'council')}: CPRs on {_where(options)}")
@@ -1127,5 +1143,8 @@ def main() -> None:
             with contextlib.suppress(Exception):
                 sys.stdout.flush()
                 sys.stderr.flush()
+            if "kpitools.batch.kernels" in sys.modules:  # kernels no run took
+                with contextlib.suppress(Exception):
+                    sys.modules["kpitools.batch.kernels"].kill_ahead()
             os._exit(stop.code)
         raise

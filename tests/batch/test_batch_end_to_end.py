@@ -308,17 +308,19 @@ def test_dask_cluster_survives_a_killed_worker(tmp_path, dask_cluster):
         assert (root / name).read_bytes() == (local / QUARTER / name).read_bytes()
 
 
-def worker_pids(parent: int) -> list[int]:
-    """The batch's worker processes (spawned multiprocessing children)."""
+def kernel_pids(parent: int) -> list[int]:
+    """The batch's kernels (its children running kpitools.batch.kernel)."""
     children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
     return [
         int(pid)
         for pid in children
-        if b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"kpitools.batch.kernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
     ]
 
 
-def test_a_killed_worker_process_does_not_lose_the_batch(tmp_path):
+def test_a_kernel_killed_from_outside_costs_at_most_its_own_service(tmp_path):
+    """As the system's out-of-memory killer might: the service it was building fails, named,
+    and the batch goes on with a new kernel."""
     out = tmp_path / "out"
     batch = subprocess.Popen(command("--out", str(out), "--jobs", "2"), env=ENV,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -326,12 +328,15 @@ def test_a_killed_worker_process_does_not_lose_the_batch(tmp_path):
     root = out / QUARTER
     wait_until(lambda: any(p.is_dir() and not p.name.startswith(".") for p in root.glob("*")),
                batch)  # fmt: skip
-    victims = worker_pids(batch.pid)
-    assert victims and batch.poll() is None
+    victims = kernel_pids(batch.pid)
+    assert len(victims) == 2 and batch.poll() is None
     os.kill(victims[0], signal.SIGKILL)
     _, err = batch.communicate(timeout=600)
-    assert batch.returncode == 0, err
-    assert set(statuses(out).values()) == {"ok"} and len(statuses(out)) == 6
+    services = manifest(out)["services"]
+    failed = {slug: s["error"] for slug, s in services.items() if s["status"] != "ok"}
+    assert len(services) == 6 and len(failed) <= 1, failed
+    assert all("the kernel died (DeadKernelError)" in e for e in failed.values())
+    assert batch.returncode == (1 if failed else 0), err
     assert leftovers(out) == []
 
 

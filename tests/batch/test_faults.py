@@ -81,9 +81,9 @@ def test_a_killed_batch_leaves_no_process_and_the_next_run_sweeps_its_scratch(tm
     batch = subprocess.Popen(command("--out", str(out), "--jobs", "2"), env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              stdin=subprocess.DEVNULL)  # fmt: skip
-    wait_until(lambda: len(kernels(batch.pid)) == 2, batch)  # two workers, each with a kernel
+    # Two workers, each a kernel, and the batch under way (its scratch folder made).
+    wait_until(lambda: len(kernels(batch.pid)) == 2 and len(scratch_folders(tmp)) == 1, batch)
     below = descendants(batch.pid)
-    assert len(scratch_folders(tmp)) == 1
     batch.kill()
     batch.communicate(timeout=30)
     deadline = time.monotonic() + 20

@@ -120,3 +120,19 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_kernels_started_ahead_are_taken_by_the_run_or_killed(tmp_path, monkeypatch):
+    from kpitools.batch import kernels
+
+    monkeypatch.setattr(kernels, "_AHEAD", [])
+    kernels.start_ahead(2, tmp_path)
+    first = kernels.take(tmp_path)
+    assert first.pid is not None  # launched already, importing while the run is planned
+    elsewhere = kernels.take(tmp_path / "other")
+    assert elsewhere.pid is None  # none was started there: a new one, started when ready
+    assert first.ready() is first and first.process.poll() is None
+    [left] = kernels._AHEAD
+    kernels.kill_ahead()  # at exit: what the run did not take
+    assert kernels._AHEAD == [] and left.process is None
+    first.shutdown()
