@@ -204,6 +204,16 @@ def render_service(job: ServiceJob, kernel: Any = None) -> ServiceResult:
             result, fresh = answer
             if fresh:
                 kernel.replace()
+            page = f"{job.slug}.html"
+            if result.ok and job.plotly_js != "folder" and page in result.files:
+                from kpitools.report.plotly_js import with_plotly_js
+
+                try:
+                    result.files[page] = with_plotly_js(result.files[page])
+                except ValueError as err:  # not a page the kernel's exporter built
+                    result.ok, result.error = False, f"{page}: {err}"
+                    result.log += f"\nstatus: failed\n{result.error}"
+                    result.files = {}
         except KernelFailure as err:
             kernel.replace()  # its state is unknown: the next notebook gets a new kernel
             result = ServiceResult(service=job.service, slug=job.slug, failed_cell=err.cell)
@@ -251,6 +261,7 @@ def build_reports(
 
     from kpitools.core.naming import PLOTLY_FILE
     from kpitools.report.export import export_html
+    from kpitools.report.plotly_js import PLACE
     from kpitools.report.summary import SUMMARY_FILE
 
     result = ServiceResult(service=job.service, slug=job.slug)
@@ -268,6 +279,7 @@ def build_reports(
             title=summary.page_title,
             footer=summary.footer,
             plotly_src=f"../{PLOTLY_FILE}" if job.plotly_js == "folder" else "",
+            plotly_js_text=PLACE,  # plotly.js is put in by the worker (render_service)
         )
         decks = sorted(out.glob("*.pptx"))
         if len(decks) != 1:

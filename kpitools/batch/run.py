@@ -250,7 +250,7 @@ def make_job(
 def write_plotly_js(root: Path) -> None:
     """plotly.js, once in the period's folder, for web pages that load it from there."""
     from kpitools.core.naming import PLOTLY_FILE
-    from kpitools.report.export import plotly_js
+    from kpitools.report.plotly_js import plotly_js
 
     target = root / PLOTLY_FILE
     blob = plotly_js().encode("utf-8")

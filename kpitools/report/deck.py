@@ -378,6 +378,9 @@ class DeckBuilder:
         slides: Any = self.prs.slides
         added: tuple[str, Slide] = slides.part.add_slide(self.layout)
         rid, slide = added
+        # Each new shape's id one more than the last (python-pptx's "turbo" mode): the ids
+        # its search of every id on the slide would give, as only this builder adds shapes.
+        slide.shapes.turbo_add_enabled = True
         for placeholder in self.layout_titles:
             slide.shapes.clone_placeholder(placeholder)
         slides._sldIdLst.add_sldId(rid)

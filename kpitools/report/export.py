@@ -22,6 +22,7 @@ from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from traitlets.config import Config
 
+from kpitools.report.plotly_js import plotly_js
 from kpitools.report.styles import TEMPLATES, report_css
 
 NOTEBOOK_ONLY_TAG = "notebook-only"
@@ -91,17 +92,6 @@ def _cell(value: Any) -> str:
     )
 
 
-"""plotly.js beside the reports, for pages that load it rather than hold it."""
-
-
-@cache
-def plotly_js() -> str:
-    """The plotly.js that ships with plotly (the same the pages hold inline)."""
-    from plotly.offline import get_plotlyjs
-
-    return str(get_plotlyjs())
-
-
 class _PageExporter(HTMLExporter):
     """nbconvert's HTML exporter without its last pass, which parses the whole page again
     (plotly.js included) to give images a default alt text and JupyterLab's cell wrappers a
@@ -157,6 +147,7 @@ def export_html(
     footer: str,
     lang: str = "en-GB",
     plotly_src: str = "",
+    plotly_js_text: str | None = None,
 ) -> str:
     """Render an executed CPR notebook as the report web page.
 
@@ -167,6 +158,8 @@ def export_html(
         lang: the page language.
         plotly_src: where the page loads plotly.js from (a relative path such as
             ``../plotly.min.js``); by default the page holds it.
+        plotly_js_text: what the page holds where plotly.js goes, if not plotly.js itself
+            (:data:`~kpitools.report.plotly_js.PLACE`, for plotly.js to be put in later).
     """
     from kpitools._version import __version__
 
@@ -177,7 +170,11 @@ def export_html(
             "footer": footer,
             "lang": lang,
             "css": report_css(),
-            "plotly_js": "" if plotly_src else plotly_js(),
+            "plotly_js": ""
+            if plotly_src
+            else plotly_js()
+            if plotly_js_text is None
+            else plotly_js_text,
             "plotly_src": plotly_src,
             "version": __version__,
         }

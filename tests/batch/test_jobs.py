@@ -15,6 +15,7 @@ import kpitools
 from kpitools.batch import jobs
 from kpitools.batch.jobs import Bundle, NotebookOutputError, ServiceJob, _summary_of, _unpack
 from kpitools.batch.kernels import CellTimeoutError, DeadKernelError, KernelError
+from kpitools.report.plotly_js import PLACE, plotly_js
 from kpitools.report.summary import SUMMARY_FILE, ReportSummary
 from tests.conftest import COUNCIL_CONFIG, EXAMPLE, QUARTER
 
@@ -168,8 +169,8 @@ def kernel_side(monkeypatch, tmp_path):
         KernelSide.notebook(out, Path(executed))
         return nb
 
-    def export(nb, title, footer, plotly_src=""):
-        return f"<title>{title}</title><footer>{footer}</footer>"
+    def export(nb, title, footer, plotly_src="", plotly_js_text=None):
+        return f"<title>{title}</title><script>{plotly_js_text}</script><footer>{footer}</footer>"
 
     monkeypatch.setattr(jobs, "_execute", execute)
     monkeypatch.setattr(kpitools.report.export, "export_html", export)
@@ -190,8 +191,9 @@ def test_a_good_run_returns_four_files(kernel_side):
     assert result.files["finance.pptx"] == b"deck"
     assert result.files[SUMMARY_FILE] == finance_summary()
     summary = ReportSummary.from_json(finance_summary())
-    assert result.files["finance.html"].decode() == (
-        f"<title>{summary.page_title}</title><footer>{summary.footer}</footer>"
+    assert result.files["finance.html"].decode() == (  # plotly.js is put in by the worker
+        f"<title>{summary.page_title}</title><script>{PLACE}</script>"
+        f"<footer>{summary.footer}</footer>"
     )
     assert json.loads(result.files["finance.ipynb"])["cells"] == []
     assert kernel_side.parameters == {
@@ -298,6 +300,29 @@ def test_the_kernels_answer_is_the_result_with_the_jobs_log(fake_kernel):
         None, str(EXAMPLE), str(COUNCIL_CONFIG), "cpr.ipynb", 7)  # fmt: skip
     assert not Path(scratch).exists()  # the notebook's scratch folder is removed
     assert fake_kernel.replaced == 0
+
+
+@pytest.mark.parametrize("mode", ["inline", "folder"])
+def test_the_worker_puts_plotly_js_in_a_page_that_holds_it(fake_kernel, mode):
+    page = f"<head><script>{PLACE}</script></head><body>{PLACE}</body>".encode()
+    answer = jobs.ServiceResult("Finance", "finance", ok=True, files={"finance.html": page})
+    fake_kernel.answer = (answer, False)
+    result = jobs.render_service(job(plotly_js=mode))
+    if mode == "folder":  # such a page loads it: nothing is put in
+        assert result.files["finance.html"] == page
+        return
+    assert result.files["finance.html"] == (  # once, in the head, where the kernel left room
+        f"<head><script>{plotly_js()}</script></head><body>{PLACE}</body>".encode()
+    )
+
+
+def test_a_page_without_a_place_for_plotly_js_fails_its_service(fake_kernel):
+    answer = jobs.ServiceResult("Finance", "finance", ok=True, files={"finance.html": b"<p>"},
+                                log="status: ok")  # fmt: skip
+    fake_kernel.answer = (answer, False)
+    result = jobs.render_service(job())
+    assert (result.ok, result.error) == (False, "finance.html: the page has no place for plotly.js")
+    assert result.files == {} and result.log.endswith("status: failed\n" + result.error + "\n")
 
 
 def test_a_kernel_whose_state_is_unknown_is_replaced(fake_kernel):

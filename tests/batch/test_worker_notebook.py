@@ -12,6 +12,7 @@ from kpitools.batch.jobs import ServiceJob
 from kpitools.batch.portable import default_notebook
 from kpitools.batch.shell import ENGINE, NotebookShell
 from kpitools.report import export
+from kpitools.report.plotly_js import plotly_js
 from tests.conftest import COUNCIL_CONFIG, EXAMPLE, QUARTER
 
 pytestmark = pytest.mark.slow  # the whole CPR notebook, twice
@@ -46,7 +47,7 @@ def test_the_notebook_from_memory_is_published_as_papermills_file_would_be(shell
     # The page, without the CPR charts' figures, is the page of the whole notebook.
     page = export.export_html(nb, title="Finance", footer="Northfield")
     settings = {"title": "Finance", "footer": "Northfield", "lang": "en-GB",
-                "css": export.report_css(), "plotly_js": export.plotly_js(), "plotly_src": "",
+                "css": export.report_css(), "plotly_js": plotly_js(), "plotly_src": "",
                 "version": kpitools.__version__}  # fmt: skip
     whole, _ = export._exporter().from_notebook_node(nb, resources={"kpitools": settings})
     assert page == whole
