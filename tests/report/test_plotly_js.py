@@ -14,7 +14,7 @@ def test_plotly_js_goes_in_the_first_place_only():
     assert with_plotly_js(page) == (
         f"<head><script>{plotly_js()}</script></head><p>{PLACE}</p>".encode()
     )
-    with pytest.raises(ValueError, match="no place for plotly.js"):
+    with pytest.raises(ValueError, match=r"no place for plotly\.js"):
         with_plotly_js(b"<head></head>")
 
 
