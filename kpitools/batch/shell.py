@@ -171,7 +171,10 @@ class _DisplayHook(DisplayHook):
         self._output["metadata"] = NotebookNode(_plain(md_dict or {}))
 
     def finish_displayhook(self) -> None:
-        self.shell.display_pub.cell.add(self._output)  # type: ignore[union-attr]
+        # A value that displayed itself (``_ipython_display_``, a plotly figure) has no data
+        # of its own to show: no output, as a kernel sends none.
+        if self._output["data"]:
+            self.shell.display_pub.cell.add(self._output)  # type: ignore[union-attr]
 
     def flush(self) -> None:
         """Forget the cached results (``_1``, ``_oh``), as IPython's own ``flush`` does but

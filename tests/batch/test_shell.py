@@ -84,6 +84,19 @@ def test_clear_output_and_updated_displays_as_a_notebook_shows_them(shell):
     assert outputs[0]["data"] == {"text/plain": "'final'"}  # shown once, changed in place
 
 
+def test_a_value_that_displays_itself_is_shown_once(shell):
+    outputs, _, failed = shell.run(
+        "class Shown:\n"
+        "    def _ipython_display_(self):\n"
+        "        from IPython.display import display\n"
+        "        display({'text/plain': 'drawn'}, raw=True)\n"
+        "Shown()"
+    )
+    assert not failed
+    assert outputs == [{"output_type": "display_data", "data": {"text/plain": "drawn"},
+                        "metadata": {}}]  # fmt: skip
+
+
 def test_rich_data_is_kept_as_json_gives_it_back(shell):
     outputs, _, failed = shell.run(
         "import numpy as np\n"
