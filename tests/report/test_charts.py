@@ -137,3 +137,37 @@ def test_a_hostile_measure_id_cannot_reach_the_page(make_data):
     html = chart.to_html()
     assert html.count("alert(1)") == 1  # as text, in the caption
     assert "T (M1&quot;);alert(1);//)" in html
+
+
+def every_chart(report):
+    """Each kind of chart a report draws."""
+    found = [charts.rag_counts_chart(report), charts.contract_chart(report)]
+    for line in report.all_lines:
+        found += [charts.xmr_chart(report, line), charts.trend_chart(report, line)]
+        found += [charts.peer_chart(report, line, p) for p in line.benchmarks]
+    return [chart for chart in found if chart is not None]
+
+
+def test_a_charts_div_is_what_plotly_writes_whatever_json_engine_it_has(reports, monkeypatch):
+    import plotly.io as pio
+
+    monkeypatch.setattr(pio.json.config, "default_engine", "json")
+
+    def plotlys(figure, div_id):
+        return pio.to_html(figure, full_html=False, include_plotlyjs=False, div_id=div_id,
+                           config=dict(charts.PLOTLY_CONFIG), validate=False)  # fmt: skip
+
+    drawn = [chart for report in reports.values() for chart in every_chart(report)]
+    assert len(drawn) > 100 and any("-xmr-" in chart.chart_id for chart in drawn)
+    for chart in drawn:
+        assert charts.plot_div(chart.figure, chart.chart_id) == plotlys(
+            chart.figure, chart.chart_id
+        )
+    # Text from the data cannot end the script; NaN and infinities are null; any layout size.
+    odd = {
+        "data": [{"type": "bar", "y": [1.5, math.nan, math.inf], "name": "</script><b>é\u2028"}],
+        "layout": {"height": 250, "width": 640, "title": {"text": "NaN & Infinity"}},
+    }
+    for figure in (odd, {"data": []}, {"layout": {"height": "50vh"}}):
+        assert charts.plot_div(figure, "chart-x") == plotlys(figure, "chart-x")
+    assert "</script><b>" not in charts.plot_div(odd, "chart-x")
