@@ -767,8 +767,13 @@ def build_cpr(
         contract=_contract(dataset, service, period),
     )
     report = _with_drafts(report)
-    return replace(report, signoff=sign_off(approval_steps(dataset.signoff), service, label,
-                                            content_digest(report)))  # fmt: skip
+    digest = content_digest(report)
+    report = replace(report, signoff=sign_off(approval_steps(dataset.signoff), service, label,
+                                              digest))  # fmt: skip
+    # The sign-off is no part of the digest: the report as built keeps it, so the summary and
+    # the pack do not work it out again (a copy made with ``replace`` works it out afresh).
+    object.__setattr__(report, _DIGEST, digest)
+    return report
 
 
 def _contract(dataset: Dataset, service: str, period: pd.Period) -> Contract | None:
@@ -839,9 +844,15 @@ def approval_steps(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["state"].isin(shown)]
 
 
+_DIGEST = "_content_digest"
+
+
 def content_digest(report: Cpr) -> str:
     """A digest of what the report says - figures, ratings, comments, actions, decisions -
     leaving out its run id, warnings and sign-off: what a Director's approval is of."""
+    kept = report.__dict__.get(_DIGEST)
+    if isinstance(kept, str):
+        return kept
     parts = (
         report.council, report.service, report.quarter, report.counts, report.all_lines,
         report.summary_comment, report.whats_good_comment, report.approach_comment,

@@ -235,3 +235,18 @@ def test_a_recording_that_would_break_the_folder_writes_nothing(folder, load_fol
         record_decision(folder, load_folder(folder), "NOPE", QUARTER, "", FollowUp.REFER_DMT)
     assert (folder / "comments.csv").read_bytes() == before
     assert not list(folder.glob(".kpitools-check-*"))
+
+
+def test_a_reports_digest_is_kept_as_built_and_a_changed_copy_works_its_own_out(
+    folder, load_folder
+):
+    from dataclasses import replace
+
+    from kpitools.report.content import content_digest
+
+    report = build_cpr(load_folder(folder), FINANCE, QUARTER)
+    kept = content_digest(report)
+    same = replace(report)  # a copy: worked out afresh, to the same digest
+    assert "_content_digest" not in same.__dict__ and content_digest(same) == kept
+    changed = replace(report, summary_comment=report.summary_comment + " More.")
+    assert content_digest(changed) != kept
