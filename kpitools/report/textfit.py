@@ -15,7 +15,7 @@ fit is shortened at a word boundary and says where the rest is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -138,6 +138,6 @@ def _longest_prefix(items: Any, ok: Any) -> int:
     return max(1, low)
 
 
-@cache
+@lru_cache(maxsize=1 << 16)  # bounded: a run of many councils measures many texts
 def _length(text: str, bold: bool) -> float:
     return float(_font(bold).getlength(text))
