@@ -9,9 +9,10 @@ process and importing pandas, plotly and python-pptx costs more than building a 
 kernel stays up; its namespace is reset before every notebook, so a notebook sees what a
 fresh kernel would.
 
-It tells the worker each cell as it starts and each cell's outputs as it ends: a cell that
-runs past its time limit is named and the kernel killed, and a cell that ends the process
-(``os._exit``, a crash in a library) is named, with the notebook as far as it got. The kernel
+It tells the worker each cell as it starts and each cell's outputs as it ends (displays by
+their plain text): a cell that runs past its time limit is named and the kernel killed, and
+a cell that ends the process (``os._exit``, a crash in a library) is named, with the
+notebook as far as it got. The kernel
 talks over its standard input and output, which a cell never sees: its own text, and any a
 library writes to the process's file descriptors, goes nowhere.
 
@@ -59,8 +60,15 @@ _WARM_UP = ("kpitools", "kpitools.report.charts", "kpitools.report.fragments", "
             "kpitools.report.export", "kpitools.batch.jobs")  # fmt: skip
 
 
-def _plain(output: dict[str, Any]) -> dict[str, Any]:
-    """An output as plain dicts (the worker reads it without nbformat)."""
+def _so_far(output: dict[str, Any]) -> dict[str, Any]:
+    """An output as the worker keeps it in case the kernel stops in a later cell: as plain
+    dicts (read without nbformat), printed text and errors whole, a display by its plain
+    text only (a chart's caption, a table's text): what a notebook that broke off needs to
+    be read, without sending every chart twice."""
+    if output.get("output_type") in ("display_data", "execute_result"):
+        data = output.get("data", {})
+        kept = {"text/plain": data["text/plain"]} if "text/plain" in data else {}
+        return {**output, "data": kept, "metadata": {}}
     return {k: dict(v) if isinstance(v, dict) else v for k, v in output.items()}
 
 
@@ -122,7 +130,7 @@ def main() -> None:
             on_cell=lambda index: send(outgoing, ("cell", index)),
             on_outputs=lambda index, cell: send(
                 outgoing,
-                ("outputs", index, [_plain(o) for o in cell.outputs], cell.execution_count),
+                ("outputs", index, [_so_far(o) for o in cell.outputs], cell.execution_count),
             ),
             on_notebook=lambda nb: send(outgoing, ("notebook", json.loads(json.dumps(nb)))),
         )

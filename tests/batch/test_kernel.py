@@ -64,13 +64,17 @@ def test_a_kernel_stays_warm_and_each_notebook_starts_afresh(kernel, tmp_path):
 
 
 def test_a_cell_that_ends_the_kernel_is_named_with_the_notebook_so_far(kernel, tmp_path):
-    path = notebook(tmp_path, "print('before')", "import os\nos._exit(3)", "print('never')")
+    path = notebook(tmp_path, "print('before')\nfrom IPython.display import HTML\nHTML('<b>x</b>')",
+                    "import os\nos._exit(3)", "print('never')")  # fmt: skip
     with pytest.raises(DeadKernelError) as caught:
         kernel.ready().render(request(tmp_path, path), 60)
     assert caught.value.cell == 4  # 1-based, after papermill's injected parameters
     cells = caught.value.notebook["cells"]
-    assert cells[2]["outputs"] == [{"output_type": "stream", "name": "stdout",
-                                    "text": "before\n"}]  # fmt: skip
+    assert cells[2]["outputs"] == [  # what was printed; a display by its plain text
+        {"output_type": "stream", "name": "stdout", "text": "before\n"},
+        {"output_type": "execute_result", "execution_count": 3, "metadata": {},
+         "data": {"text/plain": "<IPython.core.display.HTML object>"}},
+    ]  # fmt: skip
     assert cells[4]["outputs"] == []
 
 
