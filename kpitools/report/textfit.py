@@ -60,12 +60,18 @@ class TextMeasure:
         return out
 
     def _wrap(self, paragraph: str, room: float, size_pt: float, bold: bool) -> list[str]:
+        # A line's length is its words' lengths and its spaces': the fonts have no kerning
+        # with a space (tested), so each word is measured once, not every line it is tried on.
+        factor = self.factor
+        space = _length(" ", bold)
         lines: list[str] = []
         current = ""
+        length = 0.0  # of ``current``
         for word in paragraph.split():
-            trial = f"{current} {word}" if current else word
-            if self.width(trial, size_pt, bold) <= room:
-                current = trial
+            trial = length + space + _length(word, bold) if current else _length(word, bold)
+            if trial / _EM * size_pt * factor / 72 <= room:  # as width() works it out
+                current = f"{current} {word}" if current else word
+                length = trial
                 continue
             if current:
                 lines.append(current)
@@ -75,6 +81,7 @@ class TextMeasure:
                 lines.append(word[:cut])
                 word = word[cut:]
             current = word
+            length = _length(word, bold)
         if current:
             lines.append(current)
         return lines
