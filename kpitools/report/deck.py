@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -113,6 +114,7 @@ def theme_fonts(prs: PresentationType) -> tuple[str, str]:
 
 
 # -- low-level shape helpers --------------------------------------------------------------
+@lru_cache(maxsize=256)  # a deck has a few colours, written thousands of times
 def _rgb(colour: str) -> RGBColor:
     red, green, blue = bytes.fromhex(colour.lstrip("#"))
     return RGBColor(red, green, blue)
@@ -162,10 +164,16 @@ def _paragraph_xml(frame: Frame, text: str, size: float, style: dict[str, object
     bold = "1" if style.get("bold") else "0"
     colour = _rgb(str(style.get("colour", BLACK)))
     return (
-        f'<a:p>{ppr}<a:r><a:rPr sz="{frame.pt(size).centipoints}" b="{bold}"><a:solidFill>'
+        f'<a:p>{ppr}<a:r><a:rPr sz="{_centipoints(frame.scale, size)}" b="{bold}"><a:solidFill>'
         f'<a:srgbClr val="{colour}"/></a:solidFill></a:rPr><a:t>{_xml_text(text)}</a:t></a:r>'
         "</a:p>"
     )
+
+
+@lru_cache(maxsize=256)
+def _centipoints(scale: float, size: float) -> int:
+    """A font size in a run's XML: hundredths of a point, scaled to the template."""
+    return int(Pt(round(size * scale, 1)).centipoints)
 
 
 def _xml_text(text: str) -> str:
