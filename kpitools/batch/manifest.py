@@ -21,7 +21,7 @@ from typing import Any
 from kpitools.core.files import json_text
 
 PACKAGES = ("kpitools", "pandas", "python-pptx", "plotly", "papermill", "nbconvert", "nbclient",
-            "ipykernel", "XlsxWriter")  # fmt: skip
+            "ipython", "ipykernel", "XlsxWriter")  # fmt: skip
 MANIFEST = "manifest.json"
 TIMINGS = "timings.json"
 

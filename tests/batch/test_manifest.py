@@ -92,7 +92,8 @@ def test_file_sha256(tmp_path):
 def test_package_versions_name_what_writes_the_files():
     versions = package_versions()
     assert set(versions) == {"kpitools", "pandas", "python-pptx", "plotly", "papermill",
-                             "nbconvert", "nbclient", "ipykernel", "XlsxWriter"}  # fmt: skip
+                             "nbconvert", "nbclient", "ipython", "ipykernel",
+                             "XlsxWriter"}  # fmt: skip
     import kpitools
 
     assert versions["kpitools"] == kpitools.__version__
