@@ -92,9 +92,10 @@ def main() -> None:
     from kpitools.batch.scratch import die_with_parent, use_batch_scratch
 
     parent = int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid()
-    die_with_parent(signal.SIGKILL)
+    # (Linux only; Windows has no SIGKILL, and there the kernel leaves when its pipe closes.)
+    die_with_parent(getattr(signal, "SIGKILL", signal.SIGTERM))
     if os.getppid() != parent:
-        os._exit(1)  # the worker died before the request was made
+        os._exit(1)  # the batch died before the request was made
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
     use_batch_scratch()
     # The worker's messages come on stdin and go back on stdout; the process's own file
