@@ -28,6 +28,7 @@ import pickle
 import signal
 import struct
 import sys
+import tempfile
 from typing import IO, Any
 
 _HEADER = struct.Struct("!Q")
@@ -89,7 +90,7 @@ def main() -> None:
     """The kernel process: answer the worker (its parent) until it says stop or is gone."""
     import importlib
 
-    from kpitools.batch.scratch import die_with_parent, use_batch_scratch
+    from kpitools.batch.scratch import die_with_parent
 
     parent = int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid()
     # (Linux only; Windows has no SIGKILL, and there the kernel leaves when its pipe closes.)
@@ -97,7 +98,6 @@ def main() -> None:
     if os.getppid() != parent:
         os._exit(1)  # the batch died before the request was made
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
-    use_batch_scratch()
     # The worker's messages come on stdin and go back on stdout; the process's own file
     # descriptors 0-2 then point nowhere, so nothing a cell or a library writes reaches them.
     incoming = os.fdopen(os.dup(0), "rb")
@@ -125,6 +125,9 @@ def main() -> None:
             break
         if message[0] != "render":
             break
+        # A cell's temporary files go beside the job's own scratch folder: in the batch's
+        # scratch folder, removed with it (a kernel started ahead of the batch's folder).
+        tempfile.tempdir = os.path.dirname(message[-1])
         result = build_reports(
             *message[1:],
             shell=shell,

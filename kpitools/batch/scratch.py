@@ -97,13 +97,6 @@ def scratch_folder() -> str | None:
     return scratch if scratch and Path(scratch).is_dir() else None
 
 
-def use_batch_scratch() -> None:
-    """Temporary files of this process (a kernel) in its batch's scratch folder."""
-    scratch = scratch_folder()
-    if scratch is not None:
-        tempfile.tempdir = scratch
-
-
 def die_with_parent(signum: int) -> None:
     """Ask Linux to send ``signum`` to this process when its parent dies (elsewhere the
     worker's own end of the pool's pipes notices it)."""
