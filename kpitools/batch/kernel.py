@@ -24,37 +24,12 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import signal
-import struct
 import sys
 import tempfile
-from typing import IO, Any
+from typing import Any
 
-_HEADER = struct.Struct("!Q")
-
-
-def send(stream: IO[bytes], message: tuple[Any, ...]) -> None:
-    """Write one message (a pickled tuple, its length first) and flush it."""
-    blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(blob)) + blob)
-    stream.flush()
-
-
-def receive(stream: IO[bytes]) -> tuple[Any, ...]:
-    """Read one message; EOFError when the other side is gone."""
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        raise EOFError("the other side has closed")
-    (size,) = _HEADER.unpack(header)
-    blob = stream.read(size)
-    if len(blob) < size:
-        raise EOFError("the other side has closed")
-    message = pickle.loads(blob)
-    if not isinstance(message, tuple) or not message:
-        raise EOFError(f"not a message: {type(message).__name__}")
-    return message
-
+from kpitools.batch.messages import receive, send
 
 #: Imported before the first notebook: what every CPR notebook needs.
 _WARM_UP = ("kpitools", "kpitools.report.charts", "kpitools.report.fragments", "plotly.io",

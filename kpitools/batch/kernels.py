@@ -70,7 +70,7 @@ class WarmKernel:
 
     def launch(self) -> None:
         """Start the kernel's process and go on: :meth:`ready` waits for it."""
-        from kpitools.batch import kernel
+        from kpitools.batch.messages import receive
 
         self._messages = queue.Queue()
         self._started = False
@@ -84,7 +84,7 @@ class WarmKernel:
             start_new_session=True,  # Ctrl-C in a terminal is the batch's, not the kernel's
         )
         reader = threading.Thread(
-            target=_read, args=(self.process.stdout, self._messages, kernel.receive), daemon=True
+            target=_read, args=(self.process.stdout, self._messages, receive), daemon=True
         )
         reader.start()
 
@@ -114,14 +114,14 @@ class WarmKernel:
             CellTimeoutError: a cell ran more than ``timeout`` seconds (the kernel is killed).
             DeadKernelError: the kernel ended before it answered.
         """
-        from kpitools.batch import kernel
+        from kpitools.batch.messages import send
 
         assert self.process is not None and self.process.stdin is not None
         notebook: Any = None
         cell: int | None = None
         deadline: float | None = None
         with contextlib.suppress(OSError):  # it has died: the reader says so
-            kernel.send(self.process.stdin, ("render", *request))
+            send(self.process.stdin, ("render", *request))
         while True:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
