@@ -199,8 +199,11 @@ def render_service(job: ServiceJob, kernel: Any = None) -> ServiceResult:
         prefix=prefix, dir=scratch_folder(), ignore_cleanup_errors=True
     ) as scratch:
         request = (replace(job, bundle=None), data_dir, config, notebook, scratch)
+        ran_in = ""
         try:
-            answer: tuple[ServiceResult, bool] = kernel.ready().render(request, job.timeout)
+            kernel.ready()
+            ran_in = f"pid {os.getpid()}" if own else f"kernel pid {kernel.pid}"
+            answer: tuple[ServiceResult, bool] = kernel.render(request, job.timeout)
             result, fresh = answer
             if fresh:
                 kernel.replace()
@@ -226,12 +229,19 @@ def render_service(job: ServiceJob, kernel: Any = None) -> ServiceResult:
             result.error = f"{where}: {what} ({type(err).__name__})"
             result.log = "\n".join(["status: failed", result.error])
             if err.notebook is not None:
+                if err.cell:  # the cell says what stopped it, where the analyst will look
+                    cell = err.notebook["cells"][err.cell - 1]
+                    cell.setdefault("outputs", []).append(
+                        {"output_type": "error", "ename": type(err).__name__,
+                         "evalue": f"{what}: the notebook stopped in this cell",
+                         "traceback": []}
+                    )  # fmt: skip
                 result.files = {f"{job.slug}.ipynb": job.published(err.notebook)}
         except KernelError as err:
             kernel.replace()
             result = ServiceResult(service=job.service, slug=job.slug, error=str(err))
             result.log = "\n".join(["status: failed", result.error])
-    result.worker = f"pid {os.getpid()}"
+    result.worker = ran_in or f"pid {os.getpid()}"
     result.seconds = time.perf_counter() - started
     result.peak_rss_mb = _peak_memory(kernel, own)
     result.log = "\n".join([*log, result.log]) + "\n"

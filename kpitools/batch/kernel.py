@@ -92,6 +92,15 @@ def main() -> None:
     for name in _WARM_UP:
         importlib.import_module(name)
     shell = NotebookShell.instance()
+    running = [0]  # the cell being run
+    # Printed text goes to the worker as it is printed: it is kept if the kernel then dies or
+    # hangs in that cell.
+    shell.on_text = lambda name, text: send(outgoing, ("text", running[0], name, text))
+
+    def started(index: int) -> None:
+        running[0] = index
+        send(outgoing, ("cell", index))
+
     send(outgoing, ("ready", os.getpid()))
     while True:
         try:
@@ -106,7 +115,7 @@ def main() -> None:
         result = build_reports(
             *message[1:],
             shell=shell,
-            on_cell=lambda index: send(outgoing, ("cell", index)),
+            on_cell=started,
             on_outputs=lambda index, cell: send(
                 outgoing,
                 ("outputs", index, [_so_far(o) for o in cell.outputs], cell.execution_count),

@@ -140,6 +140,18 @@ class WarmKernel:
             elif kind == "cell":
                 cell = message[1] + 1
                 deadline = None if not timeout else time.monotonic() + timeout
+            elif kind == "text" and notebook is not None:
+                index, name, text = message[1:]
+                outputs = notebook["cells"][index].setdefault("outputs", [])
+                last = outputs[-1] if outputs else None
+                if (
+                    last is not None
+                    and last.get("output_type") == "stream"
+                    and last["name"] == name
+                ):
+                    last["text"] += text
+                else:
+                    outputs.append({"output_type": "stream", "name": name, "text": text})
             elif kind == "outputs":
                 index, outputs, count = message[1:]
                 notebook["cells"][index]["outputs"] = outputs

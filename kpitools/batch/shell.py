@@ -16,7 +16,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -72,6 +72,8 @@ class _Cell:
         self.outputs: list[Output] = []
         self.clear_waiting = False
         self.displays: dict[str, list[Output]] = {}  # display id -> its outputs, every cell
+        #: Told each piece of printed text as it is written (stream name, text).
+        self.on_text: Callable[[str, str], None] | None = None
 
     def start(self) -> list[Output]:
         self.outputs = []
@@ -124,6 +126,8 @@ class _Stream(io.TextIOBase):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         if text:
             self._cell.write(self.name, text)
+            if self._cell.on_text is not None:
+                self._cell.on_text(self.name, text)
         return len(text)
 
 
@@ -251,6 +255,15 @@ class NotebookShell(InteractiveShell):
             yield
         finally:
             sys.stdout, sys.stderr = saved
+
+    @property
+    def on_text(self) -> Callable[[str, str], None] | None:
+        """Told each piece of text a cell prints as it prints it (stream name, text)."""
+        return self._cell.on_text
+
+    @on_text.setter
+    def on_text(self, hook: Callable[[str, str], None] | None) -> None:
+        self._cell.on_text = hook
 
     def new_notebook(self) -> None:
         """Forget the last notebook: its variables, its outputs and its execution count."""

@@ -264,7 +264,7 @@ class FakeKernel:
         self.failure = failure
         self.replaced = 0
         self.requests: list[tuple] = []
-        self.pid = None
+        self.pid = 4321
 
     def ready(self):
         return self
@@ -293,7 +293,7 @@ def test_the_kernels_answer_is_the_result_with_the_jobs_log(fake_kernel):
     result = jobs.render_service(job(timeout=7))
     assert result.ok and result.files == {"finance.pptx": b"deck"}
     assert result.log == f"service: Finance\nquarter: {QUARTER}\nrun id: r1\nstatus: ok\n"
-    assert result.worker == f"pid {os.getpid()}" and result.seconds > 0
+    assert result.worker == f"pid {os.getpid()}" and result.seconds > 0  # this process's own
     [(request, timeout)] = fake_kernel.requests
     sent, data_dir, config, notebook, scratch = request
     assert (sent.bundle, data_dir, config, notebook, timeout) == (
@@ -325,6 +325,13 @@ def test_a_page_without_a_place_for_plotly_js_fails_its_service(fake_kernel):
     assert result.files == {} and result.log.endswith("status: failed\n" + result.error + "\n")
 
 
+def test_a_kernel_looked_after_by_the_batch_is_named_as_the_worker(fake_kernel):
+    fake_kernel.answer = (jobs.ServiceResult("Finance", "finance", ok=True), False)
+    result = jobs.render_service(job(), fake_kernel)  # as the local executor calls it
+    assert result.worker == "kernel pid 4321"
+    assert "worker" not in result.peak_rss_mb  # the batch's memory is no worker's
+
+
 def test_a_kernel_whose_state_is_unknown_is_replaced(fake_kernel):
     fake_kernel.answer = (jobs.ServiceResult("Finance", "finance", error="OSError: x"), True)
     assert jobs.render_service(job()).error == "OSError: x"
@@ -332,13 +339,20 @@ def test_a_kernel_whose_state_is_unknown_is_replaced(fake_kernel):
 
 
 def test_a_cell_past_its_timeout_replaces_the_kernel(fake_kernel):
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    cells = [nbformat.v4.new_code_cell(f"{n}", outputs=[]) for n in range(4)]
+    notebook = json.loads(json.dumps(nbformat.v4.new_notebook(cells=cells)))
     fake_kernel.failure = CellTimeoutError("timed out", 3, notebook)
     result = jobs.render_service(job(timeout=5))
     assert result.error == "cell 3: did not finish within 5 s (CellTimeoutError)"
     assert result.failed_cell == 3 and fake_kernel.replaced == 1
     assert list(result.files) == ["finance.ipynb"]  # as far as it got
     assert "status: failed" in result.log
+    published = json.loads(result.files["finance.ipynb"])["cells"]
+    assert published[2]["outputs"] == [  # the cell that stopped says so
+        {"output_type": "error", "ename": "CellTimeoutError", "traceback": [],
+         "evalue": "did not finish within 5 s: the notebook stopped in this cell"}
+    ]  # fmt: skip
+    assert all(c["outputs"] == [] for i, c in enumerate(published) if i != 2)
 
 
 def test_a_dead_kernel_is_replaced(fake_kernel):

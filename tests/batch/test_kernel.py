@@ -79,7 +79,7 @@ def test_a_cell_that_ends_the_kernel_is_named_with_the_notebook_so_far(kernel, t
 
 
 def test_a_cell_past_its_time_limit_kills_the_kernel_and_is_named(kernel, tmp_path):
-    path = notebook(tmp_path, "x = 1", "import time\ntime.sleep(600)")
+    path = notebook(tmp_path, "x = 1", "import time\nprint('waiting', flush=True)\ntime.sleep(600)")
     kernel.ready()
     pid = kernel.pid
     started = time.monotonic()
@@ -87,7 +87,10 @@ def test_a_cell_past_its_time_limit_kills_the_kernel_and_is_named(kernel, tmp_pa
         kernel.render(request(tmp_path, path), 2)
     assert 2 <= time.monotonic() - started < 10
     assert caught.value.cell == 4
-    assert caught.value.notebook["cells"][2]["execution_count"] == 3
+    cells = caught.value.notebook["cells"]
+    assert cells[2]["execution_count"] == 3
+    # What the cell printed before it hung is kept (sent as it was printed).
+    assert cells[3]["outputs"] == [{"output_type": "stream", "name": "stdout", "text": "waiting\n"}]
     deadline = time.monotonic() + 10
     while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
         kernel.shutdown()  # reaps it
