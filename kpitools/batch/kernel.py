@@ -27,6 +27,9 @@ import os
 import signal
 import sys
 import tempfile
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from kpitools.batch.messages import receive, send
@@ -34,6 +37,60 @@ from kpitools.batch.messages import receive, send
 #: Imported before the first notebook: what every CPR notebook needs.
 _WARM_UP = ("kpitools", "kpitools.report.charts", "kpitools.report.fragments", "plotly.io",
             "kpitools.report.export", "kpitools.batch.jobs")  # fmt: skip
+
+
+class _Printed:
+    """A cell's printed text on its way to the worker, as a Jupyter kernel sends it: text
+    printed within :data:`PAUSE` seconds of the last sending is sent together, by a thread
+    of its own if the cell prints no more (so a cell that then hangs has it sent)."""
+
+    PAUSE = 0.05
+
+    def __init__(self, sending: Callable[[int, str, str], None], lock: threading.Lock):
+        self._sending = sending
+        self._lock = lock  # every message the kernel sends goes under it, one at a time
+        self._waiting: list[tuple[int, str, str]] = []
+        self._sent = 0.0
+        self._due = threading.Event()
+        threading.Thread(target=self._send_late, daemon=True).start()
+
+    def write(self, cell: int, name: str, text: str) -> None:
+        with self._lock:
+            self._waiting.append((cell, name, text))
+            if time.monotonic() - self._sent >= self.PAUSE:
+                self._send_waiting()
+            else:
+                self._due.set()
+
+    def forget(self) -> None:
+        """A cell has ended: its outputs carry whatever still waits (call under the lock)."""
+        self._waiting.clear()
+
+    def _send_waiting(self) -> None:
+        for cell, name, text in _joined(self._waiting):
+            self._sending(cell, name, text)
+        self._waiting.clear()
+        self._sent = time.monotonic()
+
+    def _send_late(self) -> None:
+        while True:
+            self._due.wait()
+            time.sleep(self.PAUSE)
+            with self._lock:
+                self._due.clear()
+                if self._waiting:
+                    self._send_waiting()
+
+
+def _joined(pieces: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """Consecutive pieces of one cell's stream as one."""
+    joined: list[tuple[int, str, str]] = []
+    for cell, name, text in pieces:
+        if joined and joined[-1][:2] == (cell, name):
+            joined[-1] = (cell, name, joined[-1][2] + text)
+        else:
+            joined.append((cell, name, text))
+    return joined
 
 
 def _so_far(output: dict[str, Any]) -> dict[str, Any]:
@@ -93,15 +150,28 @@ def main() -> None:
         importlib.import_module(name)
     shell = NotebookShell.instance()
     running = [0]  # the cell being run
-    # Printed text goes to the worker as it is printed: it is kept if the kernel then dies or
-    # hangs in that cell.
-    shell.on_text = lambda name, text: send(outgoing, ("text", running[0], name, text))
+    lock = threading.Lock()  # one message at a time: printed text goes from a thread too
+
+    def tell(*parts: Any) -> None:
+        with lock:
+            send(outgoing, parts)
+
+    # Printed text goes to the worker as it is printed, so it is kept if the kernel then dies
+    # or hangs in that cell; a burst of it (a loop that prints) goes a piece at a time.
+    printed = _Printed(lambda cell, name, text: send(outgoing, ("text", cell, name, text)), lock)
+    shell.on_text = lambda name, text: printed.write(running[0], name, text)
 
     def started(index: int) -> None:
         running[0] = index
-        send(outgoing, ("cell", index))
+        tell("cell", index)
 
-    send(outgoing, ("ready", os.getpid()))
+    def ended(index: int, cell: Any) -> None:
+        outputs = [_so_far(o) for o in cell.outputs]
+        with lock:
+            printed.forget()
+            send(outgoing, ("outputs", index, outputs, cell.execution_count))
+
+    tell("ready", os.getpid())
     while True:
         try:
             message = receive(incoming)
@@ -116,11 +186,8 @@ def main() -> None:
             *message[1:],
             shell=shell,
             on_cell=started,
-            on_outputs=lambda index, cell: send(
-                outgoing,
-                ("outputs", index, [_so_far(o) for o in cell.outputs], cell.execution_count),
-            ),
-            on_notebook=lambda nb: send(outgoing, ("notebook", json.loads(json.dumps(nb)))),
+            on_outputs=ended,
+            on_notebook=lambda nb: tell("notebook", json.loads(json.dumps(nb))),
         )
-        send(outgoing, ("result", result))
+        tell("result", result)
     os._exit(0)

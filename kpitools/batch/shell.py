@@ -66,7 +66,12 @@ def _plain_data(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Cell:
-    """The outputs of the cell being run, with nbclient's rules for clearing and updating."""
+    """The outputs of the cell being run, with nbclient's rules for clearing and updating.
+
+    Printed text is kept as pieces and joined once a stream's output is done (another
+    output follows, or the cell ends): a loop that prints does not copy all it printed
+    so far at every line.
+    """
 
     def __init__(self) -> None:
         self.outputs: list[Output] = []
@@ -74,29 +79,41 @@ class _Cell:
         self.displays: dict[str, list[Output]] = {}  # display id -> its outputs, every cell
         #: Told each piece of printed text as it is written (stream name, text).
         self.on_text: Callable[[str, str], None] | None = None
+        self._stream: Output | None = None  # the stream output being written
+        self._pieces: list[str] = []
 
     def start(self) -> list[Output]:
         self.outputs = []
         self.clear_waiting = False
+        self._stream, self._pieces = None, []
         return self.outputs
 
+    def finish(self) -> list[Output]:
+        """The cell's outputs, its printed text joined."""
+        self._join()
+        return self.outputs
+
+    def _join(self) -> None:
+        if self._stream is not None and len(self._pieces) > 1:
+            self._stream["text"] = "".join(self._pieces)
+        self._stream, self._pieces = None, []
+
     def add(self, output: Output) -> None:
+        self._join()
         if self.clear_waiting:
             self.outputs.clear()
             self.clear_waiting = False
         self.outputs.append(output)
 
     def write(self, name: str, text: str) -> None:
-        if self.clear_waiting:
-            self.add(_output("stream", name=name, text=text))
+        if not self.clear_waiting and self._stream is not None and self._stream["name"] == name:
+            self._pieces.append(text)
             return
-        last = self.outputs[-1] if self.outputs else None
-        if last is not None and last["output_type"] == "stream" and last["name"] == name:
-            last["text"] += text
-        else:
-            self.outputs.append(_output("stream", name=name, text=text))
+        self.add(_output("stream", name=name, text=text))
+        self._stream, self._pieces = self.outputs[-1], [text]
 
     def clear(self, wait: bool) -> None:
+        self._join()
         if wait:
             self.clear_waiting = True
         else:
@@ -243,6 +260,7 @@ class NotebookShell(InteractiveShell):
         self.failed = False
         with self._streams():
             result = self.run_cell(source, store_history=True, silent=False)
+        self._cell.finish()
         failed = self.failed or not result.success
         count = self.execution_count - 1 if source.strip() else None
         return outputs, count, failed

@@ -143,3 +143,27 @@ def test_kernels_started_ahead_are_taken_by_the_run_or_killed(tmp_path, monkeypa
     kernels.kill_ahead()  # at exit: what the run did not take
     assert kernels._AHEAD == [] and left.process is None
     first.shutdown()
+
+
+def test_printed_text_goes_at_once_or_together_within_a_pause():
+    import threading
+
+    from kpitools.batch.kernel import _Printed
+
+    sent: list[tuple[int, str, str]] = []
+    lock = threading.Lock()
+    printed = _Printed(lambda *piece: sent.append(piece), lock)
+    printed.write(3, "stdout", "first\n")  # nothing sent lately: at once
+    assert sent == [(3, "stdout", "first\n")]
+    for n in range(1000):  # a loop that prints: one piece, not a thousand
+        printed.write(3, "stdout", f"{n}\n")
+    printed.write(3, "stderr", "oops\n")
+    time.sleep(printed.PAUSE * 4)  # the cell prints no more: the thread sends what waits
+    assert sent[1:] == [(3, "stdout", "".join(f"{n}\n" for n in range(1000))),
+                        (3, "stderr", "oops\n")]  # fmt: skip
+    printed.write(4, "stdout", "late\n")  # a while since the last: at once
+    printed.write(4, "stdout", "later\n")  # waits...
+    with lock:
+        printed.forget()  # ...but the cell ended: its outputs carry it
+    time.sleep(printed.PAUSE * 4)
+    assert sent[3:] == [(4, "stdout", "late\n")]
