@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kpitools.batch.messages import receive, send
+
 #: How long a new kernel may take to import what a notebook needs and say it is ready.
 START_TIMEOUT = 120
 
@@ -63,15 +65,8 @@ class WarmKernel:
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
 
-    def start(self) -> None:
-        """Start the kernel and wait until it has imported what a notebook needs."""
-        self.launch()
-        self.ready()
-
     def launch(self) -> None:
         """Start the kernel's process and go on: :meth:`ready` waits for it."""
-        from kpitools.batch.messages import receive
-
         self._messages = queue.Queue()
         self._started = False
         code = "import kpitools.batch.kernel as kernel; kernel.main()"
@@ -84,7 +79,7 @@ class WarmKernel:
             start_new_session=True,  # Ctrl-C in a terminal is the batch's, not the kernel's
         )
         reader = threading.Thread(
-            target=_read, args=(self.process.stdout, self._messages, receive), daemon=True
+            target=_read, args=(self.process.stdout, self._messages), daemon=True
         )
         reader.start()
 
@@ -114,8 +109,6 @@ class WarmKernel:
             CellTimeoutError: a cell ran more than ``timeout`` seconds (the kernel is killed).
             DeadKernelError: the kernel ended before it answered.
         """
-        from kpitools.batch.messages import send
-
         assert self.process is not None and self.process.stdin is not None
         notebook: Any = None
         cell: int | None = None
@@ -188,7 +181,7 @@ class WarmKernel:
                 process.stdout.close()
 
 
-def _read(stream: Any, messages: queue.Queue[tuple[Any, ...] | None], receive: Any) -> None:
+def _read(stream: Any, messages: queue.Queue[tuple[Any, ...] | None]) -> None:
     """The kernel's messages, in order, then None when it has gone."""
     try:
         while True:
@@ -204,8 +197,6 @@ def start_ahead(count: int, cwd: str | Path) -> None:
     """Start ``count`` kernels now, for a run that will want them once its data is read and
     its plan made: they import their libraries meanwhile. Kernels a run does not take are
     killed when this process ends."""
-    if not _AHEAD:
-        atexit.register(kill_ahead)
     for _ in range(count):
         kernel = WarmKernel(cwd=cwd)
         kernel.launch()
@@ -222,7 +213,9 @@ def take(cwd: str | Path) -> WarmKernel:
     return WarmKernel(cwd=cwd)
 
 
+@atexit.register
 def kill_ahead() -> None:
-    """Kill the kernels started ahead that no run took."""
+    """Kill the kernels started ahead that no run took (at the latest as this process
+    ends)."""
     while _AHEAD:
         _AHEAD.pop().kill()

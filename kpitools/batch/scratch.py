@@ -24,9 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 PREFIX = "kpitools-run-"
-#: Tells worker processes the batch's scratch folder (they inherit the environment).
+#: Names the batch's scratch folder while it runs (its jobs' folders go there).
 SCRATCH_ENV = "KPITOOLS_SCRATCH"
-_RUNTIME_ENV = "JUPYTER_RUNTIME_DIR"  # where jupyter_client puts connection files and sockets
 
 
 @contextmanager
@@ -35,17 +34,15 @@ def batch_scratch() -> Iterator[Path]:
     batches' folders are removed first)."""
     sweep()
     root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
-    saved = {name: os.environ.get(name) for name in (SCRATCH_ENV, _RUNTIME_ENV)}
+    saved = os.environ.get(SCRATCH_ENV)
     os.environ[SCRATCH_ENV] = str(root)
-    os.environ[_RUNTIME_ENV] = str(root / "runtime")
     try:
         yield root
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        if saved is None:
+            os.environ.pop(SCRATCH_ENV, None)
+        else:
+            os.environ[SCRATCH_ENV] = saved
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -98,8 +95,8 @@ def scratch_folder() -> str | None:
 
 
 def die_with_parent(signum: int) -> None:
-    """Ask Linux to send ``signum`` to this process when its parent dies (elsewhere the
-    worker's own end of the pool's pipes notices it)."""
+    """Ask Linux to send ``signum`` to this process when its parent dies (elsewhere a kernel
+    notices when its end of the pipe from the batch closes)."""
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):

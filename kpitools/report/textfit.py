@@ -49,7 +49,11 @@ class TextMeasure:
 
     def width(self, text: str, size_pt: float, bold: bool = False) -> float:
         """Inches ``text`` takes on one line."""
-        return _length(text, bold) / _EM * size_pt * self.factor / 72
+        return self._inches(_length(text, bold), size_pt)
+
+    def _inches(self, length: float, size_pt: float) -> float:
+        """Inches a font length (at :data:`_EM`) takes at ``size_pt``."""
+        return length / _EM * size_pt * self.factor / 72
 
     def lines(self, text: str, width_in: float, size_pt: float, bold: bool = False) -> list[str]:
         """The lines a box ``width_in`` wide (margins included) sets the text in."""
@@ -62,14 +66,13 @@ class TextMeasure:
     def _wrap(self, paragraph: str, room: float, size_pt: float, bold: bool) -> list[str]:
         # A line's length is its words' lengths and its spaces': the fonts have no kerning
         # with a space (tested), so each word is measured once, not every line it is tried on.
-        factor = self.factor
         space = _length(" ", bold)
         lines: list[str] = []
         current = ""
         length = 0.0  # of ``current``
         for word in paragraph.split():
             trial = length + space + _length(word, bold) if current else _length(word, bold)
-            if trial / _EM * size_pt * factor / 72 <= room:  # as width() works it out
+            if self._inches(trial, size_pt) <= room:
                 current = f"{current} {word}" if current else word
                 length = trial
                 continue
