@@ -22,6 +22,9 @@ that changes library settings (``pd.set_option``, plotly defaults) should set th
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import itertools
 import json
 import os
 import signal
@@ -37,6 +40,10 @@ from kpitools.batch.messages import receive, send
 #: Imported before the first notebook: what every CPR notebook needs.
 _WARM_UP = ("kpitools", "kpitools.report.charts", "kpitools.report.fragments", "plotly.io",
             "kpitools.report.export", "kpitools.batch.jobs")  # fmt: skip
+#: The collector's thresholds in a kernel: a notebook allocates in bursts (a deck, a page),
+#: and Python's default (a young collection every 700 objects) walks them again and again.
+_COLLECT_EVERY = (10_000, 10, 10)
+_REFREEZE = 50
 
 
 class _Printed:
@@ -120,34 +127,149 @@ def _widen(fd: int) -> None:
 
 def main() -> None:
     """The kernel process: answer the worker (its parent) until it says stop or is gone."""
-    import importlib
+    parent = int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid()
+    _watch_parent(parent)
+    # The worker's messages come on stdin and go back on stdout; the process's own file
+    # descriptors 0-2 then point nowhere, so nothing a cell or a library writes reaches them.
+    incoming = os.fdopen(os.dup(0), "rb")
+    outgoing = os.fdopen(os.dup(1), "wb")
+    nowhere = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(nowhere, fd)
+    _warm_up()
+    _serve(incoming, outgoing)
 
+
+def spawner() -> None:
+    """The process kernels are forked from (Linux): it imports what a notebook needs once,
+    and reads a council's data and rates it once when asked (``prepare``), then forks a
+    kernel for each ``fork`` the batch sends, with the two pipe ends that come with it. Every
+    kernel so starts warm, as a kernel does after its first notebooks; a kernel that died or
+    hung is replaced by a fork too. It leaves when the batch closes its socket or dies."""
+    import pickle
+    import socket
+
+    parent, channel = int(sys.argv[1]), int(sys.argv[2])
+    _watch_parent(parent)
+    batch = socket.socket(fileno=channel)
+    _warm_up()
+    # Forked kernels are reaped by the system: this process never waits for them.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    _settle()
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(batch, 1 << 16, 2)
+        except OSError:
+            break
+        if not data:
+            break  # the batch has gone
+        message = pickle.loads(data)
+        if message[0] == "prepare":
+            _prepare(*message[1:])
+            _settle()
+        elif message[0] == "fork" and len(fds) == 2 and os.fork() == 0:
+            try:  # the new kernel: it never returns to this loop
+                batch.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                # The kernel ends with the batch, not with this process: a spawner killed
+                # from outside costs no service its kernel.
+                _die_with(parent)
+                os.chdir(message[1])
+                _serve(os.fdopen(fds[0], "rb"), os.fdopen(fds[1], "wb"))
+            finally:
+                os._exit(1)
+        for fd in fds:
+            os.close(fd)
+    os._exit(0)
+
+
+def _watch_parent(parent: int) -> None:
     from kpitools.batch.scratch import die_with_parent
 
-    parent = int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid()
     # (Linux only; Windows has no SIGKILL, and there the kernel leaves when its pipe closes.)
     die_with_parent(getattr(signal, "SIGKILL", signal.SIGTERM))
     if os.getppid() != parent:
         os._exit(1)  # the batch died before the request was made
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
-    # The worker's messages come on stdin and go back on stdout; the process's own file
-    # descriptors 0-2 then point nowhere, so nothing a cell or a library writes reaches them.
-    incoming = os.fdopen(os.dup(0), "rb")
-    outgoing = os.fdopen(os.dup(1), "wb")
-    _widen(outgoing.fileno())
-    nowhere = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(nowhere, fd)
-    # What a Jupyter kernel gives a cell: matplotlib draws inline, plotly figures show as
-    # plotly's own output (the HTML report draws them with its one copy of plotly.js).
+
+
+def _die_with(pid: int) -> None:
+    """End this process as soon as process ``pid`` has ended (a thread waits on it)."""
+    import select
+
+    try:
+        handle: int | None = os.pidfd_open(pid)  # Linux 5.3 and later
+    except (AttributeError, OSError):
+        handle = None
+
+    def watch() -> None:
+        if handle is not None:
+            select.select([handle], [], [])
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                while True:
+                    os.kill(pid, 0)  # raises once it has gone
+                    time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _warm_up() -> None:
+    """What a Jupyter kernel gives a cell (matplotlib draws inline, plotly figures show as
+    plotly's own output: the HTML report draws them with its one copy of plotly.js), and the
+    libraries every CPR notebook imports."""
+    import importlib
+
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     os.environ.setdefault("PLOTLY_RENDERER", "plotly_mimetype")
+    for name in _WARM_UP:
+        importlib.import_module(name)
+    import nbformat
 
+    from kpitools.report.export import export_html
+
+    # The page's templates, compiled now rather than in the first notebook's time.
+    shown = {"output_type": "display_data", "data": {"text/html": "<p></p>"}, "metadata": {}}
+    cell: dict[str, Any] = {"cell_type": "code", "id": "warm-up", "source": "", "metadata": {},
+            "execution_count": None, "outputs": [shown]}  # fmt: skip
+    convert: Any = nbformat.from_dict
+    page = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    export_html(convert(page), title="", footer="")
+
+
+def _prepare(data_dir: str, config: str, period: str) -> None:
+    """Read a council's data and work out what every report of ``period`` starts from (the
+    whole council's ratings), as a kernel does over its first two notebooks: the notebook's
+    own ``kpitools.load`` then finds it, for as long as the files and configuration are the
+    same. Data the batch will refuse is the batch's to report: nothing is kept of it here."""
+    import kpitools
+    from kpitools.batch.plan import resolve_quarter
+    from kpitools.report.deck import deck_bytes
+
+    try:
+        dataset = kpitools.load(data_dir, config=kpitools.load_config(config or None))
+        label = resolve_quarter(dataset, period)
+        for service in dataset.services[:1] * 2:  # the second asks for the whole council
+            report = kpitools.build_cpr(dataset, service, label)
+        deck_bytes(report)  # the deck's template and text measures
+    except Exception:  # a cache only: the kernels do it again if need be
+        pass
+
+
+def _settle() -> None:
+    """What is in memory now stays: the collector no longer walks it (each notebook then
+    costs a walk of its own objects only) and a forked kernel leaves its pages shared."""
+    gc.collect()
+    gc.freeze()
+
+
+def _serve(incoming: Any, outgoing: Any) -> None:
+    """Run the worker's jobs, one notebook at a time, until it closes the pipe."""
     from kpitools.batch.jobs import build_reports
     from kpitools.batch.shell import NotebookShell
 
-    for name in _WARM_UP:
-        importlib.import_module(name)
+    _widen(outgoing.fileno())
     shell = NotebookShell.instance()
     running = [0]  # the cell being run
     lock = threading.Lock()  # one message at a time: printed text goes from a thread too
@@ -171,14 +293,23 @@ def main() -> None:
             printed.forget()
             send(outgoing, ("outputs", index, outputs, cell.execution_count))
 
+    _settle()
+    gc.set_threshold(*_COLLECT_EVERY)
     tell("ready", os.getpid())
-    while True:
+    for done in itertools.count():
         try:
             message = receive(incoming)
         except EOFError:
             break
         if message[0] != "render":
             break
+        if done in (1, 2) or (done and done % _REFREEZE == 0):
+            # The data and what was worked out from it (read by the first notebooks) join
+            # what stays; now and then everything is walked again, so nothing kept by
+            # mistake (a cycle freed since) stays for good.
+            if done % _REFREEZE == 0:
+                gc.unfreeze()
+            _settle()
         # A cell's temporary files go beside the job's own scratch folder: in the batch's
         # scratch folder, removed with it (a kernel started ahead of the batch's folder).
         tempfile.tempdir = os.path.dirname(message[-1])

@@ -5,6 +5,11 @@ notebook and builds its files. The worker keeps it warm between notebooks and wa
 cell running past its time limit gets the kernel killed and is named, a kernel that dies is
 named with the cell it died in and the notebook as far as it got, and either way the next
 notebook starts a new kernel.
+
+On Linux a local run's kernels are forked from one process (:class:`Spawner`) that has
+imported the libraries, and read and rated the council's data, once for them all: a kernel
+starts as warm as one that has built two reports, and a replacement starts in milliseconds.
+Elsewhere, or when that process is gone, a kernel is a new Python process.
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import pickle
 import queue
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -57,7 +65,7 @@ class WarmKernel:
 
     def __init__(self, cwd: str | Any | None = None):
         self.cwd = str(cwd) if cwd else None
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | _Forked | None = None
         self._messages: queue.Queue[tuple[Any, ...] | None] = queue.Queue()
         self._started = False  # it said it is ready
 
@@ -69,18 +77,22 @@ class WarmKernel:
         """Start the kernel's process and go on: :meth:`ready` waits for it."""
         self._messages = queue.Queue()
         self._started = False
-        code = "import kpitools.batch.kernel as kernel; kernel.main()"
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", code, str(os.getpid())],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=self.cwd,
-            start_new_session=True,  # Ctrl-C in a terminal is the batch's, not the kernel's
+        spawner = _SPAWNERS.get(self.cwd or "")
+        process: subprocess.Popen[bytes] | _Forked | None = (
+            spawner.fork(self.cwd or "") if spawner is not None else None
         )
-        reader = threading.Thread(
-            target=_read, args=(self.process.stdout, self._messages), daemon=True
-        )
+        if process is None:
+            code = "import kpitools.batch.kernel as kernel; kernel.main()"
+            process = subprocess.Popen(
+                [sys.executable, "-c", code, str(os.getpid())],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                cwd=self.cwd,
+                start_new_session=True,  # Ctrl-C in a terminal is the batch's, not the kernel's
+            )
+        self.process = process
+        reader = threading.Thread(target=_read, args=(process.stdout, self._messages), daemon=True)
         reader.start()
 
     def ready(self) -> WarmKernel:
@@ -99,6 +111,8 @@ class WarmKernel:
                     "the kernel did not start"
                     + ("" if message is not None else f" within {START_TIMEOUT} s")
                 )
+            if isinstance(self.process, _Forked):
+                self.process.pid = int(message[1])
             self._started = True
         return self
 
@@ -181,6 +195,111 @@ class WarmKernel:
                 process.stdout.close()
 
 
+class _Forked:
+    """A kernel forked by the :class:`Spawner`, with what the worker uses of a ``Popen``: its
+    pipes, whether it runs, kill and wait. It is the spawner's child, not the batch's: the
+    system reaps it, and its id comes with its first message (``ready``)."""
+
+    def __init__(self, stdin: Any, stdout: Any):
+        self.stdin, self.stdout = stdin, stdout
+        self.pid: int | None = None
+
+    def poll(self) -> int | None:
+        if self.pid is None:
+            return None
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return -1
+        except OSError:
+            return None
+        return None
+
+    def kill(self) -> None:
+        if self.pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            self.stdin.close()
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.pid is not None and self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("kernel", timeout or 0)
+            time.sleep(0.01)
+        return 0
+
+
+class Spawner:
+    """The process a folder's kernels are forked from (Linux; :func:`spawner_supported`).
+
+    It imports what a notebook needs as it starts, reads and rates a council's data when
+    asked (:meth:`prepare`), and forks a kernel for each :meth:`fork`, in the order asked: a
+    fork asked after ``prepare`` starts with the data read. It ends with the batch (its
+    socket closes, or the system kills it with its parent), and the kernels with it.
+    """
+
+    def __init__(self, cwd: str):
+        self.cwd = cwd
+        self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        code = "import kpitools.batch.kernel as kernel; kernel.spawner()"
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", code, str(os.getpid()), str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=cwd,
+                start_new_session=True,  # Ctrl-C in a terminal is the batch's
+            )
+        self._lock = threading.Lock()
+
+    def prepare(self, data_dir: str, config: str, period: str) -> None:
+        """Have the council's data read and rated once, for every kernel forked after."""
+        self._send(("prepare", data_dir, config, period))
+
+    def fork(self, cwd: str) -> _Forked | None:
+        """A new kernel (started in ``cwd``), its pipes; None if the spawner is gone."""
+        from_batch, to_kernel = os.pipe()
+        from_kernel, to_batch = os.pipe()
+        try:
+            if not self._send(("fork", cwd), [from_batch, to_batch]):
+                os.close(to_kernel)
+                os.close(from_kernel)
+                return None
+        finally:
+            os.close(from_batch)
+            os.close(to_batch)
+        return _Forked(os.fdopen(to_kernel, "wb"), os.fdopen(from_kernel, "rb"))
+
+    def _send(self, message: tuple[Any, ...], fds: list[int] | None = None) -> bool:
+        if self.process.poll() is not None:
+            return False
+        try:
+            with self._lock:
+                socket.send_fds(self._socket, [pickle.dumps(message)], fds or [])
+        except OSError:
+            return False
+        return True
+
+    def stop(self) -> None:
+        """End the spawner (kernels it forked go on until their worker is done with them)."""
+        with contextlib.suppress(OSError):
+            self._socket.close()
+        with contextlib.suppress(OSError):
+            self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+
+
+def spawner_supported() -> bool:
+    """Kernels are forked on Linux (where ``fork`` is safe with the libraries imported and a
+    socket can carry a pipe's ends); elsewhere each is a new process."""
+    return sys.platform.startswith("linux") and hasattr(socket, "send_fds")
+
+
 def _read(stream: Any, messages: queue.Queue[tuple[Any, ...] | None]) -> None:
     """The kernel's messages, in order, then None when it has gone."""
     try:
@@ -191,12 +310,20 @@ def _read(stream: Any, messages: queue.Queue[tuple[Any, ...] | None]) -> None:
 
 
 _AHEAD: list[WarmKernel] = []  # started before a run needed them, not yet taken
+_SPAWNERS: dict[str, Spawner] = {}  # by the folder their kernels start in
 
 
-def start_ahead(count: int, cwd: str | Path) -> None:
+def start_ahead(count: int, cwd: str | Path, prepare: tuple[str, str, str] | None = None) -> None:
     """Start ``count`` kernels now, for a run that will want them once its data is read and
-    its plan made: they import their libraries meanwhile. Kernels a run does not take are
-    killed when this process ends."""
+    its plan made: they import their libraries meanwhile (on Linux, once, in the spawner they
+    are forked from, which first reads and rates ``prepare``'s data folder, configuration
+    file and period when given). Kernels a run does not take, and spawners, are killed when
+    this process ends."""
+    folder = str(cwd)
+    if count > 0 and spawner_supported() and folder not in _SPAWNERS:
+        _SPAWNERS[folder] = Spawner(folder)
+        if prepare is not None:
+            _SPAWNERS[folder].prepare(*prepare)
     for _ in range(count):
         kernel = WarmKernel(cwd=cwd)
         kernel.launch()
@@ -215,7 +342,9 @@ def take(cwd: str | Path) -> WarmKernel:
 
 @atexit.register
 def kill_ahead() -> None:
-    """Kill the kernels started ahead that no run took (at the latest as this process
-    ends)."""
+    """Kill the kernels started ahead that no run took, and the spawners (at the latest as
+    this process ends)."""
     while _AHEAD:
         _AHEAD.pop().kill()
+    while _SPAWNERS:
+        _SPAWNERS.popitem()[1].stop()

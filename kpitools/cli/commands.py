@@ -534,9 +534,6 @@ def run(
     plotly_js: str,
 ) -> None:
     """Build each service's CPR for a period: deck (.pptx), web page (.html), notebook."""
-    from kpitools.batch.status import BatchEvent
-    from kpitools.cli.progress import BatchDisplay
-
     if period and quarter and period != quarter:
         raise click.UsageError("give the period once: --period or --quarter, not both")
     if (publish_unapproved or public) and not publish:
@@ -544,7 +541,6 @@ def run(
     chosen = period or quarter
     if not chosen:
         raise click.UsageError("say which period to report: --period 2024/25 Q1 (or latest)")
-    options = _batch_settings(jobs, timeout, force, scheduler, pack, pack_pdf, plotly_js)
 
     request = key = None
     if data and not db and not as_of and not force and not publish:
@@ -555,6 +551,9 @@ def run(
         key = request.key()
         recalled = recall(Path(out_dir), request, key) if key else None
         if recalled is not None:  # nothing has changed since the same command last ran
+            from kpitools.batch.status import BatchEvent
+            from kpitools.cli.progress import BatchDisplay
+
             last, warnings = recalled
             for warning in warnings:
                 click.echo(f"warning: {warning}", err=True)
@@ -566,10 +565,18 @@ def run(
             shown.summary(last)
             return
 
+    # The kernels start first: they import their libraries (and read the data) while this
+    # process imports its own and plans the run.
+    ahead = (data, config_path, chosen) if data and not db and not as_of else None
+    workers = _workers(jobs)
+    if not scheduler:
+        _start_kernels(notebook, min(workers, len(set(services)) or workers), ahead)
     from kpitools.batch.plan import plan_run
     from kpitools.batch.run import check_outputs, run_batch
+    from kpitools.batch.status import BatchEvent
+    from kpitools.cli.progress import BatchDisplay
 
-    _start_kernels(options, notebook, len(set(services)) or options.jobs)
+    options = _batch_settings(jobs, timeout, force, scheduler, pack, pack_pdf, plotly_js)
     folder, source = _data_folder(data, db, as_of, Path(out_dir), config_path)
     plan = plan_run(
         folder, chosen, services=services, out_dir=out_dir, config_path=config_path,
@@ -612,21 +619,38 @@ def _batch_settings(jobs: int | None, timeout: int, force: bool, scheduler: str 
     """The batch's options from the command line's (workers default to the CPU cores)."""
     from kpitools.batch.outcomes import BatchOptions
 
-    return BatchOptions(jobs=jobs or os.cpu_count() or 1, timeout=timeout, force=force,
+    return BatchOptions(jobs=_workers(jobs), timeout=timeout, force=force,
                         scheduler=scheduler, pack=pack, pack_pdf=pack_pdf,
                         plotly_js=plotly_js)  # fmt: skip
 
 
-def _start_kernels(options: BatchOptions, notebook: str | None, at_most: int) -> None:
-    """A local run's kernels, started while the data is read and the run planned (they
-    import their libraries meanwhile); a run that stops before it needs them kills them."""
-    if options.scheduler:
-        return
-    from kpitools.batch.kernels import start_ahead
+def _workers(jobs: int | None) -> int:
+    """Workers at once: as asked, else one per CPU core."""
+    return jobs or os.cpu_count() or 1
+
+
+def _start_kernels(
+    notebook: str | None,
+    count: int,
+    data: tuple[str | Path, str | Path | None, str] | None = None,
+) -> None:
+    """A local run's ``count`` kernels, started while the data is read and the run planned
+    (they import their libraries meanwhile, and read and rate ``data``, a data folder,
+    configuration file and period, where kernels are forked); a run that stops before it
+    needs them kills them."""
+    from kpitools.batch.kernels import kill_ahead, start_ahead
     from kpitools.batch.portable import default_notebook
 
     folder = Path(notebook).resolve().parent if notebook else default_notebook().parent
-    start_ahead(min(options.jobs, at_most), folder)
+    prepare = None
+    if data is not None:
+        where, config, period = data
+        prepare = (str(Path(where).resolve()), str(Path(config).resolve()) if config else "",
+                   period)  # fmt: skip
+    start_ahead(count, folder, prepare)
+    context = click.get_current_context(silent=True)
+    if context is not None:  # what the run did not take goes as the command ends
+        context.call_on_close(kill_ahead)
 
 
 def _where(options: BatchOptions) -> str:
@@ -677,9 +701,10 @@ def run_councils(
 
     entries = load_councils(councils_file)
     options = _batch_settings(jobs, timeout, force, scheduler, pack, pack_pdf, plotly_js)
-    if entries:
-        first = entries[0].notebook
-        _start_kernels(options, str(first) if first else None, options.jobs)
+    if entries and not scheduler:
+        first = entries[0]
+        _start_kernels(str(first.notebook) if first.notebook else None, options.jobs,
+                       (first.data, first.config, period))  # fmt: skip
     plans, refused = [], []
     for entry in entries:
         try:

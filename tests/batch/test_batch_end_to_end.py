@@ -308,14 +308,23 @@ def test_dask_cluster_survives_a_killed_worker(tmp_path, dask_cluster):
         assert (root / name).read_bytes() == (local / QUARTER / name).read_bytes()
 
 
+def kernel_processes(parent: int) -> list[int]:
+    """The batch's processes running kpitools.batch.kernel: its kernels and, on Linux, the
+    spawner they are forked from (its child), and the kernels (the spawner's)."""
+    found = []
+    for pid in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+        try:
+            if b"kpitools.batch.kernel" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found += [int(pid), *kernel_processes(int(pid))]
+        except OSError:  # it has just ended
+            continue
+    return found
+
+
 def kernel_pids(parent: int) -> list[int]:
-    """The batch's kernels (its children running kpitools.batch.kernel)."""
-    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-    return [
-        int(pid)
-        for pid in children
-        if b"kpitools.batch.kernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    ]
+    """The batch's kernels: the processes running kpitools.batch.kernel with none of their
+    own (the spawner has the kernels it forked)."""
+    return [pid for pid in kernel_processes(parent) if not kernel_processes(pid)]
 
 
 def test_a_kernel_killed_from_outside_costs_at_most_its_own_service(tmp_path):

@@ -57,8 +57,10 @@ def cmdline(pid: int) -> bytes:
 
 
 def kernels(pid: int) -> list[int]:
-    """The batch's kernels, among its descendants."""
-    return [child for child in descendants(pid) if b"kpitools.batch.kernel" in cmdline(child)]
+    """The batch's kernels, among its descendants (not the spawner they are forked from, on
+    Linux: the kernel process with kernels of its own)."""
+    running = [child for child in descendants(pid) if b"kpitools.batch.kernel" in cmdline(child)]
+    return [child for child in running if not descendants(child)]
 
 
 def alive(pid: int) -> bool:

@@ -38,11 +38,32 @@ def request(tmp_path: Path, path: Path) -> tuple:
     return (job, job.data_dir, job.config, job.notebook, scratch)
 
 
-@pytest.fixture
-def kernel(tmp_path):
+@pytest.fixture(params=["process", "forked"])
+def kernel(request, tmp_path, monkeypatch):
+    """A kernel of its own process, and one forked from a spawner (Linux): each test holds
+    for both."""
+    from kpitools.batch import kernels
+
+    monkeypatch.setattr(kernels, "_SPAWNERS", {})
+    if request.param == "forked":
+        if not kernels.spawner_supported():
+            pytest.skip("kernels are forked on Linux only")
+        kernels._SPAWNERS[str(tmp_path)] = kernels.Spawner(str(tmp_path))
     warm = WarmKernel(cwd=tmp_path)
     yield warm
     warm.shutdown()
+    for spawner in kernels._SPAWNERS.values():
+        spawner.stop()
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def published_output(result) -> list[str]:
+    """What the last cell of a test notebook printed, as published."""
+    cells = json.loads(result.files["finance.ipynb"])["cells"]
+    return [line for o in cells[-1]["outputs"] for line in o.get("text", [])]
 
 
 def test_a_kernel_stays_warm_and_each_notebook_starts_afresh(kernel, tmp_path):
@@ -98,15 +119,23 @@ def test_a_cell_past_its_time_limit_kills_the_kernel_and_is_named(kernel, tmp_pa
     assert not Path(f"/proc/{pid}").exists()
 
 
-def test_a_kernel_leaves_when_its_worker_is_gone(tmp_path):
-    """A worker killed outright (no chance to stop its kernel): the kernel ends too."""
+@pytest.mark.parametrize("how", ["process", "forked"])
+def test_a_kernel_leaves_when_its_worker_is_gone(tmp_path, how):
+    """A worker killed outright (no chance to stop its kernel): the kernel ends too, and
+    the spawner a forked kernel came from."""
     import subprocess
     import sys
 
+    from kpitools.batch.kernels import spawner_supported
+
+    if how == "forked" and not spawner_supported():
+        pytest.skip("kernels are forked on Linux only")
+    start = f"start_ahead(1, {str(tmp_path)!r}); " if how == "forked" else ""
     code = (
         "import sys, time\n"
-        "from kpitools.batch.kernels import WarmKernel\n"
-        "k = WarmKernel(); k.ready(); print(k.pid, flush=True); time.sleep(600)\n"
+        "from kpitools.batch.kernels import WarmKernel, start_ahead, take\n"
+        f"{start}k = take({str(tmp_path)!r}); k.ready(); print(k.pid, flush=True)\n"
+        "time.sleep(600)\n"
     )
     with subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
@@ -135,7 +164,7 @@ def test_kernels_started_ahead_are_taken_by_the_run_or_killed(tmp_path, monkeypa
     monkeypatch.setattr(kernels, "_AHEAD", [])
     kernels.start_ahead(2, tmp_path)
     first = kernels.take(tmp_path)
-    assert first.pid is not None  # launched already, importing while the run is planned
+    assert first.process is not None  # launched already, importing while the run is planned
     elsewhere = kernels.take(tmp_path / "other")
     assert elsewhere.pid is None  # none was started there: a new one, started when ready
     assert first.ready() is first and first.process.poll() is None
@@ -167,3 +196,39 @@ def test_printed_text_goes_at_once_or_together_within_a_pause():
         printed.forget()  # ...but the cell ended: its outputs carry it
     time.sleep(printed.PAUSE * 4)
     assert sent[3:] == [(4, "stdout", "late\n")]
+
+
+def test_kernels_forked_from_a_spawner_start_with_the_data_read_once(tmp_path, monkeypatch):
+    """The spawner reads and rates the council's data before it forks: a forked kernel's
+    notebook finds it (its ``kpitools.load`` reads nothing again). A spawner killed from
+    outside costs no kernel, and the next kernel is a process of its own."""
+    from kpitools.batch import kernels
+
+    if not kernels.spawner_supported():
+        pytest.skip("kernels are forked on Linux only")
+    monkeypatch.setattr(kernels, "_AHEAD", [])
+    monkeypatch.setattr(kernels, "_SPAWNERS", {})
+    kernels.start_ahead(2, tmp_path, (str(EXAMPLE), str(COUNCIL_CONFIG), QUARTER))
+    spawner = kernels._SPAWNERS[str(tmp_path)]
+    one, two = kernels.take(tmp_path), kernels.take(tmp_path)
+    try:
+        assert one.ready().pid != two.ready().pid
+        assert parent_of(one.pid) == parent_of(two.pid) == spawner.process.pid
+        path = notebook(tmp_path, "from kpitools.contract.loading import _PARSED\n"
+                        "[parsed] = _PARSED.values()\n"
+                        "print(len(_PARSED), parsed.config.council,"
+                        " any(k[0] == 'rate' for k in parsed._memo))")  # fmt: skip
+        result, _ = one.render(request(tmp_path, path), 60)
+        assert published_output(result) == ["1 Northfield Borough Council True\n"]
+        spawner.process.kill()
+        spawner.process.wait(timeout=10)
+        result, _ = two.render(request(tmp_path, path), 60)
+        assert published_output(result) == ["1 Northfield Borough Council True\n"]
+        two.replace()
+        assert parent_of(two.ready().pid) == os.getpid()  # not forked: the spawner is gone
+        result, _ = two.render(request(tmp_path, path), 60)
+        assert result.error.startswith("cell 3: ValueError: not enough values to unpack")
+    finally:
+        one.shutdown()
+        two.shutdown()
+        kernels.kill_ahead()
