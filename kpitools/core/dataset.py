@@ -165,6 +165,9 @@ class Dataset:
     @property
     def first_month(self) -> pd.Period | None:
         """The first month the data covers, or ``None`` for an empty dataset."""
+        return self.remembered("first_month", self._first_month, ("values",))
+
+    def _first_month(self) -> pd.Period | None:
         if self.values.empty:
             return None
         calendar = self.calendar
@@ -176,8 +179,12 @@ class Dataset:
 
         Annual results are left out where monthly or quarterly data exists: a year's label
         runs to its last month, which may lie beyond the data that has come in. Where there
-        are annual results only, a part-year one reaches the last month it covers.
+        are annual results only, a part-year one reaches the last month it covers. Worked
+        out once while the values are unchanged (every report asks it several times).
         """
+        return self.remembered("latest_month", self._latest_month, ("values",))
+
+    def _latest_month(self) -> pd.Period | None:
         if self.values.empty:
             return None
         values = self.values
@@ -246,8 +253,19 @@ def _where(frame: pd.DataFrame) -> Any:
         if isinstance(index, pd.RangeIndex)
         else _address(index.array),
     ]
-    for name in frame.columns:
-        places.append(_address(frame[name].array))
+    blocks = getattr(getattr(frame, "_mgr", None), "blocks", None)
+    if blocks is not None:  # pandas' blocks: each one's memory and the columns it holds
+        for block in blocks:
+            memory = _address(block.values)
+            held = block.mgr_locs.indexer
+            columns = (
+                (held.start, held.stop, held.step)
+                if isinstance(held, slice)
+                else tuple(np.asarray(held).tolist())
+            )
+            places.append(None if memory is None else (memory, columns))
+    else:  # column by column (a Series each: slower)
+        places += [_address(frame[name].array) for name in frame.columns]
     return None if None in places else tuple(places)
 
 

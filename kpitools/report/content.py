@@ -19,7 +19,7 @@ from kpitools.core.benchmarks import Position, positions
 from kpitools.core.config import OTHER_CATEGORY, CouncilConfig
 from kpitools.core.contracts import LEVELS as CONTRACT_LEVELS
 from kpitools.core.contracts import abatements, contract_summary
-from kpitools.core.dataset import Dataset, records_of, rows_of
+from kpitools.core.dataset import RATED_FROM, Dataset, records_of, rows_of
 from kpitools.core.errors import KpiToolsError
 from kpitools.core.forecast import back_on_target, forecast
 from kpitools.core.model import RAG, ActionStatus, Direction, ExceptionReason, Section, Status
@@ -1171,8 +1171,24 @@ def _month_ratings(
     calendar = dataset.calendar
     first, last = calendar.first_month(quarter), calendar.last_month(quarter)
     labels = [calendar.label(m) for m in pd.period_range(first, last, freq="M")]
+    if dataset.asked_before(_MONTH_RATINGS, RATED_FROM):
+        # A second report: every measure's monthly ratings, grouped once for them all.
+        every = dataset.remembered(_MONTH_RATINGS, lambda: _own_months(dataset), RATED_FROM)
+        wanted, chosen = set(labels), set(measure_ids)
+        picked = {m: tuple(r for r in every[m] if r[0] in wanted) for m in every if m in chosen}
+        return {m: rows for m, rows in picked.items() if rows}
     monthly = rate(dataset, by=Granularity.MONTH, measures=measure_ids, spc=False)
     own = monthly[monthly["period"].isin(labels) & (monthly["value_period"] == monthly["period"])]
+    return _by_measure(own["measure_id"], own["period"], own["rag"])
+
+
+_MONTH_RATINGS = ("month ratings",)
+
+
+def _own_months(dataset: Dataset) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Every measure's RAG for each month it has a figure of its own for."""
+    monthly = rate(dataset, by=Granularity.MONTH, measures=list(dataset.measures.index), spc=False)
+    own = monthly[monthly["value_period"] == monthly["period"]]
     return _by_measure(own["measure_id"], own["period"], own["rag"])
 
 
