@@ -57,16 +57,19 @@ class TextMeasure:
 
     def lines(self, text: str, width_in: float, size_pt: float, bold: bool = False) -> list[str]:
         """The lines a box ``width_in`` wide (margins included) sets the text in."""
-        room = width_in - 2 * CELL_PAD - SAFETY
-        out: list[str] = []
-        for paragraph in text.split("\n"):
-            out += self._wrap(paragraph, room, size_pt, bold) or [""]
-        return out
+        return list(_set_lines(self, text, width_in, size_pt, bold))
 
     def _wrap(self, paragraph: str, room: float, size_pt: float, bold: bool) -> list[str]:
         # A line's length is its words' lengths and its spaces': the fonts have no kerning
         # with a space (tested), so each word is measured once, not every line it is tried on.
         space = _length(" ", bold)
+        words = paragraph.split()
+        if words:  # most text is one line: its length, added up as the loop below adds it
+            length = _length(words[0], bold)
+            for word in words[1:]:
+                length = length + space + _length(word, bold)
+            if self._inches(length, size_pt) <= room:  # so every shorter start fits too
+                return [" ".join(words)]
         lines: list[str] = []
         current = ""
         length = 0.0  # of ``current``
@@ -131,6 +134,17 @@ class TextMeasure:
 
 def _joined(words: list[str]) -> str:
     return " ".join(words).replace(" \n ", "\n")
+
+
+@lru_cache(maxsize=8192)  # a deck sets many texts more than once (names, headings, words)
+def _set_lines(
+    measure: TextMeasure, text: str, width_in: float, size_pt: float, bold: bool
+) -> tuple[str, ...]:
+    room = width_in - 2 * CELL_PAD - SAFETY
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        out += measure._wrap(paragraph, room, size_pt, bold) or [""]
+    return tuple(out)
 
 
 def _longest_prefix(items: Any, ok: Any) -> int:
