@@ -109,9 +109,16 @@ def _write_json(value: Any, level: int, indent: str, out: list[str]) -> None:
             return
         separator = "{" + inner
         for key, item in sorted(value.items()):
-            out.append(separator + encode_basestring(_json_key(key)) + ": ")
+            head = separator + encode_basestring(_json_key(key)) + ": "
             separator = "," + inner
-            _write_json(item, level + 1, indent, out)
+            # A value that is text or a number is written with its key (most of a chart's
+            # settings): no call of its own.
+            text = encode_basestring(item) if type(item) is str else _json_scalar(item)
+            if text is None:
+                out.append(head)
+                _write_json(item, level + 1, indent, out)
+            else:
+                out.append(head + text)
         out.append(end + "}")
         return
     if not value:
