@@ -17,6 +17,7 @@ from kpitools.core.periods import FiscalCalendar, Granularity
 _T = TypeVar("_T")
 
 RATED_FROM = ("measures", "values", "targets")
+_EVERY_REPORT = ("every report",)
 """The frames ratings and SPC are worked out from (with the configuration, which cannot
 change)."""
 
@@ -117,13 +118,22 @@ class Dataset:
         """Whether the work ``key`` names was asked for before while ``frames`` held the data
         they hold now (or was done); notes that it now has been. Work for the whole council
         pays only when a second report asks for it: the first (a run of one service) does
-        only its own part."""
+        only its own part - unless every service's report is coming
+        (:meth:`expect_every_report`)."""
+        if _EVERY_REPORT in self._memo:
+            return True
         stamp = _Stamp.of(self, frames)
         for seen in (self._memo.get(key), self._memo.get(("asked", key))):
             if seen is not None and seen[0] == stamp:
                 return True
         self._memo[("asked", key)] = (stamp, True)
         return False
+
+    def expect_every_report(self) -> None:
+        """Say that every service's report is coming (a batch's kernels): work for the whole
+        council is then done at its first ask, not its second. Shared with this dataset's
+        views."""
+        self._memo[_EVERY_REPORT] = (None, True)  # type: ignore[assignment]
 
     @property
     def services(self) -> list[str]:

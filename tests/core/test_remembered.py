@@ -151,3 +151,53 @@ def test_a_series_keeps_a_few_charts_not_one_per_prefix(example):
     assert len(series._charts) == KEPT_CHARTS
     assert series.chart(6, 13) is not first  # drawn again when asked after many others
     assert list(series.chart(6, 13).mean) == list(first.mean)
+
+
+def test_when_every_report_is_coming_the_first_ask_rates_the_council(example):
+    """A batch's kernels say so (their spawner, for all of them): the first report does the
+    whole council's work once, and every report takes its rows, as a second report would."""
+    mine, other = dataclasses.replace(example), dataclasses.replace(example)
+    mine.expect_every_report()
+    key = ("rate", "quarter", False)
+    first = kpitools.rate(mine, by="quarter", services=["Finance"], spc=False)
+    assert key in mine._memo
+    whole = kpitools.rate(other, by="quarter", spc=False)
+    pd.testing.assert_frame_equal(
+        first, whole[whole["service"] == "Finance"].reset_index(drop=True)
+    )
+
+
+def test_reports_built_one_after_another_are_each_as_built_alone(example):
+    """What later reports take from the work done once (the council's ratings, every
+    measure's monthly ratings, how far the data reaches) gives what a first report
+    works out for itself."""
+    from kpitools.report.content import content_digest
+
+    for service in example.services:
+        alone = kpitools.build_cpr(dataclasses.replace(example), service, QUARTER)
+        after = kpitools.build_cpr(example, service, QUARTER)
+        assert content_digest(after) == content_digest(alone), service
+        assert [x.months for x in after.all_lines] == [x.months for x in alone.all_lines]
+    assert ("month ratings",) in example._memo
+
+
+def test_a_stamp_tells_columns_whose_memory_changed_places(example):
+    """Two columns' data swapped under the same labels: the frame is not the same."""
+    from kpitools.core.dataset import _where
+
+    frame = example.values.copy(deep=False)
+    order = list(frame.columns)
+    i, j = order.index("value"), order.index("restated_from")
+    order[i], order[j] = order[j], order[i]
+    relabelled = frame[order]
+    relabelled.columns = list(frame.columns)
+    assert _where(relabelled) is not None and _where(relabelled) != _where(frame)
+
+
+def test_how_far_the_data_reaches_follows_the_values(example):
+    latest, calendar = example.latest_month, example.calendar
+    values = example.values
+    reaching = values["period"].map(lambda p: calendar.last_month(p) >= latest).astype(bool)
+    values.loc[reaching, ["value", "status"]] = [float("nan"), "pending"]  # still to come
+    assert example.latest_month < latest
+    assert example.latest_month == dataclasses.replace(example)._latest_month()
