@@ -93,6 +93,7 @@ def json_text(value: Any, indent: int = 1) -> str:
     return "".join(out)
 
 
+_TEXT_ONLY = {str}
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -125,7 +126,7 @@ def _write_json(value: Any, level: int, indent: str, out: list[str]) -> None:
         out.append("[]")
         return
     first = type(value[0])
-    if first is str and all(type(item) is str for item in value):  # lines of text
+    if first is str and set(map(type, value)) == _TEXT_ONLY:  # lines of text
         out.append("[" + inner + ("," + inner).join(map(encode_basestring, value)) + end + "]")
         return
     if first is float or first is int:  # numbers (a chart's data), if nothing else is in it
