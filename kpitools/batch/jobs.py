@@ -407,8 +407,10 @@ def _peak_memory(kernel: Any, own: bool) -> dict[str, float]:
     """Peak resident memory (MB) of the kernel and, where this process is the worker (not the
     batch process looking after kernels), of this process, where known.
 
-    Read from ``/proc`` (``VmHWM``), which counts a process's own pages only: the
-    ``getrusage`` figure also counts the process this one was forked from.
+    Read from ``/proc`` (``VmHWM``): the pages the process has had in memory at most,
+    those it shares included (a kernel forked from the spawner counts the spawner's pages
+    it still shares); the ``getrusage`` figure would also count the high-water mark of the
+    process this one was forked from, before the fork.
     """
     peaks: dict[str, float] = {}
     pid = getattr(kernel, "pid", None)

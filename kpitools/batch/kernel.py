@@ -22,7 +22,6 @@ that changes library settings (``pd.set_option``, plotly defaults) should set th
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import itertools
 import json
@@ -43,7 +42,6 @@ _WARM_UP = ("kpitools", "kpitools.report.charts", "kpitools.report.fragments", "
 #: The collector's thresholds in a kernel: a notebook allocates in bursts (a deck, a page),
 #: and Python's default (a young collection every 700 objects) walks them again and again.
 _COLLECT_EVERY = (10_000, 10, 10)
-_REFREEZE = 50
 
 
 class _Printed:
@@ -157,8 +155,8 @@ def spawner() -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     _settle()
     while True:
-        try:
-            data, fds, _, _ = socket.recv_fds(batch, 1 << 16, 2)
+        try:  # the pipe ends come close-on-exec: a program a cell starts holds none of them
+            data, fds, _, _ = socket.recv_fds(batch, 1 << 16, 2, socket.MSG_CMSG_CLOEXEC)
         except OSError:
             break
         if not data:
@@ -167,7 +165,7 @@ def spawner() -> None:
         if message[0] == "prepare":
             _prepare(*message[1:])
             _settle()
-        elif message[0] == "fork" and len(fds) == 2 and os.fork() == 0:
+        elif message[0] == "fork" and len(fds) == 2 and _forked():
             try:  # the new kernel: it never returns to this loop
                 batch.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -181,6 +179,16 @@ def spawner() -> None:
         for fd in fds:
             os.close(fd)
     os._exit(0)
+
+
+def _forked() -> bool:
+    """Fork: True in the new process. A fork the system refuses (no memory, too many
+    processes) leaves the spawner as it is: that kernel does not start, and the worker
+    starts one of its own."""
+    try:
+        return os.fork() == 0
+    except OSError:
+        return False
 
 
 def _watch_parent(parent: int) -> None:
@@ -206,10 +214,14 @@ def _die_with(pid: int) -> None:
         if handle is not None:
             select.select([handle], [], [])
         else:
-            with contextlib.suppress(ProcessLookupError):
-                while True:
-                    os.kill(pid, 0)  # raises once it has gone
-                    time.sleep(0.5)
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break  # it has gone
+                except PermissionError:
+                    pass  # it runs (as another user: the id has been taken again)
+                time.sleep(0.5)
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
@@ -302,12 +314,11 @@ def _serve(incoming: Any, outgoing: Any) -> None:
             break
         if message[0] != "render":
             break
-        if done in (1, 2) or (done and done % _REFREEZE == 0):
+        if done in (1, 2):
             # The data and what was worked out from it (read by the first notebooks) join
-            # what stays; now and then everything is walked again, so nothing kept by
-            # mistake (a cycle freed since) stays for good.
-            if done % _REFREEZE == 0:
-                gc.unfreeze()
+            # what stays. Once only: what is frozen is never walked again, so a cycle the
+            # first notebooks left is kept (one notebook's worth, at most); never unfrozen,
+            # which in a forked kernel would copy the spawner's memory it shares.
             _settle()
         # A cell's temporary files go beside the job's own scratch folder: in the batch's
         # scratch folder, removed with it (a kernel started ahead of the batch's folder).

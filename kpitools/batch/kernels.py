@@ -19,6 +19,7 @@ import contextlib
 import os
 import pickle
 import queue
+import select
 import signal
 import socket
 import subprocess
@@ -105,6 +106,15 @@ class WarmKernel:
                 message = self._messages.get(timeout=START_TIMEOUT)
             except queue.Empty:
                 message = None
+            if (message is None or message[0] != "ready") and isinstance(self.process, _Forked):
+                # The spawner is stuck (reading data that does not come) or gone: this
+                # folder's kernels start as processes of their own from now on. (Stopped
+                # first: the kernels it has not forked yet go with it.)
+                spawner = _SPAWNERS.pop(self.cwd or "", None)
+                if spawner is not None:
+                    spawner.stop()
+                self.kill()
+                return self.ready()
             if message is None or message[0] != "ready":
                 self.kill()
                 raise KernelError(
@@ -189,26 +199,50 @@ class WarmKernel:
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait()
-        with contextlib.suppress(OSError):
-            if process.stdout is not None:
-                process.stdout.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)  # killed: it ends (a forked one is reaped elsewhere)
+        if isinstance(process, _Forked):
+            # Its output is closed by the thread reading it, at its end: a kernel the
+            # spawner has not forked yet has no end to close (and closing a stream another
+            # thread reads waits for that read).
+            process.release()
+        else:
+            with contextlib.suppress(OSError):
+                if process.stdout is not None:
+                    process.stdout.close()
 
 
 class _Forked:
     """A kernel forked by the :class:`Spawner`, with what the worker uses of a ``Popen``: its
     pipes, whether it runs, kill and wait. It is the spawner's child, not the batch's: the
-    system reaps it, and its id comes with its first message (``ready``)."""
+    system reaps it, and its id comes with its first message (``ready``). It is watched
+    through a process handle (Linux 5.3 and later), which no other process can take over
+    once it has ended, not by its id alone."""
 
     def __init__(self, stdin: Any, stdout: Any):
         self.stdin, self.stdout = stdin, stdout
-        self.pid: int | None = None
+        self._pid: int | None = None
+        self._handle: int | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._pid
+
+    @pid.setter
+    def pid(self, pid: int) -> None:
+        self._pid = pid
+        with contextlib.suppress(AttributeError, OSError):
+            self._handle = os.pidfd_open(pid)
 
     def poll(self) -> int | None:
-        if self.pid is None:
+        """None while the kernel runs (or has not said who it is), else -1."""
+        if self._pid is None:
             return None
+        if self._handle is not None:
+            ended, _, _ = select.select([self._handle], [], [], 0)
+            return -1 if ended else None
         try:
-            os.kill(self.pid, 0)
+            os.kill(self._pid, 0)
         except ProcessLookupError:
             return -1
         except OSError:
@@ -216,19 +250,37 @@ class _Forked:
         return None
 
     def kill(self) -> None:
-        if self.pid is not None:
+        if self._handle is not None:
             with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
+                signal.pidfd_send_signal(self._handle, signal.SIGKILL)
+        elif self._pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
         with contextlib.suppress(OSError):
             self.stdin.close()
 
     def wait(self, timeout: float | None = None) -> int:
+        """Wait for the kernel to end, at most ``timeout`` seconds (the system reaps it)."""
+        if self._pid is None:
+            return 0
+        if self._handle is not None:
+            ended, _, _ = select.select([self._handle], [], [], timeout)
+            if not ended:
+                raise subprocess.TimeoutExpired("kernel", timeout or 0)
+            return 0
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self.pid is not None and self.poll() is None:
+        while self.poll() is None:
             if deadline is not None and time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired("kernel", timeout or 0)
             time.sleep(0.01)
         return 0
+
+    def release(self) -> None:
+        """Close the process handle (the kernel has ended or been left)."""
+        if self._handle is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._handle)
+            self._handle = None
 
 
 class Spawner:
@@ -301,12 +353,15 @@ def spawner_supported() -> bool:
 
 
 def _read(stream: Any, messages: queue.Queue[tuple[Any, ...] | None]) -> None:
-    """The kernel's messages, in order, then None when it has gone."""
+    """The kernel's messages, in order, then None when it has gone (its output closed)."""
     try:
         while True:
             messages.put(receive(stream))
     except (EOFError, OSError, ValueError):
         messages.put(None)
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            stream.close()
 
 
 _AHEAD: list[WarmKernel] = []  # started before a run needed them, not yet taken
@@ -344,7 +399,7 @@ def take(cwd: str | Path) -> WarmKernel:
 def kill_ahead() -> None:
     """Kill the kernels started ahead that no run took, and the spawners (at the latest as
     this process ends)."""
+    while _SPAWNERS:  # first: the kernels they have not forked yet go with them
+        _SPAWNERS.popitem()[1].stop()
     while _AHEAD:
         _AHEAD.pop().kill()
-    while _SPAWNERS:
-        _SPAWNERS.popitem()[1].stop()

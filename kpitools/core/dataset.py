@@ -17,9 +17,9 @@ from kpitools.core.periods import FiscalCalendar, Granularity
 _T = TypeVar("_T")
 
 RATED_FROM = ("measures", "values", "targets")
-_EVERY_REPORT = ("every report",)
 """The frames ratings and SPC are worked out from (with the configuration, which cannot
 change)."""
+_EVERY_REPORT = ("every report",)  # in a memo: every service's report is coming
 
 FRAMES = (
     "measures", "values", "targets", "comments", "actions", "benchmarks", "signoff", "decisions",

@@ -13,7 +13,7 @@ import pytest
 
 from kpitools.batch.jobs import ServiceJob
 from kpitools.batch.kernels import CellTimeoutError, DeadKernelError, WarmKernel
-from tests.conftest import COUNCIL_CONFIG, EXAMPLE, QUARTER
+from tests.conftest import COUNCIL_CONFIG, EXAMPLE, QUARTER, ROOT
 
 pytestmark = pytest.mark.slow  # kernel processes
 
@@ -50,6 +50,8 @@ def kernel(request, tmp_path, monkeypatch):
             pytest.skip("kernels are forked on Linux only")
         kernels._SPAWNERS[str(tmp_path)] = kernels.Spawner(str(tmp_path))
     warm = WarmKernel(cwd=tmp_path)
+    if request.param == "forked":  # not a process of its own, as it would be without one
+        assert parent_of(warm.ready().pid) == kernels._SPAWNERS[str(tmp_path)].process.pid
     yield warm
     warm.shutdown()
     for spawner in kernels._SPAWNERS.values():
@@ -121,7 +123,8 @@ def test_a_cell_past_its_time_limit_kills_the_kernel_and_is_named(kernel, tmp_pa
 
 @pytest.mark.parametrize("how", ["process", "forked"])
 def test_a_kernel_leaves_when_its_worker_is_gone(tmp_path, how):
-    """A worker killed outright (no chance to stop its kernel): the kernel ends too, and
+    """A worker killed outright (no chance to stop its kernel) while a cell runs: the kernel
+    ends too (it does not wait for the cell to end and read that its pipe has closed), and
     the spawner a forked kernel came from."""
     import subprocess
     import sys
@@ -130,24 +133,36 @@ def test_a_kernel_leaves_when_its_worker_is_gone(tmp_path, how):
 
     if how == "forked" and not spawner_supported():
         pytest.skip("kernels are forked on Linux only")
-    start = f"start_ahead(1, {str(tmp_path)!r}); " if how == "forked" else ""
+    path = notebook(tmp_path, "import time\ntime.sleep(600)")
+    start = f"start_ahead(1, {str(tmp_path)!r})\n" if how == "forked" else ""
     code = (
         "import sys, time\n"
-        "from kpitools.batch.kernels import WarmKernel, start_ahead, take\n"
-        f"{start}k = take({str(tmp_path)!r}); k.ready(); print(k.pid, flush=True)\n"
+        "from kpitools.batch.kernels import _SPAWNERS, start_ahead, take\n"
+        "from kpitools.batch.messages import send\n"
+        "from tests.batch.test_kernel import request\n"
+        f"{start}k = take({str(tmp_path)!r}); k.ready()\n"
+        "spawner = next(iter(_SPAWNERS.values())).process.pid if _SPAWNERS else 0\n"
+        "print(k.pid, spawner, flush=True)\n"
+        f"send(k.process.stdin, ('render', *request({str(tmp_path)!r}, {str(path)!r})))\n"
+        "while k._messages.get()[:2] != ('cell', 2): pass  # the third cell (it sleeps)\n"
+        "print('running', flush=True)\n"
         "time.sleep(600)\n"
     )
     with subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT
     ) as worker:
-        kernel_pid = int(worker.stdout.readline())
-        assert Path(f"/proc/{kernel_pid}").exists()
+        kernel_pid, spawner_pid = map(int, worker.stdout.readline().split())
+        assert worker.stdout.readline() == "running\n"  # the sleeping cell has started
+        if how == "forked":
+            assert parent_of(kernel_pid) == spawner_pid
+        else:
+            assert parent_of(kernel_pid) == worker.pid and spawner_pid == 0
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
         deadline = time.monotonic() + 10
-        while _running(kernel_pid) and time.monotonic() < deadline:
+        while (_running(kernel_pid) or _running(spawner_pid)) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not _running(kernel_pid)
+        assert not _running(kernel_pid) and not _running(spawner_pid)
 
 
 def _running(pid: int) -> bool:
@@ -162,16 +177,23 @@ def test_kernels_started_ahead_are_taken_by_the_run_or_killed(tmp_path, monkeypa
     from kpitools.batch import kernels
 
     monkeypatch.setattr(kernels, "_AHEAD", [])
+    monkeypatch.setattr(kernels, "_SPAWNERS", {})
     kernels.start_ahead(2, tmp_path)
-    first = kernels.take(tmp_path)
-    assert first.process is not None  # launched already, importing while the run is planned
-    elsewhere = kernels.take(tmp_path / "other")
-    assert elsewhere.pid is None  # none was started there: a new one, started when ready
-    assert first.ready() is first and first.process.poll() is None
-    [left] = kernels._AHEAD
-    kernels.kill_ahead()  # at exit: what the run did not take
-    assert kernels._AHEAD == [] and left.process is None
-    first.shutdown()
+    try:
+        first = kernels.take(tmp_path)
+        assert first.process is not None  # launched already, importing while it is planned
+        elsewhere = kernels.take(tmp_path / "other")
+        assert elsewhere.pid is None  # none was started there: a new one, started when ready
+        assert first.ready() is first and first.process.poll() is None
+        [left] = kernels._AHEAD
+        spawners = list(kernels._SPAWNERS.values())
+        kernels.kill_ahead()  # at exit: what the run did not take, and the spawner
+        assert kernels._AHEAD == [] and left.process is None and kernels._SPAWNERS == {}
+        assert all(s.process.poll() is not None for s in spawners)
+        assert first.process.poll() is None  # a kernel taken goes on without its spawner
+        first.shutdown()
+    finally:
+        kernels.kill_ahead()
 
 
 def test_printed_text_goes_at_once_or_together_within_a_pause():
@@ -231,4 +253,30 @@ def test_kernels_forked_from_a_spawner_start_with_the_data_read_once(tmp_path, m
     finally:
         one.shutdown()
         two.shutdown()
+        kernels.kill_ahead()
+
+
+def test_a_spawner_that_does_not_answer_gives_way_to_kernels_of_their_own(tmp_path, monkeypatch):
+    """Reading the inputs hangs in the spawner (a configuration file that never comes, here
+    a pipe nothing writes to): its kernel does not start in time, and the folder's kernels
+    start as processes of their own."""
+    from kpitools.batch import kernels
+
+    if not kernels.spawner_supported():
+        pytest.skip("kernels are forked on Linux only")
+    monkeypatch.setattr(kernels, "_AHEAD", [])
+    monkeypatch.setattr(kernels, "_SPAWNERS", {})
+    monkeypatch.setattr(kernels, "START_TIMEOUT", 5)
+    stuck = tmp_path / "council.yaml"
+    os.mkfifo(stuck)  # nothing ever writes to it
+    kernels.start_ahead(1, tmp_path, (str(EXAMPLE), str(stuck), QUARTER))
+    [spawner] = kernels._SPAWNERS.values()
+    kernel = kernels.take(tmp_path)
+    try:
+        started = time.monotonic()
+        assert parent_of(kernel.ready().pid) == os.getpid()
+        assert 5 <= time.monotonic() - started < 5 + kernels.START_TIMEOUT
+        assert kernels._SPAWNERS == {} and spawner.process.poll() is not None
+    finally:
+        kernel.shutdown()
         kernels.kill_ahead()
