@@ -129,3 +129,53 @@ def test_text_written_outside_a_cell_is_not_a_cells(shell, capsys):
     print("after the cell")
     assert outputs == [{"output_type": "stream", "name": "stdout", "text": "in the cell\n"}]
     assert capsys.readouterr().out == "after the cell\n"
+
+
+def test_a_displays_data_is_copied_as_json_gives_it_back():
+    """The copy a display keeps of its data: what a JSON round trip gives (tuples as lists,
+    keys as text, dates and numpy as a kernel sends them), a copy of its own either way."""
+    import datetime
+    import json
+    import math
+    import random
+
+    import numpy as np
+    from jupyter_client.jsonutil import json_default
+
+    from kpitools.batch.shell import _plain
+
+    def same(a, b):
+        if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+            return True
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, dict):
+            return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, list):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+        return a == b
+
+    chance = random.Random(14)
+    leaves = [1, -0.0, 1.5, math.nan, math.inf, True, False, None, "x ☃", "\ud800", 10**30,
+              np.float64(2.5), np.int64(3), datetime.date(2024, 1, 2)]  # fmt: skip
+
+    def made(depth: int = 0):
+        pick = chance.random()
+        if depth > 3 or pick < 0.4:
+            return chance.choice(leaves)
+        if pick < 0.6:
+            return [made(depth + 1) for _ in range(chance.randint(0, 4))]
+        if pick < 0.7:
+            return tuple(made(depth + 1) for _ in range(2))
+        if pick < 0.75:
+            return {1: made(depth + 1), "a": made(depth + 1)}
+        return {f"k{n}": made(depth + 1) for n in range(chance.randint(0, 4))}
+
+    for _ in range(3000):
+        value = made()
+        expected = json.loads(json.dumps(value, default=json_default, ensure_ascii=False))
+        assert same(_plain(value), expected), value
+    figure = {"data": [{"x": ["2024-04", "2024-05"], "y": [1.0, 2.0]}], "layout": {}}
+    kept = _plain(figure)
+    figure["data"][0]["y"].append(3.0)  # the cell changes its figure afterwards
+    assert kept == {"data": [{"x": ["2024-04", "2024-05"], "y": [1.0, 2.0]}], "layout": {}}
