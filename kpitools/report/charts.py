@@ -40,9 +40,7 @@ class Chart:
     def to_html(self) -> str:
         """The chart as an accessible ``<figure>`` (plotly.js must be on the page)."""
         div = plot_div(self.figure, self.chart_id)
-        table = data_table(
-            "", self.table_head, [[html.escape(c) for c in row] for row in self.table_rows]
-        )
+        table = data_table("", self.table_head, _escaped(self.table_rows))
         caption_id = f"{self.chart_id}-caption"
         return (
             f'<figure class="chart" aria-labelledby="{caption_id}">'
@@ -65,6 +63,16 @@ class Chart:
             "text/html": self.to_html(),
             "text/plain": self.caption,
         }
+
+
+def _escaped(rows: tuple[tuple[str, ...], ...]) -> list[list[str]]:
+    """Each cell escaped for HTML, all in one pass (an XmR chart's table has hundreds)."""
+    cells = [cell for row in rows for cell in row]
+    text = "\x00".join(cells)
+    if not cells or text.count("\x00") != len(cells) - 1:  # none, or a cell holds the mark
+        return [[html.escape(cell) for cell in row] for row in rows]
+    escaped = iter(html.escape(text).split("\x00"))
+    return [[next(escaped) for _ in row] for row in rows]
 
 
 _SCRIPT_SAFE = (("<", "\\u003c"), (">", "\\u003e"), ("/", "\\u002f"))

@@ -171,3 +171,15 @@ def test_a_charts_div_is_what_plotly_writes_whatever_json_engine_it_has(reports,
     for figure in (odd, {"data": []}, {"layout": {"height": "50vh"}}):
         assert charts.plot_div(figure, "chart-x") == plotlys(figure, "chart-x")
     assert "</script><b>" not in charts.plot_div(odd, "chart-x")
+
+
+def test_a_charts_table_cells_are_escaped_each_as_on_its_own():
+    """Escaped in one pass, as each cell would be on its own, whatever the cells hold (the
+    mark that joins them for that pass included)."""
+    import html
+
+    from kpitools.report.charts import _escaped
+
+    for rows in [(("a<b", "x&y", '"q"'), ("z", "'", ""), (), ("",)),
+                 (("\x00", "<"), ("&",)), ()]:  # fmt: skip
+        assert _escaped(rows) == [[html.escape(cell) for cell in row] for row in rows]
