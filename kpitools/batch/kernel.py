@@ -147,6 +147,8 @@ def spawner() -> None:
     import pickle
     import socket
 
+    from kpitools.batch.scratch import die_with
+
     parent, channel = int(sys.argv[1]), int(sys.argv[2])
     _watch_parent(parent)
     batch = socket.socket(fileno=channel)
@@ -171,7 +173,7 @@ def spawner() -> None:
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 # The kernel ends with the batch, not with this process: a spawner killed
                 # from outside costs no service its kernel.
-                _die_with(parent)
+                die_with(parent)
                 os.chdir(message[1])
                 _serve(os.fdopen(fds[0], "rb"), os.fdopen(fds[1], "wb"))
             finally:
@@ -199,32 +201,6 @@ def _watch_parent(parent: int) -> None:
     if os.getppid() != parent:
         os._exit(1)  # the batch died before the request was made
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
-
-
-def _die_with(pid: int) -> None:
-    """End this process as soon as process ``pid`` has ended (a thread waits on it)."""
-    import select
-
-    try:
-        handle: int | None = os.pidfd_open(pid)  # Linux 5.3 and later
-    except (AttributeError, OSError):
-        handle = None
-
-    def watch() -> None:
-        if handle is not None:
-            select.select([handle], [], [])
-        else:
-            while True:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break  # it has gone
-                except PermissionError:
-                    pass  # it runs (as another user: the id has been taken again)
-                time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 def _warm_up() -> None:

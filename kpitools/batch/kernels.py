@@ -289,7 +289,8 @@ class Spawner:
     It imports what a notebook needs as it starts, reads and rates a council's data when
     asked (:meth:`prepare`), and forks a kernel for each :meth:`fork`, in the order asked: a
     fork asked after ``prepare`` starts with the data read. It ends with the batch (its
-    socket closes, or the system kills it with its parent), and the kernels with it.
+    socket closes, or the system kills it with its parent); the kernels it forked end with
+    the batch too, not with it.
     """
 
     def __init__(self, cwd: str):

@@ -7,8 +7,9 @@ removed when the batch ends however it ends. A batch killed outright (SIGKILL, a
 cut) cannot remove it: the next batch removes every such folder whose process is gone.
 
 Kernels ask the operating system to stop them when the process that started them dies
-(Linux's ``PR_SET_PDEATHSIG``), and leave by themselves when its end of their pipe closes. So
-no kernel outlives its batch.
+(Linux's ``PR_SET_PDEATHSIG``); a kernel forked from the spawner watches the batch itself
+(:func:`die_with`); and every kernel leaves by itself when the batch's end of its pipe
+closes. So no kernel outlives its batch.
 """
 
 from __future__ import annotations
@@ -102,3 +103,32 @@ def die_with_parent(signum: int) -> None:
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signum, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+def die_with(pid: int) -> None:
+    """End this process as soon as process ``pid`` (not its parent) has ended: a thread waits
+    on it (a process handle on Linux 5.3 and later, else a look every half second)."""
+    import select
+    import threading
+    import time
+
+    try:
+        handle: int | None = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        handle = None
+
+    def watch() -> None:
+        if handle is not None:
+            select.select([handle], [], [])
+        else:
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break  # it has gone
+                except PermissionError:
+                    pass  # it runs (as another user: the id has been taken again)
+                time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()

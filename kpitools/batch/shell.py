@@ -97,9 +97,8 @@ def _copied(value: Any) -> Any:
 
 
 def _plain_data(data: dict[str, Any]) -> dict[str, Any]:
-    """A display's data by MIME type, as JSON gives it back: text (most of it, and the
-    largest) is text already."""
-    return {str(k): v if type(v) is str else _plain(v) for k, v in data.items()}
+    """A display's data by MIME type, as JSON gives it back."""
+    return {str(k): _plain(v) for k, v in data.items()}
 
 
 class _Cell:

@@ -1173,21 +1173,22 @@ def _month_ratings(
     labels = [calendar.label(m) for m in pd.period_range(first, last, freq="M")]
     if dataset.asked_before(_MONTH_RATINGS, RATED_FROM):
         # A second report: every measure's monthly ratings, grouped once for them all.
-        every = dataset.remembered(_MONTH_RATINGS, lambda: _own_months(dataset), RATED_FROM)
-        wanted, chosen = set(labels), set(measure_ids)
-        picked = {m: tuple(r for r in every[m] if r[0] in wanted) for m in every if m in chosen}
-        return {m: rows for m, rows in picked.items() if rows}
-    monthly = rate(dataset, by=Granularity.MONTH, measures=measure_ids, spc=False)
-    own = monthly[monthly["period"].isin(labels) & (monthly["value_period"] == monthly["period"])]
-    return _by_measure(own["measure_id"], own["period"], own["rag"])
+        every = dataset.remembered(
+            _MONTH_RATINGS, lambda: _own_months(dataset, list(dataset.measures.index)), RATED_FROM
+        )
+    else:
+        every = _own_months(dataset, measure_ids)
+    wanted, chosen = set(labels), set(measure_ids)
+    picked = {m: tuple(r for r in every[m] if r[0] in wanted) for m in every if m in chosen}
+    return {m: rows for m, rows in picked.items() if rows}
 
 
 _MONTH_RATINGS = ("month ratings",)
 
 
-def _own_months(dataset: Dataset) -> dict[str, tuple[tuple[str, str], ...]]:
-    """Every measure's RAG for each month it has a figure of its own for."""
-    monthly = rate(dataset, by=Granularity.MONTH, measures=list(dataset.measures.index), spc=False)
+def _own_months(dataset: Dataset, measure_ids: list[str]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """These measures' RAG for each month they have a figure of their own for."""
+    monthly = rate(dataset, by=Granularity.MONTH, measures=measure_ids, spc=False)
     own = monthly[monthly["value_period"] == monthly["period"]]
     return _by_measure(own["measure_id"], own["period"], own["rag"])
 

@@ -164,17 +164,15 @@ def export_html(
     from kpitools._version import __version__
 
     exporter = _exporter()
+    # What the page holds where plotly.js goes: nothing when it loads it from a file.
+    held = "" if plotly_src else (plotly_js() if plotly_js_text is None else plotly_js_text)
     resources = {
         "kpitools": {
             "title": title,
             "footer": footer,
             "lang": lang,
             "css": report_css(),
-            "plotly_js": ""
-            if plotly_src
-            else plotly_js()
-            if plotly_js_text is None
-            else plotly_js_text,
+            "plotly_js": held,
             "plotly_src": plotly_src,
             "version": __version__,
         }

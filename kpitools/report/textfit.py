@@ -73,7 +73,7 @@ class TextMeasure:
         lines: list[str] = []
         current = ""
         length = 0.0  # of ``current``
-        for word in paragraph.split():
+        for word in words:
             trial = length + space + _length(word, bold) if current else _length(word, bold)
             if self._inches(trial, size_pt) <= room:
                 current = f"{current} {word}" if current else word
