@@ -14,6 +14,7 @@ import io
 import math
 import re
 from collections.abc import Callable, Sequence
+from copy import deepcopy
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -135,20 +136,26 @@ def _add_text(
     anchor: MSO_ANCHOR = MSO_ANCHOR.TOP,
 ) -> object:
     """A text box of paragraphs ``(text, size_pt, {"bold": .., "colour": .., "align": ..})``:
-    wrapped, not resized to its text, padded on every side."""
+    wrapped, not resized to its text, padded on every side. Written as XML and parsed once:
+    the text box python-pptx's ``add_textbox`` and text frame would make (tested)."""
     x, y, w, h = box
-    shape = slide.shapes.add_textbox(frame.emu(x), frame.emu(y), frame.emu(w), frame.emu(h))
     pad = frame.emu(CELL_PAD)
-    body = (
+    shapes: Any = slide.shapes
+    number = shapes._next_shape_id
+    shape = _parsed_shape(
+        f'<p:sp><p:nvSpPr><p:cNvPr id="{number}" name="TextBox {number - 1}"/>'
+        '<p:cNvSpPr txBox="1"/><p:nvPr/></p:nvSpPr><p:spPr><a:xfrm>'
+        f'<a:off x="{frame.emu(x)}" y="{frame.emu(y)}"/>'
+        f'<a:ext cx="{frame.emu(w)}" cy="{frame.emu(h)}"/></a:xfrm>'
+        '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/></p:spPr>'
         f'<p:txBody><a:bodyPr wrap="square" anchor="{MSO_ANCHOR.to_xml(anchor)}" '
         f'lIns="{pad}" rIns="{pad}" tIns="{pad}" bIns="{pad}"><a:noAutofit/></a:bodyPr>'
         "<a:lstStyle/>"
         + "".join(_paragraph_xml(frame, text, size, style) for text, size, style in paragraphs)
-        + "</p:txBody>"
+        + "</p:txBody></p:sp>"
     )
-    element = shape._element
-    element.replace(element.txBody, _parsed(body))
-    return shape
+    shapes._spTree.insert_element_before(shape, "p:extLst")
+    return shapes._shape_factory(shape)
 
 
 def _parsed(xml: str) -> Any:
@@ -182,6 +189,8 @@ def _xml_text(text: str) -> str:
 
 
 _CONTROL = re.compile(r"([\x00-\x08\x0B-\x1F])")
+# Text python-pptx writes as more than one run or paragraph (line breaks, control characters).
+_NEEDS_PPTX_TEXT = re.compile(r"[\x00-\x1F]")
 
 
 Cell = tuple[str, dict[str, object]]
@@ -211,25 +220,7 @@ def _add_table(
     XML is what python-pptx writes when a cell is styled through its objects (a test holds
     the two to the same XML).
     """
-    total_width = sum(c.width for c in columns)
-    shape = slide.shapes.add_table(
-        1,
-        len(columns),
-        frame.emu(frame.left),
-        frame.emu(top),
-        frame.emu(total_width),
-        frame.emu(header_height + sum(heights)),
-    )
-    set_alt_text(shape, description)
-    table = shape.table
-    table.first_row = True
-    table.horz_banding = False
-    # The grid's widths set in its XML: python-pptx's column setter sums every column again
-    # each time (the frame already has the total width).
     widths = [frame.emu(column.width) for column in columns]
-    for grid_col, width in zip(table._tbl.tblGrid.gridCol_lst, widths, strict=True):
-        grid_col.w = Emu(width)
-    shape.width = Emu(sum(widths))
     xml = [_row_xml(frame, header_height,
                     [(c.heading, 11.0, {"bold": True, "colour": "#FFFFFF", "fill": BLACK})
                      for c in columns])]  # fmt: skip
@@ -240,11 +231,37 @@ def _add_table(
             size = float(given) if isinstance(given, int | float) else columns[c].size
             cells.append((text, size, style))
         xml.append(_row_xml(frame, height, cells, span=bool(row[0][1].get("span"))))
-    tbl = table._tbl
-    for tr in tbl.tr_lst:
-        tbl.remove(tr)
-    parsed = parse_xml(f"<a:tbl {nsdecls('a')}>{''.join(xml)}</a:tbl>")
-    tbl.extend(list(parsed))
+    shapes: Any = slide.shapes
+    number = shapes._next_shape_id
+    grid = "".join(f'<a:gridCol w="{width}"/>' for width in widths)
+    shapes._spTree.insert_element_before(_parsed_shape(
+        f'<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="{number}" name="Table {number - 1}" '
+        f'descr="{_attribute(description)}"/><p:cNvGraphicFramePr>'
+        '<a:graphicFrameLocks noGrp="1"/></p:cNvGraphicFramePr><p:nvPr/></p:nvGraphicFramePr>'
+        f'<p:xfrm><a:off x="{frame.emu(frame.left)}" y="{frame.emu(top)}"/>'
+        f'<a:ext cx="{sum(widths)}" cy="{frame.emu(header_height + sum(heights))}"/></p:xfrm>'
+        f'<a:graphic><a:graphicData uri="{_TABLE_URI}"><a:tbl><a:tblPr firstRow="1">'
+        f"<a:tableStyleId>{_TABLE_STYLE}</a:tableStyleId></a:tblPr><a:tblGrid>{grid}"
+        f"</a:tblGrid>{''.join(xml)}</a:tbl></a:graphicData></a:graphic></p:graphicFrame>"
+    ), "p:extLst")  # fmt: skip
+
+
+_TABLE_URI = "http://schemas.openxmlformats.org/drawingml/2006/table"
+_TABLE_STYLE = "{5C22544A-7EE6-4342-B048-85BDC9FD1C3A}"  # python-pptx's (Medium Style 2)
+_ATTRIBUTE_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+_NOT_XML = re.compile(r"[\x00-\x08\x0B\x0C\x0E-\x1F]")
+
+
+def _attribute(text: str) -> str:
+    """Text for an XML attribute's value, as lxml writes it (line ends and tabs as character
+    references); characters XML cannot hold are left out."""
+    return escape(_NOT_XML.sub("", text), _ATTRIBUTE_ENTITIES)
+
+
+def _parsed_shape(xml: str) -> Any:
+    """A shape from XML in the slide's namespaces (declared on a wrapper, so the shape
+    carries no declarations of its own into the slide)."""
+    return parse_xml(f"<p:spTree {nsdecls('a', 'p', 'r')}>{xml}</p:spTree>")[0]
 
 
 def _row_xml(
@@ -339,6 +356,9 @@ class DeckBuilder:
             )
         self.scale = width / DESIGN_WIDTH
         self.frame = self._content_frame()
+        self._title_width = self.title_band[2]
+        # The first slide, its title empty: (element, the title's index, its relations).
+        self._prototype: tuple[Any, int, list[tuple[str, Any]]] | None = None
 
     def _layout(self, name: str) -> Any:
         for layout in self.prs.slide_layouts:
@@ -381,6 +401,41 @@ class DeckBuilder:
 
     # -- slides ---------------------------------------------------------------------------
     def new_slide(self, title: str) -> Slide:
+        """A slide on the content layout with its title (fitted to the title band) and the
+        council's logo.
+
+        The first slide is made through python-pptx's objects; every later one is a copy of
+        it as it was before its title was written, related to the same parts in the same
+        order, with the title's paragraph written as XML: the same slide (a test holds the two
+        to the same bytes) without python-pptx's search of the layout and its property churn
+        for each.
+        """
+        if self._prototype is None:
+            return self._new_slide_by_objects(title)
+        text, size = self._fitted_title(title, self._title_width, self.title_band[3])
+        if not text or _NEEDS_PPTX_TEXT.search(text):
+            return self._new_slide_by_objects(title)
+        from pptx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+        from pptx.parts.slide import SlidePart
+
+        element, title_index, relations = self._prototype
+        copy = deepcopy(element)
+        presentation = self.prs.part
+        part = SlidePart(presentation._next_slide_partname, CONTENT_TYPE.PML_SLIDE,
+                         presentation.package, copy)  # fmt: skip
+        for reltype, target in relations:
+            part.relate_to(target, reltype)
+        slides: Any = self.prs.slides
+        slides._sldIdLst.add_sldId(presentation.relate_to(part, RELATIONSHIP_TYPE.SLIDE))
+        copy.cSld.spTree[title_index].txBody.append(_parsed(
+            f'<a:p><a:pPr algn="l"/><a:r><a:rPr sz="{_centipoints(self.scale, size)}" b="1"/>'
+            f"<a:t>{escape(text)}</a:t></a:r></a:p>"
+        ))  # fmt: skip
+        slide: Slide = part.slide
+        slide.shapes.turbo_add_enabled = True
+        return slide
+
+    def _new_slide_by_objects(self, title: str) -> Slide:
         # python-pptx's add_slide, cloning only the layout's title placeholder (the others
         # would be removed again): the same slide, without a search of its shapes for each.
         slides: Any = self.prs.slides
@@ -403,6 +458,7 @@ class DeckBuilder:
             set_alt_text(picture, f"{self.config.council} logo")
             logo_left = picture.left / EMU_PER_INCH / self.scale
             width = min(width, logo_left - 0.2 - left)
+        self._title_width = width
         # Every side set: a placeholder given only a width would lose its top and height.
         heading.left, heading.top = self.frame.emu(left), self.frame.emu(top)
         heading.width, heading.height = self.frame.emu(width), self.frame.emu(height)
@@ -412,6 +468,14 @@ class DeckBuilder:
         text_frame.vertical_anchor = MSO_ANCHOR.MIDDLE
         for margin in ("margin_left", "margin_right", "margin_top", "margin_bottom"):
             setattr(text_frame, margin, self.frame.emu(CELL_PAD))
+        if self._prototype is None:
+            # The slide as it stands, its title empty: what every later slide starts from.
+            index = list(slide.shapes._spTree).index(heading._element)
+            element = deepcopy(slide._element)
+            for paragraph in element.cSld.spTree[index].txBody.p_lst:
+                element.cSld.spTree[index].txBody.remove(paragraph)
+            relations = [(rel.reltype, rel.target_part) for rel in slide.part.rels.values()]
+            self._prototype = (element, index, relations)
         text, size = self._fitted_title(title, width, height)
         heading.text = text
         for paragraph in text_frame.paragraphs:

@@ -368,3 +368,71 @@ def test_a_deck_is_zipped_once_with_the_bytes_of_saving_and_rewriting_it(example
             assert {info.date_time for info in deck.infolist()} == {(2024, 7, 19, 0, 0, 0)}
             core = deck.read("docProps/core.xml").decode()
             assert "2024-07-19T00:00:00Z</dcterms:modified>" in core
+
+
+@pytest.mark.parametrize("logo", [True, False])
+def test_slides_copied_from_the_first_are_the_slides_python_pptx_makes(example, logo):
+    """Every slide after the first is a copy of it with its own title: the deck is the same
+    bytes as one whose every slide is made through python-pptx's objects."""
+    import dataclasses
+
+    from kpitools.report import deck
+
+    report = build_cpr(example, "Waste & Environment", "2024/25 Q1")
+    if not logo:
+        report = dataclasses.replace(report, config=report.config.model_copy(update={"logo": None}))
+
+    class ByObjects(deck.DeckBuilder):
+        def new_slide(self, title):
+            return self._new_slide_by_objects(title)
+
+    copied = deck.deck_bytes(report)
+    stamp = deck.dt.datetime.combine(report.report_date, deck.dt.time(0, 0))
+    made = deck.saved_bytes(ByObjects(report.config).build(report), stamp)
+    assert len(Presentation(io.BytesIO(copied)).slides) > 4
+    assert copied == made
+
+
+def test_text_boxes_and_tables_are_the_shapes_python_pptx_makes():
+    """Text boxes and tables are written as XML; python-pptx's add_textbox and add_table,
+    styled through its objects, give the same shapes."""
+    import copy
+
+    from lxml import etree
+    from pptx.oxml.ns import qn
+
+    from kpitools.report.deck import CELL_PAD, Column, Frame, _add_table, _add_text, _parsed
+    from kpitools.report.textfit import TextMeasure
+
+    frame = Frame(scale=1.0, top=1.25, bottom=6.85, measure=TextMeasure())
+    prs = Presentation()
+    fast = prs.slides.add_slide(prs.slide_layouts[6])
+    slow = prs.slides.add_slide(prs.slide_layouts[6])
+    fast.shapes.turbo_add_enabled = True
+    description = 'Table of "quotes" & <b>markup</b>\nover\ttwo lines'
+    _add_text(fast, frame, (1, 2, 3, 0.5), [("Text & more", 12, {"bold": True})])
+    _add_table(fast, frame, 2.0, [Column("A", 2), Column("B", 3.5)],
+               [[("x", {}), ("y", {"fill": "#FF0000"})]], [0.4], 0.5, description)  # fmt: skip
+
+    box = slow.shapes.add_textbox(frame.emu(1), frame.emu(2), frame.emu(3), frame.emu(0.5))
+    pad = frame.emu(CELL_PAD)
+    box._element.replace(box._element.txBody, _parsed(
+        f'<p:txBody><a:bodyPr wrap="square" anchor="t" lIns="{pad}" rIns="{pad}" tIns="{pad}" '
+        f'bIns="{pad}"><a:noAutofit/></a:bodyPr><a:lstStyle/>'
+        f"{etree.tostring(fast.shapes[0]._element.txBody[2], encoding='unicode')}</p:txBody>"
+    ))  # fmt: skip
+    shape = slow.shapes.add_table(1, 2, frame.emu(frame.left), frame.emu(2.0),
+                                  frame.emu(5.5), frame.emu(0.9))  # fmt: skip
+    shape._element.xpath("./*[1]/p:cNvPr")[0].set("descr", description)
+    table = shape.table
+    table.first_row, table.horz_banding = True, False
+    for grid_col, width in zip(table._tbl.tblGrid.gridCol_lst, (2, 3.5), strict=True):
+        grid_col.w = frame.emu(width)
+    shape.width = Emu(frame.emu(2) + frame.emu(3.5))
+    table._tbl.remove(table._tbl.tr_lst[0])
+    rows = fast.shapes[1]._element.xpath(".//a:tr")  # the rows are tested alone
+    table._tbl.extend(copy.deepcopy(row) for row in rows)
+
+    for made, written in zip(slow.shapes, fast.shapes, strict=True):
+        assert etree.tostring(made._element) == etree.tostring(written._element)
+    assert fast.shapes[1]._element.find(".//" + qn("p:cNvPr")).get("descr") == description
