@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionDtype
+from pandas.core.dtypes.cast import maybe_box_native
 
 from kpitools.core.config import CouncilConfig
 from kpitools.core.errors import Problem
-from kpitools.core.periods import FiscalCalendar, Granularity
+from kpitools.core.periods import FiscalCalendar, Granularity, calendar_for
 
 _T = TypeVar("_T")
 
@@ -86,7 +90,7 @@ class Dataset:
     @property
     def calendar(self) -> FiscalCalendar:
         """The financial calendar the periods were read with."""
-        return FiscalCalendar(self.year_start_month)
+        return calendar_for(self.year_start_month)
 
     def copy(self) -> Dataset:
         """A copy whose frames can be changed without touching this one."""
@@ -106,12 +110,12 @@ class Dataset:
     def remembered(self, key: Any, work: Callable[[], _T], frames: tuple[str, ...]) -> _T:
         """``work()``, done once while ``frames`` (names of this dataset's frames) hold the
         data they held when it was done. Callers must not change what it returns."""
-        stamp = _Stamp.of(self, frames)
+        now, where = _places(self, frames)
         kept = self._memo.get(key)
-        if kept is not None and kept[0] == stamp:
+        if kept is not None and kept[0].matches(where):
             return kept[1]  # type: ignore[no-any-return]
         result = work()
-        self._memo[key] = (stamp, result)
+        self._memo[key] = (_Stamp.of(now, where), result)
         return result
 
     def asked_before(self, key: Any, frames: tuple[str, ...]) -> bool:
@@ -122,11 +126,11 @@ class Dataset:
         (:meth:`expect_every_report`)."""
         if _EVERY_REPORT in self._memo:
             return True
-        stamp = _Stamp.of(self, frames)
+        now, where = _places(self, frames)
         for seen in (self._memo.get(key), self._memo.get(("asked", key))):
-            if seen is not None and seen[0] == stamp:
+            if seen is not None and seen[0].matches(where):
                 return True
-        self._memo[("asked", key)] = (stamp, True)
+        self._memo[("asked", key)] = (_Stamp.of(now, where), True)
         return False
 
     def expect_every_report(self) -> None:
@@ -216,17 +220,59 @@ class Dataset:
 
 
 def rows_of(frame: pd.DataFrame) -> Iterator[Any]:
-    """Each row of a checked frame as a named tuple (``row.measure_id``).
+    """Each row of a checked frame as a named tuple (``row.measure_id``): what
+    ``frame.itertuples(index=False)`` gives, a column at a time rather than a cell at a time.
 
     The loader has typed every column already; pandas' type information cannot say which
     column holds which type, so rows are handed on loosely typed.
     """
-    return iter(frame.itertuples(index=False))
+    if frame.shape[1] == 0:
+        return iter(frame.itertuples(index=False))
+    row = _row_type(tuple(str(c) for c in frame.columns))
+    return map(row._make, zip(*_columns(frame), strict=True))
 
 
 def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Each row of a checked frame as a dict keyed by column name."""
-    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+    """Each row of a checked frame as a dict keyed by column name: what
+    ``frame.to_dict("records")`` gives (Python scalars), a column at a time."""
+    if frame.shape[1] == 0:
+        return [{} for _ in range(len(frame))]
+    names = [str(c) for c in frame.columns]
+    # pandas makes Python scalars of an object or extension column's values (as it does).
+    boxed = [
+        dtype == np.dtype(object) or isinstance(dtype, ExtensionDtype) for dtype in frame.dtypes
+    ]
+    columns = [
+        [maybe_box_native(v) for v in values] if box else values
+        for box, values in zip(boxed, _columns(frame), strict=True)
+    ]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _columns(frame: pd.DataFrame) -> list[list[Any]]:
+    """Each column's values as a list, as iterating the column gives them: numbers and
+    booleans as Python's, text as its strings and missing marks."""
+    out = []
+    for _, column in frame.items():
+        dtype = column.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+            out.append(column.to_numpy().tolist())
+        elif isinstance(dtype, pd.StringDtype):
+            out.append(column.to_numpy(dtype=object).tolist())
+        else:
+            out.append(list(column))
+    return out
+
+
+@lru_cache(maxsize=64)
+def _row_type(names: tuple[str, ...]) -> Any:
+    return namedtuple("Pandas", names, rename=True)  # itertuples' own type
+
+
+def _places(dataset: Dataset, names: tuple[str, ...]) -> tuple[tuple[pd.DataFrame, ...], Any]:
+    """A dataset's frames of these names, and where each lives (:func:`_where`)."""
+    frames = tuple(getattr(dataset, name) for name in names)
+    return frames, tuple(_where(f) for f in frames)
 
 
 @dataclass(frozen=True, eq=False)
@@ -243,14 +289,13 @@ class _Stamp:
     where: tuple[Any, ...]
 
     @classmethod
-    def of(cls, dataset: Dataset, names: tuple[str, ...]) -> _Stamp:
-        frames = tuple(getattr(dataset, name) for name in names)
-        return cls(tuple(f.copy(deep=False) for f in frames), tuple(_where(f) for f in frames))
+    def of(cls, frames: tuple[pd.DataFrame, ...], where: tuple[Any, ...]) -> _Stamp:
+        """The stamp of ``frames``, whose places (:func:`_where`) are ``where``."""
+        return cls(tuple(f.copy(deep=False) for f in frames), where)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Stamp) and self.where == other.where and None not in self.where
-
-    __hash__ = None  # type: ignore[assignment]
+    def matches(self, where: tuple[Any, ...]) -> bool:
+        """Whether frames in these places are the frames stamped, unchanged."""
+        return self.where == where and None not in where
 
 
 def _where(frame: pd.DataFrame) -> Any:

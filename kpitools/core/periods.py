@@ -85,6 +85,11 @@ class FiscalCalendar:
         object.__setattr__(self, "quarter_freq", f"Q-{end}")
         object.__setattr__(self, "year_freq", f"Y-{end}")
 
+    def __hash__(self) -> int:
+        # The start month is the calendar (the rest follows from it); hashed at every cached
+        # call of the methods below, so it is kept cheap.
+        return self.start_month
+
     # -- parsing -------------------------------------------------------------------------
     def parse(self, text: str) -> pd.Period:
         """Parse a period as councils write it.
@@ -221,6 +226,13 @@ def _two_years(first: str, second: str | None, text: str) -> int:
         if int(second) not in (expected, expected % 100):
             raise ValueError(f"'{text}' is not a financial year: {second} does not follow {first}")
     return start
+
+
+@lru_cache(maxsize=16)
+def calendar_for(start_month: int) -> FiscalCalendar:
+    """The calendar of a financial year starting in ``start_month``: one shared object, so
+    its remembered answers are shared too."""
+    return FiscalCalendar(start_month)
 
 
 @lru_cache(maxsize=4096)

@@ -24,7 +24,7 @@ from kpitools.core.errors import KpiToolsError
 from kpitools.core.forecast import back_on_target, forecast
 from kpitools.core.model import RAG, ActionStatus, Direction, ExceptionReason, Section, Status
 from kpitools.core.naming import slugify
-from kpitools.core.periods import FiscalCalendar, Granularity
+from kpitools.core.periods import Granularity, calendar_for
 from kpitools.core.scorecard import rate
 from kpitools.core.spc import (
     ASSURANCE_WORDS,
@@ -539,7 +539,7 @@ class Cpr:
     def period_noun(self) -> str:
         """``quarter``, ``month``, ``year`` or (for a run of months) ``period``: what the
         report covers."""
-        calendar = FiscalCalendar(self.config.year_start_month)
+        calendar = calendar_for(self.config.year_start_month)
         granularity = calendar.granularity(calendar.parse(self.quarter))
         return "period" if granularity is Granularity.RANGE else granularity.word
 
@@ -1048,7 +1048,11 @@ def _outlooks(
     """Each measure's forecast from its points to the period's end."""
     calendar = dataset.calendar
     end = calendar.last_month(period).ordinal
-    seasonal = dataset.measures["seasonal"].astype(bool).to_dict()
+    seasonal = dataset.remembered(
+        "seasonal measures",
+        lambda: set(dataset.measures.index[dataset.measures["seasonal"].astype(bool)]),
+        ("measures",),
+    )
     out = {}
     for measure_id, series in series_of.items():
         upto = int((series.ends <= end).sum())
@@ -1057,7 +1061,7 @@ def _outlooks(
         last = series.periods[upto - 1]
         per_year, noun = _PER_YEAR.get(calendar.granularity(last), (12, "month"))
         result = forecast(
-            series.values[:upto], per_year, seasonal=bool(seasonal.get(measure_id)), noun=noun
+            series.values[:upto], per_year, seasonal=measure_id in seasonal, noun=noun
         )
         if result is None:
             continue

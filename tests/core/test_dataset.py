@@ -1,5 +1,6 @@
 """A dataset keeps no state that can go stale: edit a frame, and the next rating sees it."""
 
+import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
@@ -136,3 +137,46 @@ def test_the_config_goes_with_the_dataset():
     assert dataset.config == config
     assert kpitools.build_cpr(dataset, "Finance", QUARTER).council == "Northfield Borough Council"
     assert kpitools.load(EXAMPLE).config == kpitools.CouncilConfig.defaults()
+
+
+def _same(fast, slow) -> bool:
+    """The same value of the same type (missing marks alike)."""
+    return type(fast) is type(slow) and (
+        fast is slow or bool(pd.isna(fast) and pd.isna(slow)) or fast == slow
+    )
+
+
+def _every_kind_of_column() -> pd.DataFrame:
+    return pd.DataFrame({
+        "text": pd.Series(["a", None, "c"], dtype="str"),
+        "number": [1.5, np.nan, 2.0],
+        "flag": [True, False, True],
+        "count": [1, 2, 3],
+        "mixed": pd.Series([np.int64(3), "x", None], dtype=object),
+        "when": pd.to_datetime(["2024-01-01", None, "2024-03-01"]),
+        "nullable": pd.array([1, None, 3], dtype="Int64"),
+        "kind": pd.Categorical(["x", "y", None]),
+        "na text": pd.Series(["a", None, "c"], dtype="string"),
+        "not a name": [1, 2, 3],
+    })  # fmt: skip
+
+
+def test_records_are_what_pandas_gives_value_for_value():
+    """records_of and rows_of read a column at a time: the values and types pandas'
+    to_dict("records") and itertuples give, for every kind of column."""
+    from kpitools.core.dataset import records_of, rows_of
+
+    frame = _every_kind_of_column()
+    records = records_of(frame)
+    assert len(records) == 3
+    for fast, slow in zip(records, frame.to_dict("records"), strict=True):
+        assert list(fast) == list(slow)
+        assert all(_same(fast[k], slow[k]) for k in fast), (fast, slow)
+    rows = list(rows_of(frame))
+    assert len(rows) == 3
+    for fast_row, slow_row in zip(rows, frame.itertuples(index=False), strict=True):
+        assert fast_row._fields == slow_row._fields
+        assert all(_same(a, b) for a, b in zip(fast_row, slow_row, strict=True))
+    assert records[1]["na text"] is None  # pandas' None for a missing text, not pd.NA
+    assert rows[0].text == "a" and rows[1]._9 == 2  # a column whose name is not a name
+    assert list(rows_of(frame[[]])) == [(), (), ()] and records_of(frame[[]]) == [{}, {}, {}]

@@ -120,16 +120,16 @@ def test_a_view_shares_the_work_but_not_the_changes(example, council_config):
 
 
 def test_a_stamp_never_matches_a_frame_it_cannot_locate(example):
-    from kpitools.core.dataset import _Stamp
+    from kpitools.core.dataset import _places, _Stamp
 
-    first = _Stamp.of(example, RATED_FROM)
-    assert first == _Stamp.of(example, RATED_FROM)
+    first = _Stamp.of(*_places(example, RATED_FROM))
+    assert first.matches(_places(example, RATED_FROM)[1])
     # A sparse column has no one piece of numpy memory to locate: it never matches, so what
     # was worked out is worked out again (slower, never stale).
     example.values["coverage"] = example.values["coverage"].astype(pd.SparseDtype(float))
-    arrow = _Stamp.of(example, RATED_FROM)
-    assert arrow != first
-    assert arrow != _Stamp.of(example, RATED_FROM)
+    arrow = _Stamp.of(*_places(example, RATED_FROM))
+    assert not first.matches(arrow.where)
+    assert not arrow.matches(_places(example, RATED_FROM)[1])
 
 
 def test_a_report_follows_an_edit_made_after_an_earlier_report(example):
