@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionDtype
-from pandas.core.dtypes.cast import maybe_box_native
+from pandas.core.dtypes.cast import maybe_box_native  # type: ignore[attr-defined]  # to_dict's own
 
 from kpitools.core.config import CouncilConfig
 from kpitools.core.errors import Problem
