@@ -107,3 +107,18 @@ def test_the_example_councils_red_measures(example) -> None:
     # Only a red measure says when it is back on target.
     assert all(not x.back_on_track for x in report.all_lines if x.rag != "red")
     assert all(x.forecast for x in report.all_lines if len(x.xmr) >= 4)
+
+
+def test_the_quantiles_looked_up_are_scipys_to_the_bit() -> None:
+    """The t and normal quantiles a forecast looks up are scipy.special's, for every fit
+    (4 to 12 points: 2 to 10 degrees of freedom); another number of degrees asks scipy."""
+    from scipy.special import ndtri, stdtrit
+
+    from kpitools.core import forecast as module
+
+    fits = range(module.MIN_POINTS, max(module.TREND_POINTS.values()) + 1)
+    assert set(module.T_QUANTILES) == {n - 2 for n in fits}
+    for dof, t in module.T_QUANTILES.items():
+        assert t == float(stdtrit(dof, 0.5 + module.COVERAGE / 2))
+    assert float(ndtri(0.5 + module.COVERAGE / 2)) == module.Z_QUANTILE
+    assert module._t_quantile(30) == float(stdtrit(30, 0.9))
