@@ -26,6 +26,7 @@ import gc
 import itertools
 import json
 import os
+import pickle
 import signal
 import sys
 import tempfile
@@ -275,7 +276,9 @@ def _serve(incoming: Any, outgoing: Any) -> None:
         tell("cell", index)
 
     def ended(index: int, cell: Any) -> None:
-        outputs = [_so_far(o) for o in cell.outputs]
+        # Pickled on their own: the worker keeps them as they come and opens them only if
+        # the kernel then dies or hangs (a notebook that runs to its end never needs them).
+        outputs = pickle.dumps([_so_far(o) for o in cell.outputs], pickle.HIGHEST_PROTOCOL)
         with lock:
             printed.forget()
             send(outgoing, ("outputs", index, outputs, cell.execution_count))

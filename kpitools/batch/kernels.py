@@ -145,10 +145,10 @@ class WarmKernel:
                 message = self._messages.get(timeout=wait)
             except queue.Empty:
                 self.kill()
-                raise CellTimeoutError("timed out", cell, notebook) from None
+                raise CellTimeoutError("timed out", cell, _opened(notebook)) from None
             if message is None:
                 self.kill()
-                raise DeadKernelError("the kernel died", cell, notebook)
+                raise DeadKernelError("the kernel died", cell, _opened(notebook))
             kind = message[0]
             if kind == "result":
                 return message[1]
@@ -159,6 +159,8 @@ class WarmKernel:
                 deadline = None if not timeout else time.monotonic() + timeout
             elif kind == "text" and notebook is not None:
                 index, name, text = message[1:]
+                if isinstance(notebook["cells"][index].get("outputs"), bytes):
+                    _opened(notebook)  # (a cell's text comes before its outputs)
                 outputs = notebook["cells"][index].setdefault("outputs", [])
                 last = outputs[-1] if outputs else None
                 if (
@@ -169,7 +171,7 @@ class WarmKernel:
                     last["text"] += text
                 else:
                     outputs.append({"output_type": "stream", "name": name, "text": text})
-            elif kind == "outputs":
+            elif kind == "outputs":  # pickled: opened only if they are needed (_opened)
                 index, outputs, count = message[1:]
                 notebook["cells"][index]["outputs"] = outputs
                 notebook["cells"][index]["execution_count"] = count
@@ -210,6 +212,15 @@ class WarmKernel:
             with contextlib.suppress(OSError):
                 if process.stdout is not None:
                     process.stdout.close()
+
+
+def _opened(notebook: Any) -> Any:
+    """The notebook so far with each cell's outputs as they came from the kernel (pickled,
+    they are opened here: only a notebook whose kernel died or hung needs them)."""
+    for cell in notebook["cells"] if notebook is not None else ():
+        if isinstance(cell.get("outputs"), bytes):
+            cell["outputs"] = pickle.loads(cell["outputs"])
+    return notebook
 
 
 class _Forked:
