@@ -316,8 +316,12 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
         )  # fmt: skip
     if line.forecast:
         data.extend(_forecast_traces(line, periods[-1], line.xmr[-1][1]))
+    show = _shower(line)
+    by_class: dict[str, list[int]] = {}
+    for i, point in enumerate(line.xmr):
+        by_class.setdefault(point[5], []).append(i)
     for variation in Variation:
-        shown = [i for i, p in enumerate(line.xmr) if p[5] == variation.value]
+        shown = by_class.get(variation.value)
         if not shown:
             continue
         data.append(
@@ -333,7 +337,7 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
                     "symbol": [_SPC_SYMBOLS[line.xmr[i][6]] for i in shown],
                     "line": {"color": BLACK, "width": 1},
                 },
-                "customdata": [line.show(line.xmr[i][1]) for i in shown],
+                "customdata": [show(line.xmr[i][1]) for i in shown],
                 "hovertemplate": f"%{{x}}: %{{customdata}} ({VARIATION_SHORT[variation]})"
                 "<extra></extra>",
             }
@@ -375,14 +379,30 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
         table_head=("Period", "Value", "Mean", "Lower process limit", "Upper process limit",
                     "Variation"),
         table_rows=tuple(
-            (p[0], line.show(p[1]), line.show(p[2]), _or_dash(line, p[3]), _or_dash(line, p[4]),
-             VARIATION_SHORT[Variation(p[5])])
+            (p[0], show(p[1]), show(p[2]), "–" if p[3] != p[3] else show(p[3]),
+             "–" if p[4] != p[4] else show(p[4]), _SHORT_OF_CLASS[p[5]])
             for p in line.xmr
         ),
     )  # fmt: skip
 
 
 FORECAST_COLOUR = "#505A5F"
+#: A point's class (its variation's value) in a chart's words.
+_SHORT_OF_CLASS = {v.value: VARIATION_SHORT[v] for v in Variation}
+
+
+def _shower(line: MeasureLine) -> Any:
+    """``line.show``, each value written once: a chart's mean and limits hold for many
+    points, each shown in its data table."""
+    written: dict[float, str] = {}
+
+    def show(value: float) -> str:
+        text = written.get(value)
+        if text is None:
+            text = written[value] = line.show(value)
+        return text
+
+    return show
 
 
 def _forecast_traces(line: MeasureLine, start: str, last: float) -> list[dict[str, Any]]:
@@ -414,10 +434,6 @@ def _forecast_traces(line: MeasureLine, start: str, last: float) -> list[dict[st
             "hovertemplate": "%{x}: forecast %{customdata}<extra></extra>",
         },
     ]
-
-
-def _or_dash(line: MeasureLine, value: float) -> str:
-    return "–" if math.isnan(value) else line.show(value)
 
 
 def _line_trace(

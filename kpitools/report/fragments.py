@@ -109,12 +109,11 @@ def data_table(
     """A table whose first column heads its row; cells are HTML already escaped."""
     header = "".join(f'<th scope="col">{escape(h)}</th>' for h in head)
     body = "".join(
-        "<tr>"
-        + "".join(
-            f'<th scope="row">{cell}</th>' if i == 0 else f"<td>{cell}</td>"
-            for i, cell in enumerate(row)
-        )
-        + "</tr>"
+        f'<tr><th scope="row">{row[0]}</th><td>' + "</td><td>".join(row[1:]) + "</td></tr>"
+        if len(row) > 1
+        else f'<tr><th scope="row">{row[0]}</th></tr>'
+        if row
+        else "<tr></tr>"
         for row in rows
     )
     caption_html = f"<caption>{escape(caption)}</caption>" if caption else ""
