@@ -39,7 +39,8 @@ from kpitools.batch.messages import receive, send
 
 #: Imported before the first notebook: what every CPR notebook needs.
 _WARM_UP = ("kpitools", "kpitools.report.charts", "kpitools.report.fragments", "plotly.io",
-            "kpitools.report.export", "kpitools.batch.jobs")  # fmt: skip
+            "kpitools.report.export", "kpitools.batch.jobs", "kpitools.batch.shell",
+            "papermill.engines", "papermill.execute", "papermill.parameterize")  # fmt: skip
 #: The collector's thresholds in a kernel: a notebook allocates in bursts (a deck, a page),
 #: and Python's default (a young collection every 700 objects) walks them again and again.
 _COLLECT_EVERY = (10_000, 10, 10)
@@ -225,6 +226,8 @@ def _warm_up() -> None:
     convert: Any = nbformat.from_dict
     page = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     export_html(convert(page), title="", footer="")
+    # The notebook schema's checker, compiled now: papermill checks the notebook it reads.
+    nbformat.reads(json.dumps(page), as_version=4)
 
 
 def _prepare(data_dir: str, config: str, period: str) -> None:
