@@ -136,6 +136,7 @@ def main() -> None:
     nowhere = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(nowhere, fd)
+    gc.disable()  # until the libraries are settled (_serve)
     _warm_up()
     _serve(incoming, outgoing)
 
@@ -154,6 +155,7 @@ def spawner() -> None:
     parent, channel = int(sys.argv[1]), int(sys.argv[2])
     _watch_parent(parent)
     batch = socket.socket(fileno=channel)
+    gc.disable()  # until what is made ready is settled: imports and rating are all keepers
     _warm_up()
     # Forked kernels are reaped by the system: this process never waits for them.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
@@ -167,6 +169,7 @@ def spawner() -> None:
             break  # the batch has gone
         message = pickle.loads(data)
         if message[0] == "prepare":
+            gc.disable()
             _prepare(*message[1:])
             _settle()
         elif message[0] == "fork" and len(fds) == 2 and _forked():
@@ -250,9 +253,12 @@ def _prepare(data_dir: str, config: str, period: str) -> None:
 
 def _settle() -> None:
     """What is in memory now stays: the collector no longer walks it (each notebook then
-    costs a walk of its own objects only) and a forked kernel leaves its pages shared."""
+    costs a walk of its own objects only) and a forked kernel leaves its pages shared. The
+    collector, held off while libraries were imported or data rated (what they make is
+    kept: collecting as they go walks it again and again), runs again from here."""
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 def _serve(incoming: Any, outgoing: Any) -> None:

@@ -250,18 +250,19 @@ def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _columns(frame: pd.DataFrame) -> list[list[Any]]:
-    """Each column's values as a list, as iterating the column gives them: numbers and
-    booleans as Python's, text as its strings and missing marks."""
-    out = []
-    for _, column in frame.items():
-        dtype = column.dtype
-        if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
-            out.append(column.to_numpy().tolist())
-        elif isinstance(dtype, pd.StringDtype):
-            out.append(column.to_numpy(dtype=object).tolist())
-        else:
-            out.append(list(column))
-    return out
+    """Each column's values as a list (:func:`values_of`)."""
+    return [values_of(column) for _, column in frame.items()]
+
+
+def values_of(column: pd.Series) -> list[Any]:
+    """A column's values as a list, as iterating the column gives them (numbers and booleans
+    as Python's, text as its strings and missing marks), a column at a time."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return column.to_numpy().tolist()  # type: ignore[no-any-return]
+    if isinstance(dtype, pd.StringDtype):
+        return column.to_numpy(dtype=object).tolist()  # type: ignore[no-any-return]
+    return list(column)
 
 
 @lru_cache(maxsize=64)
