@@ -159,7 +159,6 @@ def spawner() -> None:
     _warm_up()
     # Forked kernels are reaped by the system: this process never waits for them.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    _settle()
     while True:
         try:  # the pipe ends come close-on-exec: a program a cell starts holds none of them
             data, fds, _, _ = socket.recv_fds(batch, 1 << 16, 2, socket.MSG_CMSG_CLOEXEC)
@@ -168,6 +167,8 @@ def spawner() -> None:
         if not data:
             break  # the batch has gone
         message = pickle.loads(data)
+        if not gc.isenabled() and message[0] != "prepare":
+            _settle()  # what was made ready is settled once, with the council's data if asked
         if message[0] == "prepare":
             gc.disable()
             _prepare(*message[1:])

@@ -98,28 +98,43 @@ _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _write_json(value: Any, level: int, indent: str, out: list[str]) -> None:
-    text = _json_scalar(value)
-    if text is not None:
-        out.append(text)
-        return
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        text = _json_scalar(value)
+        if text is not None:
+            out.append(text)
+            return
     inner = "\n" + indent * (level + 1)
     end = "\n" + indent * level
-    if isinstance(value, dict):
+    if kind is dict or isinstance(value, dict):
         if not value:
             out.append("{}")
             return
         separator = "{" + inner
+        following = "," + inner
         for key, item in sorted(value.items()):
-            head = separator + encode_basestring(_json_key(key)) + ": "
-            separator = "," + inner
-            # A value that is text or a number is written with its key (most of a chart's
-            # settings): no call of its own.
-            text = encode_basestring(item) if type(item) is str else _json_scalar(item)
-            if text is None:
-                out.append(head)
-                _write_json(item, level + 1, indent, out)
+            head = separator + encode_basestring(key if type(key) is str else _json_key(key)) + ": "
+            separator = following
+            # A value that is text, a number, true, false or null is written with its key
+            # (most of a chart's settings): no call of its own.
+            kind = type(item)
+            if kind is str:
+                out.append(head + encode_basestring(item))
+            elif kind is float:
+                out.append(head + _json_float(item))
+            elif kind is int:
+                out.append(head + int.__repr__(item))
+            elif kind is bool:
+                out.append(head + ("true" if item else "false"))
+            elif item is None:
+                out.append(head + "null")
             else:
-                out.append(head + text)
+                text = _json_scalar(item)
+                if text is None:
+                    out.append(head)
+                    _write_json(item, level + 1, indent, out)
+                else:
+                    out.append(head + text)
         out.append(end + "}")
         return
     if not value:
@@ -129,15 +144,16 @@ def _write_json(value: Any, level: int, indent: str, out: list[str]) -> None:
     if first is str and set(map(type, value)) == _TEXT_ONLY:  # lines of text
         out.append("[" + inner + ("," + inner).join(map(encode_basestring, value)) + end + "]")
         return
-    if first is float or first is int:  # numbers (a chart's data), if nothing else is in it
-        compact = _compact(value)
+    if first is float or first is int or value[0] is None:  # numbers (a chart's data, gaps
+        compact = _compact(value)  # as null), if nothing else is in it
         if '"' not in compact and "[" not in compact[1:] and "{" not in compact:
             out.append("[" + inner + compact[1:-1].replace(",", "," + inner) + end + "]")
             return
     separator = "[" + inner
+    following = "," + inner
     for item in value:
         out.append(separator)
-        separator = "," + inner
+        separator = following
         _write_json(item, level + 1, indent, out)
     out.append(end + "]")
 
