@@ -24,8 +24,7 @@ from xml.sax.saxutils import escape
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
-from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
-from pptx.enum.shapes import MSO_SHAPE
+from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls
@@ -134,10 +133,12 @@ def _add_text(
     paragraphs: Sequence[tuple[str, float, dict[str, object]]],
     *,
     anchor: MSO_ANCHOR = MSO_ANCHOR.TOP,
+    outline: tuple[str, float] | None = None,
 ) -> object:
     """A text box of paragraphs ``(text, size_pt, {"bold": .., "colour": .., "align": ..})``:
     wrapped, not resized to its text, padded on every side. Written as XML and parsed once:
-    the text box python-pptx's ``add_textbox`` and text frame would make (tested)."""
+    the text box python-pptx's ``add_textbox`` and text frame would make (tested).
+    ``outline`` (colour, width in points) draws its border."""
     x, y, w, h = box
     pad = frame.emu(CELL_PAD)
     shapes: Any = slide.shapes
@@ -147,7 +148,9 @@ def _add_text(
         '<p:cNvSpPr txBox="1"/><p:nvPr/></p:nvSpPr><p:spPr><a:xfrm>'
         f'<a:off x="{frame.emu(x)}" y="{frame.emu(y)}"/>'
         f'<a:ext cx="{frame.emu(w)}" cy="{frame.emu(h)}"/></a:xfrm>'
-        '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/></p:spPr>'
+        '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/>'
+        + (_outline_xml(outline[0], int(frame.pt(outline[1]))) if outline else "")
+        + "</p:spPr>"
         f'<p:txBody><a:bodyPr wrap="square" anchor="{MSO_ANCHOR.to_xml(anchor)}" '
         f'lIns="{pad}" rIns="{pad}" tIns="{pad}" bIns="{pad}"><a:noAutofit/></a:bodyPr>'
         "<a:lstStyle/>"
@@ -156,6 +159,11 @@ def _add_text(
     )
     shapes._spTree.insert_element_before(shape, "p:extLst")
     return shapes._shape_factory(shape)
+
+
+def _outline_xml(colour: str, width: int) -> str:
+    """A shape's border: ``width`` EMU in ``colour``."""
+    return f'<a:ln w="{width}"><a:solidFill><a:srgbClr val="{_rgb(colour)}"/></a:solidFill></a:ln>'
 
 
 def _parsed(xml: str) -> Any:
@@ -539,7 +547,7 @@ class DeckBuilder:
                 [(text, 8 if draft else 9, {"colour": MUTED})],
             )
             if draft:
-                mark = _add_text(
+                _add_text(
                     slide,
                     self.frame,
                     (self.frame.right - DRAFT_MARK_WIDTH, 6.96, DRAFT_MARK_WIDTH, 0.36),
@@ -551,10 +559,8 @@ class DeckBuilder:
                         )
                     ],
                     anchor=MSO_ANCHOR.MIDDLE,
+                    outline=(DRAFT_COLOUR, 1.5),
                 )
-                line = mark.line  # type: ignore[attr-defined]
-                line.color.rgb = _rgb(DRAFT_COLOUR)
-                line.width = self.frame.pt(1.5)
 
     def _set_properties(self) -> None:
         """Document properties from the report, never from the clock."""
@@ -653,31 +659,64 @@ def _add_rag_chart(
         frame.emu(h),
         data,  # type: ignore[arg-type]
     )
-    chart = graphic.chart
-    chart.has_legend = False
-    chart.has_title = False
-    chart.font.size = frame.pt(10)
-    plot = chart.plots[0]
-    plot.gap_width = 40
-    plot.vary_by_categories = False
-    plot.has_data_labels = True
-    plot.data_labels.position = XL_LABEL_POSITION.OUTSIDE_END
-    plot.data_labels.font.size = frame.pt(11)
-    plot.data_labels.font.bold = True
-    value_axis = chart.value_axis
-    value_axis.has_major_gridlines = False
-    value_axis.visible = False
-    value_axis.minimum_scale = 0
-    series = plot.series[0]
-    for i, rag in enumerate(rags):
-        point = series.points[i]
-        point.format.fill.solid()
-        point.format.fill.fore_color.rgb = _rgb(palette[rag])
-        point.format.line.color.rgb = _rgb(BLACK)
-        point.format.line.width = Pt(0.75)
+    # Styled as XML: the chart python-pptx's chart objects make styled so (tested).
+    part = graphic.chart_part
+    part._element = parse_xml(_rag_chart_xml(
+        [r.capitalize() for r in rags], [report.counts[r] for r in rags],
+        [palette[r] for r in rags], frame.scale, part._element.externalData.rId,
+    ))  # fmt: skip
     counts = ", ".join(f"{report.counts[r]} {r}" for r in rags)
     set_alt_text(
         graphic, f"Column chart of measures by RAG rating for {report.period_words}: {counts}."
+    )
+
+
+def _rag_chart_xml(
+    categories: list[str], counts: list[int], fills: list[str], scale: float, workbook: str
+) -> str:
+    """The RAG column chart's part: one series of counts, each column filled in its RAG
+    colour with a black border, its count above it; no legend, title, gridlines or value
+    axis; text at 10 pt, the counts at 11 pt bold (scaled to the template). ``workbook`` is
+    the relationship to the chart's data."""
+    n = len(categories)
+    points = "".join(
+        f'<c:dPt><c:idx val="{i}"/><c:spPr><a:solidFill><a:srgbClr val="{_rgb(fill)}"/>'
+        f"</a:solidFill>{_outline_xml(BLACK, int(Pt(0.75)))}</c:spPr></c:dPt>"
+        for i, fill in enumerate(fills)
+    )
+    names = "".join(
+        f'<c:pt idx="{i}"><c:v>{escape(name)}</c:v></c:pt>' for i, name in enumerate(categories)
+    )
+    values = "".join(f'<c:pt idx="{i}"><c:v>{count}</c:v></c:pt>' for i, count in enumerate(counts))
+    return (
+        f"<c:chartSpace {nsdecls('c', 'a', 'r')}>"
+        '<c:date1904 val="0"/><c:chart><c:autoTitleDeleted val="1"/><c:plotArea><c:barChart>'
+        '<c:barDir val="col"/><c:grouping val="clustered"/><c:varyColors val="0"/><c:ser>'
+        '<c:idx val="0"/><c:order val="0"/><c:tx><c:strRef><c:f>Sheet1!$B$1</c:f><c:strCache>'
+        '<c:ptCount val="1"/><c:pt idx="0"><c:v>Measures</c:v></c:pt></c:strCache></c:strRef>'
+        f"</c:tx>{points}<c:cat><c:strRef><c:f>Sheet1!$A$2:$A${n + 1}</c:f><c:strCache>"
+        f'<c:ptCount val="{n}"/>{names}</c:strCache></c:strRef></c:cat><c:val><c:numRef>'
+        f"<c:f>Sheet1!$B$2:$B${n + 1}</c:f><c:numCache><c:formatCode>General</c:formatCode>"
+        f'<c:ptCount val="{n}"/>{values}</c:numCache></c:numRef></c:val></c:ser><c:dLbls>'
+        "<c:txPr><a:bodyPr/><a:lstStyle/><a:p><a:pPr>"
+        f'<a:defRPr sz="{_centipoints(scale, 11)}" b="1"/></a:pPr></a:p></c:txPr>'
+        '<c:dLblPos val="outEnd"/><c:showLegendKey val="0"/><c:showVal val="1"/>'
+        '<c:showCatName val="0"/><c:showSerName val="0"/><c:showPercent val="0"/>'
+        '<c:showBubbleSize val="0"/><c:showLeaderLines val="1"/></c:dLbls>'
+        '<c:gapWidth val="40"/><c:axId val="-2068027336"/><c:axId val="-2113994440"/>'
+        '</c:barChart><c:catAx><c:axId val="-2068027336"/><c:scaling>'
+        '<c:orientation val="minMax"/></c:scaling><c:delete val="0"/><c:axPos val="b"/>'
+        '<c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>'
+        '<c:crossAx val="-2113994440"/><c:crosses val="autoZero"/><c:auto val="1"/>'
+        '<c:lblAlgn val="ctr"/><c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>'
+        '<c:valAx><c:axId val="-2113994440"/><c:scaling><c:min val="0.0"/></c:scaling>'
+        '<c:delete/><c:axPos val="l"/><c:majorTickMark val="out"/><c:minorTickMark val="none"/>'
+        '<c:tickLblPos val="nextTo"/><c:crossAx val="-2068027336"/><c:crosses val="autoZero"/>'
+        '</c:valAx></c:plotArea><c:dispBlanksAs val="gap"/></c:chart><c:txPr><a:bodyPr/>'
+        f'<a:lstStyle/><a:p><a:pPr><a:defRPr sz="{_centipoints(scale, 10)}"/></a:pPr>'
+        '<a:endParaRPr lang="en-US"/></a:p></c:txPr>'
+        f'<c:externalData r:id="{workbook}"><c:autoUpdate val="0"/></c:externalData>'
+        "</c:chartSpace>"
     )
 
 
@@ -698,23 +737,13 @@ def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, flo
         x = x0 + col * (tile_w + gap)
         y = y0 + row * (tile_h + gap)
         colour = builder.palette[line.rag]
-        tile = slide.shapes.add_shape(
-            MSO_SHAPE.ROUNDED_RECTANGLE,
-            frame.emu(x),
-            frame.emu(y),
-            frame.emu(tile_w),
-            frame.emu(tile_h),
-        )
-        tile.adjustments[0] = 0.08
-        tile.fill.solid()
-        tile.fill.fore_color.rgb = _rgb("#FFFFFF")
-        tile.line.color.rgb = _rgb(colour if line.rag != "white" else BLACK)
-        tile.line.width = Pt(2.25)
-        tile.shadow.inherit = False
         target = line.target_text
         title = _tile_title(frame.measure, line, tile_w - 0.08)
-        set_alt_text(
-            tile,
+        _add_tile(
+            slide,
+            frame,
+            (x, y, tile_w, tile_h),
+            colour if line.rag != "white" else BLACK,
             f"{line.title}: {line.value_text}, {target}, "
             f"rated {line.rag}, {direction_words(line.direction, line.change_pct)}"
             + (
@@ -765,6 +794,34 @@ def _add_tiles(builder: DeckBuilder, slide: Slide, area: tuple[float, float, flo
         )
     rows = math.ceil(len(tiles) / per_row)
     return rows * tile_h + (rows - 1) * gap
+
+
+def _add_tile(
+    slide: Slide,
+    frame: Frame,
+    box: tuple[float, float, float, float],
+    border: str,
+    description: str,
+) -> None:
+    """A headline tile's rounded rectangle: white, a 2.25 pt border in ``border``, no shadow,
+    described for screen readers. Written as XML: the shape python-pptx's ``add_shape`` and
+    its fill, line and shadow objects make (tested)."""
+    x, y, w, h = box
+    shapes: Any = slide.shapes
+    number = shapes._next_shape_id
+    shapes._spTree.insert_element_before(_parsed_shape(
+        f'<p:sp><p:nvSpPr><p:cNvPr id="{number}" name="Rounded Rectangle {number - 1}" '
+        f'descr="{_attribute(description)}"/><p:cNvSpPr/><p:nvPr/></p:nvSpPr><p:spPr>'
+        f'<a:xfrm><a:off x="{frame.emu(x)}" y="{frame.emu(y)}"/>'
+        f'<a:ext cx="{frame.emu(w)}" cy="{frame.emu(h)}"/></a:xfrm><a:prstGeom prst="roundRect">'
+        '<a:avLst><a:gd name="adj" fmla="val 8000"/></a:avLst></a:prstGeom><a:solidFill>'
+        f'<a:srgbClr val="FFFFFF"/></a:solidFill>{_outline_xml(border, int(Pt(2.25)))}'
+        "<a:effectLst/></p:spPr><p:style><a:lnRef idx=\"1\"><a:schemeClr val=\"accent1\"/>"
+        '</a:lnRef><a:fillRef idx="3"><a:schemeClr val="accent1"/></a:fillRef>'
+        '<a:effectRef idx="2"><a:schemeClr val="accent1"/></a:effectRef><a:fontRef idx="minor">'
+        '<a:schemeClr val="lt1"/></a:fontRef></p:style><p:txBody><a:bodyPr rtlCol="0" '
+        'anchor="ctr"/><a:lstStyle/><a:p><a:pPr algn="ctr"/></a:p></p:txBody></p:sp>'
+    ), "p:extLst")  # fmt: skip
 
 
 def _tile_title(measure: TextMeasure, line: MeasureLine, width: float) -> str:

@@ -393,9 +393,9 @@ def test_slides_copied_from_the_first_are_the_slides_python_pptx_makes(example, 
     assert copied == made
 
 
-def test_text_boxes_and_tables_are_the_shapes_python_pptx_makes():
-    """Text boxes and tables are written as XML; python-pptx's add_textbox and add_table,
-    styled through its objects, give the same shapes."""
+def test_text_boxes_tables_and_tiles_are_the_shapes_python_pptx_makes():
+    """Text boxes, tables and headline tiles are written as XML; python-pptx's add_textbox,
+    add_table and add_shape, styled through its objects, give the same shapes."""
     import copy
 
     from lxml import etree
@@ -433,6 +433,73 @@ def test_text_boxes_and_tables_are_the_shapes_python_pptx_makes():
     rows = fast.shapes[1]._element.xpath(".//a:tr")  # the rows are tested alone
     table._tbl.extend(copy.deepcopy(row) for row in rows)
 
+    # A headline tile, and a text box with a border (the DRAFT mark).
+    from pptx.enum.shapes import MSO_SHAPE
+    from pptx.util import Pt
+
+    from kpitools.report.deck import _add_tile, _rgb
+
+    _add_tile(fast, frame, (1, 1, 2.5, 1.5), "#D4351C", description)
+    tile = slow.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, frame.emu(1), frame.emu(1),
+                                 frame.emu(2.5), frame.emu(1.5))  # fmt: skip
+    tile.adjustments[0] = 0.08
+    tile.fill.solid()
+    tile.fill.fore_color.rgb = _rgb("#FFFFFF")
+    tile.line.color.rgb = _rgb("#D4351C")
+    tile.line.width = Pt(2.25)
+    tile.shadow.inherit = False
+    tile._element.xpath("./*[1]/p:cNvPr")[0].set("descr", description)
+    _add_text(fast, frame, (1, 2, 1, 0.5), [("DRAFT", 12, {})], outline=("#A4161A", 1.5))
+    mark = slow.shapes.add_textbox(frame.emu(1), frame.emu(2), frame.emu(1), frame.emu(0.5))
+    mark._element.replace(mark._element.txBody, copy.deepcopy(fast.shapes[-1]._element.txBody))
+    mark.line.color.rgb = _rgb("#A4161A")
+    mark.line.width = frame.pt(1.5)
+
     for made, written in zip(slow.shapes, fast.shapes, strict=True):
         assert etree.tostring(made._element) == etree.tostring(written._element)
     assert fast.shapes[1]._element.find(".//" + qn("p:cNvPr")).get("descr") == description
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.75])
+def test_the_rag_chart_is_the_chart_python_pptx_styles(scale):
+    """The RAG column chart is written as XML; python-pptx's chart objects styled the same
+    way give the same chart part."""
+    from lxml import etree
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
+    from pptx.util import Pt
+
+    from kpitools.report.deck import _rag_chart_xml, _rgb
+
+    names, counts = ["Green", "Amber", "Red", "Blue"], [3, 0, 12, 1]
+    fills = ["#00703C", "#B35C00", "#D4351C", "#1D70B8"]
+    data = CategoryChartData()
+    data.categories = names
+    data.add_series("Measures", counts)
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    graphic = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, 0, 0, INCH, INCH, data)
+    chart = graphic.chart
+    chart.has_legend = False
+    chart.has_title = False
+    chart.font.size = Pt(round(10 * scale, 1))
+    plot = chart.plots[0]
+    plot.gap_width = 40
+    plot.vary_by_categories = False
+    plot.has_data_labels = True
+    plot.data_labels.position = XL_LABEL_POSITION.OUTSIDE_END
+    plot.data_labels.font.size = Pt(round(11 * scale, 1))
+    plot.data_labels.font.bold = True
+    chart.value_axis.has_major_gridlines = False
+    chart.value_axis.visible = False
+    chart.value_axis.minimum_scale = 0
+    for i, fill in enumerate(fills):
+        point = plot.series[0].points[i]
+        point.format.fill.solid()
+        point.format.fill.fore_color.rgb = _rgb(fill)
+        point.format.line.color.rgb = _rgb("#0B0C0C")
+        point.format.line.width = Pt(0.75)
+    made = etree.tostring(graphic.chart_part._element)
+    workbook = graphic.chart_part._element.externalData.rId
+    assert made == etree.tostring(etree.fromstring(_rag_chart_xml(names, counts, fills, scale,
+                                                                  workbook)))  # fmt: skip
