@@ -225,6 +225,41 @@ def xmr(
     )
 
 
+def xmr_alike(
+    values: np.ndarray, polarity: Polarity | str, *, run_length: int = DEFAULT_RUN_LENGTH
+) -> list[Chart]:
+    """:func:`xmr` of several series at once: a row each, all of one length and one polarity,
+    none recalculated and none with a baseline (most of a report's measures). The same
+    additions in the same order as one at a time: the same charts to the bit."""
+    y = _checked(values, run_length)
+    if y.ndim != 2:
+        raise ValueError("a row per series, all of one length")
+    count, n = y.shape
+    if not n:
+        return [xmr([], polarity, run_length=run_length) for _ in range(count)]
+    stretch = _Stretch(y, 0, n, None)
+    drawn = stretch.lines
+    # The lines as the last point has them, at every point.
+    lines = {name: np.repeat(drawn[name][:, -1:], n, axis=1)
+             for name in ("mean", "lower", "upper", "lower_2s", "upper_2s")}  # fmt: skip
+    high, low = stretch.rules(run_length)
+    width = len(_ORDER)
+    classes = _classify(
+        high.reshape(-1, width), low.reshape(-1, width), Polarity(polarity),
+        (y >= lines["mean"]).reshape(-1),
+    )  # fmt: skip
+    charts = []
+    for i in range(count):
+        part = classes.part(i * n, (i + 1) * n)
+        charts.append(Chart(
+            values=y[i], mean=lines["mean"][i], lower=lines["lower"][i],
+            upper=lines["upper"][i], lower_2s=lines["lower_2s"][i],
+            upper_2s=lines["upper_2s"][i], variation=part.variation(), side=part.side(),
+            rules=part.rules(),
+        ))  # fmt: skip
+    return charts
+
+
 @dataclass(frozen=True)
 class Latest:
     """Each point as the chart stopped at it reads it: the chart of the first ``k + 1``
@@ -383,26 +418,27 @@ class _Stretch:
 
     def rules(self, run_length: int) -> tuple[np.ndarray, np.ndarray]:
         """Every rule at every point, on the stretch's final lines: (high, low) flags by
-        point and rule (columns in :class:`Rule` order)."""
+        point and rule (columns in :class:`Rule` order); for several series at once too
+        (flags by series, point and rule)."""
         y = self.points
-        m = len(y)
-        last = {name: line[-1:] for name, line in self.lines.items()}
+        last = {name: line[..., -1:] for name, line in self.lines.items()}
         scale = last["close"]
-        steps = np.concatenate([[0.0], np.diff(y)])  # the first point has no step
+        steps = np.diff(y, axis=-1, prepend=y[..., :1])  # the first point has no step
         flags = []
         for side in (_HIGH, _LOW):
-            flag = np.zeros((m, len(_ORDER)), dtype=bool)
-            flag[:, _SHIFT] = _in_runs(side.past(y, last["mean"], scale), run_length)
+            flag = np.zeros((*y.shape, len(_ORDER)), dtype=bool)
+            flag[..., _SHIFT] = _in_runs(side.past(y, last["mean"], scale), run_length)
             # A run of k steps covers k + 1 points: the one it starts from too.
             moving = side.past(steps, 0.0, scale)
-            moving[0] = False
+            moving[..., 0] = False
             inside = _in_runs(moving, run_length - 1)
-            flag[:, _TREND] = inside | np.append(inside[1:], False)
-            if not np.isnan(last["upper"]).all():
+            flag[..., _TREND] = inside
+            flag[..., :-1, _TREND] |= inside[..., 1:]
+            if not np.isnan(last["upper"]).all():  # (a series without limits: none past)
                 beyond = side.past(y, last[side.limit], scale)
                 near = side.past(y, last[side.two_sigma], scale) & ~beyond
-                flag[:, _BEYOND] = beyond
-                flag[:, _TWO_OF_THREE] = near & _in_two_of_three(near)
+                flag[..., _BEYOND] = beyond
+                flag[..., _TWO_OF_THREE] = near & _in_two_of_three(near)
             flags.append(flag)
         return flags[0], flags[1]
 
@@ -460,25 +496,28 @@ _LOW = _Side("lower", "lower_2s", high=False)
 
 
 def _in_runs(flags: np.ndarray, length: int) -> np.ndarray:
-    """Which flags are inside runs of at least ``length`` consecutive true flags."""
-    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    long = stops - starts >= length
-    marks = np.zeros(len(flags) + 1, dtype=np.int32)
-    marks[starts[long]] += 1
-    marks[stops[long]] -= 1
-    return np.cumsum(marks[:-1]) > 0
+    """Which flags are inside runs of at least ``length`` consecutive true flags (along the
+    last axis: one series, or a row each)."""
+    counted = np.cumsum(flags, axis=-1)
+    # Each point's run so far: its count less the count at the last false flag before it.
+    run = counted - np.maximum.accumulate(np.where(flags, 0, counted), axis=-1)
+    long = run >= max(length, 1)  # at least ``length`` points of a run end here
+    inside = long.copy()
+    for back in range(1, min(length, flags.shape[-1])):  # ... and the points before them
+        inside[..., :-back] |= long[..., back:]
+    return inside
 
 
 def _in_two_of_three(near: np.ndarray) -> np.ndarray:
-    """Which points are in a window of three consecutive points with two or more near."""
-    m = len(near)
-    covered = np.zeros(m, dtype=bool)
+    """Which points are in a window of three consecutive points with two or more near (along
+    the last axis)."""
+    m = near.shape[-1]
+    covered = np.zeros(near.shape, dtype=bool)
     if m >= 3:
-        counted = near[:-2].astype(np.int8) + near[1:-1] + near[2:] >= 2
-        covered[: m - 2] |= counted
-        covered[1 : m - 1] |= counted
-        covered[2:] |= counted
+        counted = near[..., :-2].astype(np.int8) + near[..., 1:-1] + near[..., 2:] >= 2
+        covered[..., : m - 2] |= counted
+        covered[..., 1 : m - 1] |= counted
+        covered[..., 2:] |= counted
     return covered
 
 

@@ -104,13 +104,25 @@ class Series:
         if kept is not None:
             return kept
         chart = self._drawn(run_length, stop)
+        self.keep_chart(run_length, stop, chart)
+        return chart
+
+    def keep_chart(self, run_length: int, stop: int, chart: spc.Chart) -> None:
+        """Keep the chart of the first ``stop`` points (drawn with other series by
+        :func:`draw_alike`)."""
         for array in (chart.values, chart.mean, chart.lower, chart.upper, chart.lower_2s,
                       chart.upper_2s):  # fmt: skip
             array.setflags(write=False)  # shared: nobody may change it
-        self._charts[key] = chart
+        self._charts[(run_length, stop)] = chart
         if len(self._charts) > KEPT_CHARTS:
             del self._charts[next(iter(self._charts))]  # the oldest
-        return chart
+
+    def one_stretch(self, stop: int) -> bool:
+        """Whether the chart of the first ``stop`` points has one set of limits, worked out
+        from all of them (no recalculation and no baseline among them)."""
+        return not any(0 < i < stop for i in self.recalculate) and (
+            self.baseline is None or self.baseline >= stop
+        )
 
     def _drawn(self, run_length: int, stop: int) -> spc.Chart:
         baseline = self.baseline if self.baseline is not None and self.baseline < stop else None
@@ -355,6 +367,24 @@ def label_columns(
         variation[at] = said[picked]
         assurance[at] = sure[picked]
     return {"variation": variation, "assurance": assurance}
+
+
+def draw_alike(wanted: Iterable[tuple[Series, int]], run_length: int) -> None:
+    """Draw the charts :meth:`Series.chart` is about to be asked for (each series to its
+    ``stop``), those of one length and one polarity at once (:func:`spc.xmr_alike`, the same
+    charts): each series keeps its own. A series whose limits are recalculated, or held from
+    a baseline, draws its own when asked."""
+    groups: dict[tuple[int, str], list[Series]] = {}
+    for series, stop in wanted:
+        if (run_length, stop) not in series._charts and stop and series.one_stretch(stop):
+            groups.setdefault((stop, series.polarity), []).append(series)
+    for (stop, polarity), members in groups.items():
+        if len(members) < 2:
+            continue
+        rows = np.array([series.values[:stop] for series in members])
+        charts = spc.xmr_alike(rows, polarity, run_length=run_length)
+        for series, chart in zip(members, charts, strict=True):
+            series.keep_chart(run_length, stop, chart)
 
 
 def read_alike(series: Iterable[Series], run_length: int) -> None:

@@ -36,7 +36,7 @@ from kpitools.core.spc import (
     Variation,
 )
 from kpitools.core.target_review import TargetReview, target_reviews
-from kpitools.core.variation import Series, measure_points, with_labels
+from kpitools.core.variation import Series, draw_alike, measure_points, with_labels
 from kpitools.core.workflow import (
     PROMPTS,
     Decision,
@@ -1087,12 +1087,15 @@ def _xmr_charts(
     with the latest point's side and rules."""
     calendar = dataset.calendar
     end = calendar.last_month(period).ordinal
+    run_length = dataset.config.spc_run_length
+    stops = {m: int((s.ends <= end).sum()) for m, s in series_of.items()}
+    draw_alike(((series_of[m], stop) for m, stop in stops.items()), run_length)
     out = {}
     for measure_id, series in series_of.items():
-        upto = int((series.ends <= end).sum())
+        upto = stops[measure_id]
         if not upto:
             continue
-        chart = series.chart(dataset.config.spc_run_length, upto)
+        chart = series.chart(run_length, upto)
         # Column by column (numpy's floats as Python's), then point by point.
         points = tuple(
             zip(

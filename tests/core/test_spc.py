@@ -17,6 +17,7 @@ from kpitools.core.spc import (
     as_at_each_alike,
     assurance,
     xmr,
+    xmr_alike,
 )
 
 IMP, C, N, CC = Variation.IMPROVEMENT, Variation.CONCERN, Variation.NEITHER, Variation.COMMON_CAUSE
@@ -355,6 +356,53 @@ def test_series_read_together_read_as_each_alone(seed: int) -> None:
                              (read.upper, alone.upper)):  # fmt: skip
             assert np.array_equal(mine, theirs, equal_nan=True)
     assert any(v is not CC for read in together for v in read.variation)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_charts_drawn_together_are_the_charts_drawn_alone(seed: int) -> None:
+    """xmr_alike draws a report's charts of one length and polarity at once: each is the
+    chart xmr draws of its series alone, to the bit."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 40))
+    polarity = ("up", "down", "neutral")[seed % 3]
+    run_length = (6, 7, 2)[seed % 3]
+    rows = [_series(seed * 50 + k)[0] for k in range(40)]
+    rows = [np.resize(r, n) if len(r) else np.zeros(n) for r in rows]
+    together = xmr_alike(np.array(rows).reshape(40, n), polarity, run_length=run_length)
+    for row, drawn in zip(rows, together, strict=True):
+        alone = xmr(row, polarity, run_length=run_length)
+        assert (drawn.variation, drawn.side, drawn.rules) == (
+            alone.variation, alone.side, alone.rules
+        )  # fmt: skip
+        for name in ("values", "mean", "lower", "upper", "lower_2s", "upper_2s"):
+            assert np.array_equal(getattr(drawn, name), getattr(alone, name), equal_nan=True)
+    if n > 12:
+        assert any(v is not CC for drawn in together for v in drawn.variation)
+
+
+def test_runs_are_found_as_counted_point_by_point() -> None:
+    """The points inside runs of at least k true flags, for one series and for rows."""
+    from kpitools.core.spc import _in_runs
+
+    def counted(flags: list[bool], k: int) -> list[bool]:
+        inside = [False] * len(flags)
+        i = 0
+        while i < len(flags):
+            j = i
+            while j < len(flags) and flags[j]:
+                j += 1
+            if j - i >= max(k, 1):
+                inside[i:j] = [True] * (j - i)
+            i = max(j, i + 1)
+        return inside
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        rows = rng.random((3, int(rng.integers(0, 30)))) < rng.uniform(0.2, 0.9)
+        for k in (0, 1, 2, 5, 6, 7):
+            together = _in_runs(rows, k)
+            for row, found in zip(rows, together, strict=True):
+                assert found.tolist() == counted(row.tolist(), k) == _in_runs(row, k).tolist()
 
 
 def test_assurance_codes_are_assurance_point_by_point():
