@@ -89,13 +89,25 @@ def runs(levels: Iterable[str]) -> list[int]:
 
 def contract_measures(dataset: Dataset, services: Iterable[str] | None = None) -> list[str]:
     """The measures with abatement points, in data-dictionary order."""
+    found = dataset.remembered(_CONTRACT_MEASURES, lambda: _contract_measures(dataset),
+                               ("measures",))  # fmt: skip
+    if services is None:
+        return [measure_id for measure_id, _ in found]
+    wanted = set(services)
+    return [measure_id for measure_id, service in found if service in wanted]
+
+
+_CONTRACT_MEASURES = ("contract measures",)
+
+
+def _contract_measures(dataset: Dataset) -> list[tuple[str, str]]:
+    """The measures with abatement points and their services, in data-dictionary order:
+    worked out once for every report of the council."""
     measures = dataset.measures
     if "abatement_points" not in measures:
         return []
     chosen = measures[measures["abatement_points"].astype(float) > 0]
-    if services is not None:
-        chosen = chosen[chosen["service"].isin(set(services))]
-    return [str(m) for m in chosen.index]
+    return [(str(m), str(s)) for m, s in zip(chosen.index, chosen["service"], strict=True)]
 
 
 def abatements(

@@ -142,7 +142,12 @@ class Dataset:
     @property
     def services(self) -> list[str]:
         """Service names in the order they first appear in the data dictionary."""
-        return list(dict.fromkeys(self.measures["service"]))
+        found = self.remembered(
+            ("services",),
+            lambda: tuple(dict.fromkeys(values_of(self.measures["service"]))),
+            ("measures",),
+        )
+        return list(found)
 
     def latest_period(self, granularity: Granularity) -> pd.Period | None:
         """The latest month, quarter or year that is finished: the data reaches its last
@@ -254,7 +259,7 @@ def _columns(frame: pd.DataFrame) -> list[list[Any]]:
     return [values_of(column) for _, column in frame.items()]
 
 
-def values_of(column: pd.Series) -> list[Any]:
+def values_of(column: pd.Series | pd.Index) -> list[Any]:
     """A column's values as a list, as iterating the column gives them (numbers and booleans
     as Python's, text as its strings and missing marks), a column at a time."""
     dtype = column.dtype
@@ -304,7 +309,7 @@ def _where(frame: pd.DataFrame) -> Any:
     index = frame.index
     places: list[Any] = [
         frame.shape,
-        tuple(frame.columns),
+        tuple(values_of(frame.columns)),
         (index.start, index.stop, index.step)
         if isinstance(index, pd.RangeIndex)
         else _address(index.array),

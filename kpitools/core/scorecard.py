@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools.core import rating
-from kpitools.core.dataset import RATED_FROM, Dataset
+from kpitools.core.dataset import RATED_FROM, Dataset, values_of
 from kpitools.core.levels import LEVELS as _LEVELS
 from kpitools.core.levels import levels_at, measure_positions
 from kpitools.core.model import Aggregation, Basis, Direction, Frequency, Status, Unit
@@ -180,10 +180,11 @@ def rate(
             lambda: _with_positions(rate(dataset, by=by, carry_forward=carry_forward, spc=False)),
             RATED_FROM,
         )
+        # The ids asked for (rows_of has the data dictionary's): the fewest looked at.
         table = dataset.measures
-        ids = set(table.index)
+        ids: set[Any] = set(rows_of)
         if services is not None:
-            ids &= set(table.index[table["service"].isin(set(services))])
+            ids = set(values_of(table.index[table["service"].isin(set(services))]))
         if measures is not None:
             ids &= set(measures)
         kept = [rows_of[m] for m in ids if m in rows_of]

@@ -956,7 +956,7 @@ def parse_report_date(value: str | dt.date) -> dt.date:
 
 def _trends(history: pd.DataFrame, label: str) -> dict[str, tuple[tuple[str, float], ...]]:
     """Each measure's last few periods up to ``label``."""
-    periods = list(dict.fromkeys(history["period"]))
+    periods = list(dict.fromkeys(values_of(history["period"])))
     if label not in periods:
         return {}
     window = set(
