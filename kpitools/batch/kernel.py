@@ -231,7 +231,8 @@ def _warm_up() -> None:
     page = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     export_html(convert(page), title="", footer="")
     # The notebook schema's checker, compiled now: papermill checks the notebook it reads.
-    nbformat.reads(json.dumps(page), as_version=4)
+    read: Any = nbformat.reads
+    read(json.dumps(page), as_version=4)
 
 
 def _prepare(data_dir: str, config: str, period: str) -> None:

@@ -264,9 +264,9 @@ def values_of(column: pd.Series | pd.Index) -> list[Any]:
     as Python's, text as its strings and missing marks), a column at a time."""
     dtype = column.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
-        return column.to_numpy().tolist()  # type: ignore[no-any-return]
+        return column.to_numpy().tolist()
     if isinstance(dtype, pd.StringDtype):
-        return column.to_numpy(dtype=object).tolist()  # type: ignore[no-any-return]
+        return column.to_numpy(dtype=object).tolist()
     return list(column)
 
 

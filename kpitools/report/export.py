@@ -11,11 +11,13 @@ never writes files (the runner does).
 
 from __future__ import annotations
 
+import copy
 import math
 from functools import cache
 from typing import Any
 
 import nbformat
+from jinja2 import pass_context
 from nbconvert import HTMLExporter
 from nbconvert.exporters.templateexporter import TemplateExporter
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
@@ -92,11 +94,23 @@ def _cell(value: Any) -> str:
     )
 
 
+class _Copied(nbformat.NotebookNode):
+    """A notebook that is the exporter's own copy already (:func:`_for_page`): nbconvert's
+    deep copy of every output of it is spared."""
+
+    def __deepcopy__(self, memo: Any) -> _Copied:
+        return self
+
+
 class _PageExporter(HTMLExporter):
     """nbconvert's HTML exporter without its last pass, which parses the whole page again
     (plotly.js included) to give images a default alt text and JupyterLab's cell wrappers a
     tab stop: the CPR template writes every image's alt text itself and has no such
     wrappers, so the page is the template's output as it stands."""
+
+    def __init__(self, **kw: Any):
+        super().__init__(**kw)
+        self._rendered: dict[tuple[str, str], str] = {}
 
     def from_notebook_node(  # type: ignore[override]
         self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
@@ -109,6 +123,21 @@ class _PageExporter(HTMLExporter):
                                   resources=resources),
         )  # fmt: skip
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    @pass_context
+    def markdown2html(self, context: Any, source: str) -> str:
+        """nbconvert's markdown filter, each text rendered once per process (a CPR's headings
+        and notes read the same in every report); a cell with attachments every time."""
+        if context.get("cell", {}).get("attachments"):
+            return str(super().markdown2html(context, source))
+        path = context.get("resources", {}).get("metadata", {}).get("path", "")
+        rendered = self._rendered.get((source, path))
+        if rendered is None:
+            if len(self._rendered) > 4096:
+                self._rendered.clear()
+            rendered = str(super().markdown2html(context, source))
+            self._rendered[(source, path)] = rendered
+        return rendered
 
     def _preprocess(self, nb: Any, resources: Any) -> tuple[Any, Any]:
         # The exporter copied the notebook already: the preprocessors work on that copy
@@ -190,17 +219,28 @@ def _for_page(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     convert: Any = nbformat.from_dict
     cells = []
     for cell in notebook.get("cells", []):
-        outputs = cell.get("outputs")
-        if outputs and any(_shown_twice(o) for o in outputs):
-            slim = [
-                {**o, "data": {k: v for k, v in o["data"].items() if k != PLOTLY_MIME}}
-                if _shown_twice(o)
-                else o
-                for o in outputs
-            ]
-            cell = convert({**cell, "outputs": slim})
-        cells.append(cell)
-    return nbformat.NotebookNode({**notebook, "cells": cells})
+        # Each cell, output and mapping the exporter's steps may change is copied (their
+        # text, which none changes, is shared): the exporter's copy of the notebook.
+        copied = {**cell, "metadata": copy.deepcopy(cell.get("metadata", {}))}
+        if "attachments" in cell:
+            copied["attachments"] = copy.deepcopy(cell["attachments"])
+        if "outputs" in cell:
+            copied["outputs"] = [_output_copy(o) for o in cell["outputs"]]
+        cells.append(convert(copied))
+    rest = {k: copy.deepcopy(v) for k, v in notebook.items() if k != "cells"}
+    return _Copied({**convert(rest), "cells": cells})
+
+
+def _output_copy(output: Any) -> Any:
+    """An output for the page: its data without a CPR chart's plotly figure (the page draws
+    the chart from its HTML), its other mappings copied."""
+    copied = {k: copy.deepcopy(v) if isinstance(v, dict | list) else v
+              for k, v in output.items() if k != "data"}  # fmt: skip
+    if "data" in output:
+        twice = _shown_twice(output)
+        copied["data"] = {k: v for k, v in output["data"].items()
+                          if not (twice and k == PLOTLY_MIME)}  # fmt: skip
+    return copied
 
 
 def _shown_twice(output: Any) -> bool:

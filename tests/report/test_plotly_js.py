@@ -27,3 +27,31 @@ def test_a_page_has_one_place_for_plotly_js_whatever_its_text_says():
     whole = export_html(notebook, title=f"Finance {PLACE}", footer=f"Council {PLACE}")
     assert with_plotly_js(built.encode("utf-8")) == whole.encode("utf-8")
     assert whole.count("plotly.js v") == 1
+
+
+def test_a_page_leaves_the_notebook_as_it_was_and_is_the_same_each_time():
+    """The exporter works on its own copy of the notebook (an analyst's figure made a chart,
+    a CPR chart's figure left out, markdown rendered once and then remembered): the notebook
+    is unchanged, and the same notebook makes the same page every time."""
+    import copy
+
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    figure = {"data": [{"type": "bar", "x": ["a", "b"], "y": [1, 2], "name": "Bars"}],
+              "layout": {"title": {"text": "An analyst's chart"}}}  # fmt: skip
+    mime = "application/vnd.plotly.v1+json"
+    cpr_chart = {mime: figure, "text/html": "<figure>CPR</figure>"}
+    notebook = new_notebook(cells=[
+        new_markdown_cell("## Notes\n\nSome *notes*."),
+        new_code_cell("fig", outputs=[new_output("display_data", {mime: figure})]),
+        new_code_cell("c", outputs=[new_output("display_data", cpr_chart, metadata={"a": {}})]),
+        new_markdown_cell("## Notes\n\nSome *notes*.", metadata={"tags": ["notebook-only"]}),
+    ])  # fmt: skip
+    before = copy.deepcopy(notebook)
+    pages = [export_html(notebook, title="T", footer="F") for _ in range(2)]
+    assert notebook == before
+    assert pages[0] == pages[1]
+    page = pages[0]
+    assert page.count("<em>notes</em>") == 1  # the tagged copy is the notebook's alone
+    assert "An analyst&#x27;s chart" in page or "An analyst's chart" in page
+    assert "<figure>CPR</figure>" in page
