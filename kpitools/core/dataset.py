@@ -243,9 +243,12 @@ def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
     if frame.shape[1] == 0:
         return [{} for _ in range(len(frame))]
     names = [str(c) for c in frame.columns]
-    # pandas makes Python scalars of an object or extension column's values (as it does).
+    # pandas makes Python scalars of an object or extension column's values (as it does);
+    # text with NaN for missing is text and floats already, left as it is.
     boxed = [
-        dtype == np.dtype(object) or isinstance(dtype, ExtensionDtype) for dtype in frame.dtypes
+        (dtype == np.dtype(object) or isinstance(dtype, ExtensionDtype))
+        and not (isinstance(dtype, pd.StringDtype) and dtype.na_value is not pd.NA)
+        for dtype in frame.dtypes
     ]
     columns = [
         [maybe_box_native(v) for v in values] if box else values

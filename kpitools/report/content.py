@@ -1049,6 +1049,7 @@ def _outlooks(
     """Each measure's forecast from its points to the period's end."""
     calendar = dataset.calendar
     end = calendar.last_month(period).ordinal
+    ahead_of: dict[tuple[pd.Period, int], list[str]] = {}  # the periods ahead of a last one
     seasonal = dataset.remembered(
         "seasonal measures",
         lambda: set(dataset.measures.index[dataset.measures["seasonal"].astype(bool)]),
@@ -1066,10 +1067,12 @@ def _outlooks(
         )
         if result is None:
             continue
-        steps = tuple(
-            (calendar.label(last + ahead), *step)
-            for ahead, step in enumerate(result.steps, start=1)
-        )
+        labels = ahead_of.get((last, len(result.steps)))
+        if labels is None:  # most measures end in the same period: labelled once
+            labels = ahead_of[(last, len(result.steps))] = [
+                calendar.label(last + ahead) for ahead in range(1, len(result.steps) + 1)
+            ]
+        steps = tuple((label, *step) for label, step in zip(labels, result.steps, strict=True))
         target = float(series.targets[upto - 1])
         ahead = back_on_target(result, target, series.polarity)
         if ahead is not None:
