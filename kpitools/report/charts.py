@@ -287,9 +287,6 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
         return None
     periods = [p[0] for p in line.xmr]
 
-    def gaps(values: list[float]) -> list[float | None]:
-        return [None if math.isnan(v) else v for v in values]
-
     data: list[dict[str, Any]] = [
         {
             "type": "scatter",
@@ -301,18 +298,18 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
             "hoverinfo": "skip",
             "showlegend": False,
         },
-        _line_trace(periods, gaps([p[2] for p in line.xmr]), "Mean", "solid", BLACK),
-        _line_trace(periods, gaps([p[4] for p in line.xmr]), "Upper process limit", "dash",
+        _line_trace(*_held(periods, [p[2] for p in line.xmr]), "Mean", "solid", BLACK),
+        _line_trace(*_held(periods, [p[4] for p in line.xmr]), "Upper process limit", "dash",
                     "#505A5F"),
-        _line_trace(periods, gaps([p[3] for p in line.xmr]), "Lower process limit", "dash",
+        _line_trace(*_held(periods, [p[3] for p in line.xmr]), "Lower process limit", "dash",
                     "#505A5F"),
     ]  # fmt: skip
     target = line.tsl if line.rag_method == "thresholds" else line.target
     ahead = [f[0] for f in line.forecast]
     if not math.isnan(target):
         data.append(
-            _line_trace([*periods, *ahead], [target] * (len(periods) + len(ahead)), "Target",
-                        "dot", "#D4351C")
+            _line_trace(*_held([*periods, *ahead], [target] * (len(periods) + len(ahead))),
+                        "Target", "dot", "#D4351C")
         )  # fmt: skip
     if line.forecast:
         data.extend(_forecast_traces(line, periods[-1], line.xmr[-1][1]))
@@ -434,6 +431,31 @@ def _forecast_traces(line: MeasureLine, start: str, last: float) -> list[dict[st
             "hovertemplate": "%{x}: forecast %{customdata}<extra></extra>",
         },
     ]
+
+
+def _held(periods: list[str], values: list[float]) -> tuple[list[str], list[float | None]]:
+    """A line that holds its value period after period (a chart's mean, limits or target)
+    as the first and last period of each value it holds: plotly draws the same line from
+    far fewer points (a missing value is a gap in it, as a missing point is)."""
+    xs: list[str] = []
+    ys: list[float | None] = []
+    start = 0
+    while start < len(values):
+        value = values[start]
+        stop = start + 1
+        while stop < len(values) and values[stop] == value:
+            stop += 1
+        if math.isnan(value):  # a run of missing values: a gap (unless it leads)
+            if xs and ys[-1] is not None:
+                xs.append(periods[start])
+                ys.append(None)
+        else:
+            xs += [periods[start]] if stop - start == 1 else [periods[start], periods[stop - 1]]
+            ys += [value] if stop - start == 1 else [value, value]
+        start = stop
+    if not xs:  # no value at all: the line as it stands, every point a gap
+        return periods, [None] * len(values)
+    return xs, ys
 
 
 def _line_trace(

@@ -183,3 +183,20 @@ def test_a_charts_table_cells_are_escaped_each_as_on_its_own():
     for rows in [(("a<b", "x&y", '"q"'), ("z", "'", ""), (), ("",)),
                  (("\x00", "<"), ("&",)), ()]:  # fmt: skip
         assert _escaped(rows) == [[html.escape(cell) for cell in row] for row in rows]
+
+
+def test_a_held_line_is_drawn_from_the_ends_of_each_value():
+    """A chart's mean, limits and target are drawn from the first and last period of each
+    value they hold (the same line: between values it steps as before, and a missing value
+    is a gap); a line with no value keeps its every period, each a gap."""
+    from kpitools.report.charts import _held
+
+    nan = float("nan")
+    periods = ["a", "b", "c", "d", "e", "f", "g"]
+    assert _held(periods, [nan, nan, 1.0, 1.0, 1.0, 2.0, 2.0]) == (
+        ["c", "e", "f", "g"], [1.0, 1.0, 2.0, 2.0])  # fmt: skip
+    assert _held(periods, [1.0, nan, nan, 1.0, 1.0, 2.5, nan]) == (
+        ["a", "b", "d", "e", "f", "g"], [1.0, None, 1.0, 1.0, 2.5, None])  # fmt: skip
+    assert _held(periods[:3], [3.0, 3.0, 3.0]) == (["a", "c"], [3.0, 3.0])
+    assert _held(periods[:1], [3.0]) == (["a"], [3.0])
+    assert _held(periods[:2], [nan, nan]) == (["a", "b"], [None, None])
