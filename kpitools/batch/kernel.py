@@ -168,11 +168,11 @@ def spawner() -> None:
             break  # the batch has gone
         message = pickle.loads(data)
         if not gc.isenabled() and message[0] != "prepare":
-            _settle()  # what was made ready is settled once, with the council's data if asked
+            _settle(walk=False)  # made ready: settled once, with the council's data if asked
         if message[0] == "prepare":
             gc.disable()
             _prepare(*message[1:])
-            _settle()
+            _settle(walk=False)
         elif message[0] == "fork" and len(fds) == 2 and _forked():
             try:  # the new kernel: it never returns to this loop
                 batch.close()
@@ -253,12 +253,18 @@ def _prepare(data_dir: str, config: str, period: str) -> None:
         pass
 
 
-def _settle() -> None:
+def _settle(walk: bool = True) -> None:
     """What is in memory now stays: the collector no longer walks it (each notebook then
     costs a walk of its own objects only) and a forked kernel leaves its pages shared. The
     collector, held off while libraries were imported or data rated (what they make is
-    kept: collecting as they go walks it again and again), runs again from here."""
-    gc.collect()
+    kept: collecting as they go walks it again and again), runs again from here.
+
+    Without ``walk`` (the spawner, before any kernel can start) what is in memory is kept
+    without a last collection: the few cycles the imports and the rating leave (some
+    thousands of objects, no memory to speak of) are not worth the tenth of a second a walk
+    of everything takes."""
+    if walk:
+        gc.collect()
     gc.freeze()
     gc.enable()
 
