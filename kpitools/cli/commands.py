@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import json
@@ -10,6 +11,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -1161,6 +1163,15 @@ def main() -> None:
         sys.stderr.close()
         sys.exit(0)
     except SystemExit as stop:
+        if stop.code in (0, None) and threading.active_count() == 1:
+            # Done, everything written and closed: the exit handlers run (kernels no run
+            # took are killed, logs flushed) and the process leaves without the
+            # interpreter's teardown of every module it imported (a tenth of a second).
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            atexit._run_exitfuncs()
+            os._exit(0)
         if isinstance(stop.code, int) and stop.code != 0:
             # A stop or a failure, everything recorded and cleaned: leave now. The
             # interpreter's own exit joins worker-pool threads, which a batch broken off by a
