@@ -118,15 +118,14 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr
 """
 
 SCORECARD = """
-import sys, runpy, resource
+import atexit, sys, runpy, resource
+def peak():  # as the command leaves (it ends the process itself once it has succeeded)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr)
+    sys.stderr.flush()
+atexit.register(peak)
 sys.argv = ["kpitools", "scorecard", "--data", sys.argv[1], "--format", "csv",
             "--output", sys.argv[2]]
-try:
-    runpy.run_module("kpitools", run_name="__main__")
-except SystemExit as stop:
-    if stop.code:
-        raise
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr)
+runpy.run_module("kpitools", run_name="__main__")
 """
 
 
