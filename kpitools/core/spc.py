@@ -231,9 +231,7 @@ def xmr_alike(
     """:func:`xmr` of several series at once: a row each, all of one length and one polarity,
     none recalculated and none with a baseline (most of a report's measures). The same
     additions in the same order as one at a time: the same charts to the bit."""
-    y = _checked(values, run_length)
-    if y.ndim != 2:
-        raise ValueError("a row per series, all of one length")
+    y = _rows(values, run_length)
     count, n = y.shape
     if not n:
         return [xmr([], polarity, run_length=run_length) for _ in range(count)]
@@ -242,12 +240,7 @@ def xmr_alike(
     # The lines as the last point has them, at every point.
     lines = {name: np.repeat(drawn[name][:, -1:], n, axis=1)
              for name in ("mean", "lower", "upper", "lower_2s", "upper_2s")}  # fmt: skip
-    high, low = stretch.rules(run_length)
-    width = len(_ORDER)
-    classes = _classify(
-        high.reshape(-1, width), low.reshape(-1, width), Polarity(polarity),
-        (y >= lines["mean"]).reshape(-1),
-    )  # fmt: skip
+    classes = _classify_rows(*stretch.rules(run_length), polarity, y >= lines["mean"])
     charts = []
     for i in range(count):
         part = classes.part(i * n, (i + 1) * n)
@@ -319,20 +312,13 @@ def as_at_each_alike(
     """:func:`as_at_each` of several series at once: a row each, all of one length and one
     polarity, none recalculated and none with a baseline (most of a council's measures).
     The same additions in the same order as one at a time: the same numbers to the bit."""
-    y = _checked(values, run_length)
-    if y.ndim != 2:
-        raise ValueError("a row per series, all of one length")
+    y = _rows(values, run_length)
     count, n = y.shape
     if not n:
         return [as_at_each([], polarity, run_length=run_length) for _ in range(count)]
     stretch = _Stretch(y, 0, n, None)
     lines = stretch.lines
-    high, low = stretch.latest_rules(run_length)
-    width = len(_ORDER)
-    classes = _classify(
-        high.reshape(-1, width), low.reshape(-1, width), Polarity(polarity),
-        (y >= lines["mean"]).reshape(-1),
-    )  # fmt: skip
+    classes = _classify_rows(*stretch.latest_rules(run_length), polarity, y >= lines["mean"])
     mean, lower, upper = lines["mean"], lines["lower"], lines["upper"]
     for array in (mean, lower, upper):
         array.setflags(write=False)  # each series' rows are views of these: shared, not copied
@@ -341,6 +327,24 @@ def as_at_each_alike(
                classes=classes.part(i * n, (i + 1) * n))
         for i in range(count)
     ]  # fmt: skip
+
+
+def _rows(values: np.ndarray, run_length: int) -> np.ndarray:
+    """Several series' points as floats, a row each, refused when they cannot make charts."""
+    y = _checked(values, run_length)
+    if y.ndim != 2:
+        raise ValueError("a row per series, all of one length")
+    return y
+
+
+def _classify_rows(
+    high: np.ndarray, low: np.ndarray, polarity: Polarity | str, at_or_above: np.ndarray
+) -> Classes:
+    """:func:`_classify` of several series' points (flags by series, point and rule), the
+    series one after another."""
+    width = len(_ORDER)
+    return _classify(high.reshape(-1, width), low.reshape(-1, width), Polarity(polarity),
+                     at_or_above.reshape(-1))  # fmt: skip
 
 
 def _checked(values: Sequence[float] | np.ndarray, run_length: int) -> np.ndarray:

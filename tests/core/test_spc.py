@@ -338,15 +338,19 @@ def test_every_rule_is_read_as_at_each_point() -> None:
     assert xmr(values, "down", baseline=13).rules[14] == (Rule.TWO_OF_THREE,)  # seen later
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_series_read_together_read_as_each_alone(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    n = int(rng.integers(1, 40))
-    polarity = ("up", "down", "neutral")[seed % 3]
-    run_length = (6, 7, 2)[seed % 3]
+def _alike(seed: int, shortest: int) -> tuple[np.ndarray, str, int]:
+    """40 series of one random length (at least ``shortest``), with a polarity and a run
+    length picked by the seed."""
+    n = int(np.random.default_rng(seed).integers(shortest, 40))
     rows = [_series(seed * 50 + k)[0] for k in range(40)]
     rows = [np.resize(r, n) if len(r) else np.zeros(n) for r in rows]
-    together = as_at_each_alike(np.array(rows), polarity, run_length=run_length)
+    return np.array(rows).reshape(40, n), ("up", "down", "neutral")[seed % 3], (6, 7, 2)[seed % 3]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_series_read_together_read_as_each_alone(seed: int) -> None:
+    rows, polarity, run_length = _alike(seed, shortest=1)
+    together = as_at_each_alike(rows, polarity, run_length=run_length)
     for row, read in zip(rows, together, strict=True):
         alone = as_at_each(row, polarity, run_length=run_length)
         assert (read.variation, read.side, read.rules) == (
@@ -362,13 +366,9 @@ def test_series_read_together_read_as_each_alone(seed: int) -> None:
 def test_charts_drawn_together_are_the_charts_drawn_alone(seed: int) -> None:
     """xmr_alike draws a report's charts of one length and polarity at once: each is the
     chart xmr draws of its series alone, to the bit."""
-    rng = np.random.default_rng(seed)
-    n = int(rng.integers(0, 40))
-    polarity = ("up", "down", "neutral")[seed % 3]
-    run_length = (6, 7, 2)[seed % 3]
-    rows = [_series(seed * 50 + k)[0] for k in range(40)]
-    rows = [np.resize(r, n) if len(r) else np.zeros(n) for r in rows]
-    together = xmr_alike(np.array(rows).reshape(40, n), polarity, run_length=run_length)
+    rows, polarity, run_length = _alike(seed, shortest=0)
+    n = rows.shape[1]
+    together = xmr_alike(rows, polarity, run_length=run_length)
     for row, drawn in zip(rows, together, strict=True):
         alone = xmr(row, polarity, run_length=run_length)
         assert (drawn.variation, drawn.side, drawn.rules) == (
