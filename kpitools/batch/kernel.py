@@ -172,7 +172,7 @@ def spawner() -> None:
         if message[0] == "prepare":
             gc.disable()
             _prepare(*message[1:])
-            _settle(walk=False)
+            _settle()  # what the deck left (the rest is frozen already: a short walk)
         elif message[0] == "fork" and len(fds) == 2 and _forked():
             try:  # the new kernel: it never returns to this loop
                 batch.close()
@@ -248,6 +248,10 @@ def _prepare(data_dir: str, config: str, period: str) -> None:
         dataset = kpitools.load(data_dir, config=kpitools.load_config(config or None))
         dataset.expect_every_report()  # kept with the parsed data the kernels' loads find
         report = kpitools.build_cpr(dataset, dataset.services[0], resolve_quarter(dataset, period))
+        # What is kept is made: it stays without a walk of it all (_settle); the deck made
+        # next is thrown away (its template's parts with it), by the collector as it goes.
+        gc.freeze()
+        gc.enable()
         deck_bytes(report)  # the deck's template and text measures
     except Exception:  # a cache only: the kernels do it again if need be
         pass
@@ -260,9 +264,8 @@ def _settle(walk: bool = True) -> None:
     kept: collecting as they go walks it again and again), runs again from here.
 
     Without ``walk`` (the spawner, before any kernel can start) what is in memory is kept
-    without a last collection: the few cycles the imports and the rating leave (some
-    thousands of objects, no memory to speak of) are not worth the tenth of a second a walk
-    of everything takes."""
+    without a last collection: the few cycles the imports leave (some thousands of objects,
+    no memory to speak of) are not worth the tenth of a second a walk of everything takes."""
     if walk:
         gc.collect()
     gc.freeze()

@@ -1167,10 +1167,15 @@ def main() -> None:
             # Done, everything written and closed: the exit handlers run (kernels no run
             # took are killed, logs flushed) and the process leaves without the
             # interpreter's teardown of every module it imported (a tenth of a second).
-            with contextlib.suppress(Exception):
+            # Output that cannot be written out leaves as Python leaves then (status 120).
+            atexit._run_exitfuncs()
+            try:
                 sys.stdout.flush()
                 sys.stderr.flush()
-            atexit._run_exitfuncs()
+            except BrokenPipeError:  # `kpitools scorecard ... | head`, as above
+                os._exit(0)
+            except Exception:
+                os._exit(120)
             os._exit(0)
         if isinstance(stop.code, int) and stop.code != 0:
             # A stop or a failure, everything recorded and cleaned: leave now. The

@@ -114,8 +114,9 @@ class Dataset:
         kept = self._memo.get(key)
         if kept is not None and kept[0].matches(where):
             return kept[1]  # type: ignore[no-any-return]
+        stamp = _Stamp.of(now, where)  # (before the work: the frames as it found them)
         result = work()
-        self._memo[key] = (_Stamp.of(now, where), result)
+        self._memo[key] = (stamp, result)
         return result
 
     def asked_before(self, key: Any, frames: tuple[str, ...]) -> bool:

@@ -88,7 +88,7 @@ class FiscalCalendar:
     def __hash__(self) -> int:
         # The start month is the calendar (the rest follows from it); hashed at every cached
         # call of the methods below, so it is kept cheap.
-        return self.start_month
+        return hash(self.start_month)
 
     # -- parsing -------------------------------------------------------------------------
     def parse(self, text: str) -> pd.Period:

@@ -308,8 +308,9 @@ def xmr_chart(report: Cpr, line: MeasureLine) -> Chart | None:
     ahead = [f[0] for f in line.forecast]
     if not math.isnan(target):
         data.append(
-            _line_trace(*_held([*periods, *ahead], [target] * (len(periods) + len(ahead))),
-                        "Target", "dot", "#D4351C")
+            # Every period ahead named (the forecast's order on a quarter's or a year's
+            # axis, which plotly takes from the first trace that names each period).
+            _line_trace(*_held_then(periods, target, ahead), "Target", "dot", "#D4351C")
         )  # fmt: skip
     if line.forecast:
         data.extend(_forecast_traces(line, periods[-1], line.xmr[-1][1]))
@@ -456,6 +457,15 @@ def _held(periods: list[str], values: list[float]) -> tuple[list[str], list[floa
     if not xs:  # no value at all: the line as it stands, every point a gap
         return periods, [None] * len(values)
     return xs, ys
+
+
+def _held_then(
+    periods: list[str], value: float, ahead: list[str]
+) -> tuple[list[str], list[float | None]]:
+    """A line holding ``value`` over the periods (:func:`_held`), then at every period
+    ahead."""
+    xs, ys = _held(periods, [value] * len(periods))
+    return [*xs, *ahead], [*ys, *[value] * len(ahead)]
 
 
 def _line_trace(

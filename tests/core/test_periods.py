@@ -113,3 +113,14 @@ def test_distinct_periods_and_a_period_column_by_value_not_by_object():
     assert typed.tolist()[:2] == [a, pd.Period("2024-02", "M")] and pd.isna(typed.iloc[2])
     mixed = np.array([a, q], dtype=object)
     assert period_column(mixed) is mixed
+
+
+def test_a_calendar_is_hashed_by_its_start_month_whatever_its_number_type():
+    import numpy as np
+
+    from kpitools.core.periods import calendar_for
+
+    assert hash(FiscalCalendar(np.int64(4))) == hash(FiscalCalendar(4)) == hash(4)
+    assert FiscalCalendar(np.int64(4)) == FiscalCalendar(4)
+    assert calendar_for(4) is calendar_for(4)
+    assert FiscalCalendar(np.int64(1)).label(pd.Period("2024-03", "M")) == "2024-03"

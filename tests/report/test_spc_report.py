@@ -127,3 +127,18 @@ def test_the_summary_carries_the_matrix_for_the_overview(reports):
     summary = ReportSummary.of(report)
     again = ReportSummary.from_json(summary.to_json())
     assert again.matrix == report.matrix
+
+
+def test_an_xmr_chart_names_its_periods_in_order(reports):
+    """plotly orders a quarter's or a year's axis by the first trace that names each period:
+    every chart's traces name the points' periods, then the forecast's, in time order (its
+    held lines are drawn from fewer points)."""
+    for report in reports.values():
+        for line in report.all_lines:
+            chart = charts.xmr_chart(report, line)
+            if chart is None:
+                continue
+            named: dict[str, None] = {}
+            for trace in chart.figure["data"]:
+                named.update(dict.fromkeys(trace["x"]))
+            assert list(named) == [p[0] for p in line.xmr] + [f[0] for f in line.forecast]
