@@ -134,7 +134,7 @@ def _add_text(
     *,
     anchor: MSO_ANCHOR = MSO_ANCHOR.TOP,
     outline: tuple[str, float] | None = None,
-) -> object:
+) -> None:
     """A text box of paragraphs ``(text, size_pt, {"bold": .., "colour": .., "align": ..})``:
     wrapped, not resized to its text, padded on every side. Written as XML and parsed once:
     the text box python-pptx's ``add_textbox`` and text frame would make (tested).
@@ -143,7 +143,7 @@ def _add_text(
     pad = frame.emu(CELL_PAD)
     shapes: Any = slide.shapes
     number = shapes._next_shape_id
-    shape = _parsed_shape(
+    _add_shape_xml(slide,
         f'<p:sp><p:nvSpPr><p:cNvPr id="{number}" name="TextBox {number - 1}"/>'
         '<p:cNvSpPr txBox="1"/><p:nvPr/></p:nvSpPr><p:spPr><a:xfrm>'
         f'<a:off x="{frame.emu(x)}" y="{frame.emu(y)}"/>'
@@ -156,9 +156,7 @@ def _add_text(
         "<a:lstStyle/>"
         + "".join(_paragraph_xml(frame, text, size, style) for text, size, style in paragraphs)
         + "</p:txBody></p:sp>"
-    )
-    shapes._spTree.insert_element_before(shape, "p:extLst")
-    return shapes._shape_factory(shape)
+    )  # fmt: skip
 
 
 def _outline_xml(colour: str, width: int) -> str:
@@ -180,7 +178,7 @@ def _paragraph_xml(frame: Frame, text: str, size: float, style: dict[str, object
     colour = _rgb(str(style.get("colour", BLACK)))
     return (
         f'<a:p>{ppr}<a:r><a:rPr sz="{_centipoints(frame.scale, size)}" b="{bold}"><a:solidFill>'
-        f'<a:srgbClr val="{colour}"/></a:solidFill></a:rPr><a:t>{_xml_text(text)}</a:t></a:r>'
+        f'<a:srgbClr val="{colour}"/></a:solidFill></a:rPr>{_t_xml(text)}</a:r>'
         "</a:p>"
     )
 
@@ -189,6 +187,11 @@ def _paragraph_xml(frame: Frame, text: str, size: float, style: dict[str, object
 def _centipoints(scale: float, size: float) -> int:
     """A font size in a run's XML: hundredths of a point, scaled to the template."""
     return int(Pt(round(size * scale, 1)).centipoints)
+
+
+def _t_xml(text: str) -> str:
+    """An ``a:t`` element of the text, written as lxml writes it (an empty one closed)."""
+    return f"<a:t>{_xml_text(text)}</a:t>" if text else "<a:t/>"
 
 
 def _xml_text(text: str) -> str:
@@ -242,7 +245,7 @@ def _add_table(
     shapes: Any = slide.shapes
     number = shapes._next_shape_id
     grid = "".join(f'<a:gridCol w="{width}"/>' for width in widths)
-    shapes._spTree.insert_element_before(_parsed_shape(
+    _add_shape_xml(slide,
         f'<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="{number}" name="Table {number - 1}" '
         f'descr="{_attribute(description)}"/><p:cNvGraphicFramePr>'
         '<a:graphicFrameLocks noGrp="1"/></p:cNvGraphicFramePr><p:nvPr/></p:nvGraphicFramePr>'
@@ -251,7 +254,7 @@ def _add_table(
         f'<a:graphic><a:graphicData uri="{_TABLE_URI}"><a:tbl><a:tblPr firstRow="1">'
         f"<a:tableStyleId>{_TABLE_STYLE}</a:tableStyleId></a:tblPr><a:tblGrid>{grid}"
         f"</a:tblGrid>{''.join(xml)}</a:tbl></a:graphicData></a:graphic></p:graphicFrame>"
-    ), "p:extLst")  # fmt: skip
+    )  # fmt: skip
 
 
 _TABLE_URI = "http://schemas.openxmlformats.org/drawingml/2006/table"
@@ -266,10 +269,36 @@ def _attribute(text: str) -> str:
     return escape(_NOT_XML.sub("", text), _ATTRIBUTE_ENTITIES)
 
 
-def _parsed_shape(xml: str) -> Any:
-    """A shape from XML in the slide's namespaces (declared on a wrapper, so the shape
-    carries no declarations of its own into the slide)."""
-    return parse_xml(f"<p:spTree {nsdecls('a', 'p', 'r')}>{xml}</p:spTree>")[0]
+# Shapes written as XML wait, as text, with their slide's part: they become elements of the
+# slide when anything reads or adds to its shapes through python-pptx (placed_shapes), and
+# the deck's bytes take them as text (saved_bytes), without parsing and writing them again.
+_PENDING = "_kpitools_shapes"
+
+
+def _add_shape_xml(slide: Slide, xml: str) -> None:
+    """Add a shape, written as XML in the slide's namespaces, on top of the slide's others."""
+    slide.part.__dict__.setdefault(_PENDING, []).append(xml)
+
+
+def placed_shapes(slide: Slide) -> Slide:
+    """The slide with the shapes written as XML among its elements (before python-pptx reads
+    or adds to its shapes)."""
+    pending = slide.part.__dict__.pop(_PENDING, None)
+    if pending:
+        shapes: Any = slide.shapes
+        shapes._spTree.extend(list(_parsed_shapes("".join(pending))))
+    return slide
+
+
+def _pending_xml(part: Any) -> bytes:
+    """The shapes a slide's part holds as text, as they will be written in its XML."""
+    return "".join(part.__dict__.get(_PENDING, ())).encode("utf-8")
+
+
+def _parsed_shapes(xml: str) -> Any:
+    """Shapes from XML in the slide's namespaces (declared on a wrapper, so the shapes carry
+    no declarations of their own into the slide)."""
+    return parse_xml(f"<p:spTree {nsdecls('a', 'p', 'r')}>{xml}</p:spTree>")
 
 
 def _row_xml(
@@ -509,6 +538,8 @@ class DeckBuilder:
         """Add the CPR's slides for ``report``; a builder builds one deck."""
         self.add_cpr(report)
         self._set_properties()
+        for slide in self.prs.slides:
+            placed_shapes(slide)
         return self.prs
 
     def add_cpr(self, report: Cpr, *, pack: str = "") -> None:
@@ -651,7 +682,7 @@ def _add_rag_chart(
     data.categories = [r.capitalize() for r in rags]
     data.add_series("Measures", [report.counts[r] for r in rags])
     x, y, w, h = box
-    graphic: Any = slide.shapes.add_chart(  # a graphic frame holding the chart
+    graphic: Any = placed_shapes(slide).shapes.add_chart(  # a frame holding the chart
         XL_CHART_TYPE.COLUMN_CLUSTERED,
         frame.emu(x),
         frame.emu(y),
@@ -809,7 +840,7 @@ def _add_tile(
     x, y, w, h = box
     shapes: Any = slide.shapes
     number = shapes._next_shape_id
-    shapes._spTree.insert_element_before(_parsed_shape(
+    _add_shape_xml(slide,
         f'<p:sp><p:nvSpPr><p:cNvPr id="{number}" name="Rounded Rectangle {number - 1}" '
         f'descr="{_attribute(description)}"/><p:cNvSpPr/><p:nvPr/></p:nvSpPr><p:spPr>'
         f'<a:xfrm><a:off x="{frame.emu(x)}" y="{frame.emu(y)}"/>'
@@ -821,7 +852,7 @@ def _add_tile(
         '<a:effectRef idx="2"><a:schemeClr val="accent1"/></a:effectRef><a:fontRef idx="minor">'
         '<a:schemeClr val="lt1"/></a:fontRef></p:style><p:txBody><a:bodyPr rtlCol="0" '
         'anchor="ctr"/><a:lstStyle/><a:p><a:pPr algn="ctr"/></a:p></p:txBody></p:sp>'
-    ), "p:extLst")  # fmt: skip
+    )  # fmt: skip
 
 
 def _tile_title(measure: TextMeasure, line: MeasureLine, width: float) -> str:
@@ -1431,12 +1462,20 @@ def saved_bytes(prs: PresentationType, stamp: dt.datetime) -> bytes:
     rewritten.
     """
     members: list[tuple[str, bytes]] = []
+    package = prs.part.package
+    # A slide's shapes written as XML go in as text, last in its shape tree (placed_shapes
+    # would put them there): the same bytes as placing them and writing the slide (tested).
+    waiting = {str(part.partname): _pending_xml(part) for part in package.iter_parts()
+               if part.__dict__.get(_PENDING)}  # fmt: skip
 
     class _Members:
         def write(self, pack_uri: Any, blob: bytes) -> None:
+            shapes = waiting.get(str(pack_uri))
+            if shapes:
+                end = blob.rindex(b"</p:spTree>")
+                blob = blob[:end] + shapes + blob[end:]
             members.append((pack_uri.membername, blob))
 
-    package = prs.part.package
     try:
         from pptx.opc.serialized import PackageWriter
 
@@ -1446,6 +1485,8 @@ def saved_bytes(prs: PresentationType, stamp: dt.datetime) -> bytes:
         writer._write_pkg_rels(collector)
         writer._write_parts(collector)
     except (ImportError, AttributeError, TypeError):
+        for slide in prs.slides:
+            placed_shapes(slide)
         buffer = io.BytesIO()
         prs.save(buffer)
         return reproducible_zip(buffer.getvalue(), stamp)

@@ -401,7 +401,15 @@ def test_text_boxes_tables_and_tiles_are_the_shapes_python_pptx_makes():
     from lxml import etree
     from pptx.oxml.ns import qn
 
-    from kpitools.report.deck import CELL_PAD, Column, Frame, _add_table, _add_text, _parsed
+    from kpitools.report.deck import (
+        CELL_PAD,
+        Column,
+        Frame,
+        _add_table,
+        _add_text,
+        _parsed,
+        placed_shapes,
+    )
     from kpitools.report.textfit import TextMeasure
 
     frame = Frame(scale=1.0, top=1.25, bottom=6.85, measure=TextMeasure())
@@ -416,6 +424,7 @@ def test_text_boxes_tables_and_tiles_are_the_shapes_python_pptx_makes():
 
     box = slow.shapes.add_textbox(frame.emu(1), frame.emu(2), frame.emu(3), frame.emu(0.5))
     pad = frame.emu(CELL_PAD)
+    placed_shapes(fast)
     box._element.replace(box._element.txBody, _parsed(
         f'<p:txBody><a:bodyPr wrap="square" anchor="t" lIns="{pad}" rIns="{pad}" tIns="{pad}" '
         f'bIns="{pad}"><a:noAutofit/></a:bodyPr><a:lstStyle/>'
@@ -450,11 +459,13 @@ def test_text_boxes_tables_and_tiles_are_the_shapes_python_pptx_makes():
     tile.shadow.inherit = False
     tile._element.xpath("./*[1]/p:cNvPr")[0].set("descr", description)
     _add_text(fast, frame, (1, 2, 1, 0.5), [("DRAFT", 12, {})], outline=("#A4161A", 1.5))
+    placed_shapes(fast)
     mark = slow.shapes.add_textbox(frame.emu(1), frame.emu(2), frame.emu(1), frame.emu(0.5))
     mark._element.replace(mark._element.txBody, copy.deepcopy(fast.shapes[-1]._element.txBody))
     mark.line.color.rgb = _rgb("#A4161A")
     mark.line.width = frame.pt(1.5)
 
+    placed_shapes(fast)
     for made, written in zip(slow.shapes, fast.shapes, strict=True):
         assert etree.tostring(made._element) == etree.tostring(written._element)
     assert fast.shapes[1]._element.find(".//" + qn("p:cNvPr")).get("descr") == description
@@ -503,3 +514,40 @@ def test_the_rag_chart_is_the_chart_python_pptx_styles(scale):
     workbook = graphic.chart_part._element.externalData.rId
     assert made == etree.tostring(etree.fromstring(_rag_chart_xml(names, counts, fills, scale,
                                                                   workbook)))  # fmt: skip
+
+
+@pytest.mark.parametrize("service", ["Finance", "Waste & Environment"])
+def test_shapes_written_as_text_are_the_bytes_of_placing_them(example, service):
+    """A deck's shapes written as XML go into its file as text; placing them among the
+    slide's elements first (as build_deck does for whoever reads the presentation) and
+    writing the slides gives the same bytes, text that XML writes in its own way included."""
+    import datetime as dt
+
+    from kpitools.report.deck import (
+        Column,
+        DeckBuilder,
+        _add_table,
+        _add_text,
+        build_deck,
+        placed_shapes,
+        saved_bytes,
+    )
+
+    report = build_cpr(example, service, "2024/25 Q1")
+    stamp = dt.datetime.combine(report.report_date, dt.time(0, 0))
+    assert deck_bytes(report) == saved_bytes(build_deck(report), stamp)
+    tricky = ["", "a & b < c > d", "quotes \" and ' ", "tab\tand\nline", "é 😀 \u2028", "x\x07y"]
+    decks = []
+    for place in (False, True):
+        builder = DeckBuilder(report.config)
+        builder.report = report
+        slide = builder.new_slide("Text written as XML")
+        _add_text(slide, builder.frame, (1, 2, 4, 3), [(t, 11, {}) for t in tricky])
+        _add_table(slide, builder.frame, 2.0, [Column(t or "blank", 1.5) for t in tricky[:3]],
+                   [[(t, {}) for t in tricky[:3]], [(t, {"fill": "#FFFFFF"}) for t in tricky[3:]]],
+                   [0.4, 0.4], 0.4, 'A "table" & more\nover two lines')  # fmt: skip
+        if place:
+            for each in builder.prs.slides:
+                placed_shapes(each)
+        decks.append(saved_bytes(builder.prs, stamp))
+    assert decks[0] == decks[1]
