@@ -103,19 +103,20 @@ def _border(rag: str, palette: dict[str, str]) -> str:
     return "#0B0C0C" if rag == "white" else palette[rag]
 
 
+def _table_row(row: Sequence[str]) -> str:
+    """A row of escaped cells, its first heading the row (the others joined in one piece: a
+    chart's table has hundreds of cells)."""
+    head = f'<th scope="row">{row[0]}</th>' if row else ""
+    rest = "<td>" + "</td><td>".join(row[1:]) + "</td>" if len(row) > 1 else ""
+    return f"<tr>{head}{rest}</tr>"
+
+
 def data_table(
     caption: str, head: Sequence[str], rows: Iterable[Sequence[str]], css: str = ""
 ) -> str:
     """A table whose first column heads its row; cells are HTML already escaped."""
     header = "".join(f'<th scope="col">{escape(h)}</th>' for h in head)
-    body = "".join(
-        f'<tr><th scope="row">{row[0]}</th><td>' + "</td><td>".join(row[1:]) + "</td></tr>"
-        if len(row) > 1
-        else f'<tr><th scope="row">{row[0]}</th></tr>'
-        if row
-        else "<tr></tr>"
-        for row in rows
-    )
+    body = "".join(map(_table_row, rows))
     caption_html = f"<caption>{escape(caption)}</caption>" if caption else ""
     return (
         f'<table class="data {css}">{caption_html}'
