@@ -52,6 +52,7 @@ import kpitools
 from kpitools.report import charts, fragments as show
 from kpitools.report.deck import deck_bytes
 from kpitools.report.export import export_html
+from kpitools.report.plotly_js import PLACE, with_plotly_js
 
 data, quarter, out = sys.argv[1], sys.argv[2], sys.argv[3]
 dataset = kpitools.load(data, config=kpitools.load_config(None))
@@ -88,8 +89,10 @@ for service in dataset.services:
               shown(show.scorecard(report)), shown(show.data_notes(report))]
     notebook = new_notebook(cells=cells)
     nbformat.validate(notebook)
-    page = export_html(notebook, title=report.page_title, footer=report.footer)
-    open(f"{out}/{report.slug}.html", "w", encoding="utf-8").write(page)
+    # As the batch does: the page built with a place for plotly.js, which goes in as bytes.
+    page = export_html(notebook, title=report.page_title, footer=report.footer,
+                       plotly_js_text=PLACE)
+    open(f"{out}/{report.slug}.html", "wb").write(with_plotly_js(page.encode("utf-8")))
 print(time.perf_counter() - started)
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from kpitools.core.model import RAG
 
@@ -44,6 +45,7 @@ def parse_hex(colour: str) -> str:
     return "#" + match.group(1).upper()
 
 
+@lru_cache(maxsize=1024)
 def relative_luminance(colour: str) -> float:
     """WCAG relative luminance of a hex colour."""
     rgb = parse_hex(colour)[1:]
@@ -58,6 +60,7 @@ def contrast_ratio(first: str, second: str) -> float:
     return (a + 0.05) / (b + 0.05)
 
 
+@lru_cache(maxsize=1024)
 def text_colour_on(fill: str) -> str:
     """Black or white, whichever reads better on ``fill``."""
     return WHITE if contrast_ratio(fill, WHITE) >= contrast_ratio(fill, BLACK) else BLACK

@@ -534,12 +534,15 @@ class DeckBuilder:
                 return title, size
         return measure.fit(title, width, TITLE_MIN_SIZE, height, bold=True), TITLE_MIN_SIZE
 
-    def build(self, report: Cpr) -> PresentationType:
-        """Add the CPR's slides for ``report``; a builder builds one deck."""
+    def build(self, report: Cpr, *, place: bool = True) -> PresentationType:
+        """Add the CPR's slides for ``report``; a builder builds one deck. With ``place``
+        false, shapes written as XML stay text with their slides (for ``saved_bytes`` alone:
+        python-pptx would not see them)."""
         self.add_cpr(report)
         self._set_properties()
-        for slide in self.prs.slides:
-            placed_shapes(slide)
+        if place:
+            for slide in self.prs.slides:
+                placed_shapes(slide)
         return self.prs
 
     def add_cpr(self, report: Cpr, *, pack: str = "") -> None:
@@ -1450,7 +1453,7 @@ def build_deck(report: Cpr) -> PresentationType:
 def deck_bytes(report: Cpr) -> bytes:
     """The saved deck, byte-identical for the same report."""
     stamp = dt.datetime.combine(report.report_date, dt.time(0, 0))
-    return saved_bytes(build_deck(report), stamp)
+    return saved_bytes(DeckBuilder(report.config).build(report, place=False), stamp)
 
 
 def saved_bytes(prs: PresentationType, stamp: dt.datetime) -> bytes:
