@@ -47,7 +47,6 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 FLOOR = r"""
 import itertools, sys, time
 import nbformat
-from nbformat.v4 import new_markdown_cell, new_notebook
 import kpitools
 from kpitools.report import charts, fragments as show
 from kpitools.report.deck import deck_bytes
@@ -63,9 +62,15 @@ for _ in range(2):  # the second report rates the whole council, once (the first
 NUMBERS = itertools.count()
 
 
+def markdown(text):
+    return nbformat.from_dict({"id": f"text-{next(NUMBERS)}", "cell_type": "markdown",
+                               "metadata": {}, "source": text})
+
+
 def shown(value):
-    # A cell as the kernel returns it; the notebook is checked once, as a whole, at the end
-    # (nbformat's constructors would check every cell and output on its own).
+    # A cell as the kernel returns it; the notebook is checked once, as a whole, by the
+    # exporter (nbformat's constructors, new_markdown_cell and new_notebook too, would
+    # check every cell and output on its own).
     bundle = value._repr_mimebundle_() if hasattr(value, "_repr_mimebundle_") else {
         "text/html": str(value), "text/plain": ""}
     output = {"output_type": "display_data", "data": bundle, "metadata": {}}
@@ -78,18 +83,19 @@ started = time.perf_counter()
 for service in dataset.services:
     report = kpitools.build_cpr(dataset, service, quarter)
     open(f"{out}/{report.slug}.pptx", "wb").write(deck_bytes(report))
-    cells = [shown(show.title(report)), new_markdown_cell("## 1. At a glance"),
+    cells = [shown(show.title(report)), markdown("## 1. At a glance"),
              shown(charts.rag_counts_chart(report)), shown(show.summary(report)),
-             new_markdown_cell("## 2. What's good"), shown(show.whats_good(report)),
-             new_markdown_cell("## 3. Measures needing attention"),
+             markdown("## 2. What's good"), shown(show.whats_good(report)),
+             markdown("## 3. Measures needing attention"),
              shown(show.exceptions(report))]
     cells += [shown(charts.trend_chart(report, line)) for line in report.exceptions]
-    cells += [new_markdown_cell("## 4. Performance improvement plan"),
-              shown(show.improvement_plan(report)), new_markdown_cell("## Full scorecard"),
+    cells += [markdown("## 4. Performance improvement plan"),
+              shown(show.improvement_plan(report)), markdown("## Full scorecard"),
               shown(show.scorecard(report)), shown(show.data_notes(report))]
-    notebook = new_notebook(cells=cells)
-    nbformat.validate(notebook)
-    # As the batch does: the page built with a place for plotly.js, which goes in as bytes.
+    notebook = nbformat.from_dict({"cells": cells, "metadata": {}, "nbformat": 4,
+                                   "nbformat_minor": 5})
+    # As the batch does: the page built with a place for plotly.js, which goes in as bytes;
+    # the exporter checks the notebook it makes the page of (once, as a whole).
     page = export_html(notebook, title=report.page_title, footer=report.footer,
                        plotly_js_text=PLACE)
     open(f"{out}/{report.slug}.html", "wb").write(with_plotly_js(page.encode("utf-8")))

@@ -396,6 +396,26 @@ class DeckBuilder:
         self._title_width = self.title_band[2]
         # The first slide, its title empty: (element, the title's index, its relations).
         self._prototype: tuple[Any, int, list[tuple[str, Any]]] | None = None
+        self.key = self.key_of(config)
+
+    @staticmethod
+    def key_of(config: CouncilConfig) -> tuple[int, str, int, int]:
+        """What a builder is for: its configuration (by identity) and its template file as
+        it is now (an edited template is opened again)."""
+        path = template_path(config)
+        try:
+            found = path.stat()
+        except OSError:
+            return (id(config), str(path), -1, -1)
+        return (id(config), str(path), found.st_mtime_ns, found.st_size)
+
+    def empty(self) -> None:
+        """Remove every slide (and with them the parts only slides use): the builder is then
+        as a new one on the same template, for the next deck."""
+        self._remove_existing_slides()
+        self._prototype = None
+        self._title_width = self.title_band[2]
+        self.__dict__.pop("report", None)
 
     def _layout(self, name: str) -> Any:
         for layout in self.prs.slide_layouts:
@@ -1451,9 +1471,37 @@ def build_deck(report: Cpr) -> PresentationType:
 
 
 def deck_bytes(report: Cpr) -> bytes:
-    """The saved deck, byte-identical for the same report."""
+    """The saved deck, byte-identical for the same report.
+
+    A builder whose deck has been saved is emptied of its slides and kept for the next deck
+    on the same template and configuration (:func:`_spare_builder`): the template is opened
+    and measured once a process, not once a deck (a test holds a kept builder's decks to a
+    new builder's bytes)."""
     stamp = dt.datetime.combine(report.report_date, dt.time(0, 0))
-    return saved_bytes(DeckBuilder(report.config).build(report, place=False), stamp)
+    builder = _spare_builder(report.config)
+    blob = saved_bytes(builder.build(report, place=False), stamp)
+    builder.empty()
+    _SPARE.setdefault(builder.key, []).append(builder)
+    return blob
+
+
+#: Emptied builders by their key (see DeckBuilder.key), each taken by one deck at a time.
+_SPARE: dict[tuple[int, str, int, int], list[DeckBuilder]] = {}
+
+
+def _spare_builder(config: CouncilConfig) -> DeckBuilder:
+    """An emptied builder for ``config`` while its template file is as it was, else a new
+    one (a builder that failed is never kept: it is not given back)."""
+    key = DeckBuilder.key_of(config)
+    try:
+        builder = _SPARE.get(key, []).pop()
+    except IndexError:
+        builder = None
+    if builder is not None and builder.config is config:
+        return builder
+    if len(_SPARE) > 8:  # configurations come and go in a long session: keep the latest
+        _SPARE.clear()
+    return DeckBuilder(config)
 
 
 def saved_bytes(prs: PresentationType, stamp: dt.datetime) -> bytes:

@@ -1,6 +1,7 @@
 """The PowerPoint deck: reopened with python-pptx, and opened in LibreOffice."""
 
 import io
+import os
 import re
 import subprocess
 import zipfile
@@ -551,3 +552,45 @@ def test_shapes_written_as_text_are_the_bytes_of_placing_them(example, service):
                 placed_shapes(each)
         decks.append(saved_bytes(builder.prs, stamp))
     assert decks[0] == decks[1]
+
+
+def test_a_kept_builder_makes_the_bytes_of_a_new_one(example, tmp_path):
+    """deck_bytes keeps its builder, emptied, for the next deck: decks of other services
+    (more and fewer slides, more and fewer exceptions) made one after another on a kept
+    builder are each the bytes a new builder makes; a builder that failed is not kept; an
+    edited template is opened again."""
+    import dataclasses
+    import datetime as dt
+
+    from kpitools.report import deck
+    from kpitools.report.template import make_default_template
+
+    def fresh(report):
+        stamp = dt.datetime.combine(report.report_date, dt.time(0, 0))
+        return deck.saved_bytes(deck.DeckBuilder(report.config).build(report), stamp)
+
+    reports = [build_cpr(example, s, "2024/25 Q1") for s in example.services]
+    reports.append(reports[0])
+    for report in reports:
+        assert deck.deck_bytes(report) == fresh(report), report.service
+    kept = deck._SPARE[deck.DeckBuilder.key_of(reports[0].config)]
+    assert len(kept) == 1 and not list(kept[0].prs.slides)
+
+    broken = dataclasses.replace(reports[1], exceptions=(None,))  # fails half-way
+    with pytest.raises(AttributeError):
+        deck.deck_bytes(broken)
+    assert not kept  # the half-built deck's builder was not given back
+    assert deck.deck_bytes(reports[1]) == fresh(reports[1])
+
+    template = tmp_path / "own.pptx"
+    template.write_bytes(make_default_template())
+    config = reports[0].config.model_copy(update={"template": template})
+    own = dataclasses.replace(reports[0], config=config)
+    first = deck.deck_bytes(own)
+    prs = Presentation(str(template))
+    prs.core_properties.category = "Edited"
+    prs.save(str(template))
+    os.utime(template, ns=(1, 1))  # a different time, whatever the clock's resolution
+    edited = deck.deck_bytes(own)
+    assert edited != first and edited == fresh(own)
+    assert b"Edited" in zipfile.ZipFile(io.BytesIO(edited)).read("docProps/core.xml")
