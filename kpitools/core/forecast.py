@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -78,14 +80,12 @@ def forecast(
     if len(recent) < MIN_POINTS:
         return None
     n = len(recent)
-    x = np.arange(n, dtype=float)
-    slope, intercept = np.polyfit(x, recent, 1)
+    x, centre, spread = _line_x(n)
+    slope, intercept = _line_fit(recent)
     fitted = intercept + slope * x
     dof = n - 2
     residual = float(np.sqrt(((recent - fitted) ** 2).sum() / dof))
     t = T_QUANTILES.get(dof) or _t_quantile(dof)
-    centre = x.mean()
-    spread = float(((x - centre) ** 2).sum())
     steps = []
     for h in range(1, horizon + 1):
         x0 = n - 1 + h
@@ -94,6 +94,37 @@ def forecast(
         steps.append((point, point - half, point + half))
     plural = "s" if n != 1 else ""
     return Forecast(method=f"linear trend of the last {n} {noun}{plural}", steps=tuple(steps))
+
+
+@cache
+def _line_x(n: int) -> tuple[np.ndarray, np.floating[Any], float]:
+    """The points' places 0..n-1, their mean and their spread about it (read-only)."""
+    x = np.arange(n, dtype=float)
+    x.flags.writeable = False
+    centre = x.mean()
+    return x, centre, float(((x - centre) ** 2).sum())
+
+
+@cache
+def _line_system(n: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """``numpy.polyfit``'s scaled system for a straight line through points 0..n-1: its
+    matrix, the columns' scale and the cut-off for small singular values (read-only)."""
+    lhs = np.vander(_line_x(n)[0] + 0.0, 2)
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs /= scale
+    lhs.flags.writeable = False
+    scale.flags.writeable = False
+    return lhs, scale, n * float(np.finfo(float).eps)
+
+
+def _line_fit(y: np.ndarray) -> tuple[float, float]:
+    """``numpy.polyfit(np.arange(len(y)), y, 1)`` (slope, intercept), to the bit (tested):
+    the same least squares on the same scaled system, which depends on the length alone and
+    is made once for each."""
+    lhs, scale, rcond = _line_system(len(y))
+    solved = np.linalg.lstsq(lhs, y + 0.0, rcond)[0]
+    slope, intercept = (solved.T / scale).T
+    return slope, intercept
 
 
 def _t_quantile(dof: int) -> float:

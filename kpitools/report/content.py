@@ -768,13 +768,26 @@ def build_cpr(
         contract=_contract(dataset, service, period),
     )
     report = _with_drafts(report)
-    digest = content_digest(report)
-    report = replace(report, signoff=sign_off(approval_steps(dataset.signoff), service, label,
-                                              digest))  # fmt: skip
-    # The sign-off is no part of the digest: the report as built keeps it, so the summary and
-    # the pack do not work it out again (a copy made with ``replace`` works it out afresh).
-    object.__setattr__(report, _DIGEST, digest)
+    steps = approval_steps(dataset.signoff)
+    # The digest is worked out now only where an approval is to be checked against it (else
+    # when asked: the summary records it).
+    digest = content_digest(report) if _approval_recorded(steps, service, label) else ""
+    report = replace(report, signoff=sign_off(steps, service, label, digest))
+    if digest:
+        # The sign-off is no part of the digest: the report as built keeps it, so the summary
+        # and the pack do not work it out again (a copy made with ``replace`` works it out
+        # afresh).
+        object.__setattr__(report, _DIGEST, digest)
     return report
+
+
+def _approval_recorded(steps: pd.DataFrame, service: str, label: str) -> bool:
+    """Whether the service's report for the period was ever approved (its digest then
+    decides whether the approval still holds)."""
+    if steps.empty:
+        return False
+    return bool(((steps["service"] == service) & (steps["period"] == label)
+                 & (steps["state"] == SignOffState.APPROVED.value)).any())  # fmt: skip
 
 
 def _contract(dataset: Dataset, service: str, period: pd.Period) -> Contract | None:
@@ -859,7 +872,9 @@ def content_digest(report: Cpr) -> str:
         report.summary_comment, report.whats_good_comment, report.approach_comment,
         report.actions, report.decisions, report.provisional, report.contract,
     )  # fmt: skip
-    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:16]
+    digest = hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:16]
+    object.__setattr__(report, _DIGEST, digest)  # a frozen report: the same digest each time
+    return digest
 
 
 def figures_digest(report: Cpr) -> str:
@@ -962,8 +977,9 @@ def _trends(history: pd.DataFrame, label: str) -> dict[str, tuple[tuple[str, flo
     window = set(
         periods[max(0, periods.index(label) - TREND_PERIODS + 1) : periods.index(label) + 1]
     )
-    recent = history[history["period"].isin(window)]
-    return _by_measure(recent["measure_id"], recent["period"], recent["value"].astype(float))
+    recent = history["period"].isin(window).to_numpy()  # (three columns taken, not all)
+    return _by_measure(history["measure_id"][recent], history["period"][recent],
+                       history["value"][recent].astype(float))  # fmt: skip
 
 
 #: Comments by (measure id or '', section): (text, author).

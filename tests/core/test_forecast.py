@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 import kpitools
@@ -122,3 +123,24 @@ def test_the_quantiles_looked_up_are_scipys_to_the_bit() -> None:
         assert t == float(stdtrit(dof, 0.5 + module.COVERAGE / 2))
     assert float(ndtri(0.5 + module.COVERAGE / 2)) == module.Z_QUANTILE
     assert module._t_quantile(30) == float(stdtrit(30, 0.9))
+
+
+def test_the_line_is_numpys_polyfit_to_the_bit():
+    """The straight line a trend forecast fits is numpy.polyfit's, slope and intercept to the
+    bit, for every length and for values small, large, whole and negative; the system kept
+    for a length is not changed by a fit."""
+    from kpitools.core import forecast as module
+
+    rng = np.random.default_rng(7)
+    for n in range(module.MIN_POINTS, 40):
+        for scale in (1e-6, 1.0, 1e6):
+            for whole in (False, True):
+                y = rng.normal(50, 30, n) * scale
+                y = np.round(y) if whole else y
+                expected = np.polyfit(np.arange(n, dtype=float), y, 1)
+                assert tuple(module._line_fit(y)) == (expected[0], expected[1])
+    lhs, scale, _ = module._line_system(12)
+    assert not lhs.flags.writeable and not scale.flags.writeable
+    assert module.forecast([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0], 12).steps[0][0] == float(
+        np.polyval(np.polyfit(np.arange(8.0), [3.0, 1, 4, 1, 5, 9, 2, 6], 1), 8.0)
+    )
