@@ -16,10 +16,10 @@ without a target or direction, are not reviewed.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from kpitools.core.dataset import Dataset
@@ -62,26 +62,41 @@ def target_reviews(
         if quarterly is not None
         else rate(dataset, by=Granularity.QUARTER, services=services, spc=False)
     )
-    rows = rows[(rows["value_period"] == rows["period"]) & (rows["frequency"] != "annual")]
+    keep = ((rows["value_period"] == rows["period"]) & (rows["frequency"] != "annual")).to_numpy()
     if upto is not None:
         calendar = dataset.calendar
         end = calendar.last_month(upto)
         # Each distinct period's last month found once, not once a row.
         ends = {p: calendar.last_month(calendar.parse(p)) <= end for p in rows["period"].unique()}
-        rows = rows[rows["period"].map(ends).astype(bool)]
-    variance = rows["variance_pct"].to_numpy(dtype=float)
-    statuses = rows["status"].to_numpy(dtype=object)
-    polarities = rows["polarity"].to_numpy(dtype=object)
+        keep = keep & rows["period"].map(ends).to_numpy(dtype=bool)
+    # Plain arrays of the rows kept (the columns read, not the whole frame taken).
+    variance = rows["variance_pct"].to_numpy(dtype=float)[keep]
+    statuses = rows["status"].to_numpy(dtype=object)[keep]
+    polarities = rows["polarity"].to_numpy(dtype=object)[keep]
+    ids = rows["measure_id"].to_numpy(dtype=object)[keep]
+    # Each row's part in a run: beaten by the margin, missed, or neither (''); a row without
+    # a figure, mitigated or not rated is neither.
+    sign = np.where(polarities == Polarity.UP.value, 1.0, -1.0)
+    with np.errstate(invalid="ignore"):
+        favourable = sign * variance
+        rated = ~np.isnan(favourable) & np.isin(
+            statuses, [Status.REPORTED.value, Status.PENDING.value]
+        )
+        beaten = rated & (favourable >= margin - 1e-12)
+        missed = rated & ~beaten & (favourable < 0)
+    kind_of = np.where(beaten, AMBITIOUS, np.where(missed, REVIEW, "")).tolist()
     out = {}
-    # Each measure's rows by position (in order), read from plain arrays: a measure's rows as
-    # a frame of their own cost more than the rule.
-    groups = rows.groupby("measure_id", sort=False).indices
-    for measure_id, positions in sorted(groups.items(), key=lambda group: group[1][0]):
+    # Each measure's rows by position (in order), by first appearance.
+    codes, uniques = pd.factorize(ids, sort=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1)).tolist()
+    order_list = order.tolist()
+    for k, measure_id in enumerate(uniques):
+        positions = order_list[bounds[k] : bounds[k + 1]]
         polarity = Polarity(str(polarities[positions[0]]))
         if polarity is Polarity.NEUTRAL:
             continue
-        sign = 1.0 if polarity is Polarity.UP else -1.0
-        kinds = [_kind(sign * float(variance[i]), str(statuses[i]), margin) for i in positions]
+        kinds = [kind_of[i] for i in positions]
         latest = kinds[-1] if kinds else ""
         if not latest:
             continue
@@ -105,13 +120,3 @@ def target_reviews(
         )
     return out
 
-
-def _kind(favourable: float, status: str, margin: float) -> str:
-    """A quarter's part in a run: beaten by the margin, missed, or neither ('')."""
-    if math.isnan(favourable) or status not in (Status.REPORTED.value, Status.PENDING.value):
-        return ""
-    if favourable >= margin - 1e-12:
-        return AMBITIOUS
-    if favourable < 0:
-        return REVIEW
-    return ""

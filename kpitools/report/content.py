@@ -989,20 +989,26 @@ _Comments = dict[tuple[str, str], tuple[str, str]]
 def recorded_comments(dataset: Dataset, service: str, label: str) -> _Comments:
     """Comments for the service and quarter, by (measure id, section); several rows for one
     are joined, in the file's order."""
-    comments = dataset.comments
-    if comments.empty:
+    if dataset.comments.empty:
         return {}
+    every = dataset.remembered(("comments by service and quarter", dataset.calendar),
+                               lambda: _comments_by_report(dataset), ("comments",))  # fmt: skip
+    return dict(every.get((service, label), {}))
+
+
+def _comments_by_report(dataset: Dataset) -> dict[tuple[str, str], _Comments]:
+    """Every service's comments for every quarter (see :func:`recorded_comments`), read in
+    one pass of the file."""
+    comments = dataset.comments
     labels = [dataset.calendar.label(q) if q is not None else "" for q in comments["quarter"]]
-    mine = comments[
-        (comments["service"] == service) & (pd.Series(labels, index=comments.index) == label)
-    ]
-    found: _Comments = {}
-    for row in rows_of(mine):
+    out: dict[tuple[str, str], _Comments] = {}
+    for row, label in zip(rows_of(comments), labels, strict=True):
+        found = out.setdefault((row.service, label), {})
         key = (row.measure_id, row.section)
         text, author = found.get(key, ("", ""))
         text = f"{text}\n\n{row.comment}" if text else row.comment
         found[key] = (text, author or row.author)
-    return found
+    return out
 
 
 # Scorecard columns a MeasureLine takes over as they are.
