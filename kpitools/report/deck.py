@@ -1530,11 +1530,17 @@ def saved_bytes(prs: PresentationType, stamp: dt.datetime) -> bytes:
     try:
         from pptx.opc.serialized import PackageWriter
 
-        writer: Any = PackageWriter("", package._rels, tuple(package.iter_parts()))
+        parts = tuple(package.iter_parts())
+        writer: Any = PackageWriter("", package._rels, parts)
         collector = _Members()
         writer._write_content_types_stream(collector)
         writer._write_pkg_rels(collector)
-        writer._write_parts(collector)
+        # Each part and its relationships (PackageWriter._write_parts, with each part's
+        # relationships written once a process for the same relationships).
+        for part in parts:
+            collector.write(part.partname, part.blob)
+            if part._rels:
+                collector.write(part.partname.rels_uri, _rels_xml(part))
     except (ImportError, AttributeError, TypeError):
         for slide in prs.slides:
             placed_shapes(slide)
@@ -1542,6 +1548,27 @@ def saved_bytes(prs: PresentationType, stamp: dt.datetime) -> bytes:
         prs.save(buffer)
         return reproducible_zip(buffer.getvalue(), stamp)
     return zip_members(members, stamp)
+
+
+_RELS_XML: dict[tuple[Any, ...], bytes] = {}
+
+
+def _rels_xml(part: Any) -> bytes:
+    """A part's relationships as python-pptx writes them: built and written once for the
+    same relationships from the same part name (a template's layouts and master, a deck's
+    slides), which decide every byte of it."""
+    rels = part.rels
+    key = (str(part.partname), *(
+        (rel.rId, rel.reltype, rel.is_external,
+         rel.target_ref if rel.is_external else str(rel.target_partname))
+        for rel in rels.values()
+    ))  # fmt: skip
+    xml = _RELS_XML.get(key)
+    if xml is None:
+        if len(_RELS_XML) > 4096:
+            _RELS_XML.clear()
+        xml = _RELS_XML[key] = rels.xml
+    return xml
 
 
 def write_deck(report: Cpr, path: str | Path) -> None:

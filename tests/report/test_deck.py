@@ -594,3 +594,22 @@ def test_a_kept_builder_makes_the_bytes_of_a_new_one(example, tmp_path):
     edited = deck.deck_bytes(own)
     assert edited != first and edited == fresh(own)
     assert b"Edited" in zipfile.ZipFile(io.BytesIO(edited)).read("docProps/core.xml")
+
+
+def test_relationships_written_once_are_python_pptx_s(example):
+    """Each part's relationships, written once for the same relationships, are the bytes
+    python-pptx writes for them, the first time and from what was kept; a relationship
+    changed is written anew."""
+    from kpitools.report import deck
+
+    report = build_cpr(example, "Finance", "2024/25 Q1")
+    prs = deck.build_deck(report)
+    parts = [p for p in prs.part.package.iter_parts() if p._rels]
+    assert len(parts) > 10
+    for _ in range(2):
+        for part in parts:
+            assert deck._rels_xml(part) == part.rels.xml, part.partname
+    slide = prs.slides[0].part
+    before = deck._rels_xml(slide)
+    slide.relate_to("https://example.org/", "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink", is_external=True)
+    assert deck._rels_xml(slide) == slide.rels.xml != before
