@@ -119,4 +119,3 @@ def target_reviews(
             text=f"{WORDS[latest]}: {why}",
         )
     return out
-

@@ -611,5 +611,7 @@ def test_relationships_written_once_are_python_pptx_s(example):
             assert deck._rels_xml(part) == part.rels.xml, part.partname
     slide = prs.slides[0].part
     before = deck._rels_xml(slide)
-    slide.relate_to("https://example.org/", "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink", is_external=True)
+    from pptx.opc.constants import RELATIONSHIP_TYPE
+
+    slide.relate_to("https://example.org/", RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
     assert deck._rels_xml(slide) == slide.rels.xml != before
