@@ -1293,12 +1293,12 @@ def _change_text(line: MeasureLine) -> str:
 
 
 def _actions(dataset: Dataset, service: str, report_date: dt.date) -> tuple[ActionLine, ...]:
-    actions = dataset.actions
-    if actions.empty:
+    if dataset.actions.empty:
         return ()
-    mine = actions[actions["service"] == service]
+    every = dataset.remembered("actions by service", lambda: _actions_by_service(dataset),
+                               ("actions",))  # fmt: skip
     lines = []
-    for row in rows_of(mine):
+    for row in every.get(service, ()):
         due = row.due if isinstance(row.due, dt.date) else None
         overdue = row.status == ActionStatus.OVERDUE or (
             due is not None and due < report_date and row.status != ActionStatus.COMPLETE
@@ -1317,6 +1317,14 @@ def _actions(dataset: Dataset, service: str, report_date: dt.date) -> tuple[Acti
         )
     # Overdue first, then by due date: what the committee should look at first.
     return tuple(sorted(lines, key=lambda a: (not a.overdue, a.due or dt.date.max, a.action_id)))
+
+
+def _actions_by_service(dataset: Dataset) -> dict[str, list[Any]]:
+    """Every service's rows of the improvement plan, in the file's order (one pass)."""
+    out: dict[str, list[Any]] = {}
+    for row in rows_of(dataset.actions):
+        out.setdefault(row.service, []).append(row)
+    return out
 
 
 def _data_notes(current: pd.DataFrame) -> tuple[str, ...]:

@@ -172,14 +172,18 @@ def _parsed(xml: str) -> Any:
 
 def _paragraph_xml(frame: Frame, text: str, size: float, style: dict[str, object]) -> str:
     """One paragraph of one run: size, bold, colour and (if given) alignment."""
-    align = style.get("align")
-    ppr = f'<a:pPr algn="{PP_ALIGN.to_xml(align)}"/>' if align is not None else ""  # type: ignore[arg-type]
-    bold = "1" if style.get("bold") else "0"
-    colour = _rgb(str(style.get("colour", BLACK)))
+    head = _run_head(frame.scale, size, bool(style.get("bold")), str(style.get("colour", BLACK)),
+                     style.get("align"))  # fmt: skip
+    return f"{head}{_t_xml(text)}</a:r></a:p>"
+
+
+@lru_cache(maxsize=1024)  # a deck's runs come in a few styles, written thousands of times
+def _run_head(scale: float, size: float, bold: bool, colour: str, align: Any) -> str:
+    """A paragraph's XML up to its run's text: alignment (if given), size, bold, colour."""
+    ppr = f'<a:pPr algn="{PP_ALIGN.to_xml(align)}"/>' if align is not None else ""
     return (
-        f'<a:p>{ppr}<a:r><a:rPr sz="{_centipoints(frame.scale, size)}" b="{bold}"><a:solidFill>'
-        f'<a:srgbClr val="{colour}"/></a:solidFill></a:rPr>{_t_xml(text)}</a:r>'
-        "</a:p>"
+        f'<a:p>{ppr}<a:r><a:rPr sz="{_centipoints(scale, size)}" b="{"1" if bold else "0"}">'
+        f'<a:solidFill><a:srgbClr val="{_rgb(colour)}"/></a:solidFill></a:rPr>'
     )
 
 
@@ -399,22 +403,17 @@ class DeckBuilder:
         self.key = self.key_of(config)
 
     @staticmethod
-    def key_of(config: CouncilConfig) -> tuple[int, str, int, int]:
-        """What a builder is for: its configuration (by identity) and its template file as
-        it is now (an edited template is opened again)."""
-        path = template_path(config)
-        try:
-            found = path.stat()
-        except OSError:
-            return (id(config), str(path), -1, -1)
-        return (id(config), str(path), found.st_mtime_ns, found.st_size)
+    def key_of(config: CouncilConfig) -> tuple[Any, ...]:
+        """What a builder is for: its configuration (by identity), its template file and its
+        logo as they are now (an edited template or logo is read again)."""
+        return (id(config), *(_file_state(path) for path in (template_path(config), config.logo)))
 
     def empty(self) -> None:
         """Remove every slide (and with them the parts only slides use): the builder is then
-        as a new one on the same template, for the next deck."""
+        as a new one on the same template, for the next deck. The first slide's copy (its
+        title empty) is kept: its relations are to the layout and the logo, which the next
+        deck's first slide brings back under the same names (tested)."""
         self._remove_existing_slides()
-        self._prototype = None
-        self._title_width = self.title_band[2]
         self.__dict__.pop("report", None)
 
     def _layout(self, name: str) -> Any:
@@ -1486,7 +1485,18 @@ def deck_bytes(report: Cpr) -> bytes:
 
 
 #: Emptied builders by their key (see DeckBuilder.key), each taken by one deck at a time.
-_SPARE: dict[tuple[int, str, int, int], list[DeckBuilder]] = {}
+_SPARE: dict[tuple[Any, ...], list[DeckBuilder]] = {}
+
+
+def _file_state(path: Path | None) -> tuple[str, int, int]:
+    """A file's name, modification time and size (-1 for a file that cannot be read)."""
+    if path is None:
+        return ("", -1, -1)
+    try:
+        found = path.stat()
+    except OSError:
+        return (str(path), -1, -1)
+    return (str(path), found.st_mtime_ns, found.st_size)
 
 
 def _spare_builder(config: CouncilConfig) -> DeckBuilder:

@@ -595,6 +595,19 @@ def test_a_kept_builder_makes_the_bytes_of_a_new_one(example, tmp_path):
     assert edited != first and edited == fresh(own)
     assert b"Edited" in zipfile.ZipFile(io.BytesIO(edited)).read("docProps/core.xml")
 
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(Path(reports[0].config.logo).read_bytes())
+    own = dataclasses.replace(own, config=config.model_copy(update={"logo": logo}))
+    assert deck.deck_bytes(own) == deck.deck_bytes(own) == fresh(own)
+    Image.new("RGB", (40, 10), "#1D70B8").save(logo)
+    os.utime(logo, ns=(2, 2))
+    relogo = deck.deck_bytes(own)
+    assert relogo == fresh(own)
+    pictures = [n for n in zipfile.ZipFile(io.BytesIO(relogo)).namelist() if "media" in n]
+    assert any(zipfile.ZipFile(io.BytesIO(relogo)).read(n) == logo.read_bytes() for n in pictures)
+
 
 def test_relationships_written_once_are_python_pptx_s(example):
     """Each part's relationships, written once for the same relationships, are the bytes
