@@ -321,18 +321,26 @@ def _row_xml(
 def _cell_xml(frame: Frame, text: str, size: float, style: dict[str, object]) -> str:
     """A table cell's text body and properties: wrapped text, one paragraph a line, the
     cell padding on every side, and the fill (or none)."""
-    paragraphs = "".join(_paragraph_xml(frame, line, size, style) for line in text.split("\n"))
-    pad = frame.emu(CELL_PAD)
-    fill = style.get("fill")
+    if "\n" in text:
+        paragraphs = "".join(_paragraph_xml(frame, line, size, style) for line in text.split("\n"))
+    else:
+        paragraphs = _paragraph_xml(frame, text, size, style)
+    return (
+        f'<a:txBody><a:bodyPr wrap="square"/><a:lstStyle/>{paragraphs}</a:txBody>'
+        f"{_cell_properties(frame.scale, style.get('fill'))}"
+    )
+
+
+@lru_cache(maxsize=256)  # a few fills in a deck, on hundreds of cells
+def _cell_properties(scale: float, fill: object) -> str:
+    """A table cell's properties: the cell padding on every side, and the fill (or none)."""
+    pad = Emu(round(CELL_PAD * scale * EMU_PER_INCH))  # Frame.emu(CELL_PAD)
     fill_xml = (
         f'<a:solidFill><a:srgbClr val="{_rgb(str(fill))}"/></a:solidFill>'
         if fill
         else "<a:noFill/>"
     )
-    return (
-        f'<a:txBody><a:bodyPr wrap="square"/><a:lstStyle/>{paragraphs}</a:txBody>'
-        f'<a:tcPr marL="{pad}" marR="{pad}" marT="{pad}" marB="{pad}">{fill_xml}</a:tcPr>'
-    )
+    return f'<a:tcPr marL="{pad}" marR="{pad}" marT="{pad}" marB="{pad}">{fill_xml}</a:tcPr>'
 
 
 def _row_height(frame: Frame, cells: Sequence[Cell], columns: Sequence[Column]) -> float:
