@@ -19,7 +19,7 @@ import pandas as pd
 from kpitools.core.benchmarks import Position, positions
 from kpitools.core.config import OTHER_CATEGORY, CouncilConfig
 from kpitools.core.contracts import LEVELS as CONTRACT_LEVELS
-from kpitools.core.contracts import abatements, contract_summary
+from kpitools.core.contracts import abatements, contract_measures, contract_summary
 from kpitools.core.dataset import RATED_FROM, Dataset, records_of, rows_of, values_of
 from kpitools.core.errors import KpiToolsError
 from kpitools.core.forecast import back_on_target, forecast
@@ -642,6 +642,7 @@ def build_cpr(
         dataset, history[history["period"] == label].reset_index(drop=True), series
     )
     reported = current[current["include"]]
+    every_row = records_of(current)  # (the reported rows' records are among them)
     trends = _trends(history, label)
     # Comments are kept by quarter: a month's or a year's report takes its last quarter's.
     comments = recorded_comments(
@@ -657,17 +658,6 @@ def build_cpr(
     decisions = open_decisions(
         dataset.decisions, service, calendar.first_month(period), date, calendar.label
     )
-    lines = {
-        row["measure_id"]: _measure_line(
-            row,
-            trends.get(row["measure_id"], ()),
-            comments,
-            months.get(row["measure_id"], ()),
-            decisions,
-        )
-        for row in records_of(reported)
-    }
-    lines = {key: _with_restatement(line, restated) for key, line in lines.items()}
     insight = _Insight(
         charts=_xmr_charts(dataset, series, period),
         peers=_latest_positions(dataset, list(current["measure_id"]), period),
@@ -679,7 +669,21 @@ def build_cpr(
             quarterly=history if granularity is Granularity.QUARTER else None,
         ),
     )
-    lines = {key: insight.on(line) for key, line in lines.items()}
+    lines = {
+        row["measure_id"]: _with_restatement(
+            _measure_line(
+                row,
+                trends.get(row["measure_id"], ()),
+                comments,
+                months.get(row["measure_id"], ()),
+                decisions,
+                insight.of(row),
+            ),
+            restated,
+        )
+        for row in every_row
+        if row["include"]
+    }
 
     # Reds first, then the furthest from target.
     exceptions = tuple(
@@ -713,15 +717,15 @@ def build_cpr(
         )
     ]
     every = tuple(
-        insight.on(
-            _with_restatement(
-                _measure_line(row, trends.get(row["measure_id"], ()), comments, (), decisions),
-                restated,
-            )
+        _with_restatement(
+            _measure_line(
+                row, trends.get(row["measure_id"], ()), comments, (), decisions, insight.of(row)
+            ),
+            restated,
         )
         if row["measure_id"] not in lines
         else lines[row["measure_id"]]
-        for row in records_of(current)
+        for row in every_row
     )
     service_config = config.service(service)
     warnings = tuple(
@@ -739,7 +743,7 @@ def build_cpr(
         run_id=run_id,
         director=service_config.director,
         cabinet_member=service_config.cabinet_member,
-        counts={rag: int((reported["rag"] == rag).sum()) for rag in RAG_ORDER},
+        counts={rag: sum(line.rag == rag for line in lines.values()) for rag in RAG_ORDER},
         headlines=_headlines(lines, service_config.headline),
         successes=tuple(
             f"{line.title}: {_short_value(line)}" for line in on_target[:SUCCESS_LINES]
@@ -792,6 +796,8 @@ def _approval_recorded(steps: pd.DataFrame, service: str, label: str) -> bool:
 
 def _contract(dataset: Dataset, service: str, period: pd.Period) -> Contract | None:
     """The service's contract performance to the period's end (None without contract KPIs)."""
+    if not contract_measures(dataset, [service]):
+        return None
     months = abatements(dataset, [service], upto=period)
     if months.empty:
         return None
@@ -1025,7 +1031,10 @@ def _measure_line(
     comments: _Comments,
     months: tuple[tuple[str, str], ...],
     decisions: tuple[Decision, ...] = (),
+    insight: dict[str, Any] | None = None,
 ) -> MeasureLine:
+    """A scorecard row's line: its trend, comments, months and decisions, and what the
+    report's insight adds (:meth:`_Insight.of`)."""
     measure_id = row["measure_id"]
     parts = [
         (prompt.label, comments[(measure_id, prompt.section.value)])
@@ -1045,6 +1054,7 @@ def _measure_line(
         commentary=commentary,
         decisions=tuple(d for d in decisions if d.measure_id == measure_id),
         months=months,
+        **(insight or {}),
     )
 
 
@@ -1166,28 +1176,29 @@ class _Insight:
     outlooks: dict[str, _Outlook]
     reviews: dict[str, TargetReview]
 
-    def on(self, line: MeasureLine) -> MeasureLine:
-        """The line with its chart, benchmarks, forecast and target review; the side and
-        rules only where the scorecard gives the period a variation (its latest point lies
-        in the period); when it is back on target only for a red measure."""
-        changes: dict[str, Any] = {"benchmarks": self.peers.get(line.measure_id, ())}
-        outlook = self.outlooks.get(line.measure_id)
+    def of(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A scorecard row's chart, benchmarks, forecast and target review (fields of its
+        line); the side and rules only where the scorecard gives the period a variation (its
+        latest point lies in the period); when it is back on target only for a red measure."""
+        measure_id = row["measure_id"]
+        changes: dict[str, Any] = {"benchmarks": self.peers.get(measure_id, ())}
+        outlook = self.outlooks.get(measure_id)
         if outlook is not None:
             changes.update(
                 forecast=outlook.steps,
                 forecast_method=outlook.method,
-                back_on_track=outlook.back if line.rag == RAG.RED else "",
+                back_on_track=outlook.back if row["rag"] == RAG.RED else "",
             )
-        found = self.charts.get(line.measure_id)
+        found = self.charts.get(measure_id)
         if found is not None:
             points, side, rules = found
             changes["xmr"] = points
-            if line.variation:
+            if row["variation"]:
                 changes.update(spc_side=side, spc_rules=rules)
-        review = self.reviews.get(line.measure_id)
+        review = self.reviews.get(measure_id)
         if review is not None:
             changes.update(target_review=review.text, target_review_kind=review.kind)
-        return replace(line, **changes)
+        return changes
 
 
 def _exception_ids(rows: pd.DataFrame) -> list[str]:
