@@ -408,6 +408,7 @@ class DeckBuilder:
         self._title_width = self.title_band[2]
         # The first slide, its title empty: (element, the title's index, its relations).
         self._prototype: tuple[Any, int, list[tuple[str, Any]]] | None = None
+        self._prototype_max_id = 0
         self.key = self.key_of(config)
 
     @staticmethod
@@ -421,7 +422,13 @@ class DeckBuilder:
         as a new one on the same template, for the next deck. The first slide's copy (its
         title empty) is kept: its relations are to the layout and the logo, which the next
         deck's first slide brings back under the same names (tested)."""
-        self._remove_existing_slides()
+        # The slides are this builder's own, each named by one relationship: dropped without
+        # python-pptx's count of each relationship's uses.
+        listed: Any = self.prs.slides._sldIdLst
+        rels = self.prs.part.rels
+        for slide_id in list(listed):
+            rels.pop(slide_id.rId)
+            listed.remove(slide_id)
         self.__dict__.pop("report", None)
 
     def _layout(self, name: str) -> Any:
@@ -490,13 +497,20 @@ class DeckBuilder:
         for reltype, target in relations:
             part.relate_to(target, reltype)
         slides: Any = self.prs.slides
-        slides._sldIdLst.add_sldId(presentation.relate_to(part, RELATIONSHIP_TYPE.SLIDE))
+        listed = slides._sldIdLst
+        # The id python-pptx's add_sldId gives (one more than the highest, from 256): the
+        # deck's slides are all this builder's, numbered from 256 in order.
+        listed._add_sldId(id=256 + len(listed),
+                          rId=presentation.relate_to(part, RELATIONSHIP_TYPE.SLIDE))  # fmt: skip
         copy.cSld.spTree[title_index].txBody.append(_parsed(
             f'<a:p><a:pPr algn="l"/><a:r><a:rPr sz="{_centipoints(self.scale, size)}" b="1"/>'
             f"<a:t>{escape(text)}</a:t></a:r></a:p>"
         ))  # fmt: skip
         slide: Slide = part.slide
-        slide.shapes.turbo_add_enabled = True
+        # Turbo mode, its highest shape id the first slide's (python-pptx would search the
+        # copy's ids for it).
+        shapes: Any = slide.shapes
+        shapes._cached_max_shape_id = self._prototype_max_id
         return slide
 
     def _new_slide_by_objects(self, title: str) -> Slide:
@@ -540,6 +554,7 @@ class DeckBuilder:
                 element.cSld.spTree[index].txBody.remove(paragraph)
             relations = [(rel.reltype, rel.target_part) for rel in slide.part.rels.values()]
             self._prototype = (element, index, relations)
+            self._prototype_max_id = element.cSld.spTree.max_shape_id
         text, size = self._fitted_title(title, width, height)
         heading.text = text
         for paragraph in text_frame.paragraphs:
@@ -1534,7 +1549,8 @@ def saved_bytes(prs: PresentationType, stamp: dt.datetime) -> bytes:
     package = prs.part.package
     # A slide's shapes written as XML go in as text, last in its shape tree (placed_shapes
     # would put them there): the same bytes as placing them and writing the slide (tested).
-    waiting = {str(part.partname): _pending_xml(part) for part in package.iter_parts()
+    parts = tuple(package.iter_parts())
+    waiting = {str(part.partname): _pending_xml(part) for part in parts
                if part.__dict__.get(_PENDING)}  # fmt: skip
 
     class _Members:
@@ -1548,7 +1564,6 @@ def saved_bytes(prs: PresentationType, stamp: dt.datetime) -> bytes:
     try:
         from pptx.opc.serialized import PackageWriter
 
-        parts = tuple(package.iter_parts())
         writer: Any = PackageWriter("", package._rels, parts)
         collector = _Members()
         writer._write_content_types_stream(collector)
