@@ -162,9 +162,12 @@ def meets(value: float, target: float, polarity: Polarity | str) -> bool:
 def back_on_target(result: Forecast, target: float, polarity: Polarity | str) -> int | None:
     """How many periods ahead the forecast first meets the target (None: not within the
     horizon, or no target or direction)."""
-    if math.isnan(target) or Polarity(polarity) is Polarity.NEUTRAL:
+    polarity = Polarity(polarity)
+    if math.isnan(target) or polarity is Polarity.NEUTRAL:
         return None
-    for ahead, point in enumerate(result.points, start=1):
-        if meets(point, target, polarity):
+    close = 1e-9 * max(abs(target), 1.0)  # as meets() allows
+    up = polarity is Polarity.UP
+    for ahead, (point, _, _) in enumerate(result.steps, start=1):
+        if (point >= target - close) if up else (point <= target + close):
             return ahead
     return None

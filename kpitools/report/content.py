@@ -1126,6 +1126,15 @@ def _xmr_charts(
     stops = {m: int((s.ends <= end).sum()) for m, s in series_of.items()}
     draw_alike(((series_of[m], stop) for m, stop in stops.items()), run_length)
     out = {}
+    # The measures' points share one object per distinct period: each labelled once.
+    labels: dict[int, str] = {}
+
+    def label(period: pd.Period) -> str:
+        found = labels.get(id(period))
+        if found is None:
+            found = labels[id(period)] = calendar.label(period)
+        return found
+
     for measure_id, series in series_of.items():
         upto = stops[measure_id]
         if not upto:
@@ -1134,7 +1143,7 @@ def _xmr_charts(
         # Column by column (numpy's floats as Python's), then point by point.
         points = tuple(
             zip(
-                [calendar.label(p) for p in series.periods[:upto]],
+                [label(p) for p in series.periods[:upto]],
                 chart.values[:upto].tolist(),
                 chart.mean[:upto].tolist(),
                 chart.lower[:upto].tolist(),

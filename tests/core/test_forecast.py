@@ -144,3 +144,22 @@ def test_the_line_is_numpys_polyfit_to_the_bit():
     assert module.forecast([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0], 12).steps[0][0] == float(
         np.polyval(np.polyfit(np.arange(8.0), [3.0, 1, 4, 1, 5, 9, 2, 6], 1), 8.0)
     )
+
+
+def test_back_on_target_is_the_first_step_that_meets_the_target():
+    """back_on_target gives the first step ahead whose point meets the target as meets()
+    judges it (a fitted line's rounding included), for either direction; none for a
+    neutral measure or no target."""
+    from kpitools.core.forecast import Forecast
+
+    rng = np.random.default_rng(3)
+    for _ in range(500):
+        points = rng.normal(50, 20, 12).round(rng.integers(0, 3))
+        result = Forecast(method="", steps=tuple((p, p - 1, p + 1) for p in points.tolist()))
+        target = float(rng.choice(points)) + float(rng.choice([0.0, 1e-10, -1e-10, 5.0]))
+        for polarity in ("up", "down"):
+            expected = next((i for i, p in enumerate(result.points, start=1)
+                             if meets(p, target, polarity)), None)  # fmt: skip
+            assert back_on_target(result, target, polarity) == expected
+    assert back_on_target(result, target, "neutral") is None
+    assert back_on_target(result, math.nan, "up") is None
