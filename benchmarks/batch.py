@@ -47,6 +47,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 FLOOR = r"""
 import itertools, sys, time
 import nbformat
+from nbformat.notebooknode import NotebookNode as Node
 import kpitools
 from kpitools.report import charts, fragments as show
 from kpitools.report.deck import deck_bytes
@@ -68,15 +69,15 @@ def markdown(text):
 
 
 def shown(value):
-    # A cell as the kernel returns it; the notebook is checked once, as a whole, by the
-    # exporter (nbformat's constructors, new_markdown_cell and new_notebook too, would
-    # check every cell and output on its own).
+    # A cell as the batch's kernel returns it (kpitools.batch.shell): an output whose data
+    # and metadata are nbformat's mappings, their contents (a chart's figure) as they came.
+    # The notebook is checked once, as a whole, by the exporter (nbformat's constructors,
+    # new_markdown_cell and new_notebook too, would check every cell and output on its own).
     bundle = value._repr_mimebundle_() if hasattr(value, "_repr_mimebundle_") else {
         "text/html": str(value), "text/plain": ""}
-    output = {"output_type": "display_data", "data": bundle, "metadata": {}}
-    return nbformat.from_dict({"id": f"shown-{next(NUMBERS)}", "cell_type": "code",
-                               "execution_count": None, "metadata": {}, "outputs": [output],
-                               "source": ""})
+    output = Node(output_type="display_data", data=Node(bundle), metadata=Node())
+    return Node(id=f"shown-{next(NUMBERS)}", cell_type="code", execution_count=None,
+                metadata=Node(), outputs=[output], source="")
 
 
 started = time.perf_counter()
