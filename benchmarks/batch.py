@@ -45,7 +45,7 @@ BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 FLOOR = r"""
-import itertools, sys, time
+import gc, itertools, sys, time
 import nbformat
 from nbformat.notebooknode import NotebookNode as Node
 import kpitools
@@ -58,6 +58,9 @@ data, quarter, out = sys.argv[1], sys.argv[2], sys.argv[3]
 dataset = kpitools.load(data, config=kpitools.load_config(None))
 for _ in range(2):  # the second report rates the whole council, once (the first its own)
     kpitools.build_cpr(dataset, dataset.services[0], quarter)
+# What is kept stays out of the collector's walks, as in the batch's kernels (the spawner
+# freezes what it read and rated before it forks them).
+gc.freeze()
 
 
 NUMBERS = itertools.count()

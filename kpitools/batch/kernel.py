@@ -248,8 +248,9 @@ def _prepare(data_dir: str, config: str, period: str) -> None:
         dataset = kpitools.load(data_dir, config=kpitools.load_config(config or None))
         dataset.expect_every_report()  # kept with the parsed data the kernels' loads find
         report = kpitools.build_cpr(dataset, dataset.services[0], resolve_quarter(dataset, period))
-        # What is kept is made: it stays without a walk of it all (_settle); the deck made
-        # next is thrown away (its template's parts with it), by the collector as it goes.
+        # What is kept is made: it stays without a walk of it all (_settle). The deck made
+        # next leaves its builder kept, emptied, for the kernels' first decks (the template
+        # opened and its text measures ready); the deck itself goes, by the collector.
         gc.freeze()
         gc.enable()
         deck_bytes(report)  # the deck's template and text measures
