@@ -290,7 +290,8 @@ class _Stamp:
     """Where each column of some frames lives in memory, and shallow copies of the frames.
 
     The copies keep the memory alive (no other array can take its address) and make pandas
-    copy a column before writing to it (copy-on-write), so a frame that has changed in any
+    copy a column before writing to it (copy-on-write, always on from pandas 3, which
+    kpitools requires), so a frame that has changed in any
     way - a value written, a row or column added or dropped, the frame replaced - no longer
     matches its stamp. A column whose memory cannot be located never matches.
     """
