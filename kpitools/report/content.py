@@ -437,23 +437,36 @@ class Cpr:
 
     @property
     def successes_empty(self) -> str:
+        """What the deck's successes say when no measure is on target."""
+        return self.successes_none("slide 2")
+
+    def successes_none(self, where: str) -> str:
+        """What the successes say when no measure is on target; ``where`` points to the
+        measures improving (``slide 2`` in the deck, ``see What's good`` on a page)."""
         text = f"No measure is on target {self.in_period}."
         if self.improving:
             n = len(self.improving)
             text += (
                 f" {_count(n)} {'is' if n == 1 else 'are'} improving but not yet on target "
-                "(slide 2)."
+                f"({where})."
             )
         return text
 
     @property
     def whats_good_empty(self) -> str:
+        """What the deck's "what's good" says when it has nothing to list."""
+        return self.whats_good_none("slide 3")
+
+    def whats_good_none(self, where: str) -> str:
+        """What "what's good" says with nothing to list; ``where`` points to the exceptions
+        that are improving (``slide 3`` in the deck, ``see Measures needing attention`` on a
+        page)."""
         text = f"No measure is on target or improving {self.in_period}"
         if self.improving_exceptions:
             n = self.improving_exceptions
             text += (
                 f", apart from {n} exception{'s' if n > 1 else ''} that "
-                f"{'are' if n > 1 else 'is'} improving (slide 3)"
+                f"{'are' if n > 1 else 'is'} improving ({where})"
             )
         return text + "."
 

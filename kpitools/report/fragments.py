@@ -60,6 +60,9 @@ def _text(value: object) -> str:
 
 
 REPORT_BACK_DUE = "Report back due"
+# Where a page points its reader for what a section does not list (a deck names its slides).
+WHATS_GOOD_PLACE = "see What's good"
+EXCEPTIONS_PLACE = "see Measures needing attention"
 
 
 def _drafted(text: str) -> str:
@@ -170,7 +173,7 @@ def summary(report: Cpr) -> Fragment:
         for line in report.headlines
     )
     successes = "".join(f"<li>{_text(s)}</li>" for s in report.successes) or (
-        f"<li>{_text(report.successes_empty)}</li>"
+        f"<li>{_text(report.successes_none(WHATS_GOOD_PLACE))}</li>"
     )
     areas = "".join(f"<li>{_text(a)}</li>" for a in report.areas_for_development) or (
         f"<li>{_text(report.exceptions_empty)}</li>"
@@ -207,7 +210,7 @@ def whats_good(report: Cpr) -> Fragment:
     if not report.whats_good:
         return Fragment(
             intro
-            + f"<p>{_text(report.whats_good_empty)}</p>"
+            + f"<p>{_text(report.whats_good_none(EXCEPTIONS_PLACE))}</p>"
             + _context(report, report.closest_to_target, "Closest to target")
         )
     rows = [
