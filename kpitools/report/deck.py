@@ -409,6 +409,8 @@ class DeckBuilder:
         # The first slide, its title empty: (element, the title's index, its relations).
         self._prototype: tuple[Any, int, list[tuple[str, Any]]] | None = None
         self._prototype_max_id = 0
+        self._first = 0  # the service's first slide's index (add_cpr)
+        self.exception_slides: dict[str, int] = {}  # where each exception's comment is
         self.key = self.key_of(config)
 
     @staticmethod
@@ -587,11 +589,17 @@ class DeckBuilder:
                 placed_shapes(slide)
         return self.prs
 
+    @property
+    def slide_number(self) -> int:
+        """The last slide's number among the service's slides (as its footer numbers it)."""
+        return len(self.prs.slides._sldIdLst) - self._first
+
     def add_cpr(self, report: Cpr, *, pack: str = "") -> None:
         """Add one service's CPR slides, each with its footer (and a DRAFT mark until the
         Director has approved the report); ``pack`` names the pack they are part of."""
         self.report = report
-        first = len(self.prs.slides)
+        first = self._first = len(self.prs.slides)
+        self.exception_slides = {}
         add_infographic_slide(self)
         add_whats_good_slide(self)
         add_exception_slides(self)
@@ -975,8 +983,10 @@ class TableSlide:
 MORE_NOTE_HEIGHT = 0.4
 
 
-def add_table_slides(builder: DeckBuilder, spec: TableSlide) -> None:
-    """Put a table on one slide (or follow-on slides), with its intro, notice or note."""
+def add_table_slides(builder: DeckBuilder, spec: TableSlide) -> dict[int, int]:
+    """Put a table on one slide (or follow-on slides), with its intro, notice or note.
+    Returns, for follow-on slides, each row's slide (by index; numbered as the service's
+    footers number them)."""
     frame = builder.frame
     if not spec.rows:
         slide = builder.new_slide(spec.title)
@@ -984,14 +994,16 @@ def add_table_slides(builder: DeckBuilder, spec: TableSlide) -> None:
         top = _add_notice(slide, frame, top, spec.empty, spec.empty_size, spec.empty_height)
         if spec.context is not None and spec.context.rows:
             _add_table_part(slide, frame, top + 0.1, spec.context)
-        return
+        return {}
     heights = [_row_height(frame, row, spec.columns) for row in spec.rows]
     header = _row_height(frame, [(c.heading, {"bold": True}) for c in spec.columns], spec.columns)
     if spec.continued:
         pages = _paginate_groups(spec.rows, heights, frame.height - header)
+        on_slide: dict[int, int] = {}
         for number, page in enumerate(pages, start=1):
             suffix = f" ({number} of {len(pages)})" if len(pages) > 1 else ""
             slide = builder.new_slide(spec.title + suffix)
+            on_slide.update(dict.fromkeys((i for i in page if i >= 0), builder.slide_number))
             rows = [_continued(spec.rows[-i - 1]) if i < 0 else spec.rows[i] for i in page]
             row_heights = [heights[-i - 1] if i < 0 else heights[i] for i in page]
             shown = [i for i in page if i >= 0]
@@ -1000,10 +1012,11 @@ def add_table_slides(builder: DeckBuilder, spec: TableSlide) -> None:
                 [[(text, dict(style)) for text, style in row] for row in rows],
                 row_heights, header, spec.describe(shown[0] + 1, shown[-1] + 1, len(spec.rows)),
             )  # fmt: skip
-        return
+        return on_slide
     slide = builder.new_slide(spec.title)
     top = _add_intro(slide, frame, spec.intro, spec.intro_size, spec.intro_height)
     _add_table_part(slide, frame, top, spec)
+    return {}
 
 
 def _add_table_part(slide: Slide, frame: Frame, top: float, spec: TableSlide) -> None:
@@ -1200,7 +1213,7 @@ def _why(line: MeasureLine) -> str:
 def add_exception_slides(builder: DeckBuilder) -> None:
     """Slide 3 (and follow-ons): every exception with the Director's comment."""
     report = builder.report
-    add_table_slides(
+    on_slide = add_table_slides(
         builder,
         TableSlide(
             title=f"{report.service}: measures needing attention",
@@ -1217,6 +1230,10 @@ def add_exception_slides(builder: DeckBuilder) -> None:
             continued=True,
         ),
     )
+    # Where each exception's comment is, for the appendix to point to.
+    builder.exception_slides = {
+        line.measure_id: on_slide[i] for i, line in enumerate(report.exceptions) if i in on_slide
+    }
 
 
 SCORECARD_COLUMNS = [
@@ -1249,7 +1266,10 @@ def scorecard_rows(builder: DeckBuilder, report: Cpr) -> list[list[Cell]]:
 
 
 def _scorecard_cells(builder: DeckBuilder, line: MeasureLine) -> list[Cell]:
-    notes = [x for x in (line.comment, line.data_text, "" if line.include else "monitored only")
+    # An exception's comment is on its own slide: the appendix points to it, not repeats it.
+    slide = builder.exception_slides.get(line.measure_id)
+    comment = f"Exception: comment on slide {slide}" if slide and line.comment else line.comment
+    notes = [x for x in (comment, line.data_text, "" if line.include else "monitored only")
              if x]  # fmt: skip
     text = builder.frame.measure.fit(
         "; ".join(notes), SCORECARD_COLUMNS[6].width, SCORECARD_COLUMNS[6].size,

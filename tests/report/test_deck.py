@@ -181,6 +181,25 @@ def test_twenty_five_exceptions_continue_on_follow_on_slides(make_data, look, tm
                 listed += [r.cells[0].text.split("\n")[-1] for r in list(shape.table.rows)[1:]]
     assert sorted(listed) == [f"X{i:02d}" for i in range(25)]
     assert "(full comment in the HTML report)" in "".join(slide_texts(s) for s in deck.slides)
+    # The appendix points to the slide where each exception's comment is, rather than
+    # repeating it; an exception without a comment says nothing of one.
+    on_slide = {}
+    notes = {}
+    for number, slide in enumerate(deck.slides, start=1):
+        title = slide.shapes.title.text
+        for shape in slide.shapes:
+            if shape.has_table and "attention" in title:
+                for row in list(shape.table.rows)[1:]:
+                    on_slide[row.cells[0].text.split("\n")[-1]] = number
+            if shape.has_table and "full scorecard" in title:
+                for row in list(shape.table.rows)[1:]:
+                    notes[row.cells[0].text.split("\n")[-1]] = row.cells[6].text
+    commented = {line.measure_id for line in report.exceptions if line.comment}
+    assert 10 < len(commented) < 25 and len(set(on_slide.values())) >= 3
+    for measure_id, slide_number in on_slide.items():
+        expected = f"Exception: comment on slide {slide_number}"
+        assert (expected in notes[measure_id]) == (measure_id in commented), measure_id
+    assert not any("Why, impact" in note for note in notes.values())
 
 
 def words_outside_content(pdf: Path, tmp_path: Path) -> list[str]:
