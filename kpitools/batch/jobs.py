@@ -220,13 +220,14 @@ def render_service(job: ServiceJob, kernel: Any = None) -> ServiceResult:
         except KernelFailure as err:
             kernel.replace()  # its state is unknown: the next notebook gets a new kernel
             result = ServiceResult(service=job.service, slug=job.slug, failed_cell=err.cell)
+            # In words a performance team reads (the exception's name stays in the notebook).
             what = (
-                f"did not finish within {job.timeout} s"
+                f"still running after {job.timeout} s (the run's --timeout)"
                 if isinstance(err, CellTimeoutError)
-                else "the kernel died"
+                else "the kernel stopped without answering (out of memory, killed or crashed)"
             )
             where = f"cell {err.cell}" if err.cell else "a cell"
-            result.error = f"{where}: {what} ({type(err).__name__})"
+            result.error = f"{where}: {what}"
             result.log = "\n".join(["status: failed", result.error])
             if err.notebook is not None:
                 if err.cell:  # the cell says what stopped it, where the analyst will look

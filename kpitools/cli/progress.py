@@ -94,17 +94,18 @@ class BatchDisplay:
         self.console.print(text, style=style, markup=False, highlight=False)
 
     def summary(self, result: BatchResult) -> None:
-        services = counted(len(result.outcomes), "service")
-        table = Table(title=f"{services} in {result.seconds:.1f} s -> {result.root}",
-                      title_justify="left")  # fmt: skip
+        # The run's line on its own, not as the table's title: a narrow table would wrap it.
+        self._line(run_title(result))
+        table = Table()
         for column in ("Service", "Status", "Seconds", "Exceptions", "Warnings", "Detail"):
             table.add_column(column, overflow="fold")
         for o in result.outcomes:
             exceptions = o.exception_count
+            ran = o.status in (ServiceStatus.OK, ServiceStatus.FAILED)
             table.add_row(
                 o.service,
                 f"[{STATUS_STYLE.get(o.status, '')}]{o.status.value}[/]",
-                f"{o.seconds:.1f}" if o.status is ServiceStatus.OK else "",
+                f"{o.seconds:.1f}" if ran else "–",
                 "–" if exceptions is None else str(exceptions),
                 str(len(o.warnings)),
                 o.error or (f"{o.slug}/" if o.status.has_report else ""),
@@ -137,3 +138,24 @@ class BatchDisplay:
                 str(result.root),
             )
         self.console.print(table)
+
+
+#: How a run's summary names each status, in this order.
+_DONE_WORDS = (
+    (ServiceStatus.OK, "built"),
+    (ServiceStatus.SKIPPED, "up to date"),
+    (ServiceStatus.FAILED, "failed"),
+    (ServiceStatus.NOT_RUN, "not run"),
+)
+
+
+def run_title(result: BatchResult) -> str:
+    """The run's summary line: its services by what became of them, and the time the whole
+    run took (the board pack's included, and said to be): ``6 services: 6 up to date; 7.2 s
+    with the board pack -> outputs/2024-25-q1``."""
+    count = Counter(o.status for o in result.outcomes)
+    parts = [f"{count[status]} {words}" for status, words in _DONE_WORDS if count[status]]
+    services = counted(len(result.outcomes), "service")
+    done = f"{services}: {', '.join(parts)}" if parts else services
+    pack = " with the board pack" if result.pack else ""
+    return f"{done}; {result.seconds:.1f} s{pack} -> {result.root}"

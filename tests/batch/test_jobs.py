@@ -343,14 +343,15 @@ def test_a_cell_past_its_timeout_replaces_the_kernel(fake_kernel):
     notebook = json.loads(json.dumps(nbformat.v4.new_notebook(cells=cells)))
     fake_kernel.failure = CellTimeoutError("timed out", 3, notebook)
     result = jobs.render_service(job(timeout=5))
-    assert result.error == "cell 3: did not finish within 5 s (CellTimeoutError)"
+    assert result.error == "cell 3: still running after 5 s (the run's --timeout)"
     assert result.failed_cell == 3 and fake_kernel.replaced == 1
     assert list(result.files) == ["finance.ipynb"]  # as far as it got
     assert "status: failed" in result.log
     published = json.loads(result.files["finance.ipynb"])["cells"]
     assert published[2]["outputs"] == [  # the cell that stopped says so
         {"output_type": "error", "ename": "CellTimeoutError", "traceback": [],
-         "evalue": "did not finish within 5 s: the notebook stopped in this cell"}
+         "evalue": "still running after 5 s (the run's --timeout): the notebook stopped in "
+                   "this cell"}
     ]  # fmt: skip
     assert all(c["outputs"] == [] for i, c in enumerate(published) if i != 2)
 
@@ -358,7 +359,9 @@ def test_a_cell_past_its_timeout_replaces_the_kernel(fake_kernel):
 def test_a_dead_kernel_is_replaced(fake_kernel):
     fake_kernel.failure = DeadKernelError("gone", None, None)
     result = jobs.render_service(job())
-    assert result.error == "a cell: the kernel died (DeadKernelError)"
+    assert result.error == (
+        "a cell: the kernel stopped without answering (out of memory, killed or crashed)"
+    )
     assert result.failed_cell is None and fake_kernel.replaced == 1
     assert result.files == {}  # it died before the notebook started
 

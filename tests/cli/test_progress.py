@@ -122,15 +122,32 @@ def test_the_summary_table(display, summaries):
     ]  # fmt: skip
     display.summary(BatchResult(root=root, outcomes=outcomes, seconds=12.34))
     lines = [line.rstrip() for line in output(display).splitlines()]
-    assert lines[0] == "4 services in 12.3 s -> /reports/2024-25-q1"
+    assert lines[0] == (
+        "4 services: 1 built, 1 up to date, 1 failed, 1 not run; 12.3 s -> /reports/2024-25-q1"
+    )
     rows = [[c.strip() for c in line.split("│")[1:-1]] for line in lines if "│" in line]
-    assert rows == [
+    assert rows == [  # a failed service took its time too; an up-to-date one took none
         ["Finance", "ok", "2.3", "6", "4", "finance/"],
-        ["Adult Social Care", "skipped", "", "2", "2", "adult-social-care/"],
-        ["ICT & Digital", "failed", "", "–", "0", "boom"],
-        ["Waste & Environment", "not run", "", "–", "0", ""],
+        ["Adult Social Care", "skipped", "–", "2", "2", "adult-social-care/"],
+        ["ICT & Digital", "failed", "9.0", "–", "0", "boom"],
+        ["Waste & Environment", "not run", "–", "–", "0", ""],
     ]
     header = next(line for line in lines if "Service" in line)
     assert header.split() == ["┃", "Service", "┃", "Status", "┃", "Seconds", "┃", "Exceptions",
                               "┃", "Warnings", "┃", "Detail", "┃"]  # fmt: skip
     assert lines[-1] == "Overview: /reports/2024-25-q1/index.html"
+
+
+def test_a_run_with_every_service_up_to_date_says_so_and_what_took_its_time(display):
+    """Every service up to date and only the board pack made: the summary line says the
+    services were up to date and that the time went on the board pack."""
+    root = Path("/reports/2024-25-q1")
+    outcomes = [outcome(f"S{i}", f"s{i}", ServiceStatus.SKIPPED) for i in range(6)]
+    result = BatchResult(root=root, outcomes=outcomes, seconds=7.24,
+                         pack=[root / "board-pack.pptx"])  # fmt: skip
+    display.summary(result)
+    lines = [line.rstrip() for line in output(display).splitlines()]
+    assert lines[0] == (
+        "6 services: 6 up to date; 7.2 s with the board pack -> /reports/2024-25-q1"
+    )
+    assert lines[-1] == "Board pack: board-pack.pptx in /reports/2024-25-q1"
