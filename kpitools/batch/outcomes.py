@@ -81,8 +81,9 @@ class BatchResult:
 
 
 def report_files(slug: str) -> list[str]:
-    """A service's published files, relative to the quarter's folder."""
-    return [f"{slug}/{slug}{ext}" for ext in REPORT_SUFFIXES] + [f"{slug}/{SUMMARY_FILE}"]
+    """A service's published files, relative to the quarter's folder, in name order (as a
+    run that builds them lists them)."""
+    return sorted([f"{slug}/{slug}{ext}" for ext in REPORT_SUFFIXES] + [f"{slug}/{SUMMARY_FILE}"])
 
 
 def in_place(root: Path, files: list[str]) -> bool:

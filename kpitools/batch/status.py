@@ -29,8 +29,10 @@ class ServiceStatus(StrEnum):
 _WORDS = {
     ServiceStatus.PENDING: "Waiting",
     ServiceStatus.RUNNING: "Running",
+    # Built now or kept from a run before: the same report, so the same words (the page is
+    # the same bytes whichever run made it; the manifest and the command say which).
     ServiceStatus.OK: "✓ Up to date",
-    ServiceStatus.SKIPPED: "✓ Up to date (unchanged)",
+    ServiceStatus.SKIPPED: "✓ Up to date",
     ServiceStatus.FAILED: "⚠ Failed",
     ServiceStatus.NOT_RUN: "Not run",
 }
