@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -21,6 +22,27 @@ from kpitools.report.words import (
     period_words,
     rag_label,
 )
+
+
+class Output(Console):
+    """A console for a command's output: a reader that stops reading (``kpitools scorecard
+    ... | head``) has what it wanted, so the command stops quietly with status 0 (rich's
+    console would leave with status 1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        # What is left to write goes nowhere (Python's last flush finds no closed pipe).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        raise SystemExit(0)
+
+
+def output_console(width: int | None = None) -> Output:
+    """The console a command prints its tables to: ``width`` columns, or the terminal's
+    (160 when the output is not a terminal)."""
+    return Output(width=width or (None if sys.stdout.isatty() else 160))
+
 
 RAG_STYLES = {
     RAG.GREEN.value: "bold green",
@@ -43,7 +65,7 @@ _REASON_SHORT = {
 
 def print_scorecard(rows: pd.DataFrame, dataset: Dataset, console: Console | None = None) -> None:
     """Print one table per service, with its RAG counts in the title."""
-    console = console or Console(width=None if sys.stdout.isatty() else 160)
+    console = console or output_console()
     if rows.empty:
         console.print("No scorecard rows for that period.")
         return
@@ -112,7 +134,7 @@ def print_history(store: Any, measure_id: str) -> None:
         raise KpiToolsError(f"measure '{measure_id}' is not in the history store")
     latest = known[0][-1].cells
     service = latest.get("service", "")
-    console = Console(file=sys.stdout, width=120, soft_wrap=False)
+    console = Output(file=sys.stdout, width=120, soft_wrap=False)
     console.print(f"{measure_id}: {latest.get('title', '')} ({service})")
     table = Table(title="Values as recorded, oldest first", title_justify="left")
     for column in ("Period", "Value", "Status", "Recorded", "Ingest", "Change"):
@@ -160,7 +182,7 @@ def print_spc(rows: pd.DataFrame, console: Console | None = None) -> None:
     """Print one table per measure: its points, lines and the words for each point."""
     from kpitools.core.spc import VARIATION_WORDS, Variation
 
-    console = console or Console(width=None if sys.stdout.isatty() else 160)
+    console = console or output_console()
     if rows.empty:
         console.print("No measure has a point to chart.")
         return

@@ -143,3 +143,23 @@ def test_validate_says_which_figures_are_part_year(make_data):
         "Values for years 2014/15 to 2015/16. Latest finished quarter: 2015/16 Q3.",
         "Part-year figures: 2015/16 to Q3 (2 values).",
     ]
+
+
+def test_a_reader_that_stops_reading_is_no_failure():
+    """`kpitools scorecard ... | head -1`: the reader closes the pipe after a line; the
+    command stops quietly with status 0 (rich's console would leave with status 1)."""
+    from tests.conftest import COUNCIL_CONFIG
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kpitools", "scorecard", "--data", str(EXAMPLE), "--config",
+         str(COUNCIL_CONFIG)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    with process:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()
+        process.stdout.close()
+        errors = process.stderr.read()
+        assert process.wait(timeout=120) == 0, errors
+    assert first.strip() and errors == b""
