@@ -226,7 +226,18 @@ def render_service(job: ServiceJob, kernel: Any = None) -> ServiceResult:
                 if isinstance(err, CellTimeoutError)
                 else "the kernel stopped without answering (out of memory, killed or crashed)"
             )
-            where = f"cell {err.cell}" if err.cell else "a cell"
+            where = "a cell"
+            cells = err.notebook["cells"] if err.notebook is not None else []
+            if err.cell and err.cell <= len(cells):
+                # The number the kernel gave the cell as it started (Jupyter shows it beside
+                # the cell): one more than the last cell's before it.
+                cell = cells[err.cell - 1]
+                if not cell.get("execution_count"):
+                    before = [c.get("execution_count") or 0 for c in cells[: err.cell - 1]]
+                    cell["execution_count"] = max(before, default=0) + 1
+                where = _cell_name(err.cell, cell["execution_count"])
+            elif err.cell:
+                where = f"cell {err.cell}"
             result.error = f"{where}: {what}"
             result.log = "\n".join(["status: failed", result.error])
             if err.notebook is not None:
@@ -247,6 +258,13 @@ def render_service(job: ServiceJob, kernel: Any = None) -> ServiceResult:
     result.peak_rss_mb = _peak_memory(kernel, own)
     result.log = "\n".join([*log, result.log]) + "\n"
     return result
+
+
+def _cell_name(position: int, count: object) -> str:
+    """A cell as the analyst finds it in the notebook kept for them: by the number Jupyter
+    shows beside it, papermill's banner and the traceback name (``cell In [7]``); by its
+    place in the notebook as run when it has none (``cell 8``)."""
+    return f"cell In [{count}]" if isinstance(count, int) and count > 0 else f"cell {position}"
 
 
 def build_reports(
@@ -305,7 +323,8 @@ def build_reports(
         log.append("status: ok")
     except PapermillExecutionError as err:
         result.failed_cell = err.cell_index + 1
-        result.error = f"cell {err.cell_index + 1}: {err.ename}: {err.evalue}"
+        where = _cell_name(err.cell_index + 1, err.exec_count)
+        result.error = f"{where}: {err.ename}: {err.evalue}"
         log += ["status: failed", result.error, *(ANSI.sub("", t) for t in err.traceback)]
     except NotebookOutputError as err:
         result.error = str(err)

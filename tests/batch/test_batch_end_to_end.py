@@ -139,15 +139,28 @@ def test_a_failing_service_fails_alone(tmp_path):
     }
     services = manifest(out)["services"]
     analyst_cell = services["finance"]["failed_cell"]
-    assert services["finance"]["error"] == (
-        f"cell {analyst_cell}: RuntimeError: analyst cell broke"
+
+    def shown_as(slug: str) -> str:
+        """The failing cell (the one with an error output) as the kept notebook shows it:
+        the number Jupyter puts beside it (papermill's banner and the traceback use it)."""
+        kept = nbformat.read(out / QUARTER / "failed" / slug / f"{slug}.ipynb", 4)
+        errors = [c for c in kept.cells if any(o.get("output_type") == "error"
+                                                for o in c.get("outputs", []))]  # fmt: skip
+        [cell] = errors
+        count = cell.get("execution_count")
+        return f"cell In [{count}]" if count else f"cell {services[slug]['failed_cell']}"
+
+    assert {services[s]["failed_cell"] for s in ("finance", "ict-and-digital")} == {analyst_cell}
+    assert shown_as("finance").startswith("cell In [")
+    assert (
+        services["finance"]["error"] == f"{shown_as('finance')}: RuntimeError: analyst cell broke"
     )
     assert services["ict-and-digital"]["error"] == (
-        f"cell {analyst_cell}: the kernel stopped without answering (out of memory, killed or "
-        "crashed)"
+        f"{shown_as('ict-and-digital')}: the kernel stopped without answering (out of memory, "
+        "killed or crashed)"
     )
     assert services["waste-and-environment"]["error"] == (
-        f"cell {analyst_cell}: still running after 10 s (the run's --timeout)"
+        f"{shown_as('waste-and-environment')}: still running after 10 s (the run's --timeout)"
     )
     for slug in ("finance", "ict-and-digital", "waste-and-environment"):
         kept = out / QUARTER / "failed" / slug

@@ -239,7 +239,9 @@ def test_a_failing_cell_is_named(kernel_side):
     kernel_side.notebook = fails
     result, fresh = kernel_side.build(job())
     assert (result.ok, result.failed_cell) == (False, 7)
-    assert result.error == "cell 7: RuntimeError: analyst cell broke"
+    # Named as the kept notebook shows it (the number beside the cell, papermill's banner
+    # and the traceback's), not by its place among cells papermill added to.
+    assert result.error == "cell In [6]: RuntimeError: analyst cell broke"
     assert "Traceback\nline 1" in result.log and "\x1b" not in result.log
     assert list(result.files) == ["finance.ipynb"]
     assert not fresh  # the kernel is fine: it ran the failing cell
@@ -340,10 +342,14 @@ def test_a_kernel_whose_state_is_unknown_is_replaced(fake_kernel):
 
 def test_a_cell_past_its_timeout_replaces_the_kernel(fake_kernel):
     cells = [nbformat.v4.new_code_cell(f"{n}", outputs=[]) for n in range(4)]
+    cells[0]["execution_count"] = 1  # cell 2 is markdown-like: never run, no number
+    cells[1]["execution_count"] = None
     notebook = json.loads(json.dumps(nbformat.v4.new_notebook(cells=cells)))
     fake_kernel.failure = CellTimeoutError("timed out", 3, notebook)
     result = jobs.render_service(job(timeout=5))
-    assert result.error == "cell 3: still running after 5 s (the run's --timeout)"
+    # The cell that stopped gets the number the kernel gave it as it started, and is named by
+    # it, as the kept notebook shows it.
+    assert result.error == "cell In [2]: still running after 5 s (the run's --timeout)"
     assert result.failed_cell == 3 and fake_kernel.replaced == 1
     assert list(result.files) == ["finance.ipynb"]  # as far as it got
     assert "status: failed" in result.log
@@ -354,6 +360,7 @@ def test_a_cell_past_its_timeout_replaces_the_kernel(fake_kernel):
                    "this cell"}
     ]  # fmt: skip
     assert all(c["outputs"] == [] for i, c in enumerate(published) if i != 2)
+    assert [c["execution_count"] for c in published] == [1, None, 2, None]
 
 
 def test_a_dead_kernel_is_replaced(fake_kernel):
