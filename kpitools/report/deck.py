@@ -379,9 +379,12 @@ def _paginate(heights: Sequence[float], available: float) -> list[list[int]]:
 
 # -- the deck ------------------------------------------------------------------------------
 class DeckBuilder:
-    """Builds one CPR deck on a council template."""
+    """Builds CPR decks on a council template, one at a time (:func:`deck_bytes` empties a
+    builder whose deck is saved and keeps it for the next deck)."""
 
     def __init__(self, config: CouncilConfig):
+        # Taken before the files are read: a file changed while it is read is read again.
+        self.key = self.key_of(config)
         self.config = config
         self.palette = config.palette
         self.template = template_path(config)
@@ -411,7 +414,6 @@ class DeckBuilder:
         self._prototype_max_id = 0
         self._first = 0  # the service's first slide's index (add_cpr)
         self.exception_slides: dict[str, int] = {}  # where each exception's comment is
-        self.key = self.key_of(config)
 
     @staticmethod
     def key_of(config: CouncilConfig) -> tuple[Any, ...]:
@@ -420,10 +422,11 @@ class DeckBuilder:
         return (id(config), *(_file_state(path) for path in (template_path(config), config.logo)))
 
     def empty(self) -> None:
-        """Remove every slide (and with them the parts only slides use): the builder is then
-        as a new one on the same template, for the next deck. The first slide's copy (its
-        title empty) is kept: its relations are to the layout and the logo, which the next
-        deck's first slide brings back under the same names (tested)."""
+        """Remove every slide (and with them the parts only slides use): the builder then
+        makes the bytes a new one on the same template makes, for the next deck. The first
+        slide's copy (its title empty) is kept: its relations are to the layout and the logo,
+        which the next deck's first slide brings back under the same names; a first slide
+        made through python-pptx's objects instead makes the copy anew (tested)."""
         # The slides are this builder's own, each named by one relationship: dropped without
         # python-pptx's count of each relationship's uses.
         listed: Any = self.prs.slides._sldIdLst
@@ -519,6 +522,11 @@ class DeckBuilder:
         # python-pptx's add_slide, cloning only the layout's title placeholder (the others
         # would be removed again): the same slide, without a search of its shapes for each.
         slides: Any = self.prs.slides
+        if not len(slides._sldIdLst):
+            # A deck's first slide made here (its title needs python-pptx's text) places the
+            # logo anew: the copy kept from an earlier deck, related to that deck's logo,
+            # is made again from this slide (else the file would hold the logo twice).
+            self._prototype = None
         added: tuple[str, Slide] = slides.part.add_slide(self.layout)
         rid, slide = added
         # Each new shape's id one more than the last (python-pptx's "turbo" mode): the ids
@@ -579,7 +587,7 @@ class DeckBuilder:
         return measure.fit(title, width, TITLE_MIN_SIZE, height, bold=True), TITLE_MIN_SIZE
 
     def build(self, report: Cpr, *, place: bool = True) -> PresentationType:
-        """Add the CPR's slides for ``report``; a builder builds one deck. With ``place``
+        """Add the CPR's slides for ``report``: one deck at a time. With ``place``
         false, shapes written as XML stay text with their slides (for ``saved_bytes`` alone:
         python-pptx would not see them)."""
         self.add_cpr(report)
@@ -598,6 +606,7 @@ class DeckBuilder:
         """Add one service's CPR slides, each with its footer (and a DRAFT mark until the
         Director has approved the report); ``pack`` names the pack they are part of."""
         self.report = report
+        self.palette = self.config.palette  # as the configuration stands now
         first = self._first = len(self.prs.slides)
         self.exception_slides = {}
         add_infographic_slide(self)
@@ -1531,20 +1540,25 @@ def deck_bytes(report: Cpr) -> bytes:
 _SPARE: dict[tuple[Any, ...], list[DeckBuilder]] = {}
 
 
-def _file_state(path: Path | None) -> tuple[str, int, int]:
-    """A file's name, modification time and size (-1 for a file that cannot be read)."""
+def _file_state(path: Path | None) -> tuple[Any, ...]:
+    """A file as it is now: its full name, the file it is (device and inode), its times of
+    change (of its bytes, and of the file itself: a file copied over another with its old
+    modification time kept changes the latter) and its size; only the name for a file that
+    cannot be read."""
     if path is None:
-        return ("", -1, -1)
+        return ("",)
     try:
-        found = path.stat()
+        found = path.resolve().stat()
     except OSError:
-        return (str(path), -1, -1)
-    return (str(path), found.st_mtime_ns, found.st_size)
+        return (str(path),)
+    return (str(path.resolve()), found.st_dev, found.st_ino, found.st_mtime_ns,
+            found.st_ctime_ns, found.st_size)  # fmt: skip
 
 
 def _spare_builder(config: CouncilConfig) -> DeckBuilder:
-    """An emptied builder for ``config`` while its template file is as it was, else a new
-    one (a builder that failed is never kept: it is not given back)."""
+    """An emptied builder for this configuration object while its template and logo files
+    are as they were, else a new one (a builder that failed is never kept: it is not given
+    back)."""
     key = DeckBuilder.key_of(config)
     try:
         builder = _SPARE.get(key, []).pop()

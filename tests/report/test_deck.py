@@ -647,3 +647,57 @@ def test_relationships_written_once_are_python_pptx_s(example):
 
     slide.relate_to("https://example.org/", RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
     assert deck._rels_xml(slide) == slide.rels.xml != before
+
+
+def test_a_kept_builder_whose_first_slide_needs_python_pptx_text_holds_one_logo(example):
+    """A kept builder whose next deck's first title needs python-pptx's text (a control
+    character) makes that slide through python-pptx's objects, placing the logo anew: the
+    copy kept from the earlier deck is made again from it, so the file holds the logo once
+    and is the bytes a new builder makes."""
+    import datetime as dt
+
+    from kpitools.report import deck
+
+    report = build_cpr(example, "Finance", "2024/25 Q1")
+    stamp = dt.datetime.combine(report.report_date, dt.time(0, 0))
+    deck.deck_bytes(report)  # a builder kept, with its first slide's copy
+    kept = deck._spare_builder(report.config)
+    assert kept._prototype is not None
+
+    def made(builder):
+        builder.report = report
+        for title in ("A title\twith a tab", "A plain title", "Another"):
+            builder.new_slide(title)
+        builder._set_properties()  # (every deck sets them)
+        return deck.saved_bytes(builder.prs, stamp)
+
+    blob = made(kept)
+    assert blob == made(deck.DeckBuilder(report.config))
+    names = zipfile.ZipFile(io.BytesIO(blob)).namelist()
+    assert len(names) == len(set(names))
+    assert sum("media" in n for n in names) == 1
+
+
+def test_kept_builders_follow_their_configuration_and_serve_threads(example):
+    """A configuration's colours changed in place reach the next deck of a kept builder; decks
+    made on several threads at once are each the bytes a new builder makes."""
+    import dataclasses
+    import datetime as dt
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kpitools.report import deck
+
+    def fresh(report):
+        stamp = dt.datetime.combine(report.report_date, dt.time(0, 0))
+        return deck.saved_bytes(deck.DeckBuilder(report.config).build(report), stamp)
+
+    config = example.config.model_copy(deep=True)
+    reports = [dataclasses.replace(build_cpr(example, s, "2024/25 Q1"), config=config)
+               for s in example.services]  # fmt: skip
+    before = deck.deck_bytes(reports[0])
+    config.rag_colours[next(iter(config.rag_colours))] = "#123456"
+    after = deck.deck_bytes(reports[0])
+    assert after != before and after == fresh(reports[0])
+    with ThreadPoolExecutor(4) as pool:
+        made = list(pool.map(deck.deck_bytes, reports * 3))
+    assert made == [fresh(r) for r in reports * 3]
