@@ -110,6 +110,8 @@ class Dataset:
     def remembered(self, key: Any, work: Callable[[], _T], frames: tuple[str, ...]) -> _T:
         """``work()``, done once while ``frames`` (names of this dataset's frames) hold the
         data they held when it was done. Callers must not change what it returns."""
+        if not copy_on_write():
+            return work()  # an edit in place could not be told: nothing is remembered
         now, where = _places(self, frames)
         kept = self._memo.get(key)
         if kept is not None and kept[0].matches(where):
@@ -277,6 +279,16 @@ def values_of(column: pd.Series | pd.Index) -> list[Any]:
 @lru_cache(maxsize=64)
 def _row_type(names: tuple[str, ...]) -> Any:
     return namedtuple("Pandas", names, rename=True)  # itertuples' own type
+
+
+_PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
+
+
+def copy_on_write() -> bool:
+    """Whether pandas copies a column before writing to it, which is how a remembered result
+    tells a frame edited in place (:class:`_Stamp`): always from pandas 3, which kpitools
+    requires; with an older pandas installed regardless, only when its option is on."""
+    return _PANDAS_3 or pd.get_option("mode.copy_on_write") is True
 
 
 def _places(dataset: Dataset, names: tuple[str, ...]) -> tuple[tuple[pd.DataFrame, ...], Any]:

@@ -74,9 +74,17 @@ def target_reviews(
     statuses = rows["status"].to_numpy(dtype=object)[keep]
     polarities = rows["polarity"].to_numpy(dtype=object)[keep]
     ids = rows["measure_id"].to_numpy(dtype=object)[keep]
+    # Each measure's rows by position (in order), by first appearance; its polarity is its
+    # first row's.
+    codes, uniques = pd.factorize(ids, sort=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1)).tolist()
+    order_list = order.tolist()
+    firsts = order[bounds[:-1]] if len(uniques) else np.zeros(0, dtype=np.intp)
+    up = polarities[firsts] == Polarity.UP.value
     # Each row's part in a run: beaten by the margin, missed, or neither (''); a row without
     # a figure, mitigated or not rated is neither.
-    sign = np.where(polarities == Polarity.UP.value, 1.0, -1.0)
+    sign = np.where(up[np.maximum(codes, 0)], 1.0, -1.0) if len(uniques) else np.ones(len(ids))
     with np.errstate(invalid="ignore"):
         favourable = sign * variance
         rated = ~np.isnan(favourable) & np.isin(
@@ -86,11 +94,6 @@ def target_reviews(
         missed = rated & ~beaten & (favourable < 0)
     kind_of = np.where(beaten, AMBITIOUS, np.where(missed, REVIEW, "")).tolist()
     out = {}
-    # Each measure's rows by position (in order), by first appearance.
-    codes, uniques = pd.factorize(ids, sort=False)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1)).tolist()
-    order_list = order.tolist()
     for k, measure_id in enumerate(uniques):
         positions = order_list[bounds[k] : bounds[k + 1]]
         polarity = Polarity(str(polarities[positions[0]]))

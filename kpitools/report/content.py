@@ -882,7 +882,9 @@ _DIGEST = "_content_digest"
 
 def content_digest(report: Cpr) -> str:
     """A digest of what the report says - figures, ratings, comments, actions, decisions -
-    leaving out its run id, warnings and sign-off: what a Director's approval is of."""
+    leaving out its run id, warnings and sign-off: what a Director's approval is of. Worked
+    out once and kept with the (frozen) report; a copy made with ``replace`` works it out
+    afresh."""
     kept = report.__dict__.get(_DIGEST)
     if isinstance(kept, str):
         return kept

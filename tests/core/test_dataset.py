@@ -51,6 +51,33 @@ def test_an_edited_comment_reaches_the_report(example):
     )
 
 
+def test_comments_and_actions_edited_after_a_report_reach_the_next(example):
+    """What a report remembers of the comments and the improvement plan (grouped by service
+    once) is worked out again when they are edited in place, a row added or dropped."""
+    import dataclasses
+
+    import pandas as pd
+
+    first = kpitools.build_cpr(example, "Finance", QUARTER)
+    assert first.summary_comment and first.actions
+    comments = example.comments
+    row = (comments["service"] == "Finance") & (comments["section"] == "summary")
+    comments.loc[row, "comment"] = "Rewritten after the first report."
+    actions = example.actions
+    mine = actions.index[actions["service"] == "Finance"]
+    actions.loc[mine[0], "action"] = "A new first action"
+    again = kpitools.build_cpr(example, "Finance", QUARTER)
+    assert again.summary_comment == "Rewritten after the first report."
+    assert "A new first action" in [a.action for a in again.actions]
+    edited = dataclasses.replace(  # a view of the dataset (it shares what is remembered)
+        example,
+        actions=actions.drop(index=mine),
+        comments=pd.concat([comments[~row], comments[row].assign(comment="Third.")]),
+    )
+    third = kpitools.build_cpr(edited, "Finance", QUARTER)
+    assert third.actions == () and third.summary_comment == "Third."
+
+
 def test_an_edited_data_dictionary_reaches_the_report(example):
     example.measures.loc["FIN_KPI_06", "title"] = "Payroll right first time"
     report = kpitools.build_cpr(example, "Finance", QUARTER)
@@ -180,3 +207,18 @@ def test_records_are_what_pandas_gives_value_for_value():
     assert records[1]["na text"] is None  # pandas' None for a missing text, not pd.NA
     assert rows[0].text == "a" and rows[1]._9 == 2  # a column whose name is not a name
     assert list(rows_of(frame[[]])) == [(), (), ()] and records_of(frame[[]]) == [{}, {}, {}]
+
+
+def test_nothing_is_remembered_where_pandas_would_not_copy_on_write(example, monkeypatch):
+    """With a pandas that writes into shared columns (older than 3, its option off), a frame
+    edited in place could not be told from the one a result was remembered for: the work is
+    done each time instead."""
+    from kpitools.core import dataset as module
+
+    calls = []
+    for on, expected in ((True, 1), (False, 3)):
+        calls.clear()
+        monkeypatch.setattr(module, "copy_on_write", lambda on=on: on)
+        for _ in range(3):
+            example.remembered(("test", on), lambda: calls.append(1) or len(calls), ("values",))
+        assert len(calls) == expected

@@ -89,3 +89,75 @@ def test_the_example_council(example) -> None:
     flagged = {x.measure_id: x for x in report.target_reviews}
     assert flagged["WST_KPI_01"].target_review_kind == "ambitious"
     assert flagged["WST_KPI_01"].target_review.startswith("Consider a more ambitious target")
+
+
+def _one_row_at_a_time(rows, need: int, margin: float) -> dict[str, tuple[str, int]]:
+    """The rules written out a row at a time (as kpitools first had them): each measure's
+    polarity is its first row's; a quarter beaten by the margin or missed, reported or
+    pending, with a figure; the run counted back from the latest quarter."""
+    import math
+
+    out = {}
+    rows = rows[(rows["value_period"] == rows["period"]) & (rows["frequency"] != "annual")]
+    for measure_id, group in rows.groupby("measure_id", sort=False):
+        polarity = str(group["polarity"].iloc[0])
+        if polarity == "neutral":
+            continue
+        sign = 1.0 if polarity == "up" else -1.0
+        kinds = []
+        for variance, status in zip(group["variance_pct"], group["status"], strict=True):
+            favourable = sign * float(variance)
+            if math.isnan(favourable) or status not in ("reported", "pending"):
+                kinds.append("")
+            elif favourable >= margin - 1e-12:
+                kinds.append("ambitious")
+            elif favourable < 0:
+                kinds.append("review")
+            else:
+                kinds.append("")
+        latest, running = kinds[-1], 0
+        for kind in reversed(kinds):
+            if kind != latest:
+                break
+            running += 1
+        if latest and running >= need:
+            out[str(measure_id)] = (latest, running)
+    return out
+
+
+def test_a_column_at_a_time_is_the_rules_a_row_at_a_time(example) -> None:
+    """Target review on thousands of made-up quarterly scorecards (NaN and infinite
+    variances, figures on the margin, every status, a polarity that changes within a
+    measure, annual measures, carried results, missing ids) flags what the rules applied a
+    row at a time flag."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(11)
+    config = example.config
+    need, margin = config.target_review_quarters, config.target_review_margin
+    statuses = ["reported", "pending", "mitigated", "missing", "not_available", None]
+    flagged = 0
+    for _ in range(400):
+        n = int(rng.integers(1, 40))
+        ids = rng.choice(["A", "B", "C", "D", None], n, p=[0.3, 0.3, 0.2, 0.15, 0.05])
+        odd = rng.choice([margin, -margin, 0.0, -1e-13, margin - 1e-13, np.nan, np.inf,
+                          -np.inf, 0.3, -0.3, 0.05], n)  # fmt: skip
+        usual = rng.choice([margin, -0.3, 0.3])  # most rows alike: runs long enough to flag
+        variance = np.where(rng.random(n) < 0.75, usual, odd)
+        period = rng.choice(["P1", "P2"], n, p=[0.9, 0.1])
+        rows = pd.DataFrame({
+            "measure_id": pd.array(ids, dtype="string"),
+            "period": period,
+            "value_period": np.where(rng.random(n) < 0.9, period, "P0"),
+            "frequency": rng.choice(["quarterly", "monthly", "annual"], n, p=[0.5, 0.4, 0.1]),
+            "variance_pct": variance,
+            "status": pd.array(rng.choice(statuses, n, p=[0.7, 0.1, 0.05, 0.05, 0.05, 0.05]),
+                               dtype="object"),
+            "polarity": rng.choice(["up", "down", "neutral"], n, p=[0.45, 0.45, 0.1]),
+        })  # fmt: skip
+        expected = _one_row_at_a_time(rows, need, margin)
+        found = target_reviews(example, quarterly=rows)
+        assert {k: (r.kind, r.quarters) for k, r in found.items()} == expected
+        flagged += len(expected)
+    assert flagged > 100
