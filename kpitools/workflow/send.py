@@ -78,7 +78,7 @@ def letters(
     for service in chosen:
         report = build_cpr(dataset, service, period)
         slug = slugify(service)
-        deck = root / report_files(slug)[0]
+        deck = root / next(name for name in report_files(slug) if name.endswith(".pptx"))
         if not deck.is_file():
             raise KpiToolsError(
                 f"no deck of {service} for {period} in {root}: build it with 'kpitools run "

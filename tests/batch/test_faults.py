@@ -144,7 +144,9 @@ def test_exit_in_a_cell_fails_that_cell_not_a_later_one(tmp_path):
     ]
     position = next(i for i, c in enumerate(cells) if "exit()" in c.source) + 1
     assert failed["failed_cell"] == position
-    assert failed["error"].startswith(f"cell {position}: RuntimeError: exit() and quit()")
+    # The error names the cell by the number the kept notebook shows beside it.
+    count = cells[position - 1].execution_count
+    assert count and failed["error"].startswith(f"cell In [{count}]: RuntimeError: exit() and")
 
 
 # -- checked before anything is written ----------------------------------------------------
