@@ -72,6 +72,7 @@ class BatchResult:
     interrupted: str = ""
     seconds: float = 0.0
     pack: list[Path] = field(default_factory=list)  # the board pack's files, if written
+    pack_seconds: float = 0.0  # of ``seconds``, those making the board pack (0: kept as it was)
 
     @property
     def failed(self) -> list[ServiceOutcome]:

@@ -448,12 +448,14 @@ class _Batch:
     def write_pack(self) -> None:
         from kpitools.batch.pack import write_pack
 
+        started = time.perf_counter()
         outcomes = self.every
         built = [(o.service, o.run_id, o.cache_key) for o in outcomes if o.status.has_report]
         left_out = [(o.service, o.status.words) for o in outcomes if not o.status.has_report]
         self.result.pack = write_pack(
             self.root, self.plan, built, left_out, pdf=self.options.pack_pdf
         )
+        self.result.pack_seconds = time.perf_counter() - started
 
 
 def make_executor(batches: list[_Batch], options: BatchOptions) -> Executor:

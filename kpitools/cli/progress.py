@@ -151,11 +151,13 @@ _DONE_WORDS = (
 
 def run_title(result: BatchResult) -> str:
     """The run's summary line: its services by what became of them, and the time the whole
-    run took (the board pack's included, and said to be): ``6 services: 6 up to date; 7.2 s
-    with the board pack -> outputs/2024-25-q1``."""
+    run took, with the board pack's part of it when the pack was made (``6 services: 6 up
+    to date; 7.2 s, the board pack 7.1 s of it -> outputs/2024-25-q1``)."""
     count = Counter(o.status for o in result.outcomes)
     parts = [f"{count[status]} {words}" for status, words in _DONE_WORDS if count[status]]
     services = counted(len(result.outcomes), "service")
     done = f"{services}: {', '.join(parts)}" if parts else services
-    pack = " with the board pack" if result.pack else ""
+    pack = (
+        f", the board pack {result.pack_seconds:.1f} s of it" if result.pack_seconds >= 0.05 else ""
+    )
     return f"{done}; {result.seconds:.1f} s{pack} -> {result.root}"

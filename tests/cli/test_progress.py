@@ -9,7 +9,7 @@ from rich.console import Console
 import kpitools
 from kpitools.batch.outcomes import BatchResult, ServiceOutcome
 from kpitools.batch.status import BatchEvent, ServiceStatus
-from kpitools.cli.progress import BatchDisplay
+from kpitools.cli.progress import BatchDisplay, run_title
 from kpitools.report.summary import ReportSummary
 from tests.conftest import COUNCIL_CONFIG, EXAMPLE, QUARTER
 
@@ -140,14 +140,17 @@ def test_the_summary_table(display, summaries):
 
 def test_a_run_with_every_service_up_to_date_says_so_and_what_took_its_time(display):
     """Every service up to date and only the board pack made: the summary line says the
-    services were up to date and that the time went on the board pack."""
+    services were up to date and that the time went on the board pack; a pack kept as it
+    was takes no time of its own."""
     root = Path("/reports/2024-25-q1")
     outcomes = [outcome(f"S{i}", f"s{i}", ServiceStatus.SKIPPED) for i in range(6)]
     result = BatchResult(root=root, outcomes=outcomes, seconds=7.24,
-                         pack=[root / "board-pack.pptx"])  # fmt: skip
+                         pack=[root / "board-pack.pptx"], pack_seconds=7.1)  # fmt: skip
     display.summary(result)
     lines = [line.rstrip() for line in output(display).splitlines()]
     assert lines[0] == (
-        "6 services: 6 up to date; 7.2 s with the board pack -> /reports/2024-25-q1"
+        "6 services: 6 up to date; 7.2 s, the board pack 7.1 s of it -> /reports/2024-25-q1"
     )
     assert lines[-1] == "Board pack: board-pack.pptx in /reports/2024-25-q1"
+    kept = BatchResult(root=root, outcomes=outcomes, seconds=0.01, pack=result.pack)
+    assert run_title(kept) == "6 services: 6 up to date; 0.0 s -> /reports/2024-25-q1"
