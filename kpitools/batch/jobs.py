@@ -226,23 +226,20 @@ def render_service(job: ServiceJob, kernel: Any = None) -> ServiceResult:
                 if isinstance(err, CellTimeoutError)
                 else "the kernel stopped without answering (out of memory, killed or crashed)"
             )
-            where = "a cell"
             cells = err.notebook["cells"] if err.notebook is not None else []
-            if err.cell and err.cell <= len(cells):
+            place = err.cell or 0  # 1-based; 0: not known
+            cell = cells[place - 1] if 0 < place <= len(cells) else None
+            if cell is not None and not cell.get("execution_count"):
                 # The number the kernel gave the cell as it started (Jupyter shows it beside
                 # the cell): one more than the last cell's before it.
-                cell = cells[err.cell - 1]
-                if not cell.get("execution_count"):
-                    before = [c.get("execution_count") or 0 for c in cells[: err.cell - 1]]
-                    cell["execution_count"] = max(before, default=0) + 1
-                where = _cell_name(err.cell, cell["execution_count"])
-            elif err.cell:
-                where = f"cell {err.cell}"
+                before = [c.get("execution_count") or 0 for c in cells[: place - 1]]
+                cell["execution_count"] = max(before, default=0) + 1
+            count = None if cell is None else cell["execution_count"]
+            where = _cell_name(place, count) if place else "a cell"
             result.error = f"{where}: {what}"
             result.log = "\n".join(["status: failed", result.error])
             if err.notebook is not None:
-                if err.cell:  # the cell says what stopped it, where the analyst will look
-                    cell = err.notebook["cells"][err.cell - 1]
+                if cell is not None:  # the cell says what stopped it, where the analyst looks
                     cell.setdefault("outputs", []).append(
                         {"output_type": "error", "ename": type(err).__name__,
                          "evalue": f"{what}: the notebook stopped in this cell",

@@ -265,6 +265,18 @@ def _columns(frame: pd.DataFrame) -> list[list[Any]]:
     return [values_of(column) for _, column in frame.items()]
 
 
+def groups_of(ids: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """Rows grouped by their id, the groups in order of first appearance and each group's
+    rows in their order: each row's group number (-1 for a missing id), the ids, the rows'
+    positions group after group, and where each group's positions start and end among
+    them (group ``k``: ``bounds[k]`` to ``bounds[k + 1]``; rows without an id come before
+    ``bounds[0]``)."""
+    codes, uniques = pd.factorize(ids, sort=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1)).tolist()
+    return codes, uniques, order, bounds
+
+
 def values_of(column: pd.Series | pd.Index) -> list[Any]:
     """A column's values as a list, as iterating the column gives them (numbers and booleans
     as Python's, text as its strings and missing marks), a column at a time."""

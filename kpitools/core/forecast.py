@@ -151,12 +151,13 @@ def _seasonal_naive(y: np.ndarray, m: int, horizon: int, noun: str) -> Forecast:
 def meets(value: float, target: float, polarity: Polarity | str) -> bool:
     """Whether a value meets a target, for a measure of this polarity."""
     polarity = Polarity(polarity)
+    return polarity is not Polarity.NEUTRAL and _meets(value, target, polarity is Polarity.UP)
+
+
+def _meets(value: float, target: float, up: bool) -> bool:
+    """:func:`meets` for a measure whose polarity is up (``up``) or down."""
     close = 1e-9 * max(abs(target), 1.0)  # a fitted line's rounding is no miss
-    if polarity is Polarity.UP:
-        return value >= target - close
-    if polarity is Polarity.DOWN:
-        return value <= target + close
-    return False
+    return value >= target - close if up else value <= target + close
 
 
 def back_on_target(result: Forecast, target: float, polarity: Polarity | str) -> int | None:
@@ -165,9 +166,8 @@ def back_on_target(result: Forecast, target: float, polarity: Polarity | str) ->
     polarity = Polarity(polarity)
     if math.isnan(target) or polarity is Polarity.NEUTRAL:
         return None
-    close = 1e-9 * max(abs(target), 1.0)  # as meets() allows
     up = polarity is Polarity.UP
     for ahead, (point, _, _) in enumerate(result.steps, start=1):
-        if (point >= target - close) if up else (point <= target + close):
+        if _meets(point, target, up):
             return ahead
     return None

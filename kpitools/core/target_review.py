@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kpitools.core.dataset import Dataset
+from kpitools.core.dataset import Dataset, groups_of
 from kpitools.core.model import Polarity, Status
 from kpitools.core.periods import Granularity
 from kpitools.core.scorecard import rate
@@ -76,9 +76,7 @@ def target_reviews(
     ids = rows["measure_id"].to_numpy(dtype=object)[keep]
     # Each measure's rows by position (in order), by first appearance; its polarity is its
     # first row's.
-    codes, uniques = pd.factorize(ids, sort=False)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1)).tolist()
+    codes, uniques, order, bounds = groups_of(ids)
     order_list = order.tolist()
     firsts = order[bounds[:-1]] if len(uniques) else np.zeros(0, dtype=np.intp)
     up = polarities[firsts] == Polarity.UP.value

@@ -13,14 +13,13 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from kpitools.core.benchmarks import Position, positions
 from kpitools.core.config import OTHER_CATEGORY, CouncilConfig
 from kpitools.core.contracts import LEVELS as CONTRACT_LEVELS
 from kpitools.core.contracts import abatements, contract_measures, contract_summary
-from kpitools.core.dataset import RATED_FROM, Dataset, records_of, rows_of, values_of
+from kpitools.core.dataset import RATED_FROM, Dataset, groups_of, records_of, rows_of, values_of
 from kpitools.core.errors import KpiToolsError
 from kpitools.core.forecast import back_on_target, forecast
 from kpitools.core.model import RAG, ActionStatus, Direction, ExceptionReason, Section, Status
@@ -1263,17 +1262,15 @@ def _own_months(dataset: Dataset, measure_ids: list[str]) -> dict[str, tuple[tup
 
 def _by_measure(ids: pd.Series, *columns: pd.Series) -> dict[str, tuple[tuple[Any, ...], ...]]:
     """Rows' values as tuples, grouped by measure in order of first appearance."""
-    codes, uniques = pd.factorize(ids, sort=False)  # numbered by first appearance
+    codes, uniques, order, bounds = groups_of(ids)
     rows = list(zip(*map(values_of, columns), strict=True))
     if len(codes) and codes.min() < 0:  # a missing id: row by row
         out: dict[str, list[tuple[Any, ...]]] = {}
         for measure_id, row in zip(values_of(ids), rows, strict=True):
             out.setdefault(str(measure_id), []).append(row)
         return {key: tuple(grouped) for key, grouped in out.items()}
-    order = np.argsort(codes, kind="stable")  # each measure's rows together, in their order
-    if not (order[1:] > order[:-1]).all():
+    if not (order[1:] > order[:-1]).all():  # each measure's rows together, in their order
         rows = [rows[i] for i in order.tolist()]
-    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1)).tolist()
     return {str(key): tuple(rows[bounds[k] : bounds[k + 1]]) for k, key in enumerate(uniques)}
 
 

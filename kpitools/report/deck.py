@@ -90,10 +90,15 @@ class Frame:
         return self.bottom - self.top
 
     def emu(self, inches: float) -> Emu:
-        return Emu(round(inches * self.scale * EMU_PER_INCH))
+        return _emu(inches, self.scale)
 
     def pt(self, points: float) -> Pt:
         return Pt(round(points * self.scale, 1))
+
+
+def _emu(inches: float, scale: float) -> Emu:
+    """Design inches on a template ``scale`` times the design's size, in EMU."""
+    return Emu(round(inches * scale * EMU_PER_INCH))
 
 
 def theme_fonts(prs: PresentationType) -> tuple[str, str]:
@@ -334,7 +339,7 @@ def _cell_xml(frame: Frame, text: str, size: float, style: dict[str, object]) ->
 @lru_cache(maxsize=256)  # a few fills in a deck, on hundreds of cells
 def _cell_properties(scale: float, fill: object) -> str:
     """A table cell's properties: the cell padding on every side, and the fill (or none)."""
-    pad = Emu(round(CELL_PAD * scale * EMU_PER_INCH))  # Frame.emu(CELL_PAD)
+    pad = _emu(CELL_PAD, scale)
     fill_xml = (
         f'<a:solidFill><a:srgbClr val="{_rgb(str(fill))}"/></a:solidFill>'
         if fill
@@ -1548,11 +1553,12 @@ def _file_state(path: Path | None) -> tuple[Any, ...]:
     if path is None:
         return ("",)
     try:
-        found = path.resolve().stat()
+        full = path.resolve()
+        found = full.stat()
     except OSError:
         return (str(path),)
-    return (str(path.resolve()), found.st_dev, found.st_ino, found.st_mtime_ns,
-            found.st_ctime_ns, found.st_size)  # fmt: skip
+    return (str(full), found.st_dev, found.st_ino, found.st_mtime_ns, found.st_ctime_ns,
+            found.st_size)  # fmt: skip
 
 
 def _spare_builder(config: CouncilConfig) -> DeckBuilder:
